@@ -1,0 +1,147 @@
+// The expression printer shared by every backend: it walks what one domain element of a kernel
+// computes and prints it as single-assignment statements, spelling each primitive with the
+// backend's column of the table. It also records what the loop around it must supply: the
+// tensors read (with the view path through which each is seen) and the scalars hoisted out.
+import type { Node } from '../ir/node.js';
+import { primitive, type PrimDef } from '../primitives/table.js';
+import { scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { Kernel, Precision } from '../plan/kernelPlan.js';
+
+/** One step of a view path: the unsqueeze a value is seen through, on its way up to the domain. */
+export interface ViewStep {
+  readonly from: ShapeExpr;
+  readonly to: ShapeExpr;
+  readonly axes: readonly number[];
+}
+
+/** A tensor read inside the loop: the buffer, seen through `path` (outermost first) from the domain. */
+export interface Site {
+  readonly buffer: string;
+  readonly shape: ShapeExpr;
+  readonly path: readonly ViewStep[];
+}
+
+/** A scalar hoisted out of the loop. */
+export type ScalarSource =
+  | { readonly kind: 'param'; readonly name: string }
+  | { readonly kind: 'numel'; readonly shape: ShapeExpr }
+  | { readonly kind: 'dim'; readonly shape: ShapeExpr; readonly axis: number }
+  | { readonly kind: 'buffer'; readonly buffer: string };
+
+export interface Spelling {
+  readonly column: 'js' | 'wgsl';
+  literal(value: number, kind: Node['kind']): string;
+  /** wrap a float result that must be rounded to the kernel's precision */
+  round(expr: string): string;
+  declare(name: string, expr: string, node: Node): string;
+  siteRead(site: number, index: string): string;
+  scalarRead(slot: number, source: ScalarSource, node: Node): string;
+}
+
+export interface BodyEnv {
+  readonly precision: Precision;
+  /** reductions computed by earlier kernels, readable here, and their buffers */
+  readonly materialized: ReadonlyMap<Node, string>;
+}
+
+export class BodyPrinter {
+  readonly sites: Site[] = [];
+  readonly scalars: ScalarSource[] = [];
+  private readonly siteIndex = new Map<string, number>();
+  private readonly scalarIndex = new Map<string, number>();
+  /** scalar hoists (printed once, before the loop) */
+  readonly hoisted: string[] = [];
+  private readonly hoistedNames = new Map<string, string>();
+
+  constructor(
+    readonly spell: Spelling,
+    readonly env: BodyEnv,
+  ) {}
+
+  /**
+   * Print the statements computing `roots` at one domain element. `index(site)` spells the
+   * element offset of a site; `suffix` keeps the names of unrolled copies apart.
+   */
+  body(roots: readonly Node[], index: (site: number) => string, suffix = '', bound: ReadonlyMap<Node, string> = new Map()): { lines: string[]; values: string[] } {
+    const lines: string[] = [];
+    const memo = new Map<string, string>([...bound].map(([n, v]) => [`${n.id}@`, v] as const));
+    let temp = 0;
+    const value = (n: Node, path: readonly Node[]): string => {
+      const key = `${n.id}@${path.map((p) => p.id).join('.')}`;
+      const hit = memo.get(key);
+      if (hit !== undefined) return hit;
+      let out: string;
+      const def = primitive(n.op);
+      const buffer = n.op === 'input' ? n.attrs.name! : this.env.materialized.get(n);
+      if (buffer !== undefined) {
+        if (n.shape === scalarShape) out = this.scalar(n, buffer);
+        else {
+          const site = this.site(buffer, n, path);
+          out = this.spell.siteRead(site, index(site));
+        }
+      } else if (def.category === 'leaf') out = this.scalar(n);
+      else if (n.op === 'broadcastTo') out = value(n.inputs[0]!, path);
+      else if (n.op === 'unsqueeze') out = value(n.inputs[0]!, [...path, n]);
+      else if (def.category === 'elementwise') {
+        const args = n.inputs.map((i) => value(i, path));
+        const name = `v${temp++}${suffix}`;
+        lines.push(this.spell.declare(name, this.spellOp(def, args, n), n));
+        out = name;
+      } else throw new Error(`internal: ${n.op} (%${n.id}) reached inside a kernel body before it is computed`);
+      memo.set(key, out);
+      return out;
+    };
+    const values = roots.map((r) => value(r, []));
+    return { lines, values };
+  }
+
+  private spellOp(def: PrimDef, args: string[], n: Node): string {
+    const f = this.spell.column === 'js' ? def.js : def.wgsl;
+    if (!f) throw new Error(`internal: ${n.op} has no ${this.spell.column} spelling`);
+    const e = f(...args);
+    return n.kind === 'float' && !def.exact && this.env.precision === 'f32' ? this.spell.round(e) : e;
+  }
+
+  private site(buffer: string, n: Node, path: readonly Node[]): number {
+    const steps: ViewStep[] = path.map((u) => ({ from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! }));
+    const key = `${buffer}|${steps.map((s) => `${s.from.key}>${s.to.key}:${s.axes.join(',')}`).join('/')}`;
+    let i = this.siteIndex.get(key);
+    if (i === undefined) {
+      i = this.sites.length;
+      this.sites.push({ buffer, shape: n.shape, path: steps });
+      this.siteIndex.set(key, i);
+    }
+    return i;
+  }
+
+  /** Hoist a scalar: constants are inlined, the rest read once before the loop. */
+  scalar(n: Node, buffer?: string): string {
+    if (n.op === 'const') return this.spell.literal(n.attrs.value!, n.kind);
+    const source: ScalarSource =
+      buffer !== undefined ? { kind: 'buffer', buffer }
+      : n.op === 'param' ? { kind: 'param', name: n.attrs.name! }
+      : n.op === 'numel' ? { kind: 'numel', shape: n.attrs.shape! }
+      : { kind: 'dim', shape: n.attrs.shape!, axis: n.attrs.axis! };
+    const key = scalarKey(source);
+    const known = this.hoistedNames.get(key);
+    if (known) return known;
+    let slot = this.scalarIndex.get(key);
+    if (slot === undefined) {
+      slot = this.scalars.length;
+      this.scalars.push(source);
+      this.scalarIndex.set(key, slot);
+    }
+    const name = `s${slot}`;
+    this.hoisted.push(this.spell.declare(name, this.spell.scalarRead(slot, source, n), n));
+    this.hoistedNames.set(key, name);
+    return name;
+  }
+}
+
+/** Everything a kernel's loop writes, in the order the runtime binds them. */
+export function kernelWrites(k: Kernel): string[] {
+  return [...new Set([...k.outputs, ...k.epilogue].map((o) => o.buffer))];
+}
+
+const scalarKey = (s: ScalarSource): string =>
+  s.kind === 'param' ? `param:${s.name}` : s.kind === 'buffer' ? `buffer:${s.buffer}` : s.kind === 'numel' ? `numel:${s.shape.key}` : `dim:${s.shape.key}:${s.axis}`;

@@ -1,0 +1,152 @@
+// JS backend: each kernel becomes one plain function over typed arrays. Two loops over the
+// same body: a flat loop, unrolled 4x with independent accumulators, for the common case where
+// every operand has the domain's shape; and a strided loop (coalesced axes, inner loop with
+// constant strides) for broadcasting and axis reductions. No closures or arrays per element.
+import type { Node } from '../ir/node.js';
+import { scalarShape } from '../ir/shape.js';
+import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
+import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
+
+/** How the runtime must call a kernel: what to bind, in which slot. */
+export interface KernelLayout {
+  readonly name: string;
+  readonly domain: Kernel['domain'];
+  readonly sites: readonly Site[];
+  readonly scalars: readonly ScalarSource[];
+  /** one per output slot: `register` = a full reduction kept in a local, written as out[0] */
+  readonly outputs: readonly KernelSlot[];
+  /** false when the kernel scatters into a smaller tensor: only the strided loop exists */
+  readonly hasFlat: boolean;
+  readonly source: string;
+}
+
+/**
+ * One output slot. Loop outputs are stored per element, or accumulated: in a register when the
+ * result is a scalar (written to out[0]), else through strides into a float64 scratch tensor.
+ * Epilogue outputs are scalars computed once after the loop.
+ */
+export interface KernelSlot {
+  readonly buffer: string;
+  readonly mode: 'store' | 'sum' | 'max';
+  readonly phase: 'loop' | 'epilogue';
+  readonly register: boolean;
+  readonly shape: Kernel['domain'];
+  readonly node: Node;
+}
+
+export interface JsKernels {
+  readonly precision: Precision;
+  readonly kernels: readonly KernelLayout[];
+}
+
+const jsSpelling = (precision: Precision): Spelling => ({
+  column: 'js',
+  literal: (v, kind) => {
+    if (kind === 'bool') return v ? 'true' : 'false';
+    const x = precision === 'f32' && kind === 'float' ? Math.fround(v) : v;
+    if (Number.isNaN(x)) return 'NaN';
+    if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '(-Infinity)';
+    return Object.is(x, -0) ? '(-0)' : x < 0 ? `(${x})` : String(x);
+  },
+  round: (e) => `fr(${e})`,
+  declare: (name, expr) => `const ${name} = ${expr};`,
+  siteRead: (k, index) => `x${k}[${index}]`,
+  scalarRead: (slot) => `S[${slot}]`,
+});
+
+export function emitJs(plan: KernelPlan, precision: Precision): JsKernels {
+  const materializedBefore = new Map<Node, string>();
+  const kernels: KernelLayout[] = [];
+  for (const k of plan.kernels) {
+    kernels.push(emitKernel(k, precision, materializedBefore));
+    for (const o of k.outputs) if (o.mode !== 'store') materializedBefore.set(o.node, o.buffer);
+  }
+  return { precision, kernels };
+}
+
+function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): KernelLayout {
+  const p = new BodyPrinter(jsSpelling(precision), { precision, materialized: new Map(materialized) });
+  const loopOutputs = k.outputs.map((o) => ({ ...o, phase: 'loop' as const, register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
+  const epilogue = k.epilogue.map((o) => ({ ...o, phase: 'epilogue' as const, register: false, shape: o.node.shape }));
+  const outputs = [...loopOutputs, ...epilogue];
+  const roots = loopOutputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
+  const regs = loopOutputs.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
+  const strided = loopOutputs.map((o, j) => (o.register ? -1 : j)).filter((j) => j >= 0);
+  const init = (j: number): string => (loopOutputs[j]!.mode === 'max' ? '-Infinity' : '0');
+  const combine = (j: number, acc: string, v: string): string =>
+    loopOutputs[j]!.mode === 'max' ? `${acc} = (${v} > ${acc} || ${v} !== ${v}) ? ${v} : ${acc};` : `${acc} += ${v};`;
+
+  // the flat loop: every site and store is indexed by the element number itself
+  const unroll = 4;
+  const flatCopies = Array.from({ length: unroll }, (_, u) => p.body(roots, () => (u ? `i + ${u}` : 'i'), `_${u}`));
+  const flatTail = p.body(roots, () => 'i', '_t');
+  // the strided loop: offsets b<k> per row, inner strides a<k>
+  const nSites = () => p.sites.length;
+  const stridedBody = p.body(roots, (site) => `b${site} + j * a${site}`, '_s');
+  const siteCount = nSites();
+  const outSlot = (j: number): number => siteCount + strided.indexOf(j); // strides of strided outputs follow the sites'
+
+  const flatStore = (body: { values: string[] }, u: number, idx: string): string[] =>
+    loopOutputs.map((o, j) => (o.register ? combine(j, `r${j}_${u}`, body.values[j]!) : `o${j}[${idx}] = ${body.values[j]!};`));
+  const stridedStore = stridedBody.values.map((v, j) =>
+    loopOutputs[j]!.register ? combine(j, `r${j}_0`, v) : loopOutputs[j]!.mode === 'store' ? `o${j}[b${outSlot(j)} + j * a${outSlot(j)}] = ${v};` : combine(j, `o${j}[b${outSlot(j)} + j * a${outSlot(j)}]`, v),
+  );
+
+  // epilogue: scalar results from this kernel's full reductions
+  const bound = new Map<Node, string>();
+  const epi: string[] = [];
+  for (const j of regs) {
+    const name = `red${j}`;
+    const total = accTotal(loopOutputs[j]!.mode, j, unroll);
+    epi.push(`const ${name} = ${precision === 'f32' ? `fr(${total})` : total};`, `o${j}[0] = ${name};`);
+    bound.set(loopOutputs[j]!.node, name);
+  }
+  const epiBody = p.body(epilogue.map((o) => o.node), () => '0', '_e', bound);
+  epi.push(...epiBody.lines, ...epilogue.map((o, e) => `o${loopOutputs.length + e}[0] = ${epiBody.values[e]!};`));
+
+  const sitesUsed = p.sites.length;
+  const lines: string[] = [];
+  const emit = (indent: number, ...ls: string[]): void => void lines.push(...ls.map((l) => '  '.repeat(indent) + l));
+  emit(0, `function ${k.name}(X, O, S, L) {`);
+  emit(1, `const fr = Math.fround;`);
+  emit(1, ...Array.from({ length: sitesUsed }, (_, s) => `const x${s} = X[${s}];`));
+  emit(1, ...outputs.map((_, j) => `const o${j} = O[${j}];`));
+  emit(1, ...p.hoisted);
+  emit(1, ...regs.flatMap((j) => Array.from({ length: unroll }, (_, u) => `let r${j}_${u} = ${init(j)};`)));
+  // a kernel that scatters into a smaller tensor always takes the strided loop
+  const hasFlat = strided.every((j) => loopOutputs[j]!.mode === 'store');
+  if (hasFlat) {
+    emit(1, `if (L.flat) {`);
+    emit(2, `const n = L.n;`, `let i = 0;`, `for (; i + ${unroll - 1} < n; i += ${unroll}) {`);
+    flatCopies.forEach((c, u) => emit(3, ...c.lines, ...flatStore(c, u, u ? `i + ${u}` : 'i')));
+    emit(2, `}`, `for (; i < n; i++) {`);
+    emit(3, ...flatTail.lines, ...flatStore(flatTail, 0, 'i'));
+    emit(2, `}`);
+    emit(1, `} else {`);
+  } else emit(1, `{`);
+  emit(2, `const dims = L.dims, st = L.st, r = dims.length, inner = dims[r - 1], rows = L.n / inner;`);
+  const slots = [...Array.from({ length: sitesUsed }, (_, s) => s), ...strided.map(outSlot)];
+  emit(2, ...slots.map((s) => `const st${s} = st[${s}], a${s} = st${s}[r - 1];`));
+  emit(2, `for (let q = 0; q < rows; q++) {`);
+  emit(3, `let rem = q${slots.map((s) => `, b${s} = 0`).join('')};`);
+  emit(3, `for (let d = r - 2; d >= 0; d--) {`);
+  emit(4, `const n_d = dims[d], id = rem % n_d;`, `rem = (rem - id) / n_d;`, ...slots.map((s) => `b${s} += id * st${s}[d];`));
+  emit(3, `}`);
+  emit(3, `for (let j = 0; j < inner; j++) {`);
+  emit(4, ...stridedBody.lines, ...stridedStore);
+  emit(3, `}`);
+  emit(2, `}`);
+  emit(1, `}`);
+  emit(1, ...epi);
+  emit(0, `}`);
+  if (p.sites.length !== siteCount) throw new Error('internal: the loops of a kernel read different sites');
+
+  return { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, hasFlat, source: lines.join('\n') };
+}
+
+function accTotal(mode: 'store' | 'sum' | 'max', j: number, unroll: number): string {
+  const parts = Array.from({ length: unroll }, (_, u) => `r${j}_${u}`);
+  if (mode === 'max') return `Math.max(${parts.join(', ')})`; // NaN-propagating, like the loop
+  // pairwise, in a fixed order: (r0 + r1) + (r2 + r3)
+  return unroll === 4 ? `((${parts[0]} + ${parts[1]}) + (${parts[2]} + ${parts[3]}))` : parts.join(' + ');
+}

@@ -1,0 +1,122 @@
+// The builder API: how losses are written in TypeScript, and what the DSL lowers to.
+// Primitives map one-to-one onto the table; composites (sigmoid, softplus, logsumexp, clamp,
+// mean, ...) are ordinary functions over primitives, so the gradient pass never sees them.
+import { Graph, Node, type Kind, type Operand } from './node.js';
+import { ALL_AXES, isAllAxes, type ShapeExpr } from './shape.js';
+import type { OpName, Attrs } from '../primitives/table.js';
+
+function graphOf(ops: readonly Operand[]): Graph {
+  for (const o of ops) if (o instanceof Node) return o.graph;
+  throw new Error('a builder needs at least one tensor operand (all operands were plain numbers)');
+}
+function lift(ops: readonly Operand[]): Node[] {
+  const g = graphOf(ops);
+  return ops.map((o) => g.scalarConst(o));
+}
+const make = (op: OpName, ops: readonly Operand[], attrs?: Attrs): Node => {
+  const nodes = lift(ops);
+  return nodes[0]!.graph.make(op, nodes, attrs);
+};
+
+// ------------------------------------------------------------------ primitives
+export const add = (a: Operand, b: Operand): Node => make('add', [a, b]);
+export const sub = (a: Operand, b: Operand): Node => make('sub', [a, b]);
+export const mul = (a: Operand, b: Operand): Node => make('mul', [a, b]);
+export const div = (a: Operand, b: Operand): Node => make('div', [a, b]);
+export const pow = (a: Operand, b: Operand): Node => make('pow', [a, b]);
+export const maximum = (a: Operand, b: Operand): Node => make('maximum', [a, b]);
+export const minimum = (a: Operand, b: Operand): Node => make('minimum', [a, b]);
+export const xlogy = (a: Operand, b: Operand): Node => make('xlogy', [a, b]);
+export const neg = (x: Operand): Node => make('neg', [x]);
+export const abs = (x: Operand): Node => make('abs', [x]);
+export const sign = (x: Operand): Node => make('sign', [x]);
+export const exp = (x: Operand): Node => make('exp', [x]);
+export const expm1 = (x: Operand): Node => make('expm1', [x]);
+export const log = (x: Operand): Node => make('log', [x]);
+export const log1p = (x: Operand): Node => make('log1p', [x]);
+export const sqrt = (x: Operand): Node => make('sqrt', [x]);
+export const tanh = (x: Operand): Node => make('tanh', [x]);
+export const lt = (a: Operand, b: Operand): Node => make('lt', [a, b]);
+export const le = (a: Operand, b: Operand): Node => make('le', [a, b]);
+export const gt = (a: Operand, b: Operand): Node => make('gt', [a, b]);
+export const ge = (a: Operand, b: Operand): Node => make('ge', [a, b]);
+export const eq = (a: Operand, b: Operand): Node => make('eq', [a, b]);
+export const ne = (a: Operand, b: Operand): Node => make('ne', [a, b]);
+export const and = (a: Operand, b: Operand): Node => make('and', [a, b]);
+export const or = (a: Operand, b: Operand): Node => make('or', [a, b]);
+export const not = (a: Operand): Node => make('not', [a]);
+export const where = (cond: Operand, a: Operand, b: Operand): Node => make('where', [cond, a, b]);
+export const cast = (x: Operand, kind: Kind): Node => {
+  const [n] = lift([x]);
+  return n!.kind === kind ? n! : n!.graph.make('cast', [n!], { kind });
+};
+export const stopGradient = (x: Operand): Node => make('stopGradient', [x]);
+
+/**
+ * `value`, whose gradient with respect to each `x` is the matching `d` (times the upstream
+ * gradient). This is how a loss states the derivative torch's hand-written backward kernel uses
+ * where it differs from the symbolic one (clamped logs, kinks).
+ */
+export const withGrad = (value: Node, ...partials: [Node, Operand][]): Node => make('withGrad', [value, ...partials.flat()]);
+
+/** Sum over `axes` (all by default). */
+export const sum = (x: Operand, axes: readonly number[] = ALL_AXES, keepDims = false): Node => make('sum', [x], { axes: normAxes(axes), keepDims });
+export const amax = (x: Operand, axes: readonly number[] = ALL_AXES, keepDims = false): Node => make('max', [x], { axes: normAxes(axes), keepDims });
+export const sumTo = (x: Operand, shape: ShapeExpr): Node => {
+  const [n] = lift([x]);
+  return n!.shape === shape ? n! : n!.graph.make('sumTo', [n!], { shape });
+};
+export const broadcastTo = (x: Operand, shape: ShapeExpr): Node => {
+  const [n] = lift([x]);
+  return n!.shape === shape ? n! : n!.graph.make('broadcastTo', [n!], { shape });
+};
+export const unsqueeze = (x: Operand, axes: readonly number[]): Node => (axes.length ? make('unsqueeze', [x], { axes: [...axes].sort((p, q) => p - q) }) : lift([x])[0]!);
+/** The element count of `x` (a run-time scalar). */
+export const numel = (x: Node): Node => x.graph.make('numel', [], { shape: x.shape });
+/** The size of axis `axis` of `x` (negative: from the end). */
+export const dim = (x: Node, axis: number): Node => x.graph.make('dim', [], { shape: x.shape, axis });
+
+const normAxes = (axes: readonly number[]): readonly number[] => (isAllAxes(axes) ? ALL_AXES : [...axes].sort((p, q) => p - q));
+
+/** Undo a reduction's change of shape: the adjoint step of sum/max along `axes`. */
+export function expandTo(g: Node, axes: readonly number[], keepDims: boolean, shape: ShapeExpr): Node {
+  const kept = keepDims || isAllAxes(axes) ? g : unsqueeze(g, axes);
+  return broadcastTo(kept, shape);
+}
+
+// ------------------------------------------------------------------ composites
+export const square = (x: Operand): Node => mul(x, x);
+export const mean = (x: Node, axes: readonly number[] = ALL_AXES, keepDims = false): Node =>
+  isAllAxes(axes) ? div(sum(x), numel(x)) : div(sum(x, axes, keepDims), axes.map((a) => dim(x, a)).reduce((p, q) => mul(p, q)));
+/** max(x, lo), passing the gradient at x == lo (torch's clamp_min) and propagating NaN. */
+export const clampMin = (x: Operand, lo: Operand): Node => where(lt(x, lo), lo, x);
+export const clampMax = (x: Operand, hi: Operand): Node => where(gt(x, hi), hi, x);
+export const clamp = (x: Operand, lo: Operand, hi: Operand): Node => clampMax(clampMin(x, lo), hi);
+export const relu = (x: Operand): Node => clampMin(x, 0);
+/** 1 / (1 + e^-x): saturates to exactly 0 and 1 for large |x|, as torch's does. */
+export const sigmoid = (x: Operand): Node => div(1, add(1, exp(neg(x))));
+/** log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+export const softplus = (x: Operand): Node => add(clampMin(x, 0), log1p(exp(neg(abs(x)))));
+export const logSigmoid = (x: Operand): Node => neg(softplus(neg(x)));
+/** log Σ e^x over axes, with the maximum subtracted (and no gradient through it). */
+export function logsumexp(x: Node, axes: readonly number[] = ALL_AXES, keepDims = false): Node {
+  const m = stopGradient(amax(x, axes, keepDims));
+  const shifted = sub(x, expandTo(m, axes, keepDims, x.shape));
+  return add(log(sum(exp(shifted), axes, keepDims)), m);
+}
+export const logSoftmax = (x: Node, axis: number): Node => sub(x, logsumexp(x, [axis], true));
+export const softmax = (x: Node, axis: number): Node => exp(logSoftmax(x, axis));
+
+/** Apply a reduction named the torch way ('none' | 'mean' | 'sum'). */
+export function reduce(x: Node, reduction: string): Node {
+  switch (reduction) {
+    case 'none':
+      return x;
+    case 'mean':
+      return mean(x);
+    case 'sum':
+      return sum(x);
+    default:
+      throw new Error(`${reduction} is not a valid value for reduction`);
+  }
+}

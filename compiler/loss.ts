@@ -1,0 +1,121 @@
+// A loss definition: what every source (DSL, TS builders, a TS function) produces, and what
+// every built-in loss is. Options come in two sorts: structural ones (reduction, flags, whether
+// an optional tensor is given) choose the graph; numeric ones are run-time parameters, so one
+// compiled kernel serves every margin or beta.
+import { Graph, type Node, type Kind } from './ir/node.js';
+
+export interface InputSpec {
+  readonly name: string;
+  readonly kind: Exclude<Kind, 'bool'>;
+  /** torch does not differentiate some float inputs (e.g. SoftMarginLoss's target) */
+  readonly differentiable?: boolean;
+}
+
+export type OptionSpec =
+  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly doc?: string }
+  | { readonly name: string; readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly doc?: string }
+  | { readonly name: string; readonly type: 'bool'; readonly default: boolean; readonly doc?: string }
+  /** an optional tensor option (weight, posWeight): a float input of the graph when given */
+  | { readonly name: string; readonly type: 'tensor'; readonly default: null; readonly doc?: string };
+
+export type OptionValue = number | string | boolean | null | { readonly shape: readonly number[] };
+
+/** What a loss's `build` sees: input nodes, numeric options as nodes, structural options as values. */
+export interface BuildContext {
+  readonly graph: Graph;
+  input(name: string): Node;
+  /** a numeric option: a run-time scalar */
+  num(name: string): Node;
+  /** a structural option's value */
+  str(name: string): string;
+  flag(name: string): boolean;
+  /** an optional tensor option: its input node, or null when not given */
+  tensor(name: string): Node | null;
+}
+
+/** Run-time checks on the arguments, before any kernel runs (data-dependent errors torch raises). */
+export type InputCheck =
+  | { readonly kind: 'nonNegative'; readonly input: string; readonly message: string }
+  /** every element within [min, max] */
+  | { readonly kind: 'range'; readonly input: string; readonly min: number; readonly max: number; readonly message: string }
+  /** exactly `like`'s shape ({input} / {like names} in the message are replaced by the shapes) */
+  | { readonly kind: 'sameShape'; readonly input: string; readonly like: string; readonly message: string }
+  /** torch's GaussianNLLLoss: var may lack input's last dimension; it is then unsqueezed */
+  | { readonly kind: 'unsqueezeLastIfMissing'; readonly input: string; readonly like: string; readonly message: string };
+
+export interface LossDef {
+  readonly name: string;
+  readonly doc: string;
+  readonly inputs: readonly InputSpec[];
+  readonly options: readonly OptionSpec[];
+  readonly checks?: readonly InputCheck[];
+  build(ctx: BuildContext): Node;
+}
+
+/** A loss with its structural options fixed: one graph, ready for the pipeline. */
+export interface LossInstance {
+  readonly def: LossDef;
+  readonly graph: Graph;
+  /** graph inputs in call order: the loss's arguments, then given tensor options */
+  readonly inputs: readonly Node[];
+  readonly differentiable: readonly boolean[];
+  readonly params: readonly string[];
+  readonly output: Node;
+  readonly structureKey: string;
+}
+
+export function structuralKey(def: LossDef, options: Readonly<Record<string, OptionValue>>): string {
+  return def.options
+    .filter((o) => o.type !== 'number')
+    .map((o) => `${o.name}=${o.type === 'tensor' ? (options[o.name] == null ? 'none' : 'given') : String(options[o.name])}`)
+    .join(',');
+}
+
+export function instantiate(def: LossDef, options: Readonly<Record<string, OptionValue>>): LossInstance {
+  const graph = new Graph();
+  const inputs = new Map<string, Node>();
+  const order: Node[] = [];
+  const differentiable: boolean[] = [];
+  for (const spec of def.inputs) {
+    const n = graph.input(spec.name, spec.kind);
+    inputs.set(spec.name, n);
+    order.push(n);
+    differentiable.push(spec.kind === 'float' && spec.differentiable !== false);
+  }
+  const params: string[] = [];
+  const spec = (name: string): OptionSpec => {
+    const o = def.options.find((x) => x.name === name);
+    if (!o) throw new Error(`${def.name} has no option '${name}'`);
+    return o;
+  };
+  const ctx: BuildContext = {
+    graph,
+    input: (name) => {
+      const n = inputs.get(name);
+      if (!n) throw new Error(`${def.name} has no input '${name}'`);
+      return n;
+    },
+    num: (name) => {
+      if (spec(name).type !== 'number') throw new Error(`${def.name}: option '${name}' is not numeric`);
+      if (!params.includes(name)) params.push(name);
+      return graph.param(name);
+    },
+    str: (name) => String(options[spec(name).name]),
+    flag: (name) => Boolean(options[spec(name).name]),
+    tensor: (name) => {
+      if (spec(name).type !== 'tensor' || options[name] == null) return null;
+      let n = inputs.get(name);
+      if (!n) {
+        n = graph.input(name, 'float');
+        inputs.set(name, n);
+        order.push(n);
+        differentiable.push(false); // torch does not return gradients for weight options
+      }
+      return n;
+    },
+  };
+  // tensor options become inputs in declaration order, whatever order build asks for them
+  for (const o of def.options) if (o.type === 'tensor') ctx.tensor(o.name);
+  const output = def.build(ctx);
+  return { def, graph, inputs: order, differentiable, params, output, structureKey: structuralKey(def, options) };
+}

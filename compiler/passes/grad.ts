@@ -1,0 +1,41 @@
+// Reverse-mode differentiation on the graph: walk the nodes from the output back to the
+// inputs, apply each primitive's VJP rule from the table, and add up the cotangents. The rules
+// return cotangents shaped like the node; here they are summed down to broadcast operands.
+import { toposort, type Node } from '../ir/node.js';
+import { primitive } from '../primitives/table.js';
+import { add, sumTo } from '../ir/builders.js';
+
+/**
+ * d<output, seed>/d wrt_i for each `wrt` node: the gradient graph, built in the same graph
+ * (so it shares every forward node it needs). null where wrt_i does not influence output.
+ */
+export function vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node | null)[] {
+  const order = toposort([output]);
+  const influenced = nodesInfluencedBy(order, new Set(wrt));
+  const cotangent = new Map<Node, Node>([[output, seed]]);
+  const accumulate = (n: Node, c: Node): void => {
+    const prev = cotangent.get(n);
+    cotangent.set(n, prev ? add(prev, c) : c);
+  };
+
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const g = cotangent.get(node);
+    if (!g || node.inputs.length === 0) continue;
+    const rule = primitive(node.op).vjp;
+    if (!rule) continue; // comparisons, logic: piecewise constant
+    const parts = rule(g, node);
+    node.inputs.forEach((x, k) => {
+      const c = parts[k];
+      if (c && x.kind === 'float' && influenced.has(x)) accumulate(x, sumTo(c, x.shape));
+    });
+  }
+  return wrt.map((w) => cotangent.get(w) ?? null);
+}
+
+/** The nodes whose value depends on one of `sources` (gradients flow only through them). */
+function nodesInfluencedBy(order: readonly Node[], sources: ReadonlySet<Node>): Set<Node> {
+  const out = new Set<Node>();
+  for (const n of order) if (sources.has(n) || n.inputs.some((i) => out.has(i))) out.add(n);
+  return out;
+}

@@ -1,0 +1,71 @@
+// The pipeline, as a table of contents: each pass is named, runs in order, and can be dumped
+// (`lossc explain`, `fn.explain()`).
+//
+//   build graph -> differentiate -> simplify (markers, algebra, stable forms, CSE) -> fuse -> emit
+import type { Node } from './ir/node.js';
+import { scalarShape } from './ir/shape.js';
+import { vjpGraph } from './passes/grad.js';
+import { rewrite } from './rewrite/engine.js';
+import { algebra, eraseGradientMarkers, stableForms } from './rewrite/rules.js';
+import { fuseIntoKernels, type Program } from './passes/fuse.js';
+import type { KernelPlan } from './plan/kernelPlan.js';
+import type { LossInstance } from './loss.js';
+import { printNodes, printPlan } from './ir/print.js';
+
+export type Method = 'forward' | 'vjp' | 'valueAndGrad';
+
+export interface CompiledMethod {
+  readonly method: Method;
+  readonly instance: LossInstance;
+  /** the program after each pass, for explain */
+  readonly dumps: readonly { readonly pass: string; readonly text: string }[];
+  readonly plan: KernelPlan;
+  /** names of the results, in order: 'value' and/or 'grad_<input>' per differentiable input */
+  readonly results: readonly string[];
+  /** index in the loss's inputs of each grad result */
+  readonly gradOf: readonly number[];
+}
+
+export function compileMethod(inst: LossInstance, method: Method): CompiledMethod {
+  const dumps: { pass: string; text: string }[] = [];
+  const name = `${inst.def.name}_${method}`;
+  const out = inst.output;
+  const results: { name: string; node: Node }[] = [];
+  const gradOf: number[] = [];
+
+  if (method !== 'forward') {
+    let seed: Node;
+    if (method === 'valueAndGrad') {
+      if (out.shape !== scalarShape) throw new Error(`${inst.def.name}.valueAndGrad needs a scalar loss; with reduction='none' the loss is a tensor: use vjp(inputs, gradOutput)`);
+      seed = inst.graph.constant(1);
+      results.push({ name: 'value', node: out });
+    } else seed = inst.graph.input('grad_output', 'float', out.shape);
+    const wrt = inst.inputs.filter((_, i) => inst.differentiable[i]);
+    const grads = vjpGraph(out, seed, wrt);
+    inst.inputs.forEach((n, i) => {
+      if (!inst.differentiable[i]) return;
+      const g = grads[wrt.indexOf(n)] ?? null;
+      // an input the loss does not depend on has a zero gradient, of its own shape
+      results.push({ name: `grad_${n.attrs.name}`, node: g ?? inst.graph.make('broadcastTo', [inst.graph.constant(0)], { shape: n.shape }) });
+      gradOf.push(i);
+    });
+  } else results.push({ name: 'value', node: out });
+  dumps.push({ pass: 'graph', text: printNodes(results.map((r) => [r.name, r.node])) });
+
+  const simplified = rewrite(results.map((r) => r.node), [...eraseGradientMarkers, ...algebra, ...stableForms]);
+  const program: Program = {
+    name,
+    inputs: method === 'vjp' ? [...inst.inputs, ...graphSeed(inst)] : inst.inputs,
+    params: inst.params,
+    results: results.map((r, i) => ({ name: r.name, node: simplified[i]! })),
+  };
+  dumps.push({ pass: 'simplify', text: printNodes(program.results.map((r) => [r.name, r.node])) });
+
+  const plan = fuseIntoKernels(program);
+  dumps.push({ pass: 'fuse', text: printPlan(plan) });
+  return { method, instance: inst, dumps, plan, results: results.map((r) => r.name), gradOf };
+}
+
+function graphSeed(inst: LossInstance): Node[] {
+  return [inst.graph.input('grad_output', 'float', inst.output.shape)];
+}

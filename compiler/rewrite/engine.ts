@@ -1,0 +1,43 @@
+// One fixed-point rewrite engine. A rule looks at one node (whose operands are already
+// rewritten) and returns a replacement or null. Nodes are rebuilt bottom-up in the same graph,
+// so hash-consing keeps the result free of duplicates (CSE) at every step.
+import { toposort, type Node } from '../ir/node.js';
+
+export interface Rule {
+  readonly name: string;
+  readonly apply: (n: Node) => Node | null;
+}
+
+export interface RewriteStats {
+  readonly fired: Map<string, number>;
+}
+
+export function rewrite(roots: readonly Node[], rules: readonly Rule[], stats?: RewriteStats): Node[] {
+  const done = new Map<Node, Node>();
+  const rebuild = (n: Node): Node => {
+    const inputs = n.inputs.map((i) => done.get(i)!);
+    return inputs.every((x, k) => x === n.inputs[k]) ? n : n.graph.make(n.op, inputs, n.attrs);
+  };
+  for (const n of toposort(roots)) {
+    let cur = rebuild(n);
+    for (let guard = 0; guard < 100; guard++) {
+      const next = applyFirst(cur, rules, stats);
+      if (!next || next === cur) break;
+      // a replacement may be a new node whose operands themselves want rewriting
+      cur = next.inputs.some((i) => !done.has(i)) ? rewrite([next], rules, stats)[0]! : next;
+    }
+    done.set(n, cur);
+  }
+  return roots.map((r) => done.get(r)!);
+}
+
+function applyFirst(n: Node, rules: readonly Rule[], stats?: RewriteStats): Node | null {
+  for (const r of rules) {
+    const out = r.apply(n);
+    if (out && out !== n) {
+      if (stats) stats.fired.set(r.name, (stats.fired.get(r.name) ?? 0) + 1);
+      return out;
+    }
+  }
+  return null;
+}

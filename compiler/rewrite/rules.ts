@@ -1,0 +1,69 @@
+// Rewrite rules, one line each. Every rule is exact in IEEE arithmetic for every input
+// (no x*0 -> 0: torch's gradients carry NaN and inf through such products, and so do ours),
+// except the stable forms, which trade a literal formula for a more accurate one.
+import type { Node } from '../ir/node.js';
+import { primitive } from '../primitives/table.js';
+import { evaluate } from '../../runtime/reference.js';
+import * as b from '../ir/builders.js';
+import type { Rule } from './engine.js';
+
+const isConst = (n: Node | undefined, v?: number): boolean => n?.op === 'const' && (v === undefined || Object.is(n.attrs.value, v) || n.attrs.value === v);
+const is = (n: Node | undefined, op: string): n is Node => n?.op === op;
+const x = (n: Node, i = 0): Node => n.inputs[i]!;
+/** `keep` may stand for `n` only if it already has n's shape and kind (a rewrite never changes either). */
+const same = (n: Node, keep: Node): Node | null => (keep.shape === n.shape && keep.kind === n.kind ? keep : null);
+
+/** Fold an elementwise primitive of constants with the reference interpreter. */
+const foldConstants: Rule = {
+  name: 'fold constants',
+  apply: (n) => {
+    if (primitive(n.op).category !== 'elementwise' || n.inputs.length === 0 || !n.inputs.every((i) => isConst(i))) return null;
+    const [v] = evaluate([n], { inputs: new Map() });
+    return n.graph.constant(v!.data[0]!, n.kind);
+  },
+};
+
+export const algebra: readonly Rule[] = [
+  foldConstants,
+  { name: 'x + 0', apply: (n) => (is(n, 'add') && isConst(x(n, 1), 0) ? same(n, x(n)) : null) },
+  { name: '0 + x', apply: (n) => (is(n, 'add') && isConst(x(n), 0) ? same(n, x(n, 1)) : null) },
+  { name: 'x - 0', apply: (n) => (is(n, 'sub') && isConst(x(n, 1), 0) ? same(n, x(n)) : null) },
+  { name: 'x * 1', apply: (n) => (is(n, 'mul') && isConst(x(n, 1), 1) ? same(n, x(n)) : null) },
+  { name: '1 * x', apply: (n) => (is(n, 'mul') && isConst(x(n), 1) ? same(n, x(n, 1)) : null) },
+  { name: 'x / 1', apply: (n) => (is(n, 'div') && isConst(x(n, 1), 1) ? same(n, x(n)) : null) },
+  { name: 'x * -1', apply: (n) => (is(n, 'mul') && isConst(x(n, 1), -1) ? same(n, b.neg(x(n))) : null) },
+  { name: '-1 * x', apply: (n) => (is(n, 'mul') && isConst(x(n), -1) ? same(n, b.neg(x(n, 1))) : null) },
+  { name: '--x', apply: (n) => (is(n, 'neg') && is(x(n), 'neg') ? same(n, x(x(n))) : null) },
+  { name: '0 - x', apply: (n) => (is(n, 'sub') && isConst(x(n), 0) ? same(n, b.neg(x(n, 1))) : null) },
+  { name: 'a + -b', apply: (n) => (is(n, 'add') && is(x(n, 1), 'neg') ? same(n, b.sub(x(n), x(x(n, 1)))) : null) },
+  { name: '-a + b', apply: (n) => (is(n, 'add') && is(x(n), 'neg') ? same(n, b.sub(x(n, 1), x(x(n)))) : null) },
+  { name: 'a - -b', apply: (n) => (is(n, 'sub') && is(x(n, 1), 'neg') ? same(n, b.add(x(n), x(x(n, 1)))) : null) },
+  { name: '-a * -b', apply: (n) => (is(n, 'mul') && is(x(n), 'neg') && is(x(n, 1), 'neg') ? same(n, b.mul(x(x(n)), x(x(n, 1)))) : null) },
+  { name: 'x ** 1', apply: (n) => (is(n, 'pow') && isConst(x(n, 1), 1) ? same(n, x(n)) : null) },
+  { name: 'x ** 2', apply: (n) => (is(n, 'pow') && isConst(x(n, 1), 2) ? same(n, b.mul(x(n), x(n))) : null) },
+  { name: 'where(c, a, a)', apply: (n) => (is(n, 'where') && x(n, 1) === x(n, 2) ? same(n, x(n, 1)) : null) },
+  { name: 'where(const)', apply: (n) => (is(n, 'where') && isConst(x(n)) ? same(n, x(n).attrs.value ? x(n, 1) : x(n, 2)) : null) },
+  { name: 'cast to own kind', apply: (n) => (is(n, 'cast') && x(n).kind === n.kind ? same(n, x(n)) : null) },
+];
+
+export const stableForms: readonly Rule[] = [
+  // log(1 + x) -> log1p(x): exact near x = 0, where 1 + x rounds x away
+  { name: 'log(1 + x)', apply: (n) => (is(n, 'log') && is(x(n), 'add') && isConst(x(x(n)), 1) ? same(n, b.log1p(x(x(n), 1))) : null) },
+  // log(sigmoid(x)) = log(1 / (1 + e^-x)) -> -softplus(-x): finite for x << 0
+  {
+    name: 'log(sigmoid x)',
+    apply: (n) => {
+      const s = x(n);
+      if (!is(n, 'log') || !is(s, 'div') || !isConst(x(s), 1)) return null;
+      const d = x(s, 1);
+      if (!is(d, 'add') || !isConst(x(d), 1) || !is(x(d, 1), 'exp') || !is(x(x(d, 1)), 'neg')) return null;
+      return same(n, b.logSigmoid(x(x(x(d, 1)))));
+    },
+  },
+];
+
+/** After differentiation, gradient markers have done their work and mean their value. */
+export const eraseGradientMarkers: readonly Rule[] = [
+  { name: 'stopGradient(x)', apply: (n) => (is(n, 'stopGradient') ? x(n) : null) },
+  { name: 'withGrad(v, ...)', apply: (n) => (is(n, 'withGrad') ? same(n, x(n)) : null) },
+];

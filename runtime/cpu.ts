@@ -1,0 +1,116 @@
+// The CPU runner: resolves every shape for the tensors of one call, lays out each kernel's
+// strides (flat when every operand has the domain's shape), allocates results, and calls the
+// emitted JS kernels in order.
+import type { KernelPlan, Precision } from '../compiler/plan/kernelPlan.js';
+import { emitJs, type KernelLayout } from '../compiler/emit/js.js';
+import { resolveShape, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
+import { accumulationStrides } from './reference.js';
+import { broadcastView, coalesce, contiguousStrides, numel, sameDims, unsqueezeView } from './strides.js';
+import type { Site } from '../compiler/emit/expr.js';
+
+type KernelFn = (X: ArrayLike<number>[], O: Float32Array[] | Float64Array[], S: Float64Array, L: Layout) => void;
+interface Layout {
+  flat: boolean;
+  n: number;
+  dims: number[];
+  st: number[][];
+}
+
+export interface RunArgs {
+  /** every input buffer of the plan, by name, with its shape */
+  readonly buffers: ReadonlyMap<string, { readonly data: ArrayLike<number>; readonly shape: readonly number[] }>;
+  readonly params: ReadonlyMap<string, number>;
+}
+
+export interface RunResult {
+  readonly data: Float32Array | Float64Array;
+  readonly shape: number[];
+}
+
+export class CpuProgram {
+  readonly layouts: readonly KernelLayout[];
+  private readonly fns: readonly KernelFn[];
+
+  constructor(
+    readonly plan: KernelPlan,
+    readonly precision: Precision,
+  ) {
+    this.layouts = emitJs(plan, precision).kernels;
+    this.fns = this.layouts.map((k) => new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn);
+  }
+
+  run(args: RunArgs): RunResult[] {
+    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
+    const inputShapes = new Map([...args.buffers].map(([k, v]) => [k, v.shape] as const));
+    const memo = new Map<ShapeExpr, number[]>();
+    const dims = (s: ShapeExpr): number[] => resolveShape(s, inputShapes, memo);
+    const values = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>(args.buffers);
+
+    this.layouts.forEach((k, ki) => {
+      const domain = dims(k.domain);
+      const n = numel(domain);
+      const siteStrides = k.sites.map((s) => siteView(s, domain, dims));
+      const X = k.sites.map((s) => values.get(s.buffer)!.data);
+      const O: (Float32Array | Float64Array)[] = [];
+      const outStrides: number[][] = [];
+      const finish: (() => void)[] = [];
+      for (const o of k.outputs) {
+        const shape = dims(o.shape);
+        if (o.mode === 'store' || o.register) {
+          const data = new Arr(numel(shape));
+          O.push(data);
+          values.set(o.buffer, { data, shape });
+          if (o.phase === 'loop' && o.mode === 'store') outStrides.push(contiguousStrides(domain));
+        } else {
+          // scatter-accumulate in float64, then round once into the result's precision
+          const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
+          O.push(acc);
+          outStrides.push(accumulationStrides(domain, shape, o.node));
+          if (this.precision === 'f32') {
+            const data = new Float32Array(acc.length);
+            values.set(o.buffer, { data, shape });
+            finish.push(() => data.set(acc));
+          } else values.set(o.buffer, { data: acc, shape });
+        }
+      }
+      const S = new Float64Array(k.scalars.length);
+      k.scalars.forEach((src, i) => {
+        let v: number;
+        if (src.kind === 'param') v = args.params.get(src.name)!;
+        else if (src.kind === 'numel') v = numel(dims(src.shape));
+        else if (src.kind === 'dim') {
+          const d = dims(src.shape);
+          v = d[normalizeAxis(src.axis, d.length, 'size')]!;
+        } else v = values.get(src.buffer)!.data[0]!;
+        S[i] = this.precision === 'f32' ? Math.fround(v) : v;
+      });
+      const contiguous = contiguousStrides(domain);
+      const flat = k.hasFlat && siteStrides.every((s) => sameDims(s, contiguous));
+      let layout: Layout;
+      if (flat) layout = { flat, n, dims: domain, st: [] };
+      else {
+        const c = coalesce(domain, [...siteStrides, ...outStrides]);
+        if (c.dims.length === 0) layout = { flat, n, dims: [n === 0 ? 0 : 1], st: c.strides.map(() => [0]) };
+        else layout = { flat, n, dims: c.dims, st: c.strides };
+      }
+      this.fns[ki]!(X, O as Float64Array[], S, layout);
+      finish.forEach((f) => f());
+    });
+    return this.plan.results.map((name) => {
+      const v = values.get(name)!;
+      return { data: v.data as Float32Array | Float64Array, shape: [...v.shape] };
+    });
+  }
+}
+
+/** Strides over the domain through which a site reads its buffer. */
+function siteView(site: Site, domain: readonly number[], dims: (s: ShapeExpr) => number[]): number[] {
+  let cur = dims(site.shape);
+  let s = contiguousStrides(cur);
+  for (let i = site.path.length - 1; i >= 0; i--) {
+    const step = site.path[i]!;
+    s = unsqueezeView(broadcastView(cur, s, dims(step.from)), step.axes);
+    cur = dims(step.to);
+  }
+  return broadcastView(cur, s, domain);
+}

@@ -1,0 +1,8 @@
+// lossc: the public API.
+export { nn, builtinLosses, builtinLoss, type LossOptions, type LossClass } from './losses.js';
+export { Loss, type ExplainResult, type ValueAndGrad } from './nn.js';
+export { tensor, zeros, type Tensor, type DType } from './tensor.js';
+export { compile, defineLoss, type CustomLossSpec } from './compile.js';
+export type { LossDef, OptionSpec, InputSpec, BuildContext } from '../compiler/loss.js';
+export type { Node } from '../compiler/ir/node.js';
+export * from '../compiler/ir/builders.js';

@@ -1,0 +1,190 @@
+// PyTorch-style loss objects over compiled graphs: `new nn.MSELoss({ reduction: 'sum' })`,
+// then forward / vjp / valueAndGrad / explain. Every built-in and every custom loss goes
+// through the same class: a LossDef in, kernels out, compiled once per structure and dtype.
+import { instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
+import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
+import { resolveShape, ShapeError } from '../compiler/ir/shape.js';
+import type { Precision } from '../compiler/plan/kernelPlan.js';
+import { CpuProgram } from './cpu.js';
+import { applyChecks, type Arg } from './checks.js';
+import { isTensor, shapeStr, type Tensor } from './tensor.js';
+import { sameDims } from './strides.js';
+
+export interface ExplainResult {
+  readonly kernels: { readonly name: string; readonly reads: string[]; readonly writes: string[] }[];
+  readonly text: string;
+}
+
+export interface ValueAndGrad {
+  readonly value: Tensor;
+  readonly grads: (Tensor | null)[];
+}
+
+/** What a loss needs from a backend: run one compiled method on bound arguments. */
+export interface Backend {
+  readonly name: 'js' | 'webgpu';
+  run(compiled: CompiledMethod, precision: Precision, args: Map<string, Arg>, params: Map<string, number>): { data: Float32Array | Float64Array; shape: number[] }[];
+}
+
+const methodCache = new Map<string, CompiledMethod>();
+const instanceCache = new Map<string, LossInstance>();
+
+function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method): CompiledMethod {
+  const skey = `${def.name}#${structuralKey(def, options)}`;
+  const key = `${skey}#${method}`;
+  let c = methodCache.get(key);
+  if (!c) {
+    let inst = instanceCache.get(skey);
+    if (!inst) instanceCache.set(skey, (inst = instantiate(def, options)));
+    methodCache.set(key, (c = compileMethod(inst, method)));
+  }
+  return c;
+}
+
+const cpuPrograms = new WeakMap<CompiledMethod, Partial<Record<Precision, CpuProgram>>>();
+export const cpuBackend: Backend = {
+  name: 'js',
+  run(c, precision, args, params) {
+    let byPrecision = cpuPrograms.get(c);
+    if (!byPrecision) cpuPrograms.set(c, (byPrecision = {}));
+    const prog = (byPrecision[precision] ??= new CpuProgram(c.plan, precision));
+    return prog.run({ buffers: args, params });
+  },
+};
+
+export class Loss {
+  readonly options: Readonly<Record<string, OptionValue>>;
+  private readonly tensorOptions: Map<string, Tensor>;
+
+  constructor(
+    readonly def: LossDef,
+    options: Record<string, unknown> = {},
+    protected readonly backend: Backend = cpuBackend,
+  ) {
+    const { values, tensors } = normalizeOptions(def, options);
+    this.options = values;
+    this.tensorOptions = tensors;
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  forward(...inputs: Tensor[]): Tensor {
+    return this.call('forward', inputs, null)[0]!;
+  }
+
+  /** d sum(output * gradOutput) / d input_i, for each input (null where torch gives none). */
+  vjp(inputs: Tensor[], gradOutput: Tensor): (Tensor | null)[] {
+    if (!Array.isArray(inputs)) throw new TypeError(`${this.name}.vjp(inputs, gradOutput): inputs must be an array of tensors`);
+    return this.grads(this.call('vjp', inputs, gradOutput), 'vjp', inputs);
+  }
+
+  valueAndGrad(...inputs: Tensor[]): ValueAndGrad {
+    const out = this.call('valueAndGrad', inputs, null);
+    return { value: out[0]!, grads: this.grads(out.slice(1), 'valueAndGrad', inputs) };
+  }
+
+  explain(method: Method = 'forward'): ExplainResult {
+    const c = compiled(this.def, this.options, method);
+    const kernels = c.plan.kernels.map((k) => ({ name: k.name, reads: [...k.reads], writes: [...new Set([...k.outputs, ...k.epilogue].map((o) => o.buffer))] }));
+    const text = c.dumps.map((d) => `== ${d.pass}\n${d.text}`).join('\n\n');
+    return { kernels, text };
+  }
+
+  /** Gradients by argument position, each shaped like the argument as given (checks may view it otherwise). */
+  private grads(results: Tensor[], method: Method, inputs: readonly Tensor[]): (Tensor | null)[] {
+    const c = compiled(this.def, this.options, method);
+    const out: (Tensor | null)[] = this.def.inputs.map(() => null);
+    c.gradOf.forEach((inputIndex, k) => {
+      if (inputIndex < out.length) out[inputIndex] = { ...results[k]!, shape: [...inputs[inputIndex]!.shape] };
+    });
+    return out;
+  }
+
+  private call(method: Method, inputs: Tensor[], gradOutput: Tensor | null): Tensor[] {
+    const def = this.def;
+    const c = compiled(def, this.options, method);
+    const { args, precision } = this.bind(inputs, method);
+    try {
+      if (gradOutput) {
+        if (!isTensor(gradOutput)) throw new TypeError(`${def.name}.vjp: gradOutput must be a tensor`);
+        const expected = resolveShape(c.instance.output.shape, new Map([...args].map(([k, v]) => [k, v.shape] as const)));
+        if (!sameDims(gradOutput.shape, expected)) throw new RangeError(`${def.name}.vjp: gradOutput has shape ${shapeStr(gradOutput.shape)} but the loss output has shape ${shapeStr(expected)}`);
+        if (gradOutput.dtype !== (precision === 'f32' ? 'float32' : 'float64')) throw new TypeError(`${def.name}.vjp: gradOutput has dtype ${gradOutput.dtype} but the inputs are ${precision === 'f32' ? 'float32' : 'float64'}`);
+        args.set('grad_output', { data: gradOutput.data, shape: gradOutput.shape });
+      }
+      const params = new Map<string, number>();
+      for (const p of c.instance.params) params.set(p, this.options[p] as number);
+      const results = this.backend.run(c, precision, args, params);
+      const dtype = precision === 'f32' ? 'float32' : 'float64';
+      return results.map((r) => ({ data: r.data, shape: r.shape, dtype }));
+    } catch (e) {
+      if (e instanceof ShapeError) throw new RangeError(`${def.name}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Check the arguments (count, dtypes, data-dependent checks) and name them as the graph does. */
+  private bind(inputs: Tensor[], method: Method): { args: Map<string, Arg>; precision: Precision } {
+    const def = this.def;
+    const names = def.inputs.map((i) => i.name);
+    const sig = `${def.name}.${method}(${names.join(', ')})`;
+    if (inputs.length !== def.inputs.length) throw new TypeError(`${sig} takes ${def.inputs.length} tensors, got ${inputs.length}`);
+    let floatDtype: string | null = null;
+    const args = new Map<string, Arg>();
+    const take = (name: string, t: unknown, kind: 'float' | 'int'): void => {
+      if (!isTensor(t)) throw new TypeError(`${sig}: argument '${name}' must be a tensor (got ${t === null ? 'null' : typeof t})`);
+      if (kind === 'int') {
+        if (t.dtype !== 'int32') throw new TypeError(`${sig}: expected '${name}' to be an int32 tensor of indices, got ${t.dtype} with shape ${shapeStr(t.shape)}`);
+      } else {
+        if (t.dtype === 'int32') throw new TypeError(`${sig}: expected '${name}' to be a floating-point tensor, got int32 with shape ${shapeStr(t.shape)}`);
+        if (floatDtype && t.dtype !== floatDtype) throw new TypeError(`${sig}: expected '${name}' to have dtype ${floatDtype} like the other float arguments, got ${t.dtype}`);
+        floatDtype = t.dtype;
+      }
+      args.set(name, { data: t.data, shape: t.shape });
+    };
+    def.inputs.forEach((spec, i) => take(spec.name, inputs[i], spec.kind));
+    for (const [name, t] of this.tensorOptions) take(name, t, 'float');
+    if (!floatDtype) throw new TypeError(`${sig}: no floating-point argument`);
+    if (def.checks) applyChecks(def.name, def.checks, args);
+    return { args, precision: floatDtype === 'float32' ? 'f32' : 'f64' };
+  }
+}
+
+function normalizeOptions(def: LossDef, given: Record<string, unknown>): { values: Record<string, OptionValue>; tensors: Map<string, Tensor> } {
+  if (given === null || typeof given !== 'object') throw new TypeError(`${def.name}: options must be an object`);
+  const values: Record<string, OptionValue> = {};
+  const tensors = new Map<string, Tensor>();
+  for (const key of Object.keys(given)) {
+    if (!def.options.some((o) => o.name === key) && given[key] !== undefined)
+      throw new TypeError(`${def.name} got an unexpected option '${key}' (options: ${def.options.map((o) => o.name).join(', ') || 'none'})`);
+  }
+  for (const o of def.options) {
+    const v = given[o.name] ?? o.default;
+    switch (o.type) {
+      case 'number':
+        if (typeof v !== 'number') throw new TypeError(`${def.name}: option '${o.name}' must be a number, got ${typeof v}`);
+        values[o.name] = v;
+        break;
+      case 'bool':
+        if (typeof v !== 'boolean') throw new TypeError(`${def.name}: option '${o.name}' must be a boolean, got ${typeof v}`);
+        values[o.name] = v;
+        break;
+      case 'enum':
+        if (typeof v !== 'string' || !o.values.includes(v)) throw new RangeError(`${def.name}: ${String(v)} is not a valid value for ${o.name} (expected one of ${o.values.map((x) => `'${x}'`).join(', ')})`);
+        values[o.name] = v;
+        break;
+      case 'tensor':
+        if (v === null) values[o.name] = null;
+        else if (!isTensor(v)) throw new TypeError(`${def.name}: option '${o.name}' must be a tensor or null`);
+        else {
+          if (v.dtype === 'int32') throw new TypeError(`${def.name}: option '${o.name}' must be a floating-point tensor, got int32`);
+          values[o.name] = { shape: v.shape };
+          tensors.set(o.name, v);
+        }
+        break;
+    }
+  }
+  return { values, tensors };
+}

@@ -1,0 +1,139 @@
+// The float64 reference interpreter: evaluates any graph directly, one primitive at a time,
+// with no fusion and no code generation. It is the in-house oracle the kernels are tested
+// against, and the simplifier's constant folder.
+import { toposort, type Node } from '../compiler/ir/node.js';
+import { primitive } from '../compiler/primitives/table.js';
+import { resolveShape, isAllAxes, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
+import { broadcastView, contiguousStrides, numel, unsqueezeView } from './strides.js';
+
+export interface Value64 {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+export interface Bindings {
+  readonly inputs: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
+  readonly params?: ReadonlyMap<string, number>;
+}
+
+export function evaluate(outputs: readonly Node[], bind: Bindings): Value64[] {
+  const shapes = new Map([...bind.inputs].map(([k, v]) => [k, v.shape] as const));
+  const memo = new Map<ShapeExpr, number[]>();
+  const dimsOf = (s: ShapeExpr): number[] => resolveShape(s, shapes, memo);
+  const values = new Map<Node, Value64>();
+  const scalar = (v: number): Value64 => ({ shape: [], data: Float64Array.of(v) });
+
+  for (const n of toposort(outputs)) {
+    const def = primitive(n.op);
+    const args = n.inputs.map((i) => values.get(i)!);
+    let v: Value64;
+    switch (def.category) {
+      case 'leaf':
+        v = evalLeaf(n, bind, dimsOf, scalar);
+        break;
+      case 'elementwise': {
+        const shape = dimsOf(n.shape);
+        const f = def.eval!;
+        v = { shape, data: mapStrided(shape, args, (xs) => f(...xs)) };
+        break;
+      }
+      case 'view': {
+        const shape = dimsOf(n.shape);
+        const x = args[0]!;
+        const strides = n.op === 'unsqueeze' ? unsqueezeView(contiguousStrides(x.shape), n.attrs.axes!) : broadcastView(x.shape, contiguousStrides(x.shape), shape);
+        v = { shape, data: gather(shape, x.data, strides) };
+        break;
+      }
+      case 'reduce': {
+        const x = args[0]!;
+        const shape = dimsOf(n.shape);
+        const outStrides = accumulationStrides(x.shape, shape, n);
+        v = { shape, data: reduceInto(x, shape, outStrides, n.op === 'max' ? 'max' : 'sum') };
+        break;
+      }
+    }
+    values.set(n, v);
+  }
+  return outputs.map((o) => values.get(o)!);
+}
+
+function evalLeaf(n: Node, bind: Bindings, dimsOf: (s: ShapeExpr) => number[], scalar: (v: number) => Value64): Value64 {
+  switch (n.op) {
+    case 'input': {
+      const t = bind.inputs.get(n.attrs.name!);
+      if (!t) throw new Error(`no value bound for input '${n.attrs.name}'`);
+      return { shape: [...t.shape], data: Float64Array.from(t.data) };
+    }
+    case 'param': {
+      const p = bind.params?.get(n.attrs.name!);
+      if (p === undefined) throw new Error(`no value bound for option '${n.attrs.name}'`);
+      return scalar(p);
+    }
+    case 'const':
+      return scalar(n.attrs.value!);
+    case 'numel':
+      return scalar(numel(dimsOf(n.attrs.shape!)));
+    case 'dim': {
+      const d = dimsOf(n.attrs.shape!);
+      return scalar(d[normalizeAxis(n.attrs.axis!, d.length, 'size')]!);
+    }
+    default:
+      throw new Error(`not a leaf: ${n.op}`);
+  }
+}
+
+/** Strides, over the operand's shape, of the output a reduction accumulates into. */
+export function accumulationStrides(inShape: readonly number[], outShape: readonly number[], n: Node): number[] {
+  if (n.op === 'sumTo') return broadcastView(outShape, contiguousStrides(outShape), inShape);
+  const axes = n.attrs.axes!;
+  if (isAllAxes(axes)) return inShape.map(() => 0);
+  const norm = axes.map((a) => normalizeAxis(a, inShape.length, 'reduction'));
+  const kept = n.attrs.keepDims ? contiguousStrides(outShape) : unsqueezeView(contiguousStrides(outShape), norm);
+  return kept.map((s, i) => (norm.includes(i) ? 0 : s));
+}
+
+/** Walk `shape` in row-major order, calling `visit(linearIndex, offsets)` with each view's offset. */
+export function forEachIndex(shape: readonly number[], views: readonly (readonly number[])[], visit: (i: number, offsets: number[]) => void): void {
+  const n = numel(shape);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  const off = views.map(() => 0);
+  for (let i = 0; i < n; i++) {
+    visit(i, off);
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      for (let k = 0; k < views.length; k++) off[k]! += views[k]![d]!;
+      if (idx[d]! < shape[d]!) break;
+      for (let k = 0; k < views.length; k++) off[k]! -= views[k]![d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+function mapStrided(shape: readonly number[], args: readonly Value64[], f: (xs: number[]) => number): Float64Array {
+  const out = new Float64Array(numel(shape));
+  const views = args.map((a) => broadcastView(a.shape, contiguousStrides(a.shape), shape));
+  const xs = new Array<number>(args.length);
+  forEachIndex(shape, views, (i, off) => {
+    for (let k = 0; k < args.length; k++) xs[k] = args[k]!.data[off[k]!]!;
+    out[i] = f(xs);
+  });
+  return out;
+}
+
+function gather(shape: readonly number[], data: Float64Array, strides: readonly number[]): Float64Array {
+  const out = new Float64Array(numel(shape));
+  forEachIndex(shape, [strides], (i, off) => (out[i] = data[off[0]!]!));
+  return out;
+}
+
+function reduceInto(x: Value64, outShape: readonly number[], outStrides: readonly number[], mode: 'sum' | 'max'): Float64Array {
+  const out = new Float64Array(numel(outShape)).fill(mode === 'sum' ? 0 : -Infinity);
+  forEachIndex(x.shape, [outStrides], (i, off) => {
+    const o = off[0]!;
+    const v = x.data[i]!;
+    if (mode === 'sum') out[o]! += v;
+    else if (v > out[o]! || Number.isNaN(v)) out[o] = v;
+  });
+  return out;
+}

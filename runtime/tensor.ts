@@ -1,0 +1,34 @@
+// The minimal Tensor: a typed array, a shape, a dtype. Row-major, contiguous.
+
+export type DType = 'float32' | 'float64' | 'int32';
+export type TensorData = Float32Array | Float64Array | Int32Array;
+
+export interface Tensor {
+  readonly data: TensorData;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+const ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
+
+export function tensor(data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  if (!(dtype in ctor)) throw new TypeError(`tensor(): unknown dtype '${String(dtype)}' (expected float32, float64 or int32)`);
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor(): invalid shape [${shape.join(', ')}]: sizes must be non-negative integers`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== n) throw new RangeError(`tensor(): shape [${shape.join(', ')}] has ${n} elements but ${data.length} values were given`);
+  const C = ctor[dtype];
+  const arr = data instanceof C ? data : C.from(data as ArrayLike<number>);
+  return { data: arr as TensorData, shape: [...shape], dtype };
+}
+
+export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return { data: new ctor[dtype](shape.reduce((a, b) => a * b, 1)), shape: [...shape], dtype };
+}
+
+export const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float64';
+
+export function isTensor(x: unknown): x is Tensor {
+  return !!x && typeof x === 'object' && 'data' in x && 'shape' in x && 'dtype' in x && ArrayBuffer.isView((x as Tensor).data);
+}
+
+export const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;

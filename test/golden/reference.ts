@@ -1,0 +1,81 @@
+// Reading the PyTorch golden cases (../shared/reference, see SCHEMA.md) and comparing with them
+// at SCHEMA's tolerances.
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { tensor, type Tensor } from 'lossc';
+
+export interface RefTensor {
+  shape: number[];
+  dtype: 'float32' | 'float64' | 'int64';
+  data: (number | 'inf' | '-inf' | 'nan')[];
+  name?: string;
+}
+export interface RefCase {
+  id: string;
+  loss: string;
+  dtype: 'float32' | 'float64';
+  options: Record<string, unknown>;
+  options_given: string[];
+  tags: string[];
+  note: string;
+  inputs: RefTensor[];
+  grad_output: RefTensor;
+  output: RefTensor;
+  grads: Record<string, RefTensor>;
+  grads_math?: Record<string, RefTensor>;
+  printed_output?: string;
+  reproduces_printed?: boolean;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** ../shared/reference, beside the repository (LOSSC_REFERENCE overrides). */
+export const referenceDir = process.env.LOSSC_REFERENCE ?? join(here, '..', '..', '..', 'shared', 'reference');
+
+export function loadCases(loss: string): RefCase[] {
+  const file = join(referenceDir, 'cases', `${loss}.json`);
+  if (!existsSync(file)) throw new Error(`golden cases not found: ${file} (set LOSSC_REFERENCE to the reference folder)`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { cases: RefCase[] }).cases;
+}
+
+export function loadSeedExamples(): RefCase[] {
+  return (JSON.parse(readFileSync(join(referenceDir, 'seed-examples.json'), 'utf8')) as { examples: RefCase[] }).examples;
+}
+
+const num = (v: number | string): number => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v === 'nan' ? NaN : (v as number));
+
+export function toTensor(t: RefTensor): Tensor {
+  return tensor(t.data.map(num), t.shape, t.dtype === 'int64' ? 'int32' : t.dtype);
+}
+
+const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** A case's options as lossc's constructor takes them. */
+export function toOptions(options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (v && typeof v === 'object' && 'shape' in v) out[camel(k)] = toTensor(v as RefTensor);
+    else if (typeof v === 'string' && ['inf', '-inf', 'nan'].includes(v)) out[camel(k)] = num(v);
+    else out[camel(k)] = v;
+  }
+  return out;
+}
+
+/** null when `actual` matches `expected` at SCHEMA's tolerance, else a description of the first mismatch. */
+export function mismatch(actual: Tensor | null | undefined, expected: RefTensor, what: string): string | null {
+  if (!actual) return `${what}: missing`;
+  if (actual.shape.join(',') !== expected.shape.join(',')) return `${what}: shape [${actual.shape}] vs expected [${expected.shape}]`;
+  const e = expected.data.map(num);
+  const s = Math.max(1, ...e.filter(Number.isFinite).map(Math.abs));
+  const [abs, rel] = expected.dtype === 'float32' ? [1e-6, 1e-5] : [1e-12, 1e-10];
+  for (let i = 0; i < e.length; i++) {
+    const a = actual.data[i]!;
+    const x = e[i]!;
+    if (!Number.isFinite(x)) {
+      if (Number.isNaN(x) ? !Number.isNaN(a) : a !== x) return `${what}[${i}]: ${a} vs expected ${x}`;
+      continue;
+    }
+    if (!(Math.abs(a - x) <= abs * s + rel * Math.abs(x))) return `${what}[${i}]: ${a} vs expected ${x} (diff ${Math.abs(a - x).toExponential(3)})`;
+  }
+  return null;
+}
