@@ -1,16 +1,16 @@
 // compile(): a custom loss, from a builder function or a LossDef, to the same object the
 // built-in losses are.
 import { Loss } from './nn.js';
-import type { InputSpec, LossDef, OptionSpec, BuildContext } from '../compiler/loss.js';
+import type { InputSpec, LossDef } from '../compiler/loss.js';
 import type { Node } from '../compiler/ir/node.js';
 
+/** The short form of a custom loss: named arguments and a builder function over them. */
 export interface CustomLossSpec {
   readonly name: string;
   /** argument names (float tensors), or full specs for integer or non-differentiable ones */
   readonly inputs: readonly (string | InputSpec)[];
-  readonly options?: readonly OptionSpec[];
-  /** the loss over its arguments, in order; `ctx` gives options */
-  readonly build: (...args: [...Node[], BuildContext] | Node[]) => Node;
+  /** the loss over its arguments, in order */
+  readonly build: (...args: Node[]) => Node;
   readonly doc?: string;
 }
 
@@ -21,8 +21,8 @@ export function defineLoss(spec: CustomLossSpec): LossDef {
     name: spec.name,
     doc: spec.doc ?? `custom loss ${spec.name}`,
     inputs,
-    options: spec.options ?? [],
-    build: (ctx) => spec.build(...inputs.map((i) => ctx.input(i.name)), ctx),
+    options: [],
+    build: (ctx) => spec.build(...inputs.map((i) => ctx.input(i.name))),
   };
 }
 
@@ -34,8 +34,8 @@ export interface CompileOptions {
 
 export function compile(source: LossDef | CustomLossSpec, opts: CompileOptions = {}): Loss {
   if (opts.target && opts.target !== 'js') throw new Error(`compile(): target '${opts.target}' is not available yet: use 'js', then loss.to('webgpu') once the WebGPU backend lands`);
-  const def = 'doc' in source && 'options' in source && typeof (source as LossDef).build === 'function' && (source as LossDef).inputs.every((i) => typeof i === 'object')
-    ? (source as LossDef)
-    : defineLoss(source as CustomLossSpec);
+  const def = isLossDef(source) ? source : defineLoss(source);
   return new Loss(def, opts.options ?? {});
 }
+
+const isLossDef = (s: LossDef | CustomLossSpec): s is LossDef => 'options' in s && Array.isArray(s.options) && typeof s.doc === 'string';

@@ -54,15 +54,19 @@ export class CpuProgram {
       const O: (Float32Array | Float64Array)[] = [];
       const outStrides: number[][] = [];
       const finish: (() => void)[] = [];
+      let scatters = false; // some accumulation lands in a tensor smaller than the domain
       for (const o of k.outputs) {
         const shape = dims(o.shape);
-        if (o.mode === 'store' || o.register) {
+        if (o.register || o.mode === 'store' || sameDims(shape, domain)) {
+          // stores, scalar results, and accumulations that visit each element once
           const data = new Arr(numel(shape));
+          if (o.mode === 'max' && !o.register) data.fill(-Infinity);
           O.push(data);
           values.set(o.buffer, { data, shape });
-          if (o.phase === 'loop' && o.mode === 'store') outStrides.push(contiguousStrides(domain));
+          if (o.phase === 'loop' && !o.register) outStrides.push(contiguousStrides(domain));
         } else {
           // scatter-accumulate in float64, then round once into the result's precision
+          scatters = true;
           const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
           O.push(acc);
           outStrides.push(accumulationStrides(domain, shape, o.node));
@@ -85,7 +89,7 @@ export class CpuProgram {
         S[i] = this.precision === 'f32' ? Math.fround(v) : v;
       });
       const contiguous = contiguousStrides(domain);
-      const flat = k.hasFlat && siteStrides.every((s) => sameDims(s, contiguous));
+      const flat = !scatters && siteStrides.every((s) => sameDims(s, contiguous));
       let layout: Layout;
       if (flat) layout = { flat, n, dims: domain, st: [] };
       else {

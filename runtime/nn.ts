@@ -87,7 +87,7 @@ export class Loss {
 
   explain(method: Method = 'forward'): ExplainResult {
     const c = compiled(this.def, this.options, method);
-    const kernels = c.plan.kernels.map((k) => ({ name: k.name, reads: [...k.reads], writes: [...new Set([...k.outputs, ...k.epilogue].map((o) => o.buffer))] }));
+    const kernels = c.plan.kernels.map((k) => ({ name: k.name, reads: [...k.reads], writes: [...k.writes] }));
     const text = c.dumps.map((d) => `== ${d.pass}\n${d.text}`).join('\n\n');
     return { kernels, text };
   }

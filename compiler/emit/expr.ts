@@ -80,6 +80,7 @@ export class BodyPrinter {
           out = this.spell.siteRead(site, index(site));
         }
       } else if (def.category === 'leaf') out = this.scalar(n);
+      else if (n.shape === scalarShape && def.category === 'elementwise' && bound.size === 0) out = this.invariant(n, (m) => value(m, path));
       else if (n.op === 'broadcastTo') out = value(n.inputs[0]!, path);
       else if (n.op === 'unsqueeze') out = value(n.inputs[0]!, [...path, n]);
       else if (def.category === 'elementwise') {
@@ -93,6 +94,18 @@ export class BodyPrinter {
     };
     const values = roots.map((r) => value(r, []));
     return { lines, values };
+  }
+
+  /** A scalar expression of scalars only: computed once, before the loop. */
+  private invariant(n: Node, operand: (m: Node) => string): string {
+    const key = `inv:${n.id}`;
+    const known = this.hoistedNames.get(key);
+    if (known) return known;
+    const args = n.inputs.map(operand);
+    const name = `h${this.hoistedNames.size}`;
+    this.hoisted.push(this.spell.declare(name, this.spellOp(primitive(n.op), args, n), n));
+    this.hoistedNames.set(key, name);
+    return name;
   }
 
   private spellOp(def: PrimDef, args: string[], n: Node): string {

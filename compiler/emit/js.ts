@@ -15,8 +15,6 @@ export interface KernelLayout {
   readonly scalars: readonly ScalarSource[];
   /** one per output slot: `register` = a full reduction kept in a local, written as out[0] */
   readonly outputs: readonly KernelSlot[];
-  /** false when the kernel scatters into a smaller tensor: only the strided loop exists */
-  readonly hasFlat: boolean;
   readonly source: string;
 }
 
@@ -86,6 +84,7 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
   const siteCount = nSites();
   const outSlot = (j: number): number => siteCount + strided.indexOf(j); // strides of strided outputs follow the sites'
 
+  // in the flat loop an accumulated output has the domain's shape (the runtime checks): a store
   const flatStore = (body: { values: string[] }, u: number, idx: string): string[] =>
     loopOutputs.map((o, j) => (o.register ? combine(j, `r${j}_${u}`, body.values[j]!) : `o${j}[${idx}] = ${body.values[j]!};`));
   const stridedStore = stridedBody.values.map((v, j) =>
@@ -113,17 +112,13 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
   emit(1, ...outputs.map((_, j) => `const o${j} = O[${j}];`));
   emit(1, ...p.hoisted);
   emit(1, ...regs.flatMap((j) => Array.from({ length: unroll }, (_, u) => `let r${j}_${u} = ${init(j)};`)));
-  // a kernel that scatters into a smaller tensor always takes the strided loop
-  const hasFlat = strided.every((j) => loopOutputs[j]!.mode === 'store');
-  if (hasFlat) {
-    emit(1, `if (L.flat) {`);
-    emit(2, `const n = L.n;`, `let i = 0;`, `for (; i + ${unroll - 1} < n; i += ${unroll}) {`);
-    flatCopies.forEach((c, u) => emit(3, ...c.lines, ...flatStore(c, u, u ? `i + ${u}` : 'i')));
-    emit(2, `}`, `for (; i < n; i++) {`);
-    emit(3, ...flatTail.lines, ...flatStore(flatTail, 0, 'i'));
-    emit(2, `}`);
-    emit(1, `} else {`);
-  } else emit(1, `{`);
+  emit(1, `if (L.flat) {`);
+  emit(2, `const n = L.n;`, `let i = 0;`, `for (; i + ${unroll - 1} < n; i += ${unroll}) {`);
+  flatCopies.forEach((c, u) => emit(3, ...c.lines, ...flatStore(c, u, u ? `i + ${u}` : 'i')));
+  emit(2, `}`, `for (; i < n; i++) {`);
+  emit(3, ...flatTail.lines, ...flatStore(flatTail, 0, 'i'));
+  emit(2, `}`);
+  emit(1, `} else {`);
   emit(2, `const dims = L.dims, st = L.st, r = dims.length, inner = dims[r - 1], rows = L.n / inner;`);
   const slots = [...Array.from({ length: sitesUsed }, (_, s) => s), ...strided.map(outSlot)];
   emit(2, ...slots.map((s) => `const st${s} = st[${s}], a${s} = st${s}[r - 1];`));
@@ -141,7 +136,7 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
   emit(0, `}`);
   if (p.sites.length !== siteCount) throw new Error('internal: the loops of a kernel read different sites');
 
-  return { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, hasFlat, source: lines.join('\n') };
+  return { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, source: lines.join('\n') };
 }
 
 function accTotal(mode: 'store' | 'sum' | 'max', j: number, unroll: number): string {

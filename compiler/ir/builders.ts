@@ -93,8 +93,14 @@ export const clampMin = (x: Operand, lo: Operand): Node => where(lt(x, lo), lo, 
 export const clampMax = (x: Operand, hi: Operand): Node => where(gt(x, hi), hi, x);
 export const clamp = (x: Operand, lo: Operand, hi: Operand): Node => clampMax(clampMin(x, lo), hi);
 export const relu = (x: Operand): Node => clampMin(x, 0);
-/** 1 / (1 + e^-x): saturates to exactly 0 and 1 for large |x|, as torch's does. */
-export const sigmoid = (x: Operand): Node => div(1, add(1, exp(neg(x))));
+/**
+ * 1 / (1 + e^-x), through e = e^-|x| so that it never overflows and shares its exp with
+ * softplus(±x) (the pair every logistic loss computes).
+ */
+export const sigmoid = (x: Operand): Node => {
+  const e = exp(neg(abs(x)));
+  return where(ge(x, 0), div(1, add(1, e)), div(e, add(1, e)));
+};
 /** log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
 export const softplus = (x: Operand): Node => add(clampMin(x, 0), log1p(exp(neg(abs(x)))));
 export const logSigmoid = (x: Operand): Node => neg(softplus(neg(x)));

@@ -67,12 +67,15 @@ export function fuseIntoKernels(program: Program): KernelPlan {
   }
 
   const sorted = [...drafts.values()].sort((a, b) => a.level - b.level);
+  const reads = sorted.map((d) => readsOf(d, buffers));
+  const readLater = new Set(reads.flat());
   const kernels: Kernel[] = sorted.map((d, i) => ({
     name: `${program.name}_k${i}`,
     domain: d.domain,
     outputs: d.outputs,
     epilogue: d.epilogue,
-    reads: readsOf(d, buffers),
+    reads: reads[i]!,
+    writes: [...new Set([...d.outputs, ...d.epilogue].map((o) => o.buffer))].filter((b) => resultNames.includes(b) || readLater.has(b)),
   }));
   const inputDefs: BufferDef[] = program.inputs.map((n) => ({ name: n.attrs.name!, role: 'input', shape: n.shape, kind: n.kind, node: n }));
   return { name: program.name, inputs: inputDefs, params: program.params, buffers: [...buffers.values()], kernels, results: resultNames };

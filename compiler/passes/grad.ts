@@ -12,25 +12,34 @@ import { add, sumTo } from '../ir/builders.js';
 export function vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node | null)[] {
   const order = toposort([output]);
   const influenced = nodesInfluencedBy(order, new Set(wrt));
+  // A cotangent may be shaped like a broadcast of its node (the consumer broadcast the node):
+  // elementwise VJPs apply to it as is, so the sum over broadcast axes happens once, at the
+  // end of the chain, inside the same kernel, instead of after every op.
   const cotangent = new Map<Node, Node>([[output, seed]]);
   const accumulate = (n: Node, c: Node): void => {
     const prev = cotangent.get(n);
-    cotangent.set(n, prev ? add(prev, c) : c);
+    if (!prev) cotangent.set(n, c);
+    else if (prev.shape === c.shape) cotangent.set(n, add(prev, c));
+    else cotangent.set(n, add(sumTo(prev, n.shape), sumTo(c, n.shape)));
   };
 
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
-    const g = cotangent.get(node);
+    let g = cotangent.get(node);
     if (!g || node.inputs.length === 0) continue;
     const rule = primitive(node.op).vjp;
     if (!rule) continue; // comparisons, logic: piecewise constant
+    if (primitive(node.op).category !== 'elementwise') g = sumTo(g, node.shape);
     const parts = rule(g, node);
     node.inputs.forEach((x, k) => {
       const c = parts[k];
-      if (c && x.kind === 'float' && influenced.has(x)) accumulate(x, sumTo(c, x.shape));
+      if (c && x.kind === 'float' && influenced.has(x)) accumulate(x, c);
     });
   }
-  return wrt.map((w) => cotangent.get(w) ?? null);
+  return wrt.map((w) => {
+    const c = cotangent.get(w);
+    return c ? sumTo(c, w.shape) : null;
+  });
 }
 
 /** The nodes whose value depends on one of `sources` (gradients flow only through them). */

@@ -31,6 +31,8 @@ export interface Kernel {
   readonly epilogue: readonly KernelOutput[];
   /** buffers read: inputs and results of earlier kernels */
   readonly reads: readonly string[];
+  /** buffers written for others: results, and reductions later kernels read (not scratch used only here) */
+  readonly writes: readonly string[];
 }
 
 export interface KernelPlan {

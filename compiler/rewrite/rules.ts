@@ -39,6 +39,7 @@ export const algebra: readonly Rule[] = [
   { name: '-a + b', apply: (n) => (is(n, 'add') && is(x(n), 'neg') ? same(n, b.sub(x(n, 1), x(x(n)))) : null) },
   { name: 'a - -b', apply: (n) => (is(n, 'sub') && is(x(n, 1), 'neg') ? same(n, b.add(x(n), x(x(n, 1)))) : null) },
   { name: '-a * -b', apply: (n) => (is(n, 'mul') && is(x(n), 'neg') && is(x(n, 1), 'neg') ? same(n, b.mul(x(x(n)), x(x(n, 1)))) : null) },
+  { name: '|-x|', apply: (n) => (is(n, 'abs') && is(x(n), 'neg') ? same(n, b.abs(x(x(n)))) : null) },
   { name: 'x ** 1', apply: (n) => (is(n, 'pow') && isConst(x(n, 1), 1) ? same(n, x(n)) : null) },
   { name: 'x ** 2', apply: (n) => (is(n, 'pow') && isConst(x(n, 1), 2) ? same(n, b.mul(x(n), x(n))) : null) },
   { name: 'where(c, a, a)', apply: (n) => (is(n, 'where') && x(n, 1) === x(n, 2) ? same(n, x(n, 1)) : null) },
@@ -49,9 +50,9 @@ export const algebra: readonly Rule[] = [
 export const stableForms: readonly Rule[] = [
   // log(1 + x) -> log1p(x): exact near x = 0, where 1 + x rounds x away
   { name: 'log(1 + x)', apply: (n) => (is(n, 'log') && is(x(n), 'add') && isConst(x(x(n)), 1) ? same(n, b.log1p(x(x(n), 1))) : null) },
-  // log(sigmoid(x)) = log(1 / (1 + e^-x)) -> -softplus(-x): finite for x << 0
+  // log(1 / (1 + e^-x)), the literal sigmoid, -> -softplus(-x): finite for x << 0
   {
-    name: 'log(sigmoid x)',
+    name: 'log(1 / (1 + e^-x))',
     apply: (n) => {
       const s = x(n);
       if (!is(n, 'log') || !is(s, 'div') || !isConst(x(s), 1)) return null;

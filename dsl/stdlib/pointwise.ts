@@ -4,7 +4,7 @@
 // kernel's derivative instead of the symbolic one.
 import type { LossDef, OptionSpec, InputSpec } from '../../compiler/loss.js';
 import {
-  abs, add, clampMin, div, exp, log, log1p, logSigmoid, mul, ne, neg, reduce, sigmoid, square, sub, sum, dim, where, withGrad, xlogy, le, lt, ge, gt,
+  abs, add, clampMin, div, exp, log, log1p, logSigmoid, softplus, mul, ne, neg, reduce, sigmoid, square, sub, sum, dim, where, withGrad, xlogy, le, lt, ge, gt,
 } from '../../compiler/ir/builders.js';
 import type { Node } from '../../compiler/ir/node.js';
 
@@ -106,8 +106,9 @@ export const BCEWithLogitsLoss: LossDef = {
   checks: [{ kind: 'sameShape', input: 'target', like: 'input', message: 'Target size ({target}) must be the same as input size ({input})' }],
   build: (c) => {
     const [x, y, w, pw] = [c.input('input'), c.input('target'), c.tensor('weight'), c.tensor('posWeight')];
-    const m = clampMin(neg(x), 0);
-    const lse = add(log(add(exp(neg(m)), exp(sub(neg(x), m)))), m); // log(1 + e^-x), stable
+    // torch writes log(1 + e^-x) as log(e^-m + e^(-x-m)) + m, m = max(-x, 0): the same stable
+    // value as softplus(-x), which needs one exp where that needs two
+    const lse = softplus(neg(x));
     const value = pw ? add(mul(sub(1, y), x), mul(add(mul(sub(pw, 1), y), 1), lse)) : add(mul(sub(1, y), x), lse);
     // torch's backward kernels: d/dx = (pw y + 1 - y) sigmoid(x) - pw y; d/dy = -x (no pos_weight)
     // or log_sigmoid(-x) - pw log_sigmoid(x)

@@ -1,0 +1,49 @@
+// Bad input gets an Error that names the argument and the shapes, as torch's messages do.
+import { describe, it, expect } from 'vitest';
+import { nn, tensor } from 'lossc';
+
+const f32 = (shape: number[], fill = 0.5) => tensor(new Array(shape.reduce((a, b) => a * b, 1)).fill(fill), shape, 'float32');
+
+describe('errors', () => {
+  it('shapes that cannot broadcast name both tensors and their shapes', () => {
+    expect(() => new nn.MSELoss().forward(f32([4, 3]), f32([4, 5]))).toThrow(
+      /MSELoss: The size of tensor input \(3\) must match the size of tensor target \(5\) at non-singleton dimension 1 \(input has shape \[4, 3\], target has shape \[4, 5\]\)/,
+    );
+  });
+  it('an int tensor where a float is expected', () => {
+    expect(() => new nn.L1Loss().forward(tensor([1, 2], [2], 'int32'), f32([2]))).toThrow(/L1Loss\.forward\(input, target\): expected 'input' to be a floating-point tensor, got int32 with shape \[2\]/);
+  });
+  it('the wrong number of arguments', () => {
+    expect(() => new nn.MSELoss().forward(f32([2]))).toThrow(/MSELoss\.forward\(input, target\) takes 2 tensors, got 1/);
+    expect(() => new nn.MarginRankingLoss().forward(f32([2]), f32([2]))).toThrow(/takes 3 tensors, got 2/);
+  });
+  it('mixed float32 and float64 arguments', () => {
+    expect(() => new nn.MSELoss().forward(f32([2]), tensor([1, 2], [2], 'float64'))).toThrow(/expected 'target' to have dtype float32 like the other float arguments, got float64/);
+  });
+  it('a negative var in GaussianNLLLoss', () => {
+    expect(() => new nn.GaussianNLLLoss().forward(f32([3]), f32([3]), tensor([1, -2, 3], [3]))).toThrow(/GaussianNLLLoss: var has negative entry\/entries \(var\[1\] = -2\)/);
+  });
+  it('a var of incorrect size', () => {
+    expect(() => new nn.GaussianNLLLoss().forward(f32([2, 3]), f32([2, 3]), f32([3, 2]))).toThrow(/var is of incorrect size: var has shape \[3, 2\], input has shape \[2, 3\]/);
+  });
+  it('BCE: input outside [0, 1], and target of another size', () => {
+    expect(() => new nn.BCELoss().forward(tensor([0.5, 1.5], [2]), f32([2]))).toThrow(/all elements of input should be between 0 and 1 \(input\[1\] = 1\.5\)/);
+    expect(() => new nn.BCEWithLogitsLoss().forward(f32([2, 2]), f32([2]))).toThrow(/Target size \(\[2\]\) must be the same as input size \(\[2, 2\]\)/);
+  });
+  it('unknown options and invalid option values', () => {
+    expect(() => new nn.MSELoss({ reductoin: 'sum' })).toThrow(/MSELoss got an unexpected option 'reductoin' \(options: reduction\)/);
+    expect(() => new nn.MSELoss({ reduction: 'avg' as 'mean' })).toThrow(/avg is not a valid value for reduction/);
+    expect(() => new nn.SmoothL1Loss({ beta: '1' })).toThrow(/option 'beta' must be a number/);
+    expect(() => new nn.MSELoss({ reduction: 'batchmean' })).toThrow(/batchmean is not a valid value for reduction/);
+  });
+  it('a gradOutput of the wrong shape', () => {
+    const fn = new nn.MSELoss({ reduction: 'none' });
+    expect(() => fn.vjp([f32([2, 3]), f32([2, 3])], f32([3]))).toThrow(/MSELoss\.vjp: gradOutput has shape \[3\] but the loss output has shape \[2, 3\]/);
+  });
+  it('valueAndGrad on a loss that is not reduced to a scalar', () => {
+    expect(() => new nn.MSELoss({ reduction: 'none' }).valueAndGrad(f32([2]), f32([2]))).toThrow(/needs a scalar loss/);
+  });
+  it('tensor() rejects data that does not fit the shape', () => {
+    expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/shape \[2, 2\] has 4 elements but 3 values were given/);
+  });
+});

@@ -1,0 +1,40 @@
+// Scheduling: a pointwise loss's value and every gradient come out of one pass over memory.
+import { describe, it, expect } from 'vitest';
+import { nn, tensor } from 'lossc';
+
+describe('fusion', () => {
+  for (const name of ['MSELoss', 'BCEWithLogitsLoss', 'SmoothL1Loss'] as const) {
+    it(`${name}.valueAndGrad is one kernel that reads each input once and writes each gradient once`, () => {
+      const { kernels } = new nn[name]().explain('valueAndGrad');
+      expect(kernels).toHaveLength(1);
+      expect(kernels[0]!.reads.sort()).toEqual(['input', 'target']);
+      expect(kernels[0]!.writes.sort()).toEqual(['grad_input', 'grad_target', 'value']);
+    });
+  }
+
+  it('every pointwise loss fuses forward, vjp and valueAndGrad into one kernel, for every reduction', () => {
+    for (const [name, Loss] of Object.entries(nn)) {
+      for (const reduction of ['none', 'mean', 'sum']) {
+        const fn = new Loss({ reduction });
+        for (const method of ['forward', 'vjp'] as const) expect(fn.explain(method).kernels, `${name} ${reduction} ${method}`).toHaveLength(1);
+        if (reduction !== 'none') expect(fn.explain('valueAndGrad').kernels, `${name} ${reduction}`).toHaveLength(1);
+      }
+    }
+  });
+
+  it('weights and pos_weight are read in the same single pass', () => {
+    const fn = new nn.BCEWithLogitsLoss({ weight: tensor([1, 2, 3], [3]), posWeight: tensor([2, 2, 2], [3]) });
+    const { kernels } = fn.explain('valueAndGrad');
+    expect(kernels).toHaveLength(1);
+    expect(kernels[0]!.reads.sort()).toEqual(['input', 'posWeight', 'target', 'weight']);
+  });
+
+  it('explain text shows the graph, the simplified gradient graph and the plan', () => {
+    const { text } = new nn.MSELoss().explain('valueAndGrad');
+    expect(text).toContain('== graph');
+    expect(text).toContain('== simplify');
+    expect(text).toContain('== fuse');
+    expect(text).toMatch(/plan MSELoss_valueAndGrad: 1 kernel\n/);
+    expect(text).toMatch(/sums into t\d+/);
+  });
+});

@@ -1,0 +1,94 @@
+// Every primitive's VJP rule against central finite differences in float64, straight from the
+// table: for each differentiable primitive, the symbolic gradient of sum(w * op(x...)) must
+// match (f(x + h) - f(x - h)) / 2h at random points of its domain.
+import { describe, it, expect } from 'vitest';
+import { Graph, type Node } from '../compiler/ir/node.js';
+import { PRIMITIVES, type OpName } from '../compiler/primitives/table.js';
+import { vjpGraph } from '../compiler/passes/grad.js';
+import { evaluate } from '../runtime/reference.js';
+import * as b from '../compiler/ir/builders.js';
+
+/** Operand count and a sampler of valid (smooth) points for each differentiable primitive. */
+const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number) => number[]; build?: (xs: Node[]) => Node }>> = {
+  add: { arity: 2, sample: (r) => [r(), r()] },
+  sub: { arity: 2, sample: (r) => [r(), r()] },
+  mul: { arity: 2, sample: (r) => [r(), r()] },
+  div: { arity: 2, sample: (r) => [r(), 0.5 + Math.abs(r())] },
+  pow: { arity: 2, sample: (r) => [0.5 + Math.abs(r()), r()] },
+  maximum: { arity: 2, sample: (r) => [r(), r() + 3] },
+  minimum: { arity: 2, sample: (r) => [r(), r() + 3] },
+  xlogy: { arity: 2, sample: (r) => [r(), 0.5 + Math.abs(r())] },
+  neg: { arity: 1, sample: (r) => [r()] },
+  abs: { arity: 1, sample: (r) => [0.1 + Math.abs(r())] },
+  exp: { arity: 1, sample: (r) => [r()] },
+  expm1: { arity: 1, sample: (r) => [r()] },
+  log: { arity: 1, sample: (r) => [0.2 + Math.abs(r())] },
+  log1p: { arity: 1, sample: (r) => [Math.abs(r())] },
+  sqrt: { arity: 1, sample: (r) => [0.2 + Math.abs(r())] },
+  tanh: { arity: 1, sample: (r) => [r()] },
+  where: { arity: 2, sample: (r) => [r(), r()], build: ([a, c]) => b.where(b.gt(a!, 0), b.mul(a!, a!), b.mul(c!, 3)) },
+  cast: { arity: 1, sample: (r) => [r()], build: ([a]) => b.cast(b.mul(a!, a!), 'float') },
+  withGrad: { arity: 1, sample: (r) => [r()], build: ([a]) => b.withGrad(b.exp(a!), [a!, b.exp(a!)]) },
+  sum: { arity: 1, sample: (r) => [r()], build: ([a]) => b.mul(b.sum(b.mul(a!, a!), [0], true), a!) },
+  max: { arity: 1, sample: (r) => [r()], build: ([a]) => b.mul(b.amax(b.mul(a!, a!), [0], true), a!) },
+  sumTo: { arity: 1, sample: (r) => [r()] },
+  broadcastTo: { arity: 1, sample: (r) => [r()] },
+  unsqueeze: { arity: 1, sample: (r) => [r()], build: ([a]) => b.sum(b.mul(b.unsqueeze(a!, [0]), b.unsqueeze(b.exp(a!), [1]))) },
+};
+
+// primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are skipped
+const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'sign', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 4 - 2;
+  };
+}
+
+describe('VJP rules vs central differences (float64)', () => {
+  for (const op of Object.keys(PRIMITIVES) as OpName[]) {
+    if (skip.has(op)) continue;
+    it(op, () => {
+      const d = domains[op];
+      expect(d, `no finite-difference domain for primitive '${op}': add one`).toBeDefined();
+      const g = new Graph();
+      const xs = Array.from({ length: d!.arity }, (_, i) => g.input(`x${i}`, 'float'));
+      const n = 6;
+      const r = rng(op.length * 7919 + 17);
+      const points = Array.from({ length: n }, () => d!.sample(r));
+      const weights = Float64Array.from({ length: n }, () => r());
+      let y: Node;
+      if (d!.build) y = d!.build(xs);
+      else if (op === 'sumTo') y = b.sumTo(b.mul(b.broadcastTo(xs[0]!, g.input('wide', 'float').shape), g.input('wide', 'float')), xs[0]!.shape);
+      else if (op === 'broadcastTo') y = b.broadcastTo(xs[0]!, g.input('wide', 'float').shape);
+      else y = g.make(op, xs);
+      const w = g.input('w', 'float', y.shape);
+      const objective = b.sum(b.mul(y, w));
+      const grads = vjpGraph(objective, g.constant(1), xs);
+      const wide = { shape: [3, n], data: Float64Array.from({ length: 3 * n }, () => r()) };
+      const bind = (vals: number[][]) => {
+        const inputs = new Map<string, { shape: number[]; data: ArrayLike<number> }>(xs.map((_, i) => [`x${i}`, { shape: [n], data: vals.map((p) => p[i]!) }]));
+        inputs.set('wide', wide);
+        const yShape = evaluate([y], { inputs: new Map([...inputs, ['w', { shape: [], data: [0] }]]) })[0]!.shape;
+        inputs.set('w', { shape: [...yShape], data: Float64Array.from({ length: yShape.reduce((a, c) => a * c, 1) }, (_, i) => weights[i % n]! + 0.1 * i) });
+        return { inputs };
+      };
+      const f = (vals: number[][]) => evaluate([objective], bind(vals))[0]!.data[0]!;
+      const symbolic = evaluate(grads.filter((x): x is Node => !!x), bind(points));
+      let k = 0;
+      xs.forEach((_, i) => {
+        if (!grads[i]) return;
+        const gs = symbolic[k++]!.data;
+        for (let e = 0; e < n; e++) {
+          const h = 1e-6;
+          const up = points.map((p, j) => p.map((v, q) => (j === e && q === i ? v + h : v)));
+          const down = points.map((p, j) => p.map((v, q) => (j === e && q === i ? v - h : v)));
+          const numeric = (f(up) - f(down)) / (2 * h);
+          expect(Math.abs(gs[e]! - numeric), `${op}: d/dx${i}[${e}] symbolic ${gs[e]} numeric ${numeric}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(numeric)));
+        }
+      });
+    });
+  }
+});
