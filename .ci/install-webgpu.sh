@@ -65,7 +65,7 @@ write_backports_source() {
     # One-line format: deb [opts] URI bookworm main
     uri="$(awk '$1=="deb" { for(i=2;i<=NF;i++) if($i !~ /^\[/ && $i !~ /\]$/ && $i ~ /:\/\//){ if($i !~ /security/){print $i; exit} } }' /etc/apt/sources.list)"
   fi
-  [[ -n "$uri" ]] || uri="http://deb.debian.org/debian"
+  [[ -n "$uri" ]] || fail "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
   [[ -n "$key" ]] || key="/usr/share/keyrings/debian-archive-keyring.gpg"
   local body
   body="Types: deb
