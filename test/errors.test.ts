@@ -33,7 +33,7 @@ describe('errors', () => {
   it('unknown options and invalid option values', () => {
     expect(() => new nn.MSELoss({ reductoin: 'sum' })).toThrow(/MSELoss got an unexpected option 'reductoin' \(options: reduction\)/);
     expect(() => new nn.MSELoss({ reduction: 'avg' as 'mean' })).toThrow(/avg is not a valid value for reduction/);
-    expect(() => new nn.SmoothL1Loss({ beta: '1' })).toThrow(/option 'beta' must be a number/);
+    expect(() => new nn.SmoothL1Loss({ beta: '1' as unknown as number })).toThrow(/option 'beta' must be a number/);
     expect(() => new nn.MSELoss({ reduction: 'batchmean' })).toThrow(/batchmean is not a valid value for reduction/);
   });
   it('a gradOutput of the wrong shape', () => {

@@ -14,7 +14,7 @@ describe('fusion', () => {
 
   it('every pointwise loss fuses forward, vjp and valueAndGrad into one kernel, for every reduction', () => {
     for (const [name, Loss] of Object.entries(nn)) {
-      for (const reduction of ['none', 'mean', 'sum']) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
         const fn = new Loss({ reduction });
         for (const method of ['forward', 'vjp'] as const) expect(fn.explain(method).kernels, `${name} ${reduction} ${method}`).toHaveLength(1);
         if (reduction !== 'none') expect(fn.explain('valueAndGrad').kernels, `${name} ${reduction}`).toHaveLength(1);

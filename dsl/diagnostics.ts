@@ -1,0 +1,42 @@
+// Diagnostics are data, not throws: every front end (the .loss DSL, the TS reader) returns them,
+// and the CLI prints them like a compiler does.
+
+export interface Span {
+  readonly file: string;
+  /** 1-based */
+  readonly line: number;
+  /** 1-based */
+  readonly column: number;
+  readonly length: number;
+}
+
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning' | 'note';
+  readonly message: string;
+  readonly span: Span;
+  readonly notes?: readonly { readonly message: string; readonly span?: Span }[];
+}
+
+/** `file:line:col: error: message`, then the source line and a caret under the span. */
+export function formatDiagnostic(d: Diagnostic, source?: string): string {
+  const { file, line, column, length } = d.span;
+  const out = [`${file}:${line}:${column}: ${d.severity}: ${d.message}`];
+  const text = source?.split(/\r?\n/)[line - 1];
+  if (text !== undefined) {
+    out.push(`  ${text}`);
+    out.push(`  ${' '.repeat(Math.max(0, column - 1))}${'^'.repeat(Math.max(1, Math.min(length, text.length - column + 1)))}`);
+  }
+  for (const n of d.notes ?? []) out.push(n.span ? `${n.span.file}:${n.span.line}:${n.span.column}: note: ${n.message}` : `  note: ${n.message}`);
+  return out.join('\n');
+}
+
+/** Thrown by APIs that must produce a value (e.g. compile()) when a source has errors. */
+export class CompileError extends Error {
+  constructor(
+    readonly diagnostics: readonly Diagnostic[],
+    sources: ReadonlyMap<string, string> = new Map(),
+  ) {
+    super(diagnostics.map((d) => formatDiagnostic(d, sources.get(d.span.file))).join('\n'));
+    this.name = 'CompileError';
+  }
+}
