@@ -12,13 +12,17 @@ export interface InputSpec {
 }
 
 export type OptionSpec =
-  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly doc?: string }
+  /** structural: the value shapes the graph (e.g. p of a norm), so each value compiles its own kernels */
+  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly structural?: boolean; readonly doc?: string }
+  /** a function of builder nodes (e.g. a distance function): structural, by identity */
+  | { readonly name: string; readonly type: 'function'; readonly default: null; readonly doc?: string }
   | { readonly name: string; readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly doc?: string }
   | { readonly name: string; readonly type: 'bool'; readonly default: boolean; readonly doc?: string }
   /** an optional tensor option (weight, posWeight): a float input of the graph when given */
   | { readonly name: string; readonly type: 'tensor'; readonly default: null; readonly doc?: string };
 
-export type OptionValue = number | string | boolean | null | { readonly shape: readonly number[] };
+export type OptionValue = number | string | boolean | null | { readonly shape: readonly number[] } | BuilderFunction;
+export type BuilderFunction = (...args: Node[]) => Node;
 
 /** What a loss's `build` sees: input nodes, numeric options as nodes, structural options as values. */
 export interface BuildContext {
@@ -31,6 +35,10 @@ export interface BuildContext {
   flag(name: string): boolean;
   /** an optional tensor option: its input node, or null when not given */
   tensor(name: string): Node | null;
+  /** a structural numeric option's value (see OptionSpec 'structural') */
+  value(name: string): number;
+  /** a function option, or null when not given */
+  fn(name: string): BuilderFunction | null;
 }
 
 /** Run-time checks on the arguments, before any kernel runs (data-dependent errors torch raises). */
@@ -41,7 +49,22 @@ export type InputCheck =
   /** exactly `like`'s shape ({input} / {like names} in the message are replaced by the shapes) */
   | { readonly kind: 'sameShape'; readonly input: string; readonly like: string; readonly message: string }
   /** torch's GaussianNLLLoss: var may lack input's last dimension; it is then unsqueezed */
-  | { readonly kind: 'unsqueezeLastIfMissing'; readonly input: string; readonly like: string; readonly message: string };
+  | { readonly kind: 'unsqueezeLastIfMissing'; readonly input: string; readonly like: string; readonly message: string }
+  /**
+   * torch's unbatched form: when `of` has rank `rank`, every listed input is seen with a leading
+   * batch axis of 1 (and a 'none'-reduced result drops it again)
+   */
+  | { readonly kind: 'batchIfUnbatched'; readonly of: string; readonly rank: number; readonly inputs: readonly string[] }
+  /**
+   * class indices: `input`'s shape is `of`'s without `axis`, and each value is in [min, size of
+   * that axis), or equals the option named `ignore`
+   */
+  | { readonly kind: 'classIndex'; readonly input: string; readonly of: string; readonly axis: number; readonly min?: number; readonly ignore?: string; readonly sameShape?: boolean }
+  /**
+   * a declared shape (the DSL's `f32[N, C]`): the rank, fixed sizes, and named sizes that must
+   * agree across every input declaring the same name; '*' stands for any number of axes
+   */
+  | { readonly kind: 'dims'; readonly input: string; readonly dims: readonly (string | number | '*')[] };
 
 export interface LossDef {
   readonly name: string;
@@ -50,6 +73,11 @@ export interface LossDef {
   readonly options: readonly OptionSpec[];
   readonly checks?: readonly InputCheck[];
   build(ctx: BuildContext): Node;
+  /**
+   * other forms of the same loss taking inputs of other kinds (CrossEntropyLoss's class
+   * probabilities instead of indices): a call uses the first form its tensors' dtypes fit
+   */
+  readonly overloads?: readonly LossDef[];
 }
 
 /** A loss with its structural options fixed: one graph, ready for the pipeline. */
@@ -64,10 +92,22 @@ export interface LossInstance {
   readonly structureKey: string;
 }
 
+const fnIds = new WeakMap<object, number>();
+let nextFnId = 1;
+const fnId = (f: object): number => {
+  let id = fnIds.get(f);
+  if (id === undefined) fnIds.set(f, (id = nextFnId++));
+  return id;
+};
+
 export function structuralKey(def: LossDef, options: Readonly<Record<string, OptionValue>>): string {
   return def.options
-    .filter((o) => o.type !== 'number')
-    .map((o) => `${o.name}=${o.type === 'tensor' ? (options[o.name] == null ? 'none' : 'given') : String(options[o.name])}`)
+    .filter((o) => o.type !== 'number' || o.structural)
+    .map((o) => {
+      const v = options[o.name];
+      const text = o.type === 'tensor' ? (v == null ? 'none' : 'given') : o.type === 'function' ? (typeof v === 'function' ? `fn${fnId(v)}` : 'none') : String(v);
+      return `${o.name}=${text}`;
+    })
     .join(',');
 }
 
@@ -95,8 +135,20 @@ export function instantiate(def: LossDef, options: Readonly<Record<string, Optio
       if (!n) throw new Error(`${def.name} has no input '${name}'`);
       return n;
     },
+    value: (name) => {
+      const o = spec(name);
+      if (o.type !== 'number' || !o.structural) throw new Error(`${def.name}: option '${name}' is not a structural number`);
+      return options[name] as number;
+    },
+    fn: (name) => {
+      if (spec(name).type !== 'function') throw new Error(`${def.name}: option '${name}' is not a function option`);
+      const f = options[name];
+      return typeof f === 'function' ? f : null;
+    },
     num: (name) => {
-      if (spec(name).type !== 'number') throw new Error(`${def.name}: option '${name}' is not numeric`);
+      const o = spec(name);
+      if (o.type !== 'number') throw new Error(`${def.name}: option '${name}' is not numeric`);
+      if (o.structural) return graph.constant(options[name] as number);
       if (!params.includes(name)) params.push(name);
       return graph.param(name);
     },

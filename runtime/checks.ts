@@ -8,12 +8,36 @@ export interface Arg {
   shape: readonly number[];
 }
 
-/** Apply the checks in order; may replace an argument's shape (a view: the data is shared). */
-export function applyChecks(loss: string, checks: readonly InputCheck[], args: Map<string, Arg>): void {
+export interface CheckOutcome {
+  /** the call was unbatched and its inputs were given a batch axis: drop it from a 'none' result */
+  readonly unbatched: boolean;
+}
+
+/**
+ * Apply the checks in order; may replace an argument's shape (a view: the data is shared).
+ * `options` are the loss's option values (class-index checks read ignore_index there).
+ */
+export function applyChecks(loss: string, checks: readonly InputCheck[], args: Map<string, Arg>, options: Readonly<Record<string, unknown>> = {}): CheckOutcome {
   const fail = (msg: string): never => {
     throw new Error(`${loss}: ${msg}`);
   };
+  let unbatched = false;
+  const namedSizes: NamedSizes = new Map(); // 'dims' checks: the first input that fixed each named size
   for (const c of checks) {
+    if (c.kind === 'batchIfUnbatched') {
+      if (args.get(c.of)?.shape.length === c.rank) {
+        unbatched = true;
+        for (const name of c.inputs) {
+          const t = args.get(name);
+          if (t) args.set(name, { data: t.data, shape: [1, ...t.shape] });
+        }
+      }
+      continue;
+    }
+    if (c.kind === 'classIndex') {
+      checkClassIndex(c, args, options, fail);
+      continue;
+    }
     const a = args.get(c.input);
     if (!a) continue;
     switch (c.kind) {
@@ -31,6 +55,9 @@ export function applyChecks(loss: string, checks: readonly InputCheck[], args: M
         if (!sameDims(a.shape, like.shape)) fail(c.message.replace(`{${c.input}}`, shapeStr(a.shape)).replace(`{${c.like}}`, shapeStr(like.shape)));
         break;
       }
+      case 'dims':
+        checkDims(c.input, a.shape, c.dims, namedSizes, fail);
+        break;
       case 'unsqueezeLastIfMissing': {
         const like = args.get(c.like)!;
         if (sameDims(a.shape, like.shape)) break;
@@ -41,4 +68,58 @@ export function applyChecks(loss: string, checks: readonly InputCheck[], args: M
       }
     }
   }
+  return { unbatched };
+}
+
+/** torch's nll_loss checks: the target's shape, then each index (unless ignored) within the class axis. */
+function checkClassIndex(
+  c: Extract<InputCheck, { kind: 'classIndex' }>,
+  args: Map<string, Arg>,
+  options: Readonly<Record<string, unknown>>,
+  fail: (msg: string) => never,
+): void {
+  const t = args.get(c.input);
+  const x = args.get(c.of);
+  if (!t || !x) return;
+  const axis = c.axis < 0 ? c.axis + x.shape.length : c.axis;
+  const expected = c.sameShape ? [...x.shape] : x.shape.filter((_, i) => i !== axis);
+  if (axis < 0 || axis >= x.shape.length) fail(`expected ${c.of} to have a class dimension ${c.axis}, got shape ${shapeStr(x.shape)}`);
+  if (!sameDims(t.shape, expected)) fail(`Expected ${c.input} of shape ${shapeStr(expected)} for ${c.of} of shape ${shapeStr(x.shape)}, got ${shapeStr(t.shape)}`);
+  const classes = x.shape[axis]!;
+  const ignore = c.ignore === undefined ? undefined : options[c.ignore];
+  const min = c.min ?? 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i]!;
+    if (v === ignore) continue;
+    if (v < min || v >= classes) fail(`Target ${v} is out of bounds (${c.input}[${i}]; ${classes} classes).`);
+  }
+}
+
+type NamedSizes = Map<string, { readonly size: number; readonly input: string; readonly shape: readonly number[] }>;
+
+/**
+ * A declared shape such as [N, C] (the DSL's f32[N, C]): the rank, fixed sizes, and named sizes
+ * consistent across inputs; '*' matches any number of axes, and '_' any one size.
+ */
+function checkDims(input: string, shape: readonly number[], dims: readonly (string | number | '*')[], named: NamedSizes, fail: (msg: string) => never): void {
+  const star = dims.indexOf('*');
+  const fixed = star < 0 ? dims.length : dims.length - 1;
+  const declared = `[${dims.join(', ')}]`;
+  if (star < 0 ? shape.length !== fixed : shape.length < fixed) {
+    fail(`Expected ${input} to have ${star < 0 ? '' : 'at least '}${fixed} dimension${fixed === 1 ? '' : 's'} ${declared}, got shape ${shapeStr(shape)}`);
+  }
+  dims.forEach((want, k) => {
+    if (want === '*' || want === '_') return;
+    const axis = star >= 0 && k > star ? shape.length - (dims.length - k) : k;
+    const size = shape[axis]!;
+    if (typeof want === 'number') {
+      if (size !== want) fail(`Expected dimension ${axis} of ${input} to be ${want} ${declared}, got shape ${shapeStr(shape)}`);
+      return;
+    }
+    const first = named.get(want);
+    if (!first) named.set(want, { size, input, shape });
+    else if (first.size !== size) {
+      fail(`Expected ${input} size ${want} (${size}) to match ${first.input} size ${want} (${first.size}) (${input} has shape ${shapeStr(shape)}, ${first.input} has shape ${shapeStr(first.shape)})`);
+    }
+  });
 }

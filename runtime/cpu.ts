@@ -6,7 +6,7 @@ import { emitJs, type KernelLayout } from '../compiler/emit/js.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
 import { accumulationStrides } from './reference.js';
 import { broadcastView, coalesce, contiguousStrides, numel, sameDims, unsqueezeView } from './strides.js';
-import type { Site } from '../compiler/emit/expr.js';
+import { IOTA, type Site } from '../compiler/emit/expr.js';
 
 type KernelFn = (X: ArrayLike<number>[], O: Float32Array[] | Float64Array[], S: Float64Array, L: Layout) => void;
 interface Layout {
@@ -49,8 +49,9 @@ export class CpuProgram {
     this.layouts.forEach((k, ki) => {
       const domain = dims(k.domain);
       const n = numel(domain);
-      const siteStrides = k.sites.map((s) => siteView(s, domain, dims));
-      const X = k.sites.map((s) => values.get(s.buffer)!.data);
+      const views = k.sites.map((s) => siteView(s, domain, dims));
+      const siteStrides = views.map((v) => v.strides);
+      const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
       const O: (Float32Array | Float64Array)[] = [];
       const outStrides: number[][] = [];
       const finish: (() => void)[] = [];
@@ -80,6 +81,10 @@ export class CpuProgram {
       const S = new Float64Array(k.scalars.length);
       k.scalars.forEach((src, i) => {
         let v: number;
+        if (src.kind === 'gatherStride') {
+          S[i] = views[src.site]!.gatherStrides[src.step]!; // an offset: never rounded
+          return;
+        }
         if (src.kind === 'param') v = args.params.get(src.name)!;
         else if (src.kind === 'numel') v = numel(dims(src.shape));
         else if (src.kind === 'dim') {
@@ -107,14 +112,37 @@ export class CpuProgram {
   }
 }
 
-/** Strides over the domain through which a site reads its buffer. */
-function siteView(site: Site, domain: readonly number[], dims: (s: ShapeExpr) => number[]): number[] {
+/**
+ * Strides over the domain through which a site reads its buffer, and for each gather on its
+ * path the buffer's stride along the gathered axis (the loop adds index * that stride).
+ */
+export function siteView(site: Site, domain: readonly number[], dims: (s: ShapeExpr) => number[]): { strides: number[]; gatherStrides: number[] } {
   let cur = dims(site.shape);
   let s = contiguousStrides(cur);
+  const gatherStrides: number[] = [];
   for (let i = site.path.length - 1; i >= 0; i--) {
     const step = site.path[i]!;
-    s = unsqueezeView(broadcastView(cur, s, dims(step.from)), step.axes);
+    const from = dims(step.from);
+    s = broadcastView(cur, s, from);
+    if (step.kind === 'unsqueeze') s = unsqueezeView(s, step.axes);
+    else {
+      const axis = normalizeAxis(step.axis, from.length, 'gather');
+      gatherStrides.unshift(from[axis] === 1 ? 0 : s[axis]!);
+      // the other axes broadcast against the index's shape (a [C] table read at [N] indices)
+      s = broadcastView(from.filter((_, k) => k !== axis), s.filter((_, k) => k !== axis), dims(step.to));
+    }
     cur = dims(step.to);
   }
-  return broadcastView(cur, s, domain);
+  return { strides: broadcastView(cur, s, domain), gatherStrides };
+}
+
+const aranges = new Map<number, Int32Array>();
+/** 0, 1, ..., n - 1: the data of an iota site. */
+export function arange(n: number): Int32Array {
+  let a = aranges.get(n);
+  if (!a) {
+    a = Int32Array.from({ length: n }, (_, i) => i);
+    if (n <= 1 << 16) aranges.set(n, a);
+  }
+  return a;
 }

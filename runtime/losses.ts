@@ -2,7 +2,10 @@
 import { Loss, type Backend } from './nn.js';
 import type { LossDef } from '../compiler/loss.js';
 import type { Tensor } from './tensor.js';
+import type { Node } from '../compiler/ir/node.js';
 import { pointwiseLosses } from '../dsl/stdlib/pointwise.js';
+import { classificationLosses } from '../dsl/stdlib/classification.js';
+import { embeddingLosses } from '../dsl/stdlib/embedding.js';
 
 /** Every option of every built-in loss, camelCased from torch's names, with torch's defaults. */
 export interface LossOptions {
@@ -16,6 +19,11 @@ export interface LossOptions {
   full?: boolean;
   logInput?: boolean;
   logTarget?: boolean;
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+  p?: number;
+  swap?: boolean;
+  distanceFunction?: ((a: Node, b: Node) => Node) | null;
   [option: string]: unknown;
 }
 
@@ -31,7 +39,7 @@ function lossClass(def: LossDef): LossClass {
   return C;
 }
 
-export const builtinLosses: readonly LossDef[] = [...pointwiseLosses];
+export const builtinLosses: readonly LossDef[] = [...pointwiseLosses, ...classificationLosses, ...embeddingLosses];
 
 export function builtinLoss(name: string): LossDef | undefined {
   return builtinLosses.find((d) => d.name === name);
@@ -52,4 +60,12 @@ export const nn = {
   KLDivLoss: cls('KLDivLoss'),
   MarginRankingLoss: cls('MarginRankingLoss'),
   HingeEmbeddingLoss: cls('HingeEmbeddingLoss'),
+  CrossEntropyLoss: cls('CrossEntropyLoss'),
+  NLLLoss: cls('NLLLoss'),
+  MultiMarginLoss: cls('MultiMarginLoss'),
+  MultiLabelMarginLoss: cls('MultiLabelMarginLoss'),
+  MultiLabelSoftMarginLoss: cls('MultiLabelSoftMarginLoss'),
+  CosineEmbeddingLoss: cls('CosineEmbeddingLoss'),
+  TripletMarginLoss: cls('TripletMarginLoss'),
+  TripletMarginWithDistanceLoss: cls('TripletMarginWithDistanceLoss'),
 } as const;

@@ -26,17 +26,22 @@ export interface Backend {
   run(compiled: CompiledMethod, precision: Precision, args: Map<string, Arg>, params: Map<string, number>): { data: Float32Array | Float64Array; shape: number[] }[];
 }
 
-const methodCache = new Map<string, CompiledMethod>();
-const instanceCache = new Map<string, LossInstance>();
+/** Compiled methods per definition, by structure and method: every instance with the same structure shares them. */
+const methodCache = new WeakMap<LossDef, Map<string, CompiledMethod>>();
+const instanceCache = new WeakMap<LossDef, Map<string, LossInstance>>();
 
-function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method): CompiledMethod {
-  const skey = `${def.name}#${structuralKey(def, options)}`;
+export function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method): CompiledMethod {
+  const skey = structuralKey(def, options);
   const key = `${skey}#${method}`;
-  let c = methodCache.get(key);
+  let methods = methodCache.get(def);
+  if (!methods) methodCache.set(def, (methods = new Map()));
+  let c = methods.get(key);
   if (!c) {
-    let inst = instanceCache.get(skey);
-    if (!inst) instanceCache.set(skey, (inst = instantiate(def, options)));
-    methodCache.set(key, (c = compileMethod(inst, method)));
+    let instances = instanceCache.get(def);
+    if (!instances) instanceCache.set(def, (instances = new Map()));
+    let inst = instances.get(skey);
+    if (!inst) instances.set(skey, (inst = instantiate(def, options)));
+    methods.set(key, (c = compileMethod(inst, method)));
   }
   return c;
 }
@@ -71,18 +76,19 @@ export class Loss {
   }
 
   forward(...inputs: Tensor[]): Tensor {
-    return this.call('forward', inputs, null)[0]!;
+    return this.call('forward', inputs, null).results[0]!;
   }
 
   /** d sum(output * gradOutput) / d input_i, for each input (null where torch gives none). */
   vjp(inputs: Tensor[], gradOutput: Tensor): (Tensor | null)[] {
     if (!Array.isArray(inputs)) throw new TypeError(`${this.name}.vjp(inputs, gradOutput): inputs must be an array of tensors`);
-    return this.grads(this.call('vjp', inputs, gradOutput), 'vjp', inputs);
+    const { def, results } = this.call('vjp', inputs, gradOutput);
+    return this.grads(def, results, 'vjp', inputs);
   }
 
   valueAndGrad(...inputs: Tensor[]): ValueAndGrad {
-    const out = this.call('valueAndGrad', inputs, null);
-    return { value: out[0]!, grads: this.grads(out.slice(1), 'valueAndGrad', inputs) };
+    const { def, results } = this.call('valueAndGrad', inputs, null);
+    return { value: results[0]!, grads: this.grads(def, results.slice(1), 'valueAndGrad', inputs) };
   }
 
   explain(method: Method = 'forward'): ExplainResult {
@@ -93,41 +99,53 @@ export class Loss {
   }
 
   /** Gradients by argument position, each shaped like the argument as given (checks may view it otherwise). */
-  private grads(results: Tensor[], method: Method, inputs: readonly Tensor[]): (Tensor | null)[] {
-    const c = compiled(this.def, this.options, method);
-    const out: (Tensor | null)[] = this.def.inputs.map(() => null);
+  private grads(def: LossDef, results: Tensor[], method: Method, inputs: readonly Tensor[]): (Tensor | null)[] {
+    const c = compiled(def, this.options, method);
+    const out: (Tensor | null)[] = def.inputs.map(() => null);
     c.gradOf.forEach((inputIndex, k) => {
       if (inputIndex < out.length) out[inputIndex] = { ...results[k]!, shape: [...inputs[inputIndex]!.shape] };
     });
     return out;
   }
 
-  private call(method: Method, inputs: Tensor[], gradOutput: Tensor | null): Tensor[] {
-    const def = this.def;
+  private call(method: Method, inputs: Tensor[], gradOutput: Tensor | null): { def: LossDef; results: Tensor[] } {
+    const def = this.formFor(inputs, method);
     const c = compiled(def, this.options, method);
-    const { args, precision } = this.bind(inputs, method);
+    const { args, precision, unbatched } = this.bind(def, inputs, method);
     try {
+      const outShape = resolveShape(c.instance.output.shape, new Map([...args].map(([k, v]) => [k, v.shape] as const)));
+      // an unbatched call computes with a batch of one; its 'none' result has no batch axis
+      const shownShape = unbatched && outShape.length > 0 ? outShape.slice(1) : outShape;
       if (gradOutput) {
         if (!isTensor(gradOutput)) throw new TypeError(`${def.name}.vjp: gradOutput must be a tensor`);
-        const expected = resolveShape(c.instance.output.shape, new Map([...args].map(([k, v]) => [k, v.shape] as const)));
-        if (!sameDims(gradOutput.shape, expected)) throw new RangeError(`${def.name}.vjp: gradOutput has shape ${shapeStr(gradOutput.shape)} but the loss output has shape ${shapeStr(expected)}`);
+        if (!sameDims(gradOutput.shape, shownShape)) throw new RangeError(`${def.name}.vjp: gradOutput has shape ${shapeStr(gradOutput.shape)} but the loss output has shape ${shapeStr(shownShape)}`);
         if (gradOutput.dtype !== (precision === 'f32' ? 'float32' : 'float64')) throw new TypeError(`${def.name}.vjp: gradOutput has dtype ${gradOutput.dtype} but the inputs are ${precision === 'f32' ? 'float32' : 'float64'}`);
-        args.set('grad_output', { data: gradOutput.data, shape: gradOutput.shape });
+        args.set('grad_output', { data: gradOutput.data, shape: outShape });
       }
       const params = new Map<string, number>();
       for (const p of c.instance.params) params.set(p, this.options[p] as number);
       const results = this.backend.run(c, precision, args, params);
       const dtype = precision === 'f32' ? 'float32' : 'float64';
-      return results.map((r) => ({ data: r.data, shape: r.shape, dtype }));
+      return {
+        def,
+        results: results.map((r, i) => ({ data: r.data, shape: i === 0 && c.results[0] === 'value' ? [...shownShape] : r.shape, dtype })),
+      };
     } catch (e) {
       if (e instanceof ShapeError) throw new RangeError(`${def.name}: ${e.message}`);
       throw e;
     }
   }
 
+  /** The form of the loss these tensors fit (index or probability targets, float or int labels). */
+  private formFor(inputs: readonly Tensor[], method: Method): LossDef {
+    const forms = [this.def, ...(this.def.overloads ?? [])];
+    if (forms.length === 1) return this.def;
+    const fits = (d: LossDef): boolean => d.inputs.every((spec, i) => !isTensor(inputs[i]) || (inputs[i]!.dtype === 'int32') === (spec.kind === 'int'));
+    return forms.find(fits) ?? this.def; // bind() then names what does not fit
+  }
+
   /** Check the arguments (count, dtypes, data-dependent checks) and name them as the graph does. */
-  private bind(inputs: Tensor[], method: Method): { args: Map<string, Arg>; precision: Precision } {
-    const def = this.def;
+  private bind(def: LossDef, inputs: Tensor[], method: Method): { args: Map<string, Arg>; precision: Precision; unbatched: boolean } {
     const names = def.inputs.map((i) => i.name);
     const sig = `${def.name}.${method}(${names.join(', ')})`;
     if (inputs.length !== def.inputs.length) throw new TypeError(`${sig} takes ${def.inputs.length} tensors, got ${inputs.length}`);
@@ -147,8 +165,8 @@ export class Loss {
     def.inputs.forEach((spec, i) => take(spec.name, inputs[i], spec.kind));
     for (const [name, t] of this.tensorOptions) take(name, t, 'float');
     if (!floatDtype) throw new TypeError(`${sig}: no floating-point argument`);
-    if (def.checks) applyChecks(def.name, def.checks, args);
-    return { args, precision: floatDtype === 'float32' ? 'f32' : 'f64' };
+    const { unbatched } = def.checks ? applyChecks(def.name, def.checks, args, this.options) : { unbatched: false };
+    return { args, precision: floatDtype === 'float32' ? 'f32' : 'f64', unbatched };
   }
 }
 
@@ -166,6 +184,10 @@ function normalizeOptions(def: LossDef, given: Record<string, unknown>): { value
       case 'number':
         if (typeof v !== 'number') throw new TypeError(`${def.name}: option '${o.name}' must be a number, got ${typeof v}`);
         values[o.name] = v;
+        break;
+      case 'function':
+        if (v !== null && typeof v !== 'function') throw new TypeError(`${def.name}: option '${o.name}' must be a function of lossc tensors (builder nodes) or null`);
+        values[o.name] = v as OptionValue;
         break;
       case 'bool':
         if (typeof v !== 'boolean') throw new TypeError(`${def.name}: option '${o.name}' must be a boolean, got ${typeof v}`);

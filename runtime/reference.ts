@@ -44,6 +44,11 @@ export function evaluate(outputs: readonly Node[], bind: Bindings): Value64[] {
         v = { shape, data: gather(shape, x.data, strides) };
         break;
       }
+      case 'gather': {
+        const [x, index] = args as [Value64, Value64];
+        v = { shape: [...index.shape], data: gatherAlong(x, index, normalizeAxis(n.attrs.axis!, x.shape.length, 'gather')) };
+        break;
+      }
       case 'reduce': {
         const x = args[0]!;
         const shape = dimsOf(n.shape);
@@ -76,6 +81,10 @@ function evalLeaf(n: Node, bind: Bindings, dimsOf: (s: ShapeExpr) => number[], s
     case 'dim': {
       const d = dimsOf(n.attrs.shape!);
       return scalar(d[normalizeAxis(n.attrs.axis!, d.length, 'size')]!);
+    }
+    case 'iota': {
+      const shape = dimsOf(n.shape);
+      return { shape, data: Float64Array.from({ length: numel(shape) }, (_, i) => i) };
     }
     default:
       throw new Error(`not a leaf: ${n.op}`);
@@ -117,6 +126,18 @@ function mapStrided(shape: readonly number[], args: readonly Value64[], f: (xs: 
   forEachIndex(shape, views, (i, off) => {
     for (let k = 0; k < args.length; k++) xs[k] = args[k]!.data[off[k]!]!;
     out[i] = f(xs);
+  });
+  return out;
+}
+
+/** out[p] = x[p with index[p] inserted at `axis`]; out of range gives NaN (callers mask such positions). */
+function gatherAlong(x: Value64, index: Value64, axis: number): Float64Array {
+  const xs = contiguousStrides(x.shape);
+  const strides = broadcastView(x.shape.filter((_, i) => i !== axis), xs.filter((_, i) => i !== axis), index.shape);
+  const out = new Float64Array(numel(index.shape));
+  forEachIndex(index.shape, [strides], (i, off) => {
+    const k = index.data[i]!;
+    out[i] = k >= 0 && k < x.shape[axis]! ? x.data[off[0]! + k * (xs[axis] || 1)]! : NaN;
   });
   return out;
 }

@@ -13,7 +13,9 @@ describe('fusion', () => {
   }
 
   it('every pointwise loss fuses forward, vjp and valueAndGrad into one kernel, for every reduction', () => {
-    for (const [name, Loss] of Object.entries(nn)) {
+    const pointwise = ['L1Loss', 'MSELoss', 'SmoothL1Loss', 'HuberLoss', 'SoftMarginLoss', 'BCELoss', 'BCEWithLogitsLoss', 'PoissonNLLLoss', 'GaussianNLLLoss', 'KLDivLoss', 'MarginRankingLoss', 'HingeEmbeddingLoss'] as const;
+    for (const name of pointwise) {
+      const Loss = nn[name];
       for (const reduction of ['none', 'mean', 'sum'] as const) {
         const fn = new Loss({ reduction });
         for (const method of ['forward', 'vjp'] as const) expect(fn.explain(method).kernels, `${name} ${reduction} ${method}`).toHaveLength(1);

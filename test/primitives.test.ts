@@ -34,10 +34,12 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   sumTo: { arity: 1, sample: (r) => [r()] },
   broadcastTo: { arity: 1, sample: (r) => [r()] },
   unsqueeze: { arity: 1, sample: (r) => [r()], build: ([a]) => b.sum(b.mul(b.unsqueeze(a!, [0]), b.unsqueeze(b.exp(a!), [1]))) },
+  // picks rows of a [3, n] product: index `pick` (0, 1, 2, 0, ...) along axis 0
+  gather: { arity: 1, sample: (r) => [r()], build: ([a]) => b.gather(b.mul(b.broadcastTo(a!, a!.graph.input('wide', 'float').shape), a!.graph.input('wide', 'float')), a!.graph.input('pick', 'int'), 0) },
 };
 
 // primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are skipped
-const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'sign', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
+const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -71,6 +73,7 @@ describe('VJP rules vs central differences (float64)', () => {
       const bind = (vals: number[][]) => {
         const inputs = new Map<string, { shape: number[]; data: ArrayLike<number> }>(xs.map((_, i) => [`x${i}`, { shape: [n], data: vals.map((p) => p[i]!) }]));
         inputs.set('wide', wide);
+        inputs.set('pick', { shape: [n], data: Array.from({ length: n }, (_, i) => i % 3) });
         const yShape = evaluate([y], { inputs: new Map([...inputs, ['w', { shape: [], data: [0] }]]) })[0]!.shape;
         inputs.set('w', { shape: [...yShape], data: Float64Array.from({ length: yShape.reduce((a, c) => a * c, 1) }, (_, i) => weights[i % n]! + 0.1 * i) });
         return { inputs };

@@ -7,12 +7,13 @@ import { primitive, type PrimDef } from '../primitives/table.js';
 import { scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
 
-/** One step of a view path: the unsqueeze a value is seen through, on its way up to the domain. */
-export interface ViewStep {
-  readonly from: ShapeExpr;
-  readonly to: ShapeExpr;
-  readonly axes: readonly number[];
-}
+/**
+ * One step of a view path, on a value's way up to the domain: an unsqueeze, or a gather (the
+ * value is read at position `index` along `axis`, an index computed in the loop body).
+ */
+export type ViewStep =
+  | { readonly kind: 'unsqueeze'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axes: readonly number[] }
+  | { readonly kind: 'gather'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axis: number };
 
 /** A tensor read inside the loop: the buffer, seen through `path` (outermost first) from the domain. */
 export interface Site {
@@ -26,7 +27,12 @@ export type ScalarSource =
   | { readonly kind: 'param'; readonly name: string }
   | { readonly kind: 'numel'; readonly shape: ShapeExpr }
   | { readonly kind: 'dim'; readonly shape: ShapeExpr; readonly axis: number }
-  | { readonly kind: 'buffer'; readonly buffer: string };
+  | { readonly kind: 'buffer'; readonly buffer: string }
+  /** a site's stride along the axis of its `step`-th gather: offset += index * stride */
+  | { readonly kind: 'gatherStride'; readonly site: number; readonly step: number };
+
+/** The buffer name of sites that read an iota (the runtime makes the arange itself). */
+export const IOTA = '@iota';
 
 export interface Spelling {
   readonly column: 'js' | 'wgsl';
@@ -72,17 +78,20 @@ export class BodyPrinter {
       if (hit !== undefined) return hit;
       let out: string;
       const def = primitive(n.op);
-      const buffer = n.op === 'input' ? n.attrs.name! : this.env.materialized.get(n);
+      const buffer = n.op === 'input' ? n.attrs.name! : n.op === 'iota' ? IOTA : this.env.materialized.get(n);
       if (buffer !== undefined) {
         if (n.shape === scalarShape) out = this.scalar(n, buffer);
         else {
           const site = this.site(buffer, n, path);
-          out = this.spell.siteRead(site, index(site));
+          const gathers = path.filter((p) => p.op === 'gather');
+          // each gather on the way adds its index times the site's stride along that axis
+          const extra = gathers.map((gn, j) => ` + ${value(gn.inputs[1]!, path.slice(0, path.indexOf(gn)))} * ${this.scalarSlot({ kind: 'gatherStride', site, step: j }, n)}`);
+          out = this.spell.siteRead(site, index(site) + extra.join(''));
         }
       } else if (def.category === 'leaf') out = this.scalar(n);
       else if (n.shape === scalarShape && def.category === 'elementwise' && bound.size === 0) out = this.invariant(n, (m) => value(m, path));
       else if (n.op === 'broadcastTo') out = value(n.inputs[0]!, path);
-      else if (n.op === 'unsqueeze') out = value(n.inputs[0]!, [...path, n]);
+      else if (n.op === 'unsqueeze' || n.op === 'gather') out = value(n.inputs[0]!, [...path, n]);
       else if (def.category === 'elementwise') {
         const args = n.inputs.map((i) => value(i, path));
         const name = `v${temp++}${suffix}`;
@@ -116,8 +125,10 @@ export class BodyPrinter {
   }
 
   private site(buffer: string, n: Node, path: readonly Node[]): number {
-    const steps: ViewStep[] = path.map((u) => ({ from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! }));
-    const key = `${buffer}|${steps.map((s) => `${s.from.key}>${s.to.key}:${s.axes.join(',')}`).join('/')}`;
+    const steps: ViewStep[] = path.map((u) =>
+      u.op === 'gather' ? { kind: 'gather', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis! } : { kind: 'unsqueeze', from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! },
+    );
+    const key = `${buffer}|${n.shape.key}|${path.map((u) => u.id).join('/')}`;
     let i = this.siteIndex.get(key);
     if (i === undefined) {
       i = this.sites.length;
@@ -135,6 +146,11 @@ export class BodyPrinter {
       : n.op === 'param' ? { kind: 'param', name: n.attrs.name! }
       : n.op === 'numel' ? { kind: 'numel', shape: n.attrs.shape! }
       : { kind: 'dim', shape: n.attrs.shape!, axis: n.attrs.axis! };
+    return this.scalarSlot(source, n);
+  }
+
+  /** The hoisted name of a scalar the runtime supplies. */
+  scalarSlot(source: ScalarSource, n: Node): string {
     const key = scalarKey(source);
     const known = this.hoistedNames.get(key);
     if (known) return known;
@@ -157,4 +173,8 @@ export function kernelWrites(k: Kernel): string[] {
 }
 
 const scalarKey = (s: ScalarSource): string =>
-  s.kind === 'param' ? `param:${s.name}` : s.kind === 'buffer' ? `buffer:${s.buffer}` : s.kind === 'numel' ? `numel:${s.shape.key}` : `dim:${s.shape.key}:${s.axis}`;
+  s.kind === 'param' ? `param:${s.name}`
+  : s.kind === 'buffer' ? `buffer:${s.buffer}`
+  : s.kind === 'numel' ? `numel:${s.shape.key}`
+  : s.kind === 'dim' ? `dim:${s.shape.key}:${s.axis}`
+  : `gather:${s.site}:${s.step}`;

@@ -71,6 +71,15 @@ export const broadcastTo = (x: Operand, shape: ShapeExpr): Node => {
   return n!.shape === shape ? n! : n!.graph.make('broadcastTo', [n!], { shape });
 };
 export const unsqueeze = (x: Operand, axes: readonly number[]): Node => (axes.length ? make('unsqueeze', [x], { axes: [...axes].sort((p, q) => p - q) }) : lift([x])[0]!);
+/** The index along `axis` of each element of x's shape (an int tensor that broadcasts against x). */
+export const iota = (x: Node, axis: number): Node => x.graph.make('iota', [], { shape: x.shape, axis });
+/**
+ * x's element at position `index` along `axis`, for each position of `index` (whose shape is x's
+ * without that axis): torch's x.gather(axis, index.unsqueeze(axis)).squeeze(axis).
+ */
+export const gather = (x: Node, index: Node, axis: number): Node => x.graph.make('gather', [x, index], { axis });
+/** 1 where the index along `axis` equals `index` (x's shape without that axis), else 0. */
+export const oneHot = (x: Node, index: Node, axis: number): Node => where(eq(iota(x, axis), unsqueeze(index, [axis])), 1, 0);
 /** The element count of `x` (a run-time scalar). */
 export const numel = (x: Node): Node => x.graph.make('numel', [], { shape: x.shape });
 /** The size of axis `axis` of `x` (negative: from the end). */
@@ -103,7 +112,16 @@ export const sigmoid = (x: Operand): Node => {
 };
 /** log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
 export const softplus = (x: Operand): Node => add(clampMin(x, 0), log1p(exp(neg(abs(x)))));
-export const logSigmoid = (x: Operand): Node => neg(softplus(neg(x)));
+/**
+ * log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), with torch's derivative (1 - sigmoid(x) for x < 0,
+ * e^-|x| / (1 + e^-|x|) otherwise, so 0.5 at x = 0 where the min's kink would say otherwise).
+ */
+export const logSigmoid = (x: Operand): Node => {
+  const [xn] = lift([x]);
+  const e = exp(neg(abs(xn!)));
+  const q = div(e, add(1, e));
+  return withGrad(sub(minimum(xn!, 0), log1p(e)), [xn!, where(lt(xn!, 0), sub(1, q), q)]);
+};
 /** log Σ e^x over axes, with the maximum subtracted (and no gradient through it). */
 export function logsumexp(x: Node, axes: readonly number[] = ALL_AXES, keepDims = false): Node {
   const m = stopGradient(amax(x, axes, keepDims));

@@ -15,6 +15,8 @@ export function shapeText(s: ShapeExpr): string {
       return `reduce(${shapeText(s.of)}, ${isAllAxes(s.axes) ? 'all' : `[${s.axes.join(', ')}]`}${s.keepDims ? ', keepdims' : ''})`;
     case 'unsqueeze':
       return `unsqueeze(${shapeText(s.of)}, [${s.axes.join(', ')}])`;
+    case 'axisOnly':
+      return `axis ${s.axis} of ${shapeText(s.of)}`;
   }
 }
 
@@ -41,6 +43,10 @@ function attrsText(n: Node): string {
       return ` axes=[${a.axes!.join(', ')}]`;
     case 'cast':
       return ` to ${a.kind}`;
+    case 'gather':
+      return ` axis=${a.axis}`;
+    case 'iota':
+      return ` axis ${a.axis} of ${shapeText(a.shape!)}`;
     default:
       return '';
   }

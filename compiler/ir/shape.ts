@@ -11,7 +11,9 @@ export type ShapeExpr =
   /** `of` with `axes` summed away (axes may be negative: counted from the end at run time) */
   | { readonly kind: 'reduce'; readonly key: string; readonly of: ShapeExpr; readonly axes: readonly number[]; readonly keepDims: boolean }
   /** `of` with size-1 axes inserted at `axes` (positions in the result) */
-  | { readonly kind: 'unsqueeze'; readonly key: string; readonly of: ShapeExpr; readonly axes: readonly number[] };
+  | { readonly kind: 'unsqueeze'; readonly key: string; readonly of: ShapeExpr; readonly axes: readonly number[] }
+  /** `of` with every axis but `axis` set to 1: the shape of an index along that axis (iota) */
+  | { readonly kind: 'axisOnly'; readonly key: string; readonly of: ShapeExpr; readonly axis: number };
 
 const interned = new Map<string, ShapeExpr>();
 function intern<T extends ShapeExpr>(s: T): T {
@@ -36,7 +38,7 @@ function flattenParts(shapes: readonly ShapeExpr[]): ShapeExpr[] {
     else out.add(s);
   }
   // reduce(S, keepDims) and unsqueeze-free views of S add nothing to S itself
-  for (const s of [...out]) if (s.kind === 'reduce' && s.keepDims && out.has(s.of)) out.delete(s);
+  for (const s of [...out]) if (((s.kind === 'reduce' && s.keepDims) || s.kind === 'axisOnly') && out.has(s.of)) out.delete(s);
   return [...out].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
@@ -65,6 +67,10 @@ export function unsqueezeShape(of: ShapeExpr, axes: readonly number[]): ShapeExp
   return intern({ kind: 'unsqueeze', key: `unsqueeze(${of.key};${ax.join(',')})`, of, axes: ax });
 }
 
+export function axisOnlyShape(of: ShapeExpr, axis: number): ShapeExpr {
+  return intern({ kind: 'axisOnly', key: `axisOnly(${of.key};${axis})`, of, axis });
+}
+
 /** The marker for "every axis" inside a reduce shape (distinct from an empty list of axes). */
 export const ALL_AXES: readonly number[] = Object.freeze([-Infinity]);
 export const isAllAxes = (axes: readonly number[]): boolean => axes === ALL_AXES || (axes.length === 1 && axes[0] === -Infinity);
@@ -73,7 +79,7 @@ export const isAllAxes = (axes: readonly number[]): boolean => axes === ALL_AXES
 export function broadcastsTo(small: ShapeExpr, big: ShapeExpr): boolean {
   if (small === big || small.kind === 'scalar') return true;
   if (big.kind === 'broadcast') return big.parts.includes(small) || (small.kind === 'broadcast' && small.parts.every((p) => big.parts.includes(p)));
-  return small.kind === 'reduce' && small.keepDims && small.of === big;
+  return (small.kind === 'reduce' && small.keepDims && small.of === big) || (small.kind === 'axisOnly' && small.of === big);
 }
 
 // ---------------------------------------------------------------- run-time resolution
@@ -137,6 +143,12 @@ export function resolveShape(s: ShapeExpr, inputs: ReadonlyMap<string, readonly 
       dims = s.keepDims ? of.map((d, i) => (axes.includes(i) ? 1 : d)) : of.filter((_, i) => !axes.includes(i));
       break;
     }
+    case 'axisOnly': {
+      const of = resolveShape(s.of, inputs, memo);
+      const a = normalizeAxis(s.axis, of.length, 'iota');
+      dims = of.map((d, i) => (i === a ? d : 1));
+      break;
+    }
     case 'unsqueeze': {
       const of = resolveShape(s.of, inputs, memo);
       dims = [...of];
@@ -161,6 +173,7 @@ export function describe(s: ShapeExpr): string {
     case 'reduce':
       return `${describe(s.of)} reduced`;
     case 'unsqueeze':
+    case 'axisOnly':
       return describe(s.of);
   }
 }

@@ -6,10 +6,10 @@
 // VJP rules return one cotangent per operand (null: no gradient flows there), each with the
 // shape of the node itself; the grad pass sums them down to broadcast operands' shapes.
 import type { Kind, Node } from '../ir/node.js';
-import { broadcastShapes, reduceShape, unsqueezeShape, scalarShape, ALL_AXES, type ShapeExpr } from '../ir/shape.js';
+import { broadcastShapes, reduceShape, unsqueezeShape, axisOnlyShape, scalarShape, ALL_AXES, type ShapeExpr } from '../ir/shape.js';
 import * as b from '../ir/builders.js';
 
-export type Category = 'leaf' | 'elementwise' | 'reduce' | 'view';
+export type Category = 'leaf' | 'elementwise' | 'reduce' | 'view' | 'gather';
 
 export interface Attrs {
   readonly name?: string;
@@ -83,7 +83,8 @@ export type OpName =
   | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne' | 'and' | 'or' | 'not' | 'where' | 'cast'
   | 'stopGradient' | 'withGrad'
   | 'sum' | 'max' | 'sumTo'
-  | 'broadcastTo' | 'unsqueeze';
+  | 'broadcastTo' | 'unsqueeze'
+  | 'iota' | 'gather';
 
 export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   // leaves: values bound when a call is made
@@ -92,6 +93,7 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   const: leaf('a scalar constant', (a) => ({ kind: a.kind!, shape: scalarShape })),
   numel: leaf('the element count of a shape', () => ({ kind: 'float', shape: scalarShape })),
   dim: leaf('the size of one axis of a shape', () => ({ kind: 'float', shape: scalarShape })),
+  iota: leaf('the index along `axis` of each element of `shape` (0, 1, 2, ... along that axis)', (a) => ({ kind: 'int', shape: axisOnlyShape(a.shape!, a.axis!) })),
 
   // arithmetic
   add: {
@@ -222,6 +224,21 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     category: 'view', doc: 'numpy broadcasting to a shape',
     infer: (ns, a) => ({ kind: ns[0]!.kind, shape: a.shape! }),
     vjp: (g, out) => [b.sumTo(g, x0(out).shape)],
+  },
+  gather: {
+    category: 'gather',
+    doc: 'x[..., index[...], ...]: one element along `axis` per position of `index`, whose shape is x\'s without that axis',
+    infer: (ns) => {
+      if (ns[1]!.kind !== 'int') throw new TypeError(`gather expects an int index tensor, got ${ns[1]!.kind}`);
+      return { kind: ns[0]!.kind, shape: ns[1]!.shape };
+    },
+    // the adjoint scatters g back to the gathered positions: a one-hot along the axis
+    vjp: (g, out) => {
+      const [x, index] = [x0(out), x1(out)];
+      const axis = out.attrs.axis!;
+      const hit = b.eq(b.iota(x, axis), b.unsqueeze(index, [axis]));
+      return [b.broadcastTo(b.where(hit, b.unsqueeze(g, [axis]), 0), x.shape), null];
+    },
   },
   unsqueeze: {
     category: 'view', doc: 'insert size-1 axes',
