@@ -3,12 +3,18 @@
 // an optional tensor is given) choose the graph; numeric ones are run-time parameters, so one
 // compiled kernel serves every margin or beta.
 import { Graph, type Node, type Kind } from './ir/node.js';
+import { reduceShape } from './ir/shape.js';
 
 export interface InputSpec {
   readonly name: string;
   readonly kind: Exclude<Kind, 'bool'>;
   /** torch does not differentiate some float inputs (e.g. SoftMarginLoss's target) */
   readonly differentiable?: boolean;
+  /**
+   * the shape is that of an earlier input (without axis `dropAxis`, for class indices): known
+   * to the compiler, so per-row work shares kernels; checked against the tensor at each call
+   */
+  readonly shapeLike?: { readonly input: string; readonly dropAxis?: number };
 }
 
 export type OptionSpec =
@@ -117,7 +123,10 @@ export function instantiate(def: LossDef, options: Readonly<Record<string, Optio
   const order: Node[] = [];
   const differentiable: boolean[] = [];
   for (const spec of def.inputs) {
-    const n = graph.input(spec.name, spec.kind);
+    const like = spec.shapeLike ? inputs.get(spec.shapeLike.input)?.shape : undefined;
+    if (spec.shapeLike && !like) throw new Error(`${def.name}: input '${spec.name}' takes its shape from '${spec.shapeLike.input}', which must come before it`);
+    const shape = like && spec.shapeLike?.dropAxis !== undefined ? reduceShape(like, [spec.shapeLike.dropAxis], false) : like;
+    const n = graph.input(spec.name, spec.kind, shape);
     inputs.set(spec.name, n);
     order.push(n);
     differentiable.push(spec.kind === 'float' && spec.differentiable !== false);

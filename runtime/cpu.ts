@@ -47,6 +47,10 @@ export class CpuProgram {
     const values = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>(args.buffers);
 
     this.layouts.forEach((k, ki) => {
+      if (k.rowAxis !== undefined) {
+        this.runRows(k, this.fns[ki]!, dims, values, args.params);
+        return;
+      }
       const domain = dims(k.domain);
       const n = numel(domain);
       const views = k.sites.map((s) => siteView(s, domain, dims));
@@ -78,21 +82,7 @@ export class CpuProgram {
           } else values.set(o.buffer, { data: acc, shape });
         }
       }
-      const S = new Float64Array(k.scalars.length);
-      k.scalars.forEach((src, i) => {
-        let v: number;
-        if (src.kind === 'gatherStride') {
-          S[i] = views[src.site]!.gatherStrides[src.step]!; // an offset: never rounded
-          return;
-        }
-        if (src.kind === 'param') v = args.params.get(src.name)!;
-        else if (src.kind === 'numel') v = numel(dims(src.shape));
-        else if (src.kind === 'dim') {
-          const d = dims(src.shape);
-          v = d[normalizeAxis(src.axis, d.length, 'size')]!;
-        } else v = values.get(src.buffer)!.data[0]!;
-        S[i] = this.precision === 'f32' ? Math.fround(v) : v;
-      });
+      const S = this.scalars(k, views, dims, values, args.params);
       const contiguous = contiguousStrides(domain);
       const flat = !scatters && siteStrides.every((s) => sameDims(s, contiguous));
       let layout: Layout;
@@ -109,6 +99,71 @@ export class CpuProgram {
       const v = values.get(name)!;
       return { data: v.data as Float32Array | Float64Array, shape: [...v.shape] };
     });
+  }
+
+  /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */
+  private scalars(k: KernelLayout, views: readonly { gatherStrides: number[] }[], dims: (s: ShapeExpr) => number[], values: Map<string, { data: ArrayLike<number> }>, params: ReadonlyMap<string, number>): Float64Array {
+    const S = new Float64Array(k.scalars.length);
+    k.scalars.forEach((src, i) => {
+      let v: number;
+      if (src.kind === 'gatherStride') {
+        S[i] = views[src.site]!.gatherStrides[src.step]!; // an offset: never rounded
+        return;
+      }
+      if (src.kind === 'param') v = params.get(src.name)!;
+      else if (src.kind === 'numel') v = numel(dims(src.shape));
+      else if (src.kind === 'dim') {
+        const d = dims(src.shape);
+        v = d[normalizeAxis(src.axis, d.length, 'size')]!;
+      } else v = values.get(src.buffer)!.data[0]!;
+      S[i] = this.precision === 'f32' ? Math.fround(v) : v;
+    });
+    return S;
+  }
+
+  /** A row kernel: strides split into the outer ones (which row) and the one along the row. */
+  private runRows(k: KernelLayout, fn: KernelFn, dims: (s: ShapeExpr) => number[], values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>): void {
+    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
+    const domain = dims(k.domain);
+    const axis = normalizeAxis(k.rowAxis!, domain.length, 'row');
+    const C = domain[axis]!;
+    const outer = domain.filter((_, i) => i !== axis);
+    const views = k.sites.map((s) => siteView(s, s.frame ? dims(s.frame) : domain, dims));
+    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
+    // a read in a row's own shape is lifted into the domain: stride 0 along the row
+    const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
+    const strides: number[][] = views.map((v, i) => (k.sites[i]!.frame ? lift(dims(k.sites[i]!.frame!), v.strides) : v.strides));
+    const O: (Float32Array | Float64Array)[] = [];
+    const finish: (() => void)[] = [];
+    for (const o of k.outputs) {
+      const shape = dims(o.shape);
+      if (o.accumulates && this.precision === 'f32') {
+        const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
+        const data = new Float32Array(acc.length);
+        O.push(acc);
+        values.set(o.buffer, { data, shape });
+        finish.push(() => data.set(acc));
+      } else {
+        const data = new Arr(numel(shape));
+        if (o.accumulates && o.mode === 'max') data.fill(-Infinity);
+        O.push(data);
+        values.set(o.buffer, { data, shape });
+      }
+      if (o.addressed) {
+        const from = dims(o.from!);
+        const over = o.mode === 'store' ? contiguousStrides(from) : accumulationStrides(from, shape, o.node);
+        strides.push(lift(from, over));
+      }
+    }
+    const layout = {
+      rows: C === 0 ? 0 : numel(domain) / C,
+      C,
+      outer,
+      ost: strides.map((s) => s.filter((_, i) => i !== axis)),
+      ast: strides.map((s) => s[axis]!),
+    };
+    fn(X, O as Float64Array[], this.scalars(k, views, dims, values, params), layout as unknown as Layout);
+    finish.forEach((f) => f());
   }
 }
 

@@ -166,7 +166,22 @@ export class Loss {
     for (const [name, t] of this.tensorOptions) take(name, t, 'float');
     if (!floatDtype) throw new TypeError(`${sig}: no floating-point argument`);
     const { unbatched } = def.checks ? applyChecks(def.name, def.checks, args, this.options) : { unbatched: false };
+    checkDerivedShapes(def, args);
     return { args, precision: floatDtype === 'float32' ? 'f32' : 'f64', unbatched };
+  }
+}
+
+/** An input declared with another's shape (see InputSpec.shapeLike) must have it. */
+function checkDerivedShapes(def: LossDef, args: Map<string, Arg>): void {
+  for (const spec of def.inputs) {
+    if (!spec.shapeLike) continue;
+    const like = args.get(spec.shapeLike.input)!.shape;
+    const axis = spec.shapeLike.dropAxis;
+    const a = axis === undefined ? -1 : axis < 0 ? axis + like.length : axis;
+    if (axis !== undefined && (a < 0 || a >= like.length)) throw new RangeError(`${def.name}: ${spec.shapeLike.input} of shape ${shapeStr(like)} has no dimension ${axis}`);
+    const expected = axis === undefined ? like : like.filter((_, i) => i !== a);
+    const got = args.get(spec.name)!.shape;
+    if (!sameDims(got, expected)) throw new RangeError(`${def.name}: expected ${spec.name} of shape ${shapeStr(expected)} for ${spec.shapeLike.input} of shape ${shapeStr(like)}, got ${shapeStr(got)}`);
   }
 }
 

@@ -24,6 +24,24 @@ describe('fusion', () => {
     }
   });
 
+  it('CrossEntropyLoss.valueAndGrad is at most 2 kernels: a pre-pass for the weighted-mean denominator, then one row kernel', () => {
+    for (const options of [{}, { labelSmoothing: 0.1 }, { weight: tensor([1, 2, 3], [3]), ignoreIndex: 1 }, { weight: tensor([1, 2, 3], [3]), labelSmoothing: 0.2 }]) {
+      const { kernels, text } = new nn.CrossEntropyLoss(options).explain('valueAndGrad');
+      expect(kernels.length).toBeLessThanOrEqual(2);
+      expect(text).toMatch(/row kernel over shape\(input\) along axis 1/);
+      // the row kernel writes only the results: no probability matrix is materialised beside the
+      // gradient (a pre-pass may write the scalar denominator it reads)
+      expect(kernels.at(-1)!.writes.sort()).toEqual(['grad_input', 'value']);
+      expect(text).not.toMatch(/writes t\d+ = %\d+ : shape\(input\)/);
+    }
+  });
+
+  it('every row-wise loss with a scalar reduction fuses valueAndGrad into one kernel', () => {
+    for (const name of ['MultiMarginLoss', 'MultiLabelSoftMarginLoss', 'CosineEmbeddingLoss', 'TripletMarginLoss', 'TripletMarginWithDistanceLoss'] as const) {
+      expect(new nn[name]().explain('valueAndGrad').kernels, name).toHaveLength(1);
+    }
+  });
+
   it('weights and pos_weight are read in the same single pass', () => {
     const fn = new nn.BCEWithLogitsLoss({ weight: tensor([1, 2, 3], [3]), posWeight: tensor([2, 2, 2], [3]) });
     const { kernels } = fn.explain('valueAndGrad');

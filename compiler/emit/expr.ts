@@ -20,6 +20,8 @@ export interface Site {
   readonly buffer: string;
   readonly shape: ShapeExpr;
   readonly path: readonly ViewStep[];
+  /** the shape the read happens in, when not the kernel's domain (a row kernel's per-row work) */
+  readonly frame?: ShapeExpr;
 }
 
 /** A scalar hoisted out of the loop. */
@@ -42,12 +44,26 @@ export interface Spelling {
   declare(name: string, expr: string, node: Node): string;
   siteRead(site: number, index: string): string;
   scalarRead(slot: number, source: ScalarSource, node: Node): string;
+  /** typed backends (WGSL): convert operand `position` of `op`, spelled as `expr`, to the type `op` computes in */
+  coerce?(expr: string, operand: Node, op: Node, position: number): string;
 }
 
 export interface BodyEnv {
   readonly precision: Precision;
   /** reductions computed by earlier kernels, readable here, and their buffers */
   readonly materialized: ReadonlyMap<Node, string>;
+}
+
+export interface BodyOptions {
+  /**
+   * Values constant along a row (`test`) are computed once per row, before the row's loop:
+   * printed into `lines`, with sites indexed by `index` (the row's first element).
+   */
+  readonly hoistRow?: { readonly test: (n: Node) => boolean; readonly index: (site: number) => string; readonly lines: string[] };
+  /** hoist scalar expressions of scalars before the loop (default: when nothing is bound) */
+  readonly scalarInvariants?: boolean;
+  /** each root is computed in its own shape (a row kernel's per-row work), not in the domain */
+  readonly rootFrames?: boolean;
 }
 
 export class BodyPrinter {
@@ -68,40 +84,58 @@ export class BodyPrinter {
    * Print the statements computing `roots` at one domain element. `index(site)` spells the
    * element offset of a site; `suffix` keeps the names of unrolled copies apart.
    */
-  body(roots: readonly Node[], index: (site: number) => string, suffix = '', bound: ReadonlyMap<Node, string> = new Map()): { lines: string[]; values: string[] } {
+  body(
+    roots: readonly Node[],
+    index: (site: number) => string,
+    suffix = '',
+    bound: ReadonlyMap<Node, string> = new Map(),
+    opts: BodyOptions = {},
+  ): { lines: string[]; values: string[] } {
     const lines: string[] = [];
-    const memo = new Map<string, string>([...bound].map(([n, v]) => [`${n.id}@`, v] as const));
+    const memo = new Map<string, string>();
     let temp = 0;
-    const value = (n: Node, path: readonly Node[]): string => {
-      const key = `${n.id}@${path.map((p) => p.id).join('.')}`;
+    const hoistScalars = opts.scalarInvariants ?? bound.size === 0;
+    let frame: ShapeExpr | undefined;
+    const value = (n: Node, path: readonly Node[], hoisted = false): string => {
+      // values computed earlier (a row's reductions, an epilogue's totals) are the same under any view
+      const known = bound.get(n);
+      if (known !== undefined) return known;
+      const row = opts.hoistRow;
+      if (!hoisted && row?.test(n)) return value(n, path, true);
+      const key = `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
       const hit = memo.get(key);
       if (hit !== undefined) return hit;
+      const at = hoisted ? row!.index : index;
+      const sink = hoisted ? row!.lines : lines;
       let out: string;
       const def = primitive(n.op);
       const buffer = n.op === 'input' ? n.attrs.name! : n.op === 'iota' ? IOTA : this.env.materialized.get(n);
       if (buffer !== undefined) {
         if (n.shape === scalarShape) out = this.scalar(n, buffer);
         else {
-          const site = this.site(buffer, n, path);
+          const site = this.site(buffer, n, path, frame);
           const gathers = path.filter((p) => p.op === 'gather');
           // each gather on the way adds its index times the site's stride along that axis
-          const extra = gathers.map((gn, j) => ` + ${value(gn.inputs[1]!, path.slice(0, path.indexOf(gn)))} * ${this.scalarSlot({ kind: 'gatherStride', site, step: j }, n)}`);
-          out = this.spell.siteRead(site, index(site) + extra.join(''));
+          const extra = gathers.map((gn, j) => ` + ${value(gn.inputs[1]!, path.slice(0, path.indexOf(gn)), hoisted)} * ${this.scalarSlot({ kind: 'gatherStride', site, step: j }, n)}`);
+          out = this.spell.siteRead(site, at(site) + extra.join(''));
         }
       } else if (def.category === 'leaf') out = this.scalar(n);
-      else if (n.shape === scalarShape && def.category === 'elementwise' && bound.size === 0) out = this.invariant(n, (m) => value(m, path));
-      else if (n.op === 'broadcastTo') out = value(n.inputs[0]!, path);
-      else if (n.op === 'unsqueeze' || n.op === 'gather') out = value(n.inputs[0]!, [...path, n]);
+      else if (n.shape === scalarShape && def.category === 'elementwise' && hoistScalars) out = this.invariant(n, (m) => value(m, path, hoisted));
+      else if (n.op === 'broadcastTo') out = value(n.inputs[0]!, path, hoisted);
+      else if (n.op === 'unsqueeze' || n.op === 'gather') out = value(n.inputs[0]!, [...path, n], hoisted);
       else if (def.category === 'elementwise') {
-        const args = n.inputs.map((i) => value(i, path));
-        const name = `v${temp++}${suffix}`;
-        lines.push(this.spell.declare(name, this.spellOp(def, args, n), n));
+        const args = n.inputs.map((i) => value(i, path, hoisted));
+        const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
+        sink.push(this.spell.declare(name, this.spellOp(def, args, n), n));
         out = name;
       } else throw new Error(`internal: ${n.op} (%${n.id}) reached inside a kernel body before it is computed`);
       memo.set(key, out);
       return out;
     };
-    const values = roots.map((r) => value(r, []));
+    const values = roots.map((r) => {
+      frame = opts.rootFrames ? r.shape : undefined;
+      return value(r, []);
+    });
     return { lines, values };
   }
 
@@ -120,19 +154,19 @@ export class BodyPrinter {
   private spellOp(def: PrimDef, args: string[], n: Node): string {
     const f = this.spell.column === 'js' ? def.js : def.wgsl;
     if (!f) throw new Error(`internal: ${n.op} has no ${this.spell.column} spelling`);
-    const e = f(...args);
+    const e = f(...(this.spell.coerce ? args.map((a, i) => this.spell.coerce!(a, n.inputs[i]!, n, i)) : args));
     return n.kind === 'float' && !def.exact && this.env.precision === 'f32' ? this.spell.round(e) : e;
   }
 
-  private site(buffer: string, n: Node, path: readonly Node[]): number {
+  private site(buffer: string, n: Node, path: readonly Node[], frame?: ShapeExpr): number {
     const steps: ViewStep[] = path.map((u) =>
       u.op === 'gather' ? { kind: 'gather', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis! } : { kind: 'unsqueeze', from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! },
     );
-    const key = `${buffer}|${n.shape.key}|${path.map((u) => u.id).join('/')}`;
+    const key = `${buffer}|${n.shape.key}|${path.map((u) => u.id).join('/')}|${frame?.key ?? ''}`;
     let i = this.siteIndex.get(key);
     if (i === undefined) {
       i = this.sites.length;
-      this.sites.push({ buffer, shape: n.shape, path: steps });
+      this.sites.push(frame ? { buffer, shape: n.shape, path: steps, frame } : { buffer, shape: n.shape, path: steps });
       this.siteIndex.set(key, i);
     }
     return i;

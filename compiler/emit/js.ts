@@ -6,6 +6,7 @@ import type { Node } from '../ir/node.js';
 import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
+import { emitRowKernelBody } from './jsRows.js';
 
 /** How the runtime must call a kernel: what to bind, in which slot. */
 export interface KernelLayout {
@@ -13,6 +14,8 @@ export interface KernelLayout {
   readonly domain: Kernel['domain'];
   readonly sites: readonly Site[];
   readonly scalars: readonly ScalarSource[];
+  /** a row kernel walks the domain row by row along this axis */
+  readonly rowAxis?: number;
   /** one per output slot: `register` = a full reduction kept in a local, written as out[0] */
   readonly outputs: readonly KernelSlot[];
   readonly source: string;
@@ -30,6 +33,11 @@ export interface KernelSlot {
   readonly register: boolean;
   readonly shape: Kernel['domain'];
   readonly node: Node;
+  /** row kernels: the shape the value is computed over (the domain, or a row shape), and whether it is written through strides */
+  readonly from?: Kernel['domain'];
+  readonly addressed?: boolean;
+  /** row kernels: accumulated across rows into memory (a scatter), not once per row */
+  readonly accumulates?: boolean;
 }
 
 export interface JsKernels {
@@ -64,6 +72,17 @@ export function emitJs(plan: KernelPlan, precision: Precision): JsKernels {
 
 function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): KernelLayout {
   const p = new BodyPrinter(jsSpelling(precision), { precision, materialized: new Map(materialized) });
+  if (k.rows) {
+    const code = emitRowKernelBody(k, p, precision);
+    const head = [
+      `function ${k.name}(X, O, S, L) {`,
+      `  const fr = Math.fround;`,
+      ...p.sites.map((_, s) => `  const x${s} = X[${s}];`),
+      ...code.outputs.map((_, j) => `  const o${j} = O[${j}];`),
+      ...p.hoisted.map((l) => `  ${l}`),
+    ];
+    return { name: k.name, domain: k.domain, rowAxis: k.rows.axis, sites: p.sites, scalars: p.scalars, outputs: code.outputs, source: [...head, ...code.lines, '}'].join('\n') };
+  }
   const loopOutputs = k.outputs.map((o) => ({ ...o, phase: 'loop' as const, register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
   const epilogue = k.epilogue.map((o) => ({ ...o, phase: 'epilogue' as const, register: false, shape: o.node.shape }));
   const outputs = [...loopOutputs, ...epilogue];

@@ -1,7 +1,7 @@
 // Printing graphs and plans: the text `explain` shows.
 import { toposort, type Node } from './node.js';
 import { isAllAxes, type ShapeExpr } from './shape.js';
-import type { KernelPlan } from '../plan/kernelPlan.js';
+import type { KernelOutput, KernelPlan } from '../plan/kernelPlan.js';
 
 export function shapeText(s: ShapeExpr): string {
   switch (s.kind) {
@@ -63,10 +63,22 @@ export function printNodes(roots: readonly (readonly [string, Node])[]): string 
 
 export function printPlan(plan: KernelPlan): string {
   const lines = [`plan ${plan.name}: ${plan.kernels.length} kernel${plan.kernels.length === 1 ? '' : 's'}`];
+  const out = (o: KernelOutput, indent: string): string =>
+    `${indent}${o.mode === 'store' ? 'writes' : o.mode === 'sum' ? 'sums into' : 'maxes into'} ${o.buffer} = %${o.node.id} : ${shapeText(o.node.shape)}`;
   for (const k of plan.kernels) {
-    lines.push(`  kernel ${k.name} over ${shapeText(k.domain)}`);
-    lines.push(`    reads  ${k.reads.join(', ') || '-'}`);
-    for (const o of k.outputs) lines.push(`    ${o.mode === 'store' ? 'writes' : o.mode === 'sum' ? 'sums into' : 'maxes into'} ${o.buffer} = %${o.node.id} : ${shapeText(o.node.shape)}`);
+    if (k.rows) {
+      lines.push(`  kernel ${k.name}: row kernel over ${shapeText(k.domain)} along axis ${k.rows.axis}`);
+      lines.push(`    reads  ${k.reads.join(', ') || '-'}`);
+      lines.push(`    for each row:`);
+      for (const stage of k.rows.stages) {
+        lines.push(stage.over === 'pass' ? '      a pass over the row:' : '      once for the row:');
+        for (const o of stage.outputs) lines.push(out(o, '        '));
+      }
+    } else {
+      lines.push(`  kernel ${k.name} over ${shapeText(k.domain)}`);
+      lines.push(`    reads  ${k.reads.join(', ') || '-'}`);
+      for (const o of k.outputs) lines.push(out(o, '    '));
+    }
     for (const o of k.epilogue) lines.push(`    then   ${o.buffer} = %${o.node.id} (scalar epilogue)`);
   }
   lines.push(`  results ${plan.results.join(', ')}`);

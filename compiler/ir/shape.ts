@@ -55,6 +55,8 @@ export function reduceShape(of: ShapeExpr, axes: readonly number[], keepDims: bo
   if (of.kind === 'scalar' || (all && !keepDims)) return scalarShape;
   // summing away exactly the axes an unsqueeze inserted gives the original shape back
   if (!all && !keepDims && of.kind === 'unsqueeze' && sameAxes(of.axes, axes)) return of.of;
+  // dropping the size-1 axes a keepdims reduction left is that reduction without keepdims
+  if (!all && !keepDims && of.kind === 'reduce' && of.keepDims && !isAllAxes(of.axes) && sameAxes(of.axes, axes)) return reduceShape(of.of, axes, false);
   const ax = all ? ALL_AXES : [...axes].sort((a, b) => a - b);
   return intern({ kind: 'reduce', key: `reduce(${of.key};${all ? '*' : ax.join(',')};${keepDims ? 'k' : ''})`, of, axes: ax, keepDims });
 }
@@ -64,6 +66,8 @@ const sameAxes = (a: readonly number[], b: readonly number[]): boolean => a.leng
 export function unsqueezeShape(of: ShapeExpr, axes: readonly number[]): ShapeExpr {
   if (axes.length === 0) return of;
   const ax = [...axes].sort((a, b) => a - b);
+  // putting back exactly the axes a reduction took away: that reduction with keepDims
+  if (of.kind === 'reduce' && !of.keepDims && !isAllAxes(of.axes) && sameAxes(of.axes, ax)) return reduceShape(of.of, ax, true);
   return intern({ kind: 'unsqueeze', key: `unsqueeze(${of.key};${ax.join(',')})`, of, axes: ax });
 }
 

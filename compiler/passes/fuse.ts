@@ -7,6 +7,7 @@ import { toposort, type Node } from '../ir/node.js';
 import { primitive } from '../primitives/table.js';
 import { scalarShape } from '../ir/shape.js';
 import type { BufferDef, Kernel, KernelOutput, KernelPlan } from '../plan/kernelPlan.js';
+import { fuseRows, type Draft } from './fuseRows.js';
 
 export interface Program {
   readonly name: string;
@@ -18,12 +19,6 @@ export interface Program {
 const isReduce = (n: Node): boolean => primitive(n.op).category === 'reduce';
 const isLeaf = (n: Node): boolean => primitive(n.op).category === 'leaf';
 
-interface Draft {
-  level: number;
-  domain: Node['shape'];
-  outputs: KernelOutput[];
-  epilogue: KernelOutput[];
-}
 
 export function fuseIntoKernels(program: Program): KernelPlan {
   const roots = program.results.map((r) => r.node);
@@ -66,7 +61,7 @@ export function fuseIntoKernels(program: Program): KernelPlan {
     else draftFor(ready.get(n)!, n.shape).outputs.push(out);
   }
 
-  const sorted = [...drafts.values()].sort((a, b) => a.level - b.level);
+  const sorted = fuseRows([...drafts.values()]);
   const reads = sorted.map((d) => readsOf(d, buffers));
   const readLater = new Set(reads.flat());
   const kernels: Kernel[] = sorted.map((d, i) => ({
@@ -76,6 +71,7 @@ export function fuseIntoKernels(program: Program): KernelPlan {
     epilogue: d.epilogue,
     reads: reads[i]!,
     writes: [...new Set([...d.outputs, ...d.epilogue].map((o) => o.buffer))].filter((b) => resultNames.includes(b) || readLater.has(b)),
+    ...(d.rows ? { rows: d.rows } : {}),
   }));
   const inputDefs: BufferDef[] = program.inputs.map((n) => ({ name: n.attrs.name!, role: 'input', shape: n.shape, kind: n.kind, node: n }));
   return { name: program.name, inputs: inputDefs, params: program.params, buffers: [...buffers.values()], kernels, results: resultNames };

@@ -21,6 +21,12 @@ export interface KernelOutput {
   readonly mode: 'store' | 'sum' | 'max';
 }
 
+/** One stage of a row kernel: a loop over one row's elements, or work done once per row. */
+export interface RowStage {
+  readonly over: 'pass' | 'row';
+  readonly outputs: readonly KernelOutput[];
+}
+
 export interface Kernel {
   readonly name: string;
   /** the iteration space: every element of this shape is visited once */
@@ -33,6 +39,13 @@ export interface Kernel {
   readonly reads: readonly string[];
   /** buffers written for others: results, and reductions later kernels read (not scratch used only here) */
   readonly writes: readonly string[];
+  /**
+   * A row kernel: the domain is walked row by row along `axis` (a softmax's class axis), and each
+   * row goes through `stages` in order while it is hot in cache: passes over its elements that
+   * reduce it (max, sum of exp), work once per row on those results, then passes that use them.
+   * `outputs` lists every stage's outputs too. Absent: one flat pass over the domain.
+   */
+  readonly rows?: { readonly axis: number; readonly stages: readonly RowStage[] };
 }
 
 export interface KernelPlan {

@@ -119,7 +119,7 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   },
   pow: {
     category: 'elementwise', doc: 'a ** b', infer: floatOnly('pow'),
-    eval: (a, c) => Math.pow(a, c), js: (a, c) => `Math.pow(${a}, ${c})`, wgsl: (a, c) => `pow(${a}, ${c})`,
+    eval: (a, c) => Math.pow(a, c), js: (a, c) => `Math.pow(${a}, ${c})`, wgsl: (a, c) => `lc_pow(${a}, ${c})`,
     vjp: (g, out) => [
       b.mul(g, b.mul(x1(out), b.pow(x0(out), b.sub(x1(out), 1)))),
       x1(out).op === 'const' ? null : b.mul(g, b.mul(out, b.log(x0(out)))),
@@ -127,13 +127,13 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   },
   maximum: {
     category: 'elementwise', doc: 'max(a, b), NaN-propagating', infer: sameEw, commutative: true, exact: true,
-    eval: (a, c) => Math.max(a, c), js: (a, c) => `Math.max(${a}, ${c})`, wgsl: (a, c) => `max(${a}, ${c})`,
+    eval: (a, c) => Math.max(a, c), js: (a, c) => `Math.max(${a}, ${c})`, wgsl: (a, c) => `lc_max(${a}, ${c})`,
     // torch: ties split the gradient evenly
     vjp: (g, out) => tieSplit(g, x0(out), x1(out), b.gt),
   },
   minimum: {
     category: 'elementwise', doc: 'min(a, b), NaN-propagating', infer: sameEw, commutative: true, exact: true,
-    eval: (a, c) => Math.min(a, c), js: (a, c) => `Math.min(${a}, ${c})`, wgsl: (a, c) => `min(${a}, ${c})`,
+    eval: (a, c) => Math.min(a, c), js: (a, c) => `Math.min(${a}, ${c})`, wgsl: (a, c) => `lc_min(${a}, ${c})`,
     vjp: (g, out) => tieSplit(g, x0(out), x1(out), b.lt),
   },
   xlogy: {
@@ -141,20 +141,20 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     eval: (x, y) => (Number.isNaN(y) ? NaN : x === 0 ? 0 : x * Math.log(y)),
     // operands are always names or literals, so repeating them is free
     js: (x, y) => `(${y} !== ${y} ? NaN : ${x} == 0 ? 0 : ${x} * Math.log(${y}))`,
-    wgsl: (x, y) => `select(${x} * log(${y}), 0.0, ${x} == 0.0 && ${y} == ${y})`,
+    wgsl: (x, y) => `lc_xlogy(${x}, ${y})`,
     // torch: self.grad = grad * xlogy(self != 0, other); other.grad = grad * self / other
     vjp: (g, out) => [b.mul(g, b.xlogy(b.cast(b.ne(x0(out), 0), 'float'), x1(out))), b.div(b.mul(g, x0(out)), x1(out))],
   },
 
   neg: un('-x', (x) => -x, (x) => `(-${x})`, (x) => `(-${x})`, (g) => [b.neg(g)], { exact: true, infer: sameEw }),
   abs: un('|x|', Math.abs, (x) => `Math.abs(${x})`, (x) => `abs(${x})`, (g, out) => [b.mul(g, b.sign(x0(out)))], { exact: true, infer: sameEw }),
-  sign: un('sign(x), 0 at 0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x), (x) => `Math.sign(${x})`, (x) => `sign(${x})`, () => [null], { exact: true }),
+  sign: un('sign(x), 0 at 0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x), (x) => `Math.sign(${x})`, (x) => `lc_sign(${x})`, () => [null], { exact: true }),
   exp: un('e^x', Math.exp, (x) => `Math.exp(${x})`, (x) => `exp(${x})`, (g, out) => [b.mul(g, out)]),
-  expm1: un('e^x - 1', Math.expm1, (x) => `Math.expm1(${x})`, (x) => `expm1(${x})`, (g, out) => [b.mul(g, b.add(out, 1))]),
-  log: un('ln x', Math.log, (x) => `Math.log(${x})`, (x) => `log(${x})`, (g, out) => [b.div(g, x0(out))]),
-  log1p: un('ln(1 + x)', Math.log1p, (x) => `Math.log1p(${x})`, (x) => `log1p(${x})`, (g, out) => [b.div(g, b.add(x0(out), 1))]),
+  expm1: un('e^x - 1', Math.expm1, (x) => `Math.expm1(${x})`, (x) => `lc_expm1(${x})`, (g, out) => [b.mul(g, b.add(out, 1))]),
+  log: un('ln x', Math.log, (x) => `Math.log(${x})`, (x) => `lc_log(${x})`, (g, out) => [b.div(g, x0(out))]),
+  log1p: un('ln(1 + x)', Math.log1p, (x) => `Math.log1p(${x})`, (x) => `lc_log1p(${x})`, (g, out) => [b.div(g, b.add(x0(out), 1))]),
   sqrt: un('√x', Math.sqrt, (x) => `Math.sqrt(${x})`, (x) => `sqrt(${x})`, (g, out) => [b.div(g, b.mul(out, 2))]),
-  tanh: un('tanh x', Math.tanh, (x) => `Math.tanh(${x})`, (x) => `tanh(${x})`, (g, out) => [b.mul(g, b.sub(1, b.mul(out, out)))]),
+  tanh: un('tanh x', Math.tanh, (x) => `Math.tanh(${x})`, (x) => `lc_tanh(${x})`, (g, out) => [b.mul(g, b.sub(1, b.mul(out, out)))]),
 
   // comparisons and logic: no gradient
   lt: cmp('a < b', (a, c) => a < c, '<'),

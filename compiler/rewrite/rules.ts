@@ -6,10 +6,12 @@ import { primitive } from '../primitives/table.js';
 import { evaluate } from '../../runtime/reference.js';
 import * as b from '../ir/builders.js';
 import type { Rule } from './engine.js';
+import { isAllAxes, reduceShape } from '../ir/shape.js';
 
 const isConst = (n: Node | undefined, v?: number): boolean => n?.op === 'const' && (v === undefined || Object.is(n.attrs.value, v) || n.attrs.value === v);
 const is = (n: Node | undefined, op: string): n is Node => n?.op === op;
 const x = (n: Node, i = 0): Node => n.inputs[i]!;
+const sameAxes = (a: Node, c: Node): boolean => a.attrs.axes!.join() === c.attrs.axes!.join();
 /** `keep` may stand for `n` only if it already has n's shape and kind (a rewrite never changes either). */
 const same = (n: Node, keep: Node): Node | null => (keep.shape === n.shape && keep.kind === n.kind ? keep : null);
 
@@ -44,6 +46,19 @@ export const algebra: readonly Rule[] = [
   { name: 'x ** 2', apply: (n) => (is(n, 'pow') && isConst(x(n, 1), 2) ? same(n, b.mul(x(n), x(n))) : null) },
   { name: 'where(c, a, a)', apply: (n) => (is(n, 'where') && x(n, 1) === x(n, 2) ? same(n, x(n, 1)) : null) },
   { name: 'where(const)', apply: (n) => (is(n, 'where') && isConst(x(n)) ? same(n, x(n).attrs.value ? x(n, 1) : x(n, 2)) : null) },
+  // summing the size-1 axes a keepdims sum left: the plain sum
+  { name: 'sum(sum(y, a, keep), a)', apply: (n) => (is(n, 'sum') && !n.attrs.keepDims && is(x(n), 'sum') && x(n).attrs.keepDims && sameAxes(x(n), n) ? same(n, b.sum(x(x(n)), n.attrs.axes!, false)) : null) },
+  {
+    name: 'sum(sumTo(y, keepdims shape), a)',
+    apply: (n) => {
+      const t = x(n);
+      if (!is(n, 'sum') || n.attrs.keepDims || !is(t, 'sumTo') || isAllAxes(n.attrs.axes!)) return null;
+      const y = x(t);
+      return t.attrs.shape === reduceShape(y.shape, n.attrs.axes!, true) ? same(n, b.sum(y, n.attrs.axes!, false)) : null;
+    },
+  },
+  { name: 'sumTo own shape', apply: (n) => (is(n, 'sumTo') && x(n).shape === n.shape ? same(n, x(n)) : null) },
+  { name: 'broadcastTo own shape', apply: (n) => (is(n, 'broadcastTo') && x(n).shape === n.shape ? same(n, x(n)) : null) },
   { name: 'cast to own kind', apply: (n) => (is(n, 'cast') && x(n).kind === n.kind ? same(n, x(n)) : null) },
 ];
 

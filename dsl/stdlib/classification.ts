@@ -11,7 +11,8 @@ const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none'
 const weight: OptionSpec = { name: 'weight', type: 'tensor', default: null, doc: 'a rescaling weight per class, shape [C]' };
 const ignoreIndex: OptionSpec = { name: 'ignoreIndex', type: 'number', default: -100, structural: true, doc: 'a target value that contributes nothing' };
 const float = (name: string, differentiable = true): InputSpec => ({ name, kind: 'float', differentiable });
-const int = (name: string): InputSpec => ({ name, kind: 'int' });
+/** class indices: the input's shape without the class axis */
+const classTarget: InputSpec = { name: 'target', kind: 'int', shapeLike: { input: 'input', dropAxis: 1 } };
 
 /** torch accepts one sample without its batch axis: seen as a batch of one. */
 const unbatched = (rank: number, ...inputs: string[]): InputCheck => ({ kind: 'batchIfUnbatched', of: 'input', rank, inputs });
@@ -38,7 +39,7 @@ const reduceNll = (r: string, perPosition: Node, weightSum: Node): Node => (r ==
 export const NLLLoss: LossDef = {
   name: 'NLLLoss',
   doc: 'negative log likelihood of class indices under log-probabilities: -weight[t] * input[t]',
-  inputs: [float('input'), int('target')],
+  inputs: [float('input'), classTarget],
   options: [weight, ignoreIndex, reduction],
   checks: [unbatched(1, 'input', 'target'), classIndex({ ignore: 'ignoreIndex' })],
   build: (c) => {
@@ -53,7 +54,7 @@ const crossEntropyOptions: OptionSpec[] = [weight, ignoreIndex, reduction, { nam
 const CrossEntropyLossProbabilities: LossDef = {
   name: 'CrossEntropyLoss',
   doc: 'cross entropy against class probabilities: -sum_c weight[c] target[c] log_softmax(input)[c]',
-  inputs: [float('input'), float('target')],
+  inputs: [float('input'), { name: 'target', kind: 'float', shapeLike: { input: 'input' } }],
   options: crossEntropyOptions,
   checks: [unbatched(1, 'input', 'target'), { kind: 'sameShape', input: 'target', like: 'input', message: 'class-probability targets must have the shape of input: target {target}, input {input}' }],
   build: (c) => {
@@ -73,7 +74,7 @@ const CrossEntropyLossProbabilities: LossDef = {
 export const CrossEntropyLoss: LossDef = {
   name: 'CrossEntropyLoss',
   doc: 'cross entropy of class indices under softmax(input), with weights, ignore_index and label smoothing',
-  inputs: [float('input'), int('target')],
+  inputs: [float('input'), classTarget],
   options: crossEntropyOptions,
   checks: [unbatched(1, 'input', 'target'), classIndex({ ignore: 'ignoreIndex' })],
   overloads: [CrossEntropyLossProbabilities],
@@ -95,7 +96,7 @@ export const CrossEntropyLoss: LossDef = {
 export const MultiMarginLoss: LossDef = {
   name: 'MultiMarginLoss',
   doc: 'multi-class hinge: sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y], divided by C',
-  inputs: [float('input'), int('target')],
+  inputs: [float('input'), classTarget],
   options: [{ name: 'p', type: 'number', default: 1, structural: true }, { name: 'margin', type: 'number', default: 1 }, weight, reduction],
   checks: [unbatched(1, 'input', 'target'), classIndex()],
   build: (c) => {
@@ -114,7 +115,7 @@ export const MultiMarginLoss: LossDef = {
 export const MultiLabelMarginLoss: LossDef = {
   name: 'MultiLabelMarginLoss',
   doc: 'multi-label hinge: for each target label j (up to the first -1) and non-target class i, max(0, 1 - (x[j] - x[i])), divided by C',
-  inputs: [float('input'), int('target')],
+  inputs: [float('input'), { name: 'target', kind: 'int', shapeLike: { input: 'input' } }],
   options: [reduction],
   checks: [unbatched(1, 'input', 'target'), classIndex({ sameShape: true, min: -1 })],
   build: (c) => {

@@ -8,6 +8,8 @@ import {
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
 const float = (name: string, differentiable = true): InputSpec => ({ name, kind: 'float', differentiable });
+/** torch wants these shaped alike; saying so lets per-row work share one kernel */
+const like = (spec: InputSpec, input: string, dropAxis?: number): InputSpec => ({ ...spec, shapeLike: dropAxis === undefined ? { input } : { input, dropAxis } });
 
 /** torch adds a float constant 1e-12 to each squared norm: 9.99999996e-13, even in float64 */
 const COSINE_EPSILON = Math.fround(1e-12);
@@ -30,11 +32,11 @@ const cosineChecks = [{ kind: 'batchIfUnbatched', of: 'input1', rank: 1, inputs:
 export const CosineEmbeddingLoss: LossDef = {
   name: 'CosineEmbeddingLoss',
   doc: '1 - cos(x1, x2) where target == 1, max(0, cos(x1, x2) - margin) where target == -1',
-  inputs: [float('input1'), float('input2'), float('target', false)],
+  inputs: [float('input1'), like(float('input2'), 'input1'), like(float('target', false), 'input1', 1)],
   options: cosineOptions,
   checks: cosineChecks,
   build: cosineEmbedding,
-  overloads: [{ name: 'CosineEmbeddingLoss', doc: 'with integer targets', inputs: [float('input1'), float('input2'), { name: 'target', kind: 'int' }], options: cosineOptions, checks: cosineChecks, build: cosineEmbedding }],
+  overloads: [{ name: 'CosineEmbeddingLoss', doc: 'with integer targets', inputs: [float('input1'), like(float('input2'), 'input1'), like({ name: 'target', kind: 'int' }, 'input1', 1)], options: cosineOptions, checks: cosineChecks, build: cosineEmbedding }],
 };
 
 /** √s whose derivative is 0 at s = 0, as torch's norm backward masks zero norms. */
@@ -59,7 +61,7 @@ function tripletLoss(c: BuildContext, distance: (a: Node, b: Node) => Node): Nod
   return reduce(clampMin(sub(add(c.num('margin'), dPos), dNeg), 0), c.str('reduction'));
 }
 
-const tripletInputs = [float('anchor'), float('positive'), float('negative')];
+const tripletInputs = [float('anchor'), like(float('positive'), 'anchor'), like(float('negative'), 'anchor')];
 
 export const TripletMarginLoss: LossDef = {
   name: 'TripletMarginLoss',

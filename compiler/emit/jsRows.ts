@@ -1,0 +1,117 @@
+// JS for a row kernel: one loop over the rows; per row, the stages in order: passes over the
+// row's elements (reducing into locals that the later stages read) and work done once per row.
+// Values constant along the row (its log-sum-exp, its target's weight) are computed once per row.
+import type { Node } from '../ir/node.js';
+import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { Kernel, KernelOutput, Precision } from '../plan/kernelPlan.js';
+import type { BodyPrinter } from './expr.js';
+import type { KernelSlot } from './js.js';
+
+export interface RowKernelCode {
+  readonly outputs: KernelSlot[];
+  readonly lines: string[];
+}
+
+export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precision): RowKernelCode {
+  const rows = k.rows!;
+  const rowShapes = new Set<ShapeExpr>([reduceShape(k.domain, [rows.axis], true), reduceShape(k.domain, [rows.axis], false)]);
+  const isRowValue = (n: Node): boolean => rowShapes.has(n.shape);
+  const round = (e: string): string => (precision === 'f32' ? `fr(${e})` : e);
+
+  // output slots, in stage order; those addressed per element or per row come first in L's strides
+  const outputs: KernelSlot[] = [];
+  const slotOf = new Map<KernelOutput, number>();
+  for (const stage of rows.stages)
+    for (const o of stage.outputs) {
+      const from = o.mode === 'store' ? o.node.shape : o.node.inputs[0]!.shape;
+      const register = o.mode !== 'store' && o.node.shape === scalarShape; // a total over every row
+      const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
+      slotOf.set(o, outputs.length);
+      outputs.push({ ...o, phase: 'loop', register, shape: o.node.shape, from, addressed: !register, accumulates: !register && !perRow });
+    }
+  for (const o of k.epilogue) outputs.push({ ...o, phase: 'epilogue', register: false, shape: o.node.shape });
+  const addressed = outputs.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);
+
+  const lines: string[] = [];
+  const emit = (indent: number, ...ls: string[]): void => void lines.push(...ls.map((l) => '  '.repeat(indent) + l));
+  const combine = (mode: KernelOutput['mode'], acc: string, v: string): string => (mode === 'max' ? `${acc} = (${v} > ${acc} || ${v} !== ${v}) ? ${v} : ${acc};` : `${acc} += ${v};`);
+  const init = (mode: KernelOutput['mode']): string => (mode === 'max' ? '-Infinity' : '0');
+
+  const bound = new Map<Node, string>();
+  const body: string[] = [];
+  let siteCountAtEnd = 0;
+  // slots of L.ost / L.ast: sites first (their number is known only after printing), then outputs
+  const off = (j: number): string => `b_o${j}`;
+
+  rows.stages.forEach((stage, si) => {
+    if (stage.over === 'row') {
+      const roots = stage.outputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
+      const b = p.body(roots, (site) => `b${site}`, `_r${si}`, bound, { scalarInvariants: true, rootFrames: true });
+      body.push(...b.lines);
+      stage.outputs.forEach((o, i) => {
+        const j = slotOf.get(o)!;
+        const v = b.values[i]!;
+        if (o.mode === 'store') {
+          body.push(`o${j}[${off(j)}] = ${v};`);
+          bound.set(o.node, v);
+        } else if (outputs[j]!.register) body.push(combine(o.mode, `g${j}`, v));
+        else body.push(combine(o.mode, `o${j}[${off(j)}]`, v));
+      });
+      return;
+    }
+    // a pass over the row
+    const hoisted: string[] = [];
+    const roots = stage.outputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
+    const b = p.body(roots, (site) => `b${site} + j * a${site}`, `_p${si}`, bound, {
+      scalarInvariants: true,
+      hoistRow: { test: isRowValue, index: (site) => `b${site}`, lines: hoisted },
+    });
+    body.push(...hoisted);
+    const rowReductions = stage.outputs.filter((o) => o.mode !== 'store' && rowShapes.has(o.node.shape) && o.node.inputs[0]!.shape === k.domain);
+    for (const o of rowReductions) body.push(`let rr${slotOf.get(o)!} = ${init(o.mode)};`);
+    body.push(`for (let j = 0; j < C; j++) {`);
+    body.push(...b.lines.map((l) => `  ${l}`));
+    stage.outputs.forEach((o, i) => {
+      const j = slotOf.get(o)!;
+      const v = b.values[i]!;
+      if (o.mode === 'store') body.push(`  o${j}[${off(j)} + j * a_o${j}] = ${v};`);
+      else if (rowReductions.includes(o)) body.push(`  ${combine(o.mode, `rr${j}`, v)}`);
+      else if (outputs[j]!.register) body.push(`  ${combine(o.mode, `g${j}`, v)}`);
+      else body.push(`  ${combine(o.mode, `o${j}[${off(j)} + j * a_o${j}]`, v)}`);
+    });
+    body.push(`}`);
+    for (const o of rowReductions) {
+      const j = slotOf.get(o)!;
+      body.push(`const red${j} = ${round(`rr${j}`)};`, `o${j}[${off(j)}] = red${j};`);
+      bound.set(o.node, `red${j}`);
+    }
+  });
+  siteCountAtEnd = p.sites.length;
+
+  // epilogue: totals over every row, then the scalar results
+  const epiBound = new Map<Node, string>();
+  const epi: string[] = [];
+  outputs.forEach((o, j) => {
+    if (!o.register) return;
+    epi.push(`const tot${j} = ${round(`g${j}`)};`, `o${j}[0] = tot${j};`);
+    epiBound.set(o.node, `tot${j}`);
+  });
+  const epiOutputs = outputs.filter((o) => o.phase === 'epilogue');
+  const eb = p.body(epiOutputs.map((o) => o.node), () => '0', '_e', epiBound);
+  epi.push(...eb.lines, ...epiOutputs.map((o, e) => `o${outputs.indexOf(o)}[0] = ${eb.values[e]!};`));
+
+  const sites = Array.from({ length: siteCountAtEnd }, (_, s) => s);
+  emit(1, ...outputs.map((o, j) => (o.register ? `let g${j} = ${init(o.mode)};` : '')).filter(Boolean));
+  emit(1, `const rows = L.rows, C = L.C, outer = L.outer, r = outer.length, ost = L.ost, ast = L.ast;`);
+  emit(1, ...sites.map((s) => `const os${s} = ost[${s}], a${s} = ast[${s}];`));
+  emit(1, ...addressed.map((j, i) => `const oo${j} = ost[${siteCountAtEnd + i}], a_o${j} = ast[${siteCountAtEnd + i}];`));
+  emit(1, `for (let q = 0; q < rows; q++) {`);
+  emit(2, `let rem = q${sites.map((s) => `, b${s} = 0`).join('')}${addressed.map((j) => `, ${off(j)} = 0`).join('')};`);
+  emit(2, `for (let d = r - 1; d >= 0; d--) {`);
+  emit(3, `const n_d = outer[d], id = rem % n_d;`, `rem = (rem - id) / n_d;`, ...sites.map((s) => `b${s} += id * os${s}[d];`), ...addressed.map((j) => `${off(j)} += id * oo${j}[d];`));
+  emit(2, `}`);
+  emit(2, ...body);
+  emit(1, `}`);
+  emit(1, ...epi);
+  return { outputs, lines };
+}
