@@ -18,8 +18,12 @@ export interface InputSpec {
 }
 
 export type OptionSpec =
-  /** structural: the value shapes the graph (e.g. p of a norm), so each value compiles its own kernels */
-  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly structural?: boolean; readonly doc?: string }
+  /**
+   * `cases`: values that choose another graph (p = 1 or 2 of a norm, a label smoothing of 0); any
+   * other value shares one graph in which the option is a run-time parameter. So a finite set of
+   * variants covers every value, and a standalone module can carry them all.
+   */
+  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly cases?: readonly number[]; readonly doc?: string }
   /** a function of builder nodes (e.g. a distance function): structural, by identity */
   | { readonly name: string; readonly type: 'function'; readonly default: null; readonly doc?: string }
   | { readonly name: string; readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly doc?: string }
@@ -41,8 +45,8 @@ export interface BuildContext {
   flag(name: string): boolean;
   /** an optional tensor option: its input node, or null when not given */
   tensor(name: string): Node | null;
-  /** a structural numeric option's value (see OptionSpec 'structural') */
-  value(name: string): number;
+  /** which case of a numeric option applies: one of its `cases`, or 'other' (then use num(name)) */
+  numCase(name: string): number | 'other';
   /** a function option, or null when not given */
   fn(name: string): BuilderFunction | null;
 }
@@ -106,12 +110,18 @@ const fnId = (f: object): number => {
   return id;
 };
 
+const numberCase = (cases: readonly number[], v: number): number | 'other' => (cases.includes(v) ? v : 'other');
+
 export function structuralKey(def: LossDef, options: Readonly<Record<string, OptionValue>>): string {
   return def.options
-    .filter((o) => o.type !== 'number' || o.structural)
+    .filter((o) => o.type !== 'number' || o.cases?.length)
     .map((o) => {
       const v = options[o.name];
-      const text = o.type === 'tensor' ? (v == null ? 'none' : 'given') : o.type === 'function' ? (typeof v === 'function' ? `fn${fnId(v)}` : 'none') : String(v);
+      const text =
+        o.type === 'tensor' ? (v == null ? 'none' : 'given')
+        : o.type === 'function' ? (typeof v === 'function' ? `fn${fnId(v)}` : 'none')
+        : o.type === 'number' ? String(numberCase(o.cases!, v as number))
+        : String(v);
       return `${o.name}=${text}`;
     })
     .join(',');
@@ -144,10 +154,10 @@ export function instantiate(def: LossDef, options: Readonly<Record<string, Optio
       if (!n) throw new Error(`${def.name} has no input '${name}'`);
       return n;
     },
-    value: (name) => {
+    numCase: (name) => {
       const o = spec(name);
-      if (o.type !== 'number' || !o.structural) throw new Error(`${def.name}: option '${name}' is not a structural number`);
-      return options[name] as number;
+      if (o.type !== 'number' || !o.cases) throw new Error(`${def.name}: option '${name}' has no cases`);
+      return numberCase(o.cases, options[name] as number);
     },
     fn: (name) => {
       if (spec(name).type !== 'function') throw new Error(`${def.name}: option '${name}' is not a function option`);
@@ -157,7 +167,6 @@ export function instantiate(def: LossDef, options: Readonly<Record<string, Optio
     num: (name) => {
       const o = spec(name);
       if (o.type !== 'number') throw new Error(`${def.name}: option '${name}' is not numeric`);
-      if (o.structural) return graph.constant(options[name] as number);
       if (!params.includes(name)) params.push(name);
       return graph.param(name);
     },

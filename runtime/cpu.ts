@@ -4,8 +4,7 @@
 import type { KernelPlan, Precision } from '../compiler/plan/kernelPlan.js';
 import { emitJs, type KernelLayout } from '../compiler/emit/js.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
-import { accumulationStrides } from './reference.js';
-import { broadcastView, coalesce, contiguousStrides, numel, sameDims, unsqueezeView } from './strides.js';
+import { broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from './strides.js';
 import { IOTA, type Site } from '../compiler/emit/expr.js';
 
 type KernelFn = (X: ArrayLike<number>[], O: Float32Array[] | Float64Array[], S: Float64Array, L: Layout) => void;
@@ -27,15 +26,31 @@ export interface RunResult {
   readonly shape: number[];
 }
 
+/**
+ * A compiled program as plain data: the kernels' sources and layouts and the result buffers. What
+ * a standalone module carries (`lossc compile`), so it runs with no compiler.
+ */
+export interface CpuProgramData {
+  readonly precision: Precision;
+  readonly layouts: readonly KernelLayout[];
+  readonly results: readonly string[];
+}
+
+export function cpuProgramData(plan: KernelPlan, precision: Precision): CpuProgramData {
+  return { precision, layouts: emitJs(plan, precision).kernels, results: plan.results };
+}
+
 export class CpuProgram {
   readonly layouts: readonly KernelLayout[];
+  readonly precision: Precision;
+  private readonly results: readonly string[];
   private readonly fns: readonly KernelFn[];
 
-  constructor(
-    readonly plan: KernelPlan,
-    readonly precision: Precision,
-  ) {
-    this.layouts = emitJs(plan, precision).kernels;
+  constructor(planOrData: KernelPlan | CpuProgramData, precision?: Precision) {
+    const data = 'layouts' in planOrData ? planOrData : cpuProgramData(planOrData, precision!);
+    this.layouts = data.layouts;
+    this.precision = data.precision;
+    this.results = data.results;
     this.fns = this.layouts.map((k) => new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn);
   }
 
@@ -74,7 +89,7 @@ export class CpuProgram {
           scatters = true;
           const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
           O.push(acc);
-          outStrides.push(accumulationStrides(domain, shape, o.node));
+          outStrides.push(reductionStrides(domain, shape, o.reduction!));
           if (this.precision === 'f32') {
             const data = new Float32Array(acc.length);
             values.set(o.buffer, { data, shape });
@@ -95,7 +110,7 @@ export class CpuProgram {
       this.fns[ki]!(X, O as Float64Array[], S, layout);
       finish.forEach((f) => f());
     });
-    return this.plan.results.map((name) => {
+    return this.results.map((name) => {
       const v = values.get(name)!;
       return { data: v.data as Float32Array | Float64Array, shape: [...v.shape] };
     });
@@ -151,7 +166,7 @@ export class CpuProgram {
       }
       if (o.addressed) {
         const from = dims(o.from!);
-        const over = o.mode === 'store' ? contiguousStrides(from) : accumulationStrides(from, shape, o.node);
+        const over = o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, shape, o.reduction!);
         strides.push(lift(from, over));
       }
     }

@@ -4,7 +4,7 @@
 import { toposort, type Node } from '../compiler/ir/node.js';
 import { primitive } from '../compiler/primitives/table.js';
 import { resolveShape, isAllAxes, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
-import { broadcastView, contiguousStrides, numel, unsqueezeView } from './strides.js';
+import { broadcastView, contiguousStrides, numel, reductionStrides, unsqueezeView, type ReductionDesc } from './strides.js';
 
 export interface Value64 {
   readonly shape: readonly number[];
@@ -91,14 +91,15 @@ function evalLeaf(n: Node, bind: Bindings, dimsOf: (s: ShapeExpr) => number[], s
   }
 }
 
-/** Strides, over the operand's shape, of the output a reduction accumulates into. */
+/** A reduction node as plain data (what kernels and standalone modules carry). */
+export function reductionOf(n: Node): ReductionDesc {
+  if (n.op === 'sumTo') return { op: 'sumTo' };
+  return { op: n.op === 'max' ? 'max' : 'sum', axes: isAllAxes(n.attrs.axes!) ? 'all' : n.attrs.axes!, keepDims: n.attrs.keepDims ?? false };
+}
+
+/** Strides, over the operand's shape, of the output a reduction node accumulates into. */
 export function accumulationStrides(inShape: readonly number[], outShape: readonly number[], n: Node): number[] {
-  if (n.op === 'sumTo') return broadcastView(outShape, contiguousStrides(outShape), inShape);
-  const axes = n.attrs.axes!;
-  if (isAllAxes(axes)) return inShape.map(() => 0);
-  const norm = axes.map((a) => normalizeAxis(a, inShape.length, 'reduction'));
-  const kept = n.attrs.keepDims ? contiguousStrides(outShape) : unsqueezeView(contiguousStrides(outShape), norm);
-  return kept.map((s, i) => (norm.includes(i) ? 0 : s));
+  return reductionStrides(inShape, outShape, reductionOf(n));
 }
 
 /** Walk `shape` in row-major order, calling `visit(linearIndex, offsets)` with each view's offset. */

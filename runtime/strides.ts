@@ -65,3 +65,20 @@ export const numel = (dims: readonly number[]): number => {
 export function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/** What a reduction sums (or maxes) over, as plain data: the axes (negative: from the end), or every axis, or down to a shape it broadcasts from. */
+export interface ReductionDesc {
+  readonly op: 'sum' | 'max' | 'sumTo';
+  readonly axes?: readonly number[] | 'all';
+  readonly keepDims?: boolean;
+}
+
+/** Strides, over the operand's shape, of the output a reduction accumulates into (0 along reduced axes). */
+export function reductionStrides(inShape: readonly number[], outShape: readonly number[], r: ReductionDesc): number[] {
+  if (r.op === 'sumTo') return broadcastView(outShape, contiguousStrides(outShape), inShape);
+  if (r.axes === 'all' || r.axes === undefined) return inShape.map(() => 0);
+  const rank = inShape.length;
+  const norm = r.axes.map((a) => (a < 0 ? a + rank : a));
+  const kept = r.keepDims ? contiguousStrides(outShape) : unsqueezeView(contiguousStrides(outShape), norm);
+  return kept.map((s, i) => (norm.includes(i) ? 0 : s));
+}

@@ -7,6 +7,9 @@ import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';
+import { primitive } from '../primitives/table.js';
+import { reductionOf } from '../../runtime/reference.js';
+import type { ReductionDesc } from '../../runtime/strides.js';
 
 /** How the runtime must call a kernel: what to bind, in which slot. */
 export interface KernelLayout {
@@ -32,7 +35,10 @@ export interface KernelSlot {
   readonly phase: 'loop' | 'epilogue';
   readonly register: boolean;
   readonly shape: Kernel['domain'];
+  /** compile-time only (not carried by standalone modules): the node computed */
   readonly node: Node;
+  /** for accumulations: what is reduced, as data */
+  readonly reduction?: ReductionDesc;
   /** row kernels: the shape the value is computed over (the domain, or a row shape), and whether it is written through strides */
   readonly from?: Kernel['domain'];
   readonly addressed?: boolean;
@@ -83,7 +89,7 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
     ];
     return { name: k.name, domain: k.domain, rowAxis: k.rows.axis, sites: p.sites, scalars: p.scalars, outputs: code.outputs, source: [...head, ...code.lines, '}'].join('\n') };
   }
-  const loopOutputs = k.outputs.map((o) => ({ ...o, phase: 'loop' as const, register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
+  const loopOutputs = k.outputs.map((o) => ({ ...o, ...reductionField(o.node), phase: 'loop' as const, register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
   const epilogue = k.epilogue.map((o) => ({ ...o, phase: 'epilogue' as const, register: false, shape: o.node.shape }));
   const outputs = [...loopOutputs, ...epilogue];
   const roots = loopOutputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
@@ -157,6 +163,9 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
 
   return { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, source: lines.join('\n') };
 }
+
+/** An accumulated output's reduction, as data. */
+export const reductionField = (n: Node): { reduction?: ReductionDesc } => (primitive(n.op).category === 'reduce' ? { reduction: reductionOf(n) } : {});
 
 function accTotal(mode: 'store' | 'sum' | 'max', j: number, unroll: number): string {
   const parts = Array.from({ length: unroll }, (_, u) => `r${j}_${u}`);

@@ -5,7 +5,7 @@ import type { Node } from '../ir/node.js';
 import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../plan/kernelPlan.js';
 import type { BodyPrinter } from './expr.js';
-import type { KernelSlot } from './js.js';
+import { reductionField, type KernelSlot } from './js.js';
 
 export interface RowKernelCode {
   readonly outputs: KernelSlot[];
@@ -27,7 +27,7 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
       const register = o.mode !== 'store' && o.node.shape === scalarShape; // a total over every row
       const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
       slotOf.set(o, outputs.length);
-      outputs.push({ ...o, phase: 'loop', register, shape: o.node.shape, from, addressed: !register, accumulates: !register && !perRow });
+      outputs.push({ ...o, ...reductionField(o.node), phase: 'loop', register, shape: o.node.shape, from, addressed: !register, accumulates: !register && !perRow });
     }
   for (const o of k.epilogue) outputs.push({ ...o, phase: 'epilogue', register: false, shape: o.node.shape });
   const addressed = outputs.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);

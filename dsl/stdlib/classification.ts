@@ -9,7 +9,7 @@ import {
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
 const weight: OptionSpec = { name: 'weight', type: 'tensor', default: null, doc: 'a rescaling weight per class, shape [C]' };
-const ignoreIndex: OptionSpec = { name: 'ignoreIndex', type: 'number', default: -100, structural: true, doc: 'a target value that contributes nothing' };
+const ignoreIndex: OptionSpec = { name: 'ignoreIndex', type: 'number', default: -100, doc: 'a target value that contributes nothing' };
 const float = (name: string, differentiable = true): InputSpec => ({ name, kind: 'float', differentiable });
 /** class indices: the input's shape without the class axis */
 const classTarget: InputSpec = { name: 'target', kind: 'int', shapeLike: { input: 'input', dropAxis: 1 } };
@@ -27,7 +27,7 @@ const weightAlong = (w: Node, x: Node, axis: number): Node => gather(w, iota(x, 
  * positions not ignored (0/0 = nan when all are).
  */
 function nll(c: BuildContext, logp: Node, t: Node, w: Node | null): { perPosition: Node; valid: Node; weightSum: Node } {
-  const valid = ne(t, c.graph.constant(c.value('ignoreIndex'), 'int'));
+  const valid = ne(cast(t, 'float'), c.num('ignoreIndex')); // exact: class indices are far below 2^24
   const wt = w ? gather(w, t, 0) : null;
   const picked = gather(logp, t, 1);
   const perPosition = where(valid, neg(wt ? mul(picked, wt) : picked), 0);
@@ -48,7 +48,7 @@ export const NLLLoss: LossDef = {
   },
 };
 
-const crossEntropyOptions: OptionSpec[] = [weight, ignoreIndex, reduction, { name: 'labelSmoothing', type: 'number', default: 0, structural: true }];
+const crossEntropyOptions: OptionSpec[] = [weight, ignoreIndex, reduction, { name: 'labelSmoothing', type: 'number', default: 0, cases: [0] }];
 
 /** CrossEntropyLoss with class probabilities as targets (same shape as input). */
 const CrossEntropyLossProbabilities: LossDef = {
@@ -59,10 +59,10 @@ const CrossEntropyLossProbabilities: LossDef = {
   checks: [unbatched(1, 'input', 'target'), { kind: 'sameShape', input: 'target', like: 'input', message: 'class-probability targets must have the shape of input: target {target}, input {input}' }],
   build: (c) => {
     const [x, t0, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
-    const eps = c.value('labelSmoothing');
     const classes = dim(x, 1);
     const logp = logSoftmax(x, 1);
-    const t = eps > 0 ? add(mul(t0, 1 - eps), div(eps, classes)) : t0;
+    const eps = c.numCase('labelSmoothing') === 0 ? null : c.num('labelSmoothing');
+    const t = eps ? add(mul(t0, sub(1, eps)), div(eps, classes)) : t0;
     const terms = w ? mul(mul(logp, t), weightAlong(w, x, 1)) : mul(logp, t);
     const r = c.str('reduction');
     if (r === 'none') return neg(sum(terms, [1]));
@@ -84,12 +84,12 @@ export const CrossEntropyLoss: LossDef = {
     const { perPosition, valid, weightSum } = nll(c, logp, t, w);
     const r = c.str('reduction');
     const loss = reduceNll(r, perPosition, weightSum);
-    const eps = c.value('labelSmoothing');
-    if (eps <= 0) return loss;
+    if (c.numCase('labelSmoothing') === 0) return loss;
+    const eps = c.num('labelSmoothing');
     // (1 - eps) * nll + eps / C * the smoothing term, which spreads the target over every class
     const smoothPerPosition = where(valid, neg(sum(w ? mul(logp, weightAlong(w, x, 1)) : logp, [1])), 0);
     const smooth = r === 'mean' ? div(sum(smoothPerPosition), w ? weightSum : sum(where(valid, 1, 0))) : reduce(smoothPerPosition, r);
-    return add(mul(loss, 1 - eps), mul(smooth, div(eps, dim(x, 1))));
+    return add(mul(loss, sub(1, eps)), mul(smooth, div(eps, dim(x, 1))));
   },
 };
 
@@ -97,12 +97,12 @@ export const MultiMarginLoss: LossDef = {
   name: 'MultiMarginLoss',
   doc: 'multi-class hinge: sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y], divided by C',
   inputs: [float('input'), classTarget],
-  options: [{ name: 'p', type: 'number', default: 1, structural: true }, { name: 'margin', type: 'number', default: 1 }, weight, reduction],
+  options: [{ name: 'p', type: 'number', default: 1, cases: [1, 2] }, { name: 'margin', type: 'number', default: 1 }, weight, reduction],
   checks: [unbatched(1, 'input', 'target'), classIndex()],
   build: (c) => {
     const [x, t, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
-    const p = c.value('p');
-    if (p !== 1 && p !== 2) throw new RangeError(`MultiMarginLoss: only p == 1 and p == 2 supported, got p = ${p}`);
+    const p = c.numCase('p');
+    if (p === 'other') throw new RangeError('MultiMarginLoss: only p == 1 and p == 2 supported');
     const z = add(sub(c.num('margin'), unsqueeze(gather(x, t, 1), [1])), x);
     // torch's kernel tests z > 0: no loss and no gradient exactly at the margin
     const counted = and(ne(iota(x, 1), unsqueeze(t, [1])), gt(z, 0));

@@ -43,15 +43,16 @@ export const CosineEmbeddingLoss: LossDef = {
 const maskedSqrt = (s: Node): Node => withGrad(sqrt(s), [s, where(eq(s, 0), 0, div(0.5, sqrt(s)))]);
 
 /** ||v||_p along the last axis, with torch's gradient conventions at zero norms. */
-export function pnorm(v: Node, p: number): Node {
+export function pnorm(v: Node, p: Node | 1 | 2): Node {
   if (p === 1) return sum(abs(v), [-1]);
   if (p === 2) return maskedSqrt(sum(mul(v, v), [-1]));
   const s = sum(pow(abs(v), p), [-1]);
-  return withGrad(pow(s, 1 / p), [s, where(eq(s, 0), 0, mul(1 / p, pow(s, 1 / p - 1)))]);
+  const invP = div(1, p);
+  return withGrad(pow(s, invP), [s, where(eq(s, 0), 0, mul(invP, pow(s, sub(invP, 1))))]);
 }
 
 /** torch's pairwise_distance: ||x1 - x2 + eps||_p over the last axis. */
-export const pairwiseDistance = (a: Node, b: Node, p = 2, eps: Node | number = 1e-6): Node => pnorm(add(sub(a, b), eps), p);
+export const pairwiseDistance = (a: Node, b: Node, p: Node | 1 | 2 = 2, eps: Node | number = 1e-6): Node => pnorm(add(sub(a, b), eps), p);
 
 function tripletLoss(c: BuildContext, distance: (a: Node, b: Node) => Node): Node {
   const [a, pos, neg] = [c.input('anchor'), c.input('positive'), c.input('negative')];
@@ -69,12 +70,15 @@ export const TripletMarginLoss: LossDef = {
   inputs: tripletInputs,
   options: [
     { name: 'margin', type: 'number', default: 1 },
-    { name: 'p', type: 'number', default: 2, structural: true },
+    { name: 'p', type: 'number', default: 2, cases: [1, 2] },
     { name: 'eps', type: 'number', default: 1e-6 },
     { name: 'swap', type: 'bool', default: false },
     reduction,
   ],
-  build: (c) => tripletLoss(c, (x, y) => pairwiseDistance(x, y, c.value('p'), c.num('eps'))),
+  build: (c) => {
+    const p = c.numCase('p');
+    return tripletLoss(c, (x, y) => pairwiseDistance(x, y, p === 'other' ? c.num('p') : (p as 1 | 2), c.num('eps')));
+  },
 };
 
 export const TripletMarginWithDistanceLoss: LossDef = {
