@@ -5,7 +5,7 @@ import { instantiate, structuralKey, type LossDef, type OptionValue, type LossIn
 import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
 import { resolveShape, ShapeError } from '../compiler/ir/shape.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
-import { CpuProgram } from './cpu.js';
+import { compileCpuProgram, type CpuProgram } from './cpu.js';
 import { applyChecks, type Arg } from './checks.js';
 import { isTensor, shapeStr, type Tensor } from './tensor.js';
 import { sameDims } from './strides.js';
@@ -52,7 +52,7 @@ export const cpuBackend: Backend = {
   run(c, precision, args, params) {
     let byPrecision = cpuPrograms.get(c);
     if (!byPrecision) cpuPrograms.set(c, (byPrecision = {}));
-    const prog = (byPrecision[precision] ??= new CpuProgram(c.plan, precision));
+    const prog = (byPrecision[precision] ??= compileCpuProgram(c.plan, precision));
     return prog.run({ buffers: args, params });
   },
 };
@@ -89,6 +89,20 @@ export class Loss {
   valueAndGrad(...inputs: Tensor[]): ValueAndGrad {
     const { def, results } = this.call('valueAndGrad', inputs, null);
     return { value: results[0]!, grads: this.grads(def, results.slice(1), 'valueAndGrad', inputs) };
+  }
+
+  /**
+   * This loss on another backend, with the same options. 'webgpu' loads lossc's WebGPU runtime
+   * only now (Dawn in Node, navigator.gpu in browsers); its methods return Promises, and it
+   * rejects when no adapter exists. 'js' is this loss itself.
+   */
+  to(device: 'js'): Promise<Loss>;
+  to(device: 'webgpu'): Promise<import('./webgpu/loss.js').WebGpuLoss>;
+  async to(device: 'webgpu' | 'js'): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
+    if (device === 'js') return this;
+    if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'webgpu' or 'js')`);
+    const { toWebGpu } = await import('./webgpu/loss.js');
+    return toWebGpu(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) });
   }
 
   explain(method: Method = 'forward'): ExplainResult {

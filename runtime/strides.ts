@@ -3,6 +3,9 @@
 // is addressed through strides over that domain (0 along broadcast or reduced axes).
 // Self-contained on purpose (no imports): standalone kernel modules inline this file.
 
+/** The buffer name of sites that read an iota: the executor makes the arange itself. */
+export const IOTA = '@iota';
+
 export function contiguousStrides(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);
   let acc = 1;

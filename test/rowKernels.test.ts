@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { builtinLoss } from 'lossc';
 import { instantiate, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, type Method } from '../compiler/pipeline.js';
-import { CpuProgram } from '../runtime/cpu.js';
+import { compileCpuProgram } from '../runtime/cpu.js';
 import { evaluate } from '../runtime/reference.js';
 
 const caseArb = fc.record({
@@ -52,7 +52,7 @@ describe('row kernels agree with the reference interpreter', () => {
               const out = evaluate([inst.output], { inputs: buffers, params })[0]!.shape;
               args.set('grad_output', { shape: [...out], data: Float64Array.from({ length: count(out) }, rand) });
             }
-            const got = new CpuProgram(c.plan, 'f64').run({ buffers: args, params });
+            const got = compileCpuProgram(c.plan, 'f64').run({ buffers: args, params });
             const nodes = c.plan.results.map((r) => c.plan.buffers.find((b) => b.name === r)!.node);
             evaluate(nodes, { inputs: args, params }).forEach((w, i) => {
               expect(got[i]!.shape).toEqual(w.shape);

@@ -6,6 +6,7 @@ import type { Node } from '../ir/node.js';
 import { primitive, type PrimDef } from '../primitives/table.js';
 import { scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
+import { IOTA } from '../../runtime/strides.js';
 
 /**
  * One step of a view path, on a value's way up to the domain: an unsqueeze, or a gather (the
@@ -33,8 +34,7 @@ export type ScalarSource =
   /** a site's stride along the axis of its `step`-th gather: offset += index * stride */
   | { readonly kind: 'gatherStride'; readonly site: number; readonly step: number };
 
-/** The buffer name of sites that read an iota (the runtime makes the arange itself). */
-export const IOTA = '@iota';
+export { IOTA } from '../../runtime/strides.js';
 
 export interface Spelling {
   readonly column: 'js' | 'wgsl';
