@@ -3,7 +3,7 @@
 // an optional tensor is given) choose the graph; numeric ones are run-time parameters, so one
 // compiled kernel serves every margin or beta.
 import { Graph, type Node, type Kind } from './ir/node.js';
-import { reduceShape } from './ir/shape.js';
+import { inputShape, reduceShape } from './ir/shape.js';
 
 export interface InputSpec {
   readonly name: string;
@@ -28,8 +28,8 @@ export type OptionSpec =
   | { readonly name: string; readonly type: 'function'; readonly default: null; readonly doc?: string }
   | { readonly name: string; readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly doc?: string }
   | { readonly name: string; readonly type: 'bool'; readonly default: boolean; readonly doc?: string }
-  /** an optional tensor option (weight, posWeight): a float input of the graph when given */
-  | { readonly name: string; readonly type: 'tensor'; readonly default: null; readonly doc?: string };
+  /** an optional tensor option (weight, posWeight): a float input of the graph when given; `rank` when fixed */
+  | { readonly name: string; readonly type: 'tensor'; readonly default: null; readonly rank?: number; readonly doc?: string };
 
 export type OptionValue = number | string | boolean | null | { readonly shape: readonly number[] } | BuilderFunction;
 export type BuilderFunction = (...args: Node[]) => Node;
@@ -64,7 +64,12 @@ export type InputCheck =
    * torch's unbatched form: when `of` has rank `rank`, every listed input is seen with a leading
    * batch axis of 1 (and a 'none'-reduced result drops it again)
    */
-  | { readonly kind: 'batchIfUnbatched'; readonly of: string; readonly rank: number; readonly inputs: readonly string[] }
+  | { readonly kind: 'batchIfUnbatched'; readonly of: string; readonly rank: number; readonly inputs: readonly (string | { readonly name: string; readonly axis: number })[] }
+  /**
+   * CTC's arguments: targets given concatenated (1-D) become padded [N, max length]; lengths are
+   * checked against T and the targets, labels against the classes, as torch does
+   */
+  | { readonly kind: 'ctc'; readonly logProbs: string; readonly targets: string; readonly inputLengths: string; readonly targetLengths: string }
   /**
    * class indices: `input`'s shape is `of`'s without `axis`, and each value is in [min, size of
    * that axis), or equals the option named `ignore`
@@ -173,10 +178,11 @@ export function instantiate(def: LossDef, options: Readonly<Record<string, Optio
     str: (name) => String(options[spec(name).name]),
     flag: (name) => Boolean(options[spec(name).name]),
     tensor: (name) => {
-      if (spec(name).type !== 'tensor' || options[name] == null) return null;
+      const o = spec(name);
+      if (o.type !== 'tensor' || options[name] == null) return null;
       let n = inputs.get(name);
       if (!n) {
-        n = graph.input(name, 'float');
+        n = graph.input(name, 'float', inputShape(name, o.rank));
         inputs.set(name, n);
         order.push(n);
         differentiable.push(false); // torch does not return gradients for weight options

@@ -27,11 +27,16 @@ export function applyChecks(loss: string, checks: readonly InputCheck[], args: M
     if (c.kind === 'batchIfUnbatched') {
       if (args.get(c.of)?.shape.length === c.rank) {
         unbatched = true;
-        for (const name of c.inputs) {
+        for (const entry of c.inputs) {
+          const { name, axis } = typeof entry === 'string' ? { name: entry, axis: 0 } : entry;
           const t = args.get(name);
-          if (t) args.set(name, { data: t.data, shape: [1, ...t.shape] });
+          if (t) args.set(name, { data: t.data, shape: [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)] });
         }
       }
+      continue;
+    }
+    if (c.kind === 'ctc') {
+      checkCtc(c, args, options, fail);
       continue;
     }
     if (c.kind === 'classIndex') {
@@ -122,4 +127,45 @@ function checkDims(input: string, shape: readonly number[], dims: readonly (stri
       fail(`Expected ${input} size ${want} (${size}) to match ${first.input} size ${want} (${first.size}) (${input} has shape ${shapeStr(shape)}, ${first.input} has shape ${shapeStr(first.shape)})`);
     }
   });
+}
+
+/** torch's ctc_loss argument checks, and concatenated targets made padded. */
+function checkCtc(c: Extract<InputCheck, { kind: 'ctc' }>, args: Map<string, Arg>, options: Readonly<Record<string, unknown>>, fail: (msg: string) => never): void {
+  const lp = args.get(c.logProbs)!;
+  const il = args.get(c.inputLengths)!;
+  const tl = args.get(c.targetLengths)!;
+  const tg = args.get(c.targets)!;
+  if (lp.shape.length !== 3) fail(`${c.logProbs} must be (T, N, C) or (T, C), got shape ${shapeStr(lp.shape)}`);
+  const [T, N, C] = lp.shape as [number, number, number];
+  for (const [name, a] of [[c.inputLengths, il], [c.targetLengths, tl]] as const)
+    if (a.shape.length !== 1 || a.shape[0] !== N) fail(`${name} must have shape [${N}] (one length per batch entry), got ${shapeStr(a.shape)}`);
+  for (let n = 0; n < N; n++) {
+    if (il.data[n]! > T || il.data[n]! < 0) fail(`Expected input_lengths to have value at most ${T}, but got value ${il.data[n]} (while checking arguments for ctc_loss)`);
+    if (tl.data[n]! < 0) fail(`target_lengths must be non-negative, got ${tl.data[n]}`);
+  }
+  let padded: Arg = tg;
+  if (tg.shape.length === 1) {
+    // concatenated: sample n's labels follow sample n - 1's
+    let total = 0;
+    let longest = 0;
+    for (let n = 0; n < N; n++) {
+      total += tl.data[n]!;
+      longest = Math.max(longest, tl.data[n]!);
+    }
+    if (total > tg.shape[0]!) fail(`target_lengths add up to ${total} but ${c.targets} has ${tg.shape[0]} labels`);
+    const data = new Int32Array(N * longest);
+    for (let n = 0, at = 0; n < N; at += tl.data[n]!, n++) for (let j = 0; j < tl.data[n]!; j++) data[n * longest + j] = tg.data[at + j]!;
+    padded = { data, shape: [N, longest] };
+    args.set(c.targets, padded);
+  } else if (tg.shape.length !== 2 || tg.shape[0] !== N) fail(`${c.targets} must be (N, S) padded or 1-D concatenated, got shape ${shapeStr(tg.shape)}`);
+  const S = padded.shape[1]!;
+  const blank = options['blank'];
+  for (let n = 0; n < N; n++) {
+    if (tl.data[n]! > S) fail(`Expected tensor to have size at least ${tl.data[n]} at dimension 1, but got size ${S} for argument #2 'targets' (while checking arguments for ctc_loss)`);
+    for (let j = 0; j < tl.data[n]!; j++) {
+      const v = padded.data[n * S + j]!;
+      if (v < 0 || v >= C) fail(`target ${v} (targets[${n}, ${j}]) is out of range for ${C} classes`);
+      if (v === blank) fail(`target ${v} (targets[${n}, ${j}]) is the blank label`);
+    }
+  }
 }

@@ -190,6 +190,7 @@ export function siteView(site: Site, domain: readonly number[], dims: (s: ShapeE
     const from = dims(step.from);
     s = broadcastView(cur, s, from);
     if (step.kind === 'unsqueeze') s = unsqueezeView(s, step.axes);
+    else if (step.kind === 'shift') gatherStrides.unshift(s[normalizeAxis(step.axis, from.length, 'shift')]!);
     else {
       const axis = normalizeAxis(step.axis, from.length, 'gather');
       gatherStrides.unshift(from[axis] === 1 ? 0 : s[axis]!);

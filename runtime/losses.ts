@@ -3,7 +3,7 @@ import { Loss, type Backend } from './nn.js';
 import type { LossDef } from '../compiler/loss.js';
 import type { Tensor } from './tensor.js';
 import type { Node } from '../compiler/ir/node.js';
-import { pointwiseLosses } from '../dsl/stdlib/pointwise.js';
+import { loadStdlib } from '../dsl/stdlib/index.js';
 import { classificationLosses } from '../dsl/stdlib/classification.js';
 import { embeddingLosses } from '../dsl/stdlib/embedding.js';
 
@@ -39,7 +39,8 @@ function lossClass(def: LossDef): LossClass {
   return C;
 }
 
-export const builtinLosses: readonly LossDef[] = [...pointwiseLosses, ...classificationLosses, ...embeddingLosses];
+/** The .loss stdlib (dsl/stdlib/*.loss), then the losses still written in TypeScript. */
+export const builtinLosses: readonly LossDef[] = loadStdlib([...classificationLosses, ...embeddingLosses]);
 
 export function builtinLoss(name: string): LossDef | undefined {
   return builtinLosses.find((d) => d.name === name);

@@ -46,9 +46,19 @@ export function evaluate(outputs: readonly Node[], bind: Bindings): Value64[] {
       }
       case 'gather': {
         const [x, index] = args as [Value64, Value64];
-        v = { shape: [...index.shape], data: gatherAlong(x, index, normalizeAxis(n.attrs.axis!, x.shape.length, 'gather')) };
+        const shape = dimsOf(n.shape);
+        v = { shape, data: gatherAlong(x, index, normalizeAxis(n.attrs.axis!, x.shape.length, 'gather'), shape) };
         break;
       }
+      case 'shift': {
+        const [x, fill] = args as [Value64, Value64];
+        const axis = normalizeAxis(n.attrs.axis!, x.shape.length, 'shift');
+        v = { shape: [...x.shape], data: shiftAlong(x, fill, axis, n.attrs.by!) };
+        break;
+      }
+      case 'scan':
+        v = runScan(n, args, bind.params);
+        break;
       case 'reduce': {
         const x = args[0]!;
         const shape = dimsOf(n.shape);
@@ -131,13 +141,63 @@ function mapStrided(shape: readonly number[], args: readonly Value64[], f: (xs: 
   return out;
 }
 
-/** out[p] = x[p with index[p] inserted at `axis`]; out of range gives NaN (callers mask such positions). */
-function gatherAlong(x: Value64, index: Value64, axis: number): Float64Array {
+/** y[.., i, ..] = x[.., i - by, ..] along `axis`, fill (broadcast) where that is outside. */
+function shiftAlong(x: Value64, fill: Value64, axis: number, by: number): Float64Array {
   const xs = contiguousStrides(x.shape);
-  const strides = broadcastView(x.shape.filter((_, i) => i !== axis), xs.filter((_, i) => i !== axis), index.shape);
-  const out = new Float64Array(numel(index.shape));
-  forEachIndex(index.shape, [strides], (i, off) => {
-    const k = index.data[i]!;
+  const fillStrides = broadcastView(fill.shape, contiguousStrides(fill.shape), x.shape);
+  const out = new Float64Array(numel(x.shape));
+  const n = x.shape[axis]!;
+  const inner = x.shape.slice(axis + 1).reduce((a, c) => a * c, 1);
+  forEachIndex(x.shape, [fillStrides], (i, off) => {
+    const coord = Math.floor(i / inner) % n;
+    const from = coord - by;
+    out[i] = from >= 0 && from < n ? x.data[i - by * (xs[axis] || inner)]! : fill.data[off[0]!]!;
+  });
+  return out;
+}
+
+/** A scan, one step at a time: the body graph evaluated on each step's slices. */
+function runScan(n: Node, args: readonly Value64[], params?: ReadonlyMap<string, number>): Value64 {
+  const body = n.attrs.body!;
+  const [init, ...rest] = args as [Value64, ...Value64[]];
+  const xs = rest.slice(0, body.xs.length);
+  const consts = rest.slice(body.xs.length);
+  const steps = xs[0]!.shape[0]!;
+  const size = numel(init.shape);
+  const out = new Float64Array(steps * size);
+  const slice = (x: Value64, t: number): Value64 => {
+    const len = numel(x.shape) / x.shape[0]!;
+    return { shape: x.shape.slice(1), data: x.data.subarray(t * len, (t + 1) * len) };
+  };
+  let state: Value64 = init;
+  for (let k = 0; k < steps; k++) {
+    const t = n.attrs.reverse ? steps - 1 - k : k;
+    const inputs = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>([
+      ['@carry', state],
+      ['@step', { shape: [], data: [t] }],
+    ]);
+    xs.forEach((x, i) => inputs.set(`@x${i}`, slice(x, t)));
+    consts.forEach((c, i) => inputs.set(`@c${i}`, c));
+    const [next] = evaluate([body.next], { inputs, ...(params ? { params } : {}) });
+    const full = broadcastTo(next!, init.shape);
+    out.set(full, t * size);
+    state = { shape: init.shape, data: full };
+  }
+  return { shape: [steps, ...init.shape], data: out };
+}
+
+function broadcastTo(v: Value64, shape: readonly number[]): Float64Array {
+  return gather(shape, v.data, broadcastView(v.shape, contiguousStrides(v.shape), shape));
+}
+
+/** out[p] = x[p with index[p] inserted at `axis`] (index and x's other axes broadcast to out); out of range gives NaN (callers mask such positions). */
+function gatherAlong(x: Value64, index: Value64, axis: number, shape: readonly number[]): Float64Array {
+  const xs = contiguousStrides(x.shape);
+  const rest = broadcastView(x.shape.filter((_, i) => i !== axis), xs.filter((_, i) => i !== axis), shape);
+  const at = broadcastView(index.shape, contiguousStrides(index.shape), shape);
+  const out = new Float64Array(numel(shape));
+  forEachIndex(shape, [rest, at], (i, off) => {
+    const k = index.data[off[1]!]!;
     out[i] = k >= 0 && k < x.shape[axis]! ? x.data[off[0]! + k * (xs[axis] || 1)]! : NaN;
   });
   return out;

@@ -7,6 +7,7 @@ import { PRIMITIVES, type OpName } from '../compiler/primitives/table.js';
 import { vjpGraph } from '../compiler/passes/grad.js';
 import { evaluate } from '../runtime/reference.js';
 import * as b from '../compiler/ir/builders.js';
+import { scan } from '../compiler/passes/scan.js';
 
 /** Operand count and a sampler of valid (smooth) points for each differentiable primitive. */
 const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number) => number[]; build?: (xs: Node[]) => Node }>> = {
@@ -34,12 +35,23 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   sumTo: { arity: 1, sample: (r) => [r()] },
   broadcastTo: { arity: 1, sample: (r) => [r()] },
   unsqueeze: { arity: 1, sample: (r) => [r()], build: ([a]) => b.sum(b.mul(b.unsqueeze(a!, [0]), b.unsqueeze(b.exp(a!), [1]))) },
+  shift: { arity: 1, sample: (r) => [r()], build: ([a]) => b.shift(b.mul(a!, a!), 0, 2, b.mul(a!, 3)) },
+  // a recurrence over the 3 rows of a product with x: s_t = tanh(s_{t-1}) * x_t + exp(x_t / 4)
+  scan: {
+    arity: 1,
+    sample: (r) => [r()],
+    build: ([a]) => {
+      const wide = a!.graph.input('wide', 'float');
+      const xs = b.mul(b.broadcastTo(a!, wide.shape), wide);
+      return scan(b.mul(a!, 0.5), [xs], [a!], (s, [x], [c], t) => b.add(b.mul(b.tanh(s), x!), b.mul(b.exp(b.div(x!, 4)), b.add(c!, b.cast(t, 'float')))));
+    },
+  },
   // picks rows of a [3, n] product: index `pick` (0, 1, 2, 0, ...) along axis 0
   gather: { arity: 1, sample: (r) => [r()], build: ([a]) => b.gather(b.mul(b.broadcastTo(a!, a!.graph.input('wide', 'float').shape), a!.graph.input('wide', 'float')), a!.graph.input('pick', 'int'), 0) },
 };
 
 // primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are skipped
-const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
+const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'mod', 'floorDiv', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -7,6 +7,7 @@ import { primitive, type PrimDef } from '../primitives/table.js';
 import { scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
 import { IOTA } from '../../runtime/strides.js';
+import * as b from '../ir/builders.js';
 
 /**
  * One step of a view path, on a value's way up to the domain: an unsqueeze, or a gather (the
@@ -14,7 +15,9 @@ import { IOTA } from '../../runtime/strides.js';
  */
 export type ViewStep =
   | { readonly kind: 'unsqueeze'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axes: readonly number[] }
-  | { readonly kind: 'gather'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axis: number };
+  | { readonly kind: 'gather'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axis: number }
+  /** y[i] = x[i - by] along `axis` (the bounds are checked where the shift is evaluated) */
+  | { readonly kind: 'shift'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axis: number; readonly by: number };
 
 /** A tensor read inside the loop: the buffer, seen through `path` (outermost first) from the domain. */
 export interface Site {
@@ -31,7 +34,7 @@ export type ScalarSource =
   | { readonly kind: 'numel'; readonly shape: ShapeExpr }
   | { readonly kind: 'dim'; readonly shape: ShapeExpr; readonly axis: number }
   | { readonly kind: 'buffer'; readonly buffer: string }
-  /** a site's stride along the axis of its `step`-th gather: offset += index * stride */
+  /** a site's stride along the axis of its `step`-th gather or shift: offset += index * stride (gather) or -= by * stride (shift) */
   | { readonly kind: 'gatherStride'; readonly site: number; readonly step: number };
 
 export { IOTA } from '../../runtime/strides.js';
@@ -43,6 +46,8 @@ export interface Spelling {
   round(expr: string): string;
   declare(name: string, expr: string, node: Node): string;
   siteRead(site: number, index: string): string;
+  /** cond ? a : b, for operands already computed */
+  select(cond: string, a: string, b: string): string;
   scalarRead(slot: number, source: ScalarSource, node: Node): string;
   /** typed backends (WGSL): convert operand `position` of `op`, spelled as `expr`, to the type `op` computes in */
   coerce?(expr: string, operand: Node, op: Node, position: number): string;
@@ -114,15 +119,28 @@ export class BodyPrinter {
         if (n.shape === scalarShape) out = this.scalar(n, buffer);
         else {
           const site = this.site(buffer, n, path, frame);
-          const gathers = path.filter((p) => p.op === 'gather');
-          // each gather on the way adds its index times the site's stride along that axis
-          const extra = gathers.map((gn, j) => ` + ${value(gn.inputs[1]!, path.slice(0, path.indexOf(gn)), hoisted)} * ${this.scalarSlot({ kind: 'gatherStride', site, step: j }, n)}`);
+          const moves = path.filter((p) => p.op === 'gather' || p.op === 'shift');
+          // each gather on the way adds its index times the site's stride along that axis; each shift subtracts its distance
+          const extra = moves.map((m, j) => {
+            const stride = this.scalarSlot({ kind: 'gatherStride', site, step: j }, n);
+            return m.op === 'gather' ? ` + ${value(m.inputs[1]!, path.slice(0, path.indexOf(m)), hoisted)} * ${stride}` : ` - ${m.attrs.by! * 1} * ${stride}`;
+          });
           out = this.spell.siteRead(site, at(site) + extra.join(''));
         }
       } else if (def.category === 'leaf') out = this.scalar(n);
       else if (n.shape === scalarShape && def.category === 'elementwise' && hoistScalars) out = this.invariant(n, (m) => value(m, path, hoisted));
       else if (n.op === 'broadcastTo') out = value(n.inputs[0]!, path, hoisted);
       else if (n.op === 'unsqueeze' || n.op === 'gather') out = value(n.inputs[0]!, [...path, n], hoisted);
+      else if (n.op === 'shift') {
+        // in range: x at i - by; outside: the fill
+        const from = value(b.sub(b.iotaOf(n.graph, n.shape, n.attrs.axis!), n.attrs.by!), path, hoisted);
+        const size = this.scalar(n.graph.make('dim', [], { shape: n.shape, axis: n.attrs.axis! }));
+        const inside = value(n.inputs[0]!, [...path, n], hoisted);
+        const fill = value(n.inputs[1]!, path, hoisted);
+        const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
+        sink.push(this.spell.declare(name, this.spell.select(`(${from} >= 0 && ${from} < ${size})`, inside, fill), n));
+        out = name;
+      }
       else if (def.category === 'elementwise') {
         const args = n.inputs.map((i) => value(i, path, hoisted));
         const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
@@ -159,8 +177,10 @@ export class BodyPrinter {
   }
 
   private site(buffer: string, n: Node, path: readonly Node[], frame?: ShapeExpr): number {
-    const steps: ViewStep[] = path.map((u) =>
-      u.op === 'gather' ? { kind: 'gather', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis! } : { kind: 'unsqueeze', from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! },
+    const steps: ViewStep[] = path.map((u): ViewStep =>
+      u.op === 'gather' ? { kind: 'gather', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis! }
+      : u.op === 'shift' ? { kind: 'shift', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis!, by: u.attrs.by! }
+      : { kind: 'unsqueeze', from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! },
     );
     const key = `${buffer}|${n.shape.key}|${path.map((u) => u.id).join('/')}|${frame?.key ?? ''}`;
     let i = this.siteIndex.get(key);

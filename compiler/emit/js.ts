@@ -63,6 +63,7 @@ const jsSpelling = (precision: Precision): Spelling => ({
   round: (e) => `fr(${e})`,
   declare: (name, expr) => `const ${name} = ${expr};`,
   siteRead: (k, index) => `x${k}[${index}]`,
+  select: (c, a, e) => `(${c} ? ${a} : ${e})`,
   scalarRead: (slot) => `S[${slot}]`,
 });
 

@@ -13,13 +13,17 @@
 //                              invocation, for short reductions) per output element, looping over
 //                              the reduced index set in a fixed order.
 //
-// Values are f32, i32 (int kind) and bool; f32 arithmetic is already float32, so rounding is the
-// identity. The IEEE specials (and zero) come from the uniform buffer (see wgslPrelude.ts).
-// A kernel kind is one function (emitPlainKernel); a row kernel (one workgroup per row, several
-// passes over it) gets its own beside it.
+// Values are f32, i32 (int kind) and bool. f32 arithmetic is already float32, but each rounded
+// result goes through lc_r, which the shader compiler cannot see through: it may not reassociate
+// or contract across it (see wgslPrelude.ts). The IEEE specials (and zero) come from the uniform.
+//   rows                       a row kernel (a softmax's class axis): one workgroup per row, the
+//                              row's stages in order (passes over its elements, reducing it in
+//                              workgroup memory; work once per row), then partials as in main.
+//
+// Each kernel kind is one function: emitPlainKernel, emitRowKernel.
 import type { Kind, Node } from '../ir/node.js';
-import { scalarShape } from '../ir/shape.js';
-import type { Kernel, KernelPlan } from '../plan/kernelPlan.js';
+import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { Kernel, KernelOutput, KernelPlan } from '../plan/kernelPlan.js';
 import { primitive } from '../primitives/table.js';
 import { BodyPrinter, IOTA, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { helpersFor, workgroupReductions } from './wgslPrelude.js';
@@ -38,7 +42,7 @@ export const UNIFORM_CONSTS = [0, 0x7f800000, 0xff800000, 0x7fc00000] as const;
 const HEADER = 4;
 const SCALARS = 12;
 
-export type EntryKind = 'main_flat' | 'main_strided' | 'finish' | 'scatter_wg' | 'scatter_inv';
+export type EntryKind = 'main_flat' | 'main_strided' | 'rows' | 'finish' | 'scatter_wg' | 'scatter_inv';
 
 export interface WgslBinding {
   readonly binding: number;
@@ -57,6 +61,10 @@ export interface WgslSlot {
   readonly register: boolean;
   readonly shape: Kernel['domain'];
   readonly node: Node;
+  /** row kernels: the shape the value is computed over (the domain, or a row's shape) */
+  readonly from?: ShapeExpr;
+  /** row kernels: accumulated across rows (stored in place when its target has `from`'s shape at run time, else scattered) */
+  readonly accumulates?: boolean;
 }
 
 /** Where an entry's arrays sit in its uniform segment (u32 words). */
@@ -70,6 +78,8 @@ export interface EntryLayout {
   readonly redDims?: number;
   readonly keptStrides?: number;
   readonly redStrides?: number;
+  /** rows: outer dims, per slot (sites, then addressed outputs) outer strides, then one along-row stride per slot */
+  readonly along?: number;
 }
 
 export interface WgslEntry {
@@ -77,6 +87,10 @@ export interface WgslEntry {
   readonly kind: EntryKind;
   /** scatter entries: the index of the loop output they accumulate */
   readonly output?: number;
+  /** the shape iterated over, when not the kernel's domain (a row kernel's scatter of a row value) */
+  readonly domain?: ShapeExpr;
+  /** rows: the outputs written through strides, in slot order after the sites */
+  readonly addressed?: readonly number[];
   /** the bindings this entry uses (its pipeline layout) */
   readonly bindings: readonly number[];
   readonly sites: readonly Site[];
@@ -89,6 +103,8 @@ export interface WgslEntry {
 export interface WgslKernel {
   readonly name: string;
   readonly domain: Kernel['domain'];
+  /** row kernels: the row axis */
+  readonly rowAxis?: number;
   readonly code: string;
   readonly outputs: readonly WgslSlot[];
   readonly bindings: readonly WgslBinding[];
@@ -107,9 +123,12 @@ export interface WgslProgram {
   readonly kernels: readonly WgslKernel[];
 }
 
-export function entryLayout(kind: EntryKind, scalars: number, sites: number): EntryLayout {
+/** `slots`: sites (rows: sites and addressed outputs) */
+export function entryLayout(kind: EntryKind, scalars: number, slots: number): EntryLayout {
   const base = SCALARS + scalars;
+  const sites = slots;
   if (kind === 'finish') return { words: base };
+  if (kind === 'rows') return { words: base + MAX_RANK * (1 + slots) + slots, dims: base, strides: base + MAX_RANK, along: base + MAX_RANK * (1 + slots) };
   if (kind === 'main_flat' || kind === 'main_strided') return { words: base + MAX_RANK * (1 + sites), dims: base, strides: base + MAX_RANK };
   const keptStrides = base + 2 * MAX_RANK;
   return { words: keptStrides + 2 * MAX_RANK * sites, keptDims: base, redDims: base + MAX_RANK, keptStrides, redStrides: keptStrides + MAX_RANK * sites };
@@ -118,6 +137,7 @@ export function entryLayout(kind: EntryKind, scalars: number, sites: number): En
 const HEADERS: Record<EntryKind, readonly string[]> = {
   main_flat: ['n', 'rank', 'workgroups', 'storeMask'],
   main_strided: ['n', 'rank', 'workgroups', 'storeMask'],
+  rows: ['rows', 'C', 'outerRank', 'workgroups', 'storeMask'],
   finish: ['partials'],
   scatter_wg: ['outputs', 'reduced', 'keptRank', 'reducedRank', 'workgroups'],
   scatter_inv: ['outputs', 'reduced', 'keptRank', 'reducedRank', 'workgroups'],
@@ -143,10 +163,6 @@ interface KernelEnv {
   readonly subgroups: boolean;
   readonly kinds: ReadonlyMap<string, { kind: Kind; type: 'f32' | 'i32' }>;
   readonly materialized: ReadonlyMap<Node, string>;
-}
-
-function emitRowKernel(k: Kernel): WgslKernel {
-  throw new Error(`WebGPU: kernel ${k.name} is a row kernel, which the WGSL backend does not emit yet`);
 }
 
 // ------------------------------------------------------------------ spelling
@@ -220,8 +236,9 @@ class EntryCtx {
     return {
       column: 'wgsl',
       literal: wgslLiteral,
-      round: (e) => e,
+      round: (e) => `lc_r(${e})`,
       declare: (name, expr, node) => `let ${name} = ${declared(expr, node)};`,
+      select: (c, a, e) => `select(${e}, ${a}, ${c})`,
       siteRead: (k, index) => {
         const site = this.p.sites[k]!;
         if (site.buffer === IOTA) return `(${index})`;
@@ -274,7 +291,8 @@ class ModuleCtx {
   bind(buffer: string, access: 'read' | 'read_write'): WgslBinding {
     const known = this.byName.get(buffer);
     if (known) {
-      if (known.access !== access) throw new Error(`internal: buffer '${buffer}' is both read and written in one WGSL module`);
+      // read by one entry point and written by another (a row kernel's scatter reads its rows' results)
+      if (known.access !== access) (known as { access: WgslBinding['access'] }).access = 'read_write';
       return known;
     }
     const type = buffer === '$partials' ? 'f32' : (this.env.kinds.get(buffer)?.type ?? 'f32');
@@ -303,12 +321,46 @@ function emitPlainKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const mod = new ModuleCtx(env);
   const loop: WgslSlot[] = k.outputs.map((o) => ({ ...o, phase: 'loop', register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
   const epilogue: WgslSlot[] = k.epilogue.map((o) => ({ ...o, phase: 'epilogue', register: false, shape: o.node.shape }));
-  if (loop.length > 32) throw new Error(`WebGPU: kernel ${k.name} has ${loop.length} loop outputs; at most 32 fit its store mask`);
   const texts: EntryText[] = [
-    ...emitMain(k, mod, env, loop),
+    ...emitMain(mod, env, loop),
     ...emitFinish(mod, env, loop, epilogue),
     ...loop.flatMap((o, j) => (o.mode !== 'store' && !o.register ? emitScatter(mod, env, o, j) : [])),
   ];
+  return assemble(k, mod, env, texts, [...loop, ...epilogue]);
+}
+
+/** A row kernel: one workgroup per row (grid-stride over rows), the stages in order. */
+function emitRowKernel(k: Kernel, env: KernelEnv): WgslKernel {
+  const rows = k.rows!;
+  const rowShapes = new Set<ShapeExpr>([reduceShape(k.domain, [rows.axis], true), reduceShape(k.domain, [rows.axis], false)]);
+  const mod = new ModuleCtx(env);
+  // slots in stage order, as the JS row kernels number them
+  const loop: WgslSlot[] = [];
+  const slotOf = new Map<KernelOutput, number>();
+  for (const stage of rows.stages)
+    for (const o of stage.outputs) {
+      const from = o.mode === 'store' ? o.node.shape : o.node.inputs[0]!.shape;
+      const register = o.mode !== 'store' && o.node.shape === scalarShape;
+      const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
+      slotOf.set(o, loop.length);
+      loop.push({ ...o, phase: 'loop', register, shape: o.node.shape, from, accumulates: !register && !perRow });
+    }
+  const epilogue: WgslSlot[] = k.epilogue.map((o) => ({ ...o, phase: 'epilogue', register: false, shape: o.node.shape }));
+  // what the rows entry writes per row, a later scatter reads from memory
+  const written = new Map(env.materialized);
+  for (const o of loop) if (!o.register && !o.accumulates) written.set(o.node, o.buffer);
+  const scatterEnv: KernelEnv = { ...env, materialized: written };
+  const texts: EntryText[] = [
+    ...emitRows(k, mod, env, loop, slotOf, rowShapes),
+    ...emitFinish(mod, env, loop, epilogue),
+    ...loop.flatMap((o, j) => (o.accumulates ? emitScatter(mod, scatterEnv, o, j, o.from) : [])),
+  ];
+  return assemble(k, mod, env, texts, [...loop, ...epilogue], rows.axis);
+}
+
+/** The module text of one kernel: uniform and buffer declarations, helpers, entry points. */
+function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: readonly EntryText[], outputs: WgslSlot[], rowAxis?: number): WgslKernel {
+  if (outputs.filter((o) => o.phase === 'loop').length > 32) throw new Error(`WebGPU: kernel ${k.name} has more than 32 loop outputs; at most 32 fit its store mask`);
   const uniformWords = Math.max(...texts.map((t) => t.entry.layout.words));
   const vec4s = Math.ceil(uniformWords / 4);
   const body = texts.map((t) => t.code).join('\n\n');
@@ -333,7 +385,7 @@ function emitPlainKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const helpers = helpersFor(`${reductions}\n${body}`);
   const code = [
     ...(env.subgroups ? ['enable subgroups;', ''] : []),
-    `// lossc kernel ${k.name}: ${WORKGROUP_SIZE} invocations per workgroup`,
+    `// lossc kernel ${k.name}${rowAxis !== undefined ? ` (rows along axis ${rowAxis})` : ''}: ${WORKGROUP_SIZE} invocations per workgroup`,
     core,
     '',
     ...helpers,
@@ -342,7 +394,7 @@ function emitPlainKernel(k: Kernel, env: KernelEnv): WgslKernel {
     body,
     '',
   ].join('\n');
-  return { name: k.name, domain: k.domain, code, outputs: [...loop, ...epilogue], bindings: mod.bindings, entries: texts.map((t) => t.entry), uniformWords };
+  return { name: k.name, domain: k.domain, ...(rowAxis !== undefined ? { rowAxis } : {}), code, outputs, bindings: mod.bindings, entries: texts.map((t) => t.entry), uniformWords };
 }
 
 const builtins = (subgroups: boolean): string =>
@@ -364,7 +416,7 @@ function offsetLoop(index: string, rank: string, dimsWord: number, stridesWord: 
 
 const toF32 = (expr: string, kind: Kind): string => convert(expr, kind, 'float');
 
-function emitMain(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[]): EntryText[] {
+function emitMain(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[]): EntryText[] {
   if (loop.length === 0) return [];
   const e = new EntryCtx(mod, env);
   const roots = loop.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
@@ -419,6 +471,106 @@ function emitMain(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly Wgsl
   ];
 }
 
+/**
+ * The rows entry: workgroup w takes rows w, w + G, ...; per row its stages in order. A pass
+ * splits the row's C elements over the workgroup; a row reduction is a workgroup reduction
+ * every invocation sees (so later stages may use it); work once per row is computed by every
+ * invocation (it feeds later stages) and written by invocation 0.
+ */
+function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[], slotOf: ReadonlyMap<KernelOutput, number>, rowShapes: ReadonlySet<ShapeExpr>): EntryText[] {
+  const e = new EntryCtx(mod, env);
+  const rootOf = (o: KernelOutput): Node => (o.mode === 'store' ? o.node : o.node.inputs[0]!);
+  const addressed = loop.map((o, j) => (o.register ? -1 : j)).filter((j) => j >= 0);
+  const regs = loop.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
+  const outs = loop.map((o) => (o.register ? null : e.use(o.buffer, 'read_write')));
+  const part = regs.length ? e.use('$partials', 'read_write') : null;
+  const bit = (j: number): string => `(mask & ${2 ** j >>> 0}u) != 0u`;
+  const combine = (mode: KernelOutput['mode'], acc: string, v: string): string => (mode === 'max' ? `${acc} = lc_maxacc(${acc}, ${v});` : `${acc} = ${acc} + ${v};`);
+  const bound = new Map<Node, string>();
+  const body: string[] = [];
+  k.rows!.stages.forEach((stage, si) => {
+    const roots = stage.outputs.map(rootOf);
+    if (stage.over === 'row') {
+      const b = e.p.body(roots, (site) => `b${site}`, `_r${si}`, bound, { scalarInvariants: true, rootFrames: true });
+      const once = stage.outputs.map((o, i) => {
+        const j = slotOf.get(o)!;
+        const v = toF32(b.values[i]!, roots[i]!.kind);
+        if (loop[j]!.register) return combine(o.mode, `g${j}`, v);
+        if (loop[j]!.accumulates) return `if (${bit(j)}) { ${outs[j]!.name}[bo${j}] = ${v}; }`;
+        return `${outs[j]!.name}[bo${j}] = ${v};`;
+      });
+      stage.outputs.forEach((o, i) => o.mode === 'store' && bound.set(o.node, b.values[i]!));
+      body.push(...b.lines, 'if (li == 0u) {', ...indent(1, once), '}');
+      return;
+    }
+    const hoisted: string[] = [];
+    const b = e.p.body(roots, (site) => `b${site} + jj * a${site}`, `_p${si}`, bound, {
+      scalarInvariants: true,
+      hoistRow: { test: (n) => rowShapes.has(n.shape), index: (site) => `b${site}`, lines: hoisted },
+    });
+    const rowReductions = stage.outputs.filter((o) => o.mode !== 'store' && rowShapes.has(o.node.shape) && o.node.inputs[0]!.shape === k.domain);
+    const inner = stage.outputs.map((o, i) => {
+      const j = slotOf.get(o)!;
+      const v = toF32(b.values[i]!, roots[i]!.kind);
+      const at = `${outs[j]?.name}[bo${j} + jj * ao${j}]`;
+      if (o.mode === 'store') return `${at} = ${v};`;
+      if (rowReductions.includes(o)) return combine(o.mode, `rr${j}`, v);
+      if (loop[j]!.register) return combine(o.mode, `g${j}`, v);
+      if (loop[j]!.accumulates) return `if (${bit(j)}) { ${at} = ${v}; }`;
+      throw new Error(`internal: ${k.name}: output ${o.buffer} of a pass over the row is neither stored nor reduced`);
+    });
+    body.push(...hoisted, ...rowReductions.map((o) => `var rr${slotOf.get(o)!} = ${initOf(o.mode)};`));
+    body.push(`for (var jj = i32(li); jj < C; jj = jj + ${WORKGROUP_SIZE}i) {`, ...indent(1, [...b.lines, ...inner]), '}');
+    for (const o of rowReductions) {
+      const j = slotOf.get(o)!;
+      body.push(`let red${j} = ${reduceCall(o.mode as 'sum' | 'max', `rr${j}`, env.subgroups)};`, `if (li == 0u) { ${outs[j]!.name}[bo${j}] = red${j}; }`);
+      bound.set(o.node, convert(`red${j}`, 'float', o.node.kind));
+    }
+  });
+  const nSites = e.p.sites.length;
+  const layout = entryLayout('rows', e.p.scalars.length, nSites + addressed.length);
+  const slotNames = [...Array.from({ length: nSites }, (_, s) => `b${s}`), ...addressed.map((j) => `bo${j}`)];
+  const alongNames = [...Array.from({ length: nSites }, (_, s) => `a${s}`), ...addressed.map((j) => `ao${j}`)];
+  const offsets = [
+    'var rem = q;',
+    ...slotNames.map((b) => `var ${b} = 0i;`),
+    'for (var d = orank; d > 0u; d = d - 1u) {',
+    `  let nd = lc_u(${layout.dims! - 1}u + d);`,
+    '  let c = i32(rem % nd);',
+    '  rem = rem / nd;',
+    ...slotNames.map((b, slot) => `  ${b} = ${b} + c * lc_i(${layout.strides! + slot * MAX_RANK - 1}u + d);`),
+    '}',
+  ];
+  const code = [
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    `fn rows(${builtins(env.subgroups)}) {`,
+    ...indent(1, [
+      'lc_init();',
+      `let nrows = ${header('rows', 'rows')};`,
+      `let C = i32(${header('rows', 'C')});`,
+      `let orank = ${header('rows', 'outerRank')};`,
+      `let G = ${header('rows', 'workgroups')};`,
+      `let mask = ${header('rows', 'storeMask')};`,
+      ...alongNames.map((a, slot) => `let ${a} = lc_i(${layout.along! + slot}u);`),
+      ...e.p.hoisted,
+      ...regs.map((j) => `var g${j} = ${initOf(loop[j]!.mode)};`),
+      // q is the same for the whole workgroup: barriers (row reductions) may sit inside the loop
+      'for (var q = wg.x; q < nrows; q = q + G) {',
+      ...indent(1, [...offsets, ...body]),
+      '}',
+      ...regs.flatMap((j, r) => [`let t${j} = ${reduceCall(loop[j]!.mode as 'sum' | 'max', `g${j}`, env.subgroups)};`, `if (li == 0u) { ${part!.name}[${r}u * G + wg.x] = t${j}; }`]),
+    ]),
+    '}',
+  ].join('\n');
+  return [
+    {
+      entry: { name: 'rows', kind: 'rows', bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.rows, addressed },
+      code,
+      reduces: true,
+    },
+  ];
+}
+
 function emitFinish(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[], epilogue: readonly WgslSlot[]): EntryText[] {
   const regs = loop.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
   if (regs.length === 0 && epilogue.length === 0) return [];
@@ -457,7 +609,7 @@ function emitFinish(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[], e
   ];
 }
 
-function emitScatter(mod: ModuleCtx, env: KernelEnv, o: WgslSlot, j: number): EntryText[] {
+function emitScatter(mod: ModuleCtx, env: KernelEnv, o: WgslSlot, j: number, domain?: ShapeExpr): EntryText[] {
   const e = new EntryCtx(mod, env);
   const root = o.node.inputs[0]!;
   const body = e.p.body([root], (s) => `o${s}`, '_r');
@@ -513,6 +665,7 @@ function emitScatter(mod: ModuleCtx, env: KernelEnv, o: WgslSlot, j: number): En
     name: `${kind}_${j}`,
     kind,
     output: j,
+    ...(domain ? { domain } : {}),
     bindings: [...e.used].sort((a, b) => a - b),
     sites: e.p.sites,
     scalars: e.p.scalars,

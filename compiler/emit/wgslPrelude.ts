@@ -25,6 +25,13 @@ interface Helper {
 }
 
 export const WGSL_HELPERS: Readonly<Record<string, Helper>> = {
+  lc_r: {
+    deps: [],
+    code: `// a float32 result, as the JS backend rounds it (fr): opaque to the shader compiler, which may
+// otherwise reassociate (a - b) + c into a + (c - b) or contract a * b + c into an fma (measured on
+// Mesa: it does), changing results where they cancel. x ^ 0, with the 0 from the uniform.
+fn lc_r(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ bitcast<u32>(lc_k.x)); }`,
+  },
   lc_isnan: { deps: [], code: 'fn lc_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }' },
   lc_isinf: { deps: [], code: 'fn lc_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }' },
   lc_max: {

@@ -9,9 +9,12 @@ function graphOf(ops: readonly Operand[]): Graph {
   for (const o of ops) if (o instanceof Node) return o.graph;
   throw new Error('a builder needs at least one tensor operand (all operands were plain numbers)');
 }
+/** Numbers become constants: int ones beside int tensors (as torch keeps int + 1 an int), else float. */
 function lift(ops: readonly Operand[]): Node[] {
   const g = graphOf(ops);
-  return ops.map((o) => g.scalarConst(o));
+  const nodes = ops.filter((o): o is Node => o instanceof Node);
+  const intContext = nodes.length > 0 && nodes.every((n) => n.kind === 'int');
+  return ops.map((o) => (typeof o === 'number' && intContext && Number.isInteger(o) ? g.constant(o, 'int') : g.scalarConst(o)));
 }
 const make = (op: OpName, ops: readonly Operand[], attrs?: Attrs): Node => {
   const nodes = lift(ops);
@@ -73,6 +76,8 @@ export const broadcastTo = (x: Operand, shape: ShapeExpr): Node => {
 export const unsqueeze = (x: Operand, axes: readonly number[]): Node => (axes.length ? make('unsqueeze', [x], { axes: [...axes].sort((p, q) => p - q) }) : lift([x])[0]!);
 /** The index along `axis` of each element of x's shape (an int tensor that broadcasts against x). */
 export const iota = (x: Node, axis: number): Node => x.graph.make('iota', [], { shape: x.shape, axis });
+/** iota over a shape no node has yet. */
+export const iotaOf = (g: Graph, shape: ShapeExpr, axis: number): Node => g.make('iota', [], { shape, axis });
 /**
  * x's element at position `index` along `axis`, for each position of `index` (whose shape is x's
  * without that axis): torch's x.gather(axis, index.unsqueeze(axis)).squeeze(axis).
@@ -80,6 +85,14 @@ export const iota = (x: Node, axis: number): Node => x.graph.make('iota', [], { 
 export const gather = (x: Node, index: Node, axis: number): Node => x.graph.make('gather', [x, index], { axis });
 /** 1 where the index along `axis` equals `index` (x's shape without that axis), else 0. */
 export const oneHot = (x: Node, index: Node, axis: number): Node => where(eq(iota(x, axis), unsqueeze(index, [axis])), 1, 0);
+/** y[..., i, ...] = x[..., i - by, ...] along `axis`, and `fill` where i - by falls outside. */
+export const shift = (x: Operand, axis: number, by: number, fill: Operand): Node => make('shift', [x, fill], { axis, by });
+export const mod = (a: Operand, b: Operand): Node => make('mod', [a, b]);
+export const floorDiv = (a: Operand, b: Operand): Node => make('floorDiv', [a, b]);
+/** A scalar constant in `g`. */
+export const constant = (g: Graph, value: number, kind: Kind = 'float'): Node => g.constant(value, kind);
+/** An int scalar constant in `g`, for indexing. */
+export const castIndex = (g: Graph, value: number): Node => g.constant(value, 'int');
 /** The element count of `x` (a run-time scalar). */
 export const numel = (x: Node): Node => x.graph.make('numel', [], { shape: x.shape });
 /** The size of axis `axis` of `x` (negative: from the end). */
@@ -127,6 +140,16 @@ export function logsumexp(x: Node, axes: readonly number[] = ALL_AXES, keepDims 
   const m = stopGradient(amax(x, axes, keepDims));
   const shifted = sub(x, expandTo(m, axes, keepDims, x.shape));
   return add(log(sum(exp(shifted), axes, keepDims)), m);
+}
+ /**
+ * log(e^a + e^b + ...) elementwise, stable, and -inf (with zero gradient, not NaN) when every
+ * term is -inf: the log-space semiring's sum, as torch's CTC kernels compute it.
+ */
+export function logSumExpOf(...xs: Node[]): Node {
+  const m = xs.slice(1).reduce((acc, x) => maximum(acc, x), xs[0]!);
+  const shift = where(eq(m, -Infinity), 0, m);
+  const value = add(log(xs.map((x) => exp(sub(x, shift))).reduce((acc, e) => add(acc, e))), shift);
+  return withGrad(value, ...xs.map((x): [Node, Node] => [x, where(eq(value, -Infinity), 0, exp(sub(x, value)))]));
 }
 export const logSoftmax = (x: Node, axis: number): Node => sub(x, logsumexp(x, [axis], true));
 export const softmax = (x: Node, axis: number): Node => exp(logSoftmax(x, axis));

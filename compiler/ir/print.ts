@@ -17,6 +17,10 @@ export function shapeText(s: ShapeExpr): string {
       return `unsqueeze(${shapeText(s.of)}, [${s.axes.join(', ')}])`;
     case 'axisOnly':
       return `axis ${s.axis} of ${shapeText(s.of)}`;
+    case 'affine':
+      return `${shapeText(s.of)} with axis ${s.axis} of size ${s.scale}n+${s.offset}`;
+    case 'stack':
+      return `[steps of ${shapeText(s.steps)}, ...${shapeText(s.of)}]`;
   }
 }
 

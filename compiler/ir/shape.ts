@@ -5,7 +5,8 @@
 
 export type ShapeExpr =
   | { readonly kind: 'scalar'; readonly key: string }
-  | { readonly kind: 'input'; readonly key: string; readonly name: string }
+  /** an argument's shape; `rank` when declared (checked when the call binds it) */
+  | { readonly kind: 'input'; readonly key: string; readonly name: string; readonly rank?: number }
   /** numpy broadcasting of two or more shapes (parts sorted by key, no scalar, no duplicates) */
   | { readonly kind: 'broadcast'; readonly key: string; readonly parts: readonly ShapeExpr[] }
   /** `of` with `axes` summed away (axes may be negative: counted from the end at run time) */
@@ -13,7 +14,11 @@ export type ShapeExpr =
   /** `of` with size-1 axes inserted at `axes` (positions in the result) */
   | { readonly kind: 'unsqueeze'; readonly key: string; readonly of: ShapeExpr; readonly axes: readonly number[] }
   /** `of` with every axis but `axis` set to 1: the shape of an index along that axis (iota) */
-  | { readonly kind: 'axisOnly'; readonly key: string; readonly of: ShapeExpr; readonly axis: number };
+  | { readonly kind: 'axisOnly'; readonly key: string; readonly of: ShapeExpr; readonly axis: number }
+  /** `of` with axis `axis` of size n made scale * n + offset (CTC's 2S + 1 extended labels) */
+  | { readonly kind: 'affine'; readonly key: string; readonly of: ShapeExpr; readonly axis: number; readonly scale: number; readonly offset: number }
+  /** a leading axis as long as `steps`'s first axis, then `of`: the stacked states of a scan */
+  | { readonly kind: 'stack'; readonly key: string; readonly steps: ShapeExpr; readonly of: ShapeExpr };
 
 const interned = new Map<string, ShapeExpr>();
 function intern<T extends ShapeExpr>(s: T): T {
@@ -25,8 +30,8 @@ function intern<T extends ShapeExpr>(s: T): T {
 
 export const scalarShape: ShapeExpr = intern({ kind: 'scalar', key: '[]' });
 
-export function inputShape(name: string): ShapeExpr {
-  return intern({ kind: 'input', key: `%${name}`, name });
+export function inputShape(name: string, rank?: number): ShapeExpr {
+  return intern(rank === undefined ? { kind: 'input', key: `%${name}`, name } : { kind: 'input', key: `%${name}#${rank}`, name, rank });
 }
 
 /** Every part this shape broadcasts from; a broadcast of a keep-dims reduction of S with S is S. */
@@ -53,6 +58,9 @@ export function broadcastShapes(...shapes: ShapeExpr[]): ShapeExpr {
 export function reduceShape(of: ShapeExpr, axes: readonly number[], keepDims: boolean): ShapeExpr {
   const all = isAllAxes(axes);
   if (of.kind === 'scalar' || (all && !keepDims)) return scalarShape;
+  // every axis of an argument of known rank: a scalar
+  if (!keepDims && of.kind === 'input' && of.rank !== undefined && new Set(axes.map((a) => (a < 0 ? a + of.rank! : a))).size === of.rank && axes.every((a) => a >= -of.rank! && a < of.rank!))
+    return scalarShape;
   // summing away exactly the axes an unsqueeze inserted gives the original shape back
   if (!all && !keepDims && of.kind === 'unsqueeze' && sameAxes(of.axes, axes)) return of.of;
   // dropping the size-1 axes a keepdims reduction left is that reduction without keepdims
@@ -75,6 +83,14 @@ export function axisOnlyShape(of: ShapeExpr, axis: number): ShapeExpr {
   return intern({ kind: 'axisOnly', key: `axisOnly(${of.key};${axis})`, of, axis });
 }
 
+export function affineShape(of: ShapeExpr, axis: number, scale: number, offset: number): ShapeExpr {
+  return intern({ kind: 'affine', key: `affine(${of.key};${axis};${scale};${offset})`, of, axis, scale, offset });
+}
+
+export function stackShape(steps: ShapeExpr, of: ShapeExpr): ShapeExpr {
+  return intern({ kind: 'stack', key: `stack(${steps.key};${of.key})`, steps, of });
+}
+
 /** The marker for "every axis" inside a reduce shape (distinct from an empty list of axes). */
 export const ALL_AXES: readonly number[] = Object.freeze([-Infinity]);
 export const isAllAxes = (axes: readonly number[]): boolean => axes === ALL_AXES || (axes.length === 1 && axes[0] === -Infinity);
@@ -82,7 +98,8 @@ export const isAllAxes = (axes: readonly number[]): boolean => axes === ALL_AXES
 /** Does broadcasting `small` up to `big` (numpy rules) hold for every binding, by construction? */
 export function broadcastsTo(small: ShapeExpr, big: ShapeExpr): boolean {
   if (small === big || small.kind === 'scalar') return true;
-  if (big.kind === 'broadcast') return big.parts.includes(small) || (small.kind === 'broadcast' && small.parts.every((p) => big.parts.includes(p)));
+  if (small.kind === 'broadcast') return small.parts.every((p) => broadcastsTo(p, big));
+  if (big.kind === 'broadcast') return big.parts.includes(small) || big.parts.some((p) => broadcastsTo(small, p));
   return (small.kind === 'reduce' && small.keepDims && small.of === big) || (small.kind === 'axisOnly' && small.of === big);
 }
 
@@ -126,6 +143,7 @@ export function resolveShape(s: ShapeExpr, inputs: ReadonlyMap<string, readonly 
     case 'input': {
       const d = inputs.get(s.name);
       if (!d) throw new ShapeError(`no shape bound for input '${s.name}'`);
+      if (s.rank !== undefined && d.length !== s.rank) throw new ShapeError(`expected ${s.name} to have ${s.rank} dimension${s.rank === 1 ? '' : 's'}, got shape [${d.join(', ')}]`);
       dims = [...d];
       break;
     }
@@ -153,6 +171,18 @@ export function resolveShape(s: ShapeExpr, inputs: ReadonlyMap<string, readonly 
       dims = of.map((d, i) => (i === a ? d : 1));
       break;
     }
+    case 'affine': {
+      const of = resolveShape(s.of, inputs, memo);
+      const a = normalizeAxis(s.axis, of.length, 'shape');
+      dims = of.map((d, i) => (i === a ? d * s.scale + s.offset : d));
+      break;
+    }
+    case 'stack': {
+      const steps = resolveShape(s.steps, inputs, memo);
+      if (steps.length === 0) throw new ShapeError('a scan needs a sequence with at least one axis');
+      dims = [steps[0]!, ...resolveShape(s.of, inputs, memo)];
+      break;
+    }
     case 'unsqueeze': {
       const of = resolveShape(s.of, inputs, memo);
       dims = [...of];
@@ -178,7 +208,10 @@ export function describe(s: ShapeExpr): string {
       return `${describe(s.of)} reduced`;
     case 'unsqueeze':
     case 'axisOnly':
+    case 'affine':
       return describe(s.of);
+    case 'stack':
+      return `stack of ${describe(s.of)}`;
   }
 }
 

@@ -6,13 +6,19 @@
 // VJP rules return one cotangent per operand (null: no gradient flows there), each with the
 // shape of the node itself; the grad pass sums them down to broadcast operands' shapes.
 import type { Kind, Node } from '../ir/node.js';
-import { broadcastShapes, reduceShape, unsqueezeShape, axisOnlyShape, scalarShape, ALL_AXES, type ShapeExpr } from '../ir/shape.js';
+import { broadcastShapes, broadcastsTo, reduceShape, unsqueezeShape, axisOnlyShape, scalarShape, stackShape, ALL_AXES, type ShapeExpr } from '../ir/shape.js';
 import * as b from '../ir/builders.js';
+import { scanVjp, type ScanBody } from '../passes/scan.js';
 
-export type Category = 'leaf' | 'elementwise' | 'reduce' | 'view' | 'gather';
+export type Category = 'leaf' | 'elementwise' | 'reduce' | 'view' | 'gather' | 'shift' | 'scan';
 
 export interface Attrs {
   readonly name?: string;
+  /** scan: the step function, a graph of its own */
+  readonly body?: ScanBody;
+  readonly reverse?: boolean;
+  /** shift: how far along `axis` */
+  readonly by?: number;
   readonly kind?: Kind;
   readonly value?: number;
   readonly shape?: ShapeExpr;
@@ -84,7 +90,9 @@ export type OpName =
   | 'stopGradient' | 'withGrad'
   | 'sum' | 'max' | 'sumTo'
   | 'broadcastTo' | 'unsqueeze'
-  | 'iota' | 'gather';
+  | 'iota' | 'gather' | 'shift'
+  | 'mod' | 'floorDiv'
+  | 'scan';
 
 export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   // leaves: values bound when a call is made
@@ -146,6 +154,14 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     vjp: (g, out) => [b.mul(g, b.xlogy(b.cast(b.ne(x0(out), 0), 'float'), x1(out))), b.div(b.mul(g, x0(out)), x1(out))],
   },
 
+  mod: {
+    category: 'elementwise', doc: 'a mod b, with the sign of b (Python\'s %)', infer: sameEw, exact: true,
+    eval: (a, c) => ((a % c) + c) % c, js: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`, wgsl: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`,
+  },
+  floorDiv: {
+    category: 'elementwise', doc: 'floor(a / b)', infer: sameEw,
+    eval: (a, c) => Math.floor(a / c), js: (a, c) => `Math.floor(${a} / ${c})`, wgsl: (a, c) => `floordiv(${a}, ${c})`,
+  },
   neg: un('-x', (x) => -x, (x) => `(-${x})`, (x) => `(-${x})`, (g) => [b.neg(g)], { exact: true, infer: sameEw }),
   abs: un('|x|', Math.abs, (x) => `Math.abs(${x})`, (x) => `abs(${x})`, (g, out) => [b.mul(g, b.sign(x0(out)))], { exact: true, infer: sameEw }),
   sign: un('sign(x), 0 at 0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x), (x) => `Math.sign(${x})`, (x) => `lc_sign(${x})`, () => [null], { exact: true }),
@@ -227,18 +243,42 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   },
   gather: {
     category: 'gather',
-    doc: 'x[..., index[...], ...]: one element along `axis` per position of `index`, whose shape is x\'s without that axis',
-    infer: (ns) => {
+    doc: 'x[..., index[...], ...]: one element along `axis` per position of `index`; index broadcasts against x\'s other axes',
+    infer: (ns, a) => {
       if (ns[1]!.kind !== 'int') throw new TypeError(`gather expects an int index tensor, got ${ns[1]!.kind}`);
-      return { kind: ns[0]!.kind, shape: ns[1]!.shape };
+      return { kind: ns[0]!.kind, shape: broadcastShapes(ns[1]!.shape, reduceShape(ns[0]!.shape, [a.axis!], false)) };
     },
-    // the adjoint scatters g back to the gathered positions: a one-hot along the axis
+    // the adjoint scatters g back to the gathered positions: a one-hot along the axis, summed
+    // over the positions that read the same element when the index broadcast
     vjp: (g, out) => {
       const [x, index] = [x0(out), x1(out)];
       const axis = out.attrs.axis!;
       const hit = b.eq(b.iota(x, axis), b.unsqueeze(index, [axis]));
-      return [b.broadcastTo(b.where(hit, b.unsqueeze(g, [axis]), 0), x.shape), null];
+      const spread = b.where(hit, b.unsqueeze(g, [axis]), 0);
+      return [broadcastsTo(spread.shape, x.shape) ? b.broadcastTo(spread, x.shape) : b.sumTo(spread, x.shape), null];
     },
+  },
+  shift: {
+    category: 'shift',
+    doc: 'x moved `by` positions along `axis` (y[i] = x[i - by]), `fill` where that falls outside',
+    infer: (ns) => ({ kind: joinKind(ns), shape: ns[0]!.shape }),
+    vjp: (g, out) => {
+      const [x, fill] = [x0(out), x1(out)];
+      const { axis, by } = out.attrs as { axis: number; by: number };
+      const from = b.sub(b.iota(x, axis), by);
+      const outside = b.or(b.lt(from, 0), b.ge(b.cast(from, 'float'), b.dim(x, axis)));
+      return [b.shift(g, axis, -by, 0), b.where(outside, g, 0)];
+    },
+  },
+  scan: {
+    category: 'scan',
+    doc: 'scan(init, xs..., consts...): the states of a recurrence state_t = body(state_{t-1}, xs[t], consts), stacked along a new first axis',
+    infer: (ns, a) => {
+      const body = a.body!;
+      if (ns.length !== 1 + body.xs.length + body.consts.length) throw new Error('scan: operands do not match the body');
+      return { kind: 'float', shape: stackShape(ns[1]!.shape, ns[0]!.shape) };
+    },
+    vjp: (g, out) => scanVjp(g, out),
   },
   unsqueeze: {
     category: 'view', doc: 'insert size-1 axes',

@@ -8,7 +8,7 @@ import {
 } from '../../compiler/ir/builders.js';
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
-const weight: OptionSpec = { name: 'weight', type: 'tensor', default: null, doc: 'a rescaling weight per class, shape [C]' };
+const weight: OptionSpec = { name: 'weight', type: 'tensor', default: null, rank: 1, doc: 'a rescaling weight per class, shape [C]' };
 const ignoreIndex: OptionSpec = { name: 'ignoreIndex', type: 'number', default: -100, doc: 'a target value that contributes nothing' };
 const float = (name: string, differentiable = true): InputSpec => ({ name, kind: 'float', differentiable });
 /** class indices: the input's shape without the class axis */

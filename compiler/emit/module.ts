@@ -1,0 +1,386 @@
+// Standalone kernel modules (`lossc compile`): a loss compiled ahead of time for every structural
+// variant of its options, so that nothing is compiled at run time.
+//
+//   DIR/<Name>.js     an ES module with no imports: `create(options?)` -> { forward, vjp, valueAndGrad }
+//   DIR/<Name>.d.ts   its types (written with ts-morph)
+//   DIR/<Name>.wgsl   --target wgsl: every WGSL module of every variant and method, concatenated
+//   DIR/<Name>.wgsl.json   which module is which (offsets into the .wgsl) and each one's manifest
+//
+// Variants: each enum value x each bool x each tensor option given or not x each numeric option's
+// `cases` or 'other' (function-valued options cannot be carried: create() with one throws). Per
+// variant, method and precision the module carries runtime/cpu.ts's CpuProgramData, printed as a
+// JS literal (shape expressions hold -Infinity for "all axes", so not JSON) with repeated parts
+// hoisted into constants. The run-time code is runtime/standalone.ts, the library's own code,
+// bundled by esbuild: executor, checks, strides, resolveShape, and binding.ts (which nn.ts runs).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
+import { instantiate, type LossDef, type OptionValue } from '../loss.js';
+import { compileMethod, type CompiledMethod, type Method } from '../pipeline.js';
+import { cpuProgramData } from '../../runtime/cpu.js';
+import { variantKey } from '../../runtime/binding.js';
+import type { StandaloneForm, StandaloneMethodData, StandaloneMethodError } from '../../runtime/standalone.js';
+import type { CpuProgramData } from '../../runtime/executor.js';
+
+export type Target = 'js' | 'wgsl';
+export const METHODS: readonly Method[] = ['forward', 'vjp', 'valueAndGrad'];
+
+export interface EmittedFile {
+  /** a file name (no directory): <Name>.js, <Name>.d.ts, <Name>.wgsl, <Name>.wgsl.json */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface ModuleOptions {
+  readonly targets?: readonly Target[];
+  /** called after each compiled variant (for progress displays) */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface EmittedModule {
+  readonly loss: string;
+  readonly files: readonly EmittedFile[];
+  /** structural variants over every form (overloads included) */
+  readonly variants: number;
+}
+
+// ------------------------------------------------------------------ variants
+
+/** Every structural variant of a form's options: the values to instantiate it with. */
+export function structuralVariants(def: LossDef): Record<string, OptionValue>[] {
+  let combos: Record<string, OptionValue>[] = [{}];
+  for (const o of def.options) {
+    const choices: OptionValue[] =
+      o.type === 'enum' ? [...o.values]
+      : o.type === 'bool' ? [false, true]
+      : o.type === 'tensor' ? [null, { shape: [1] }]
+      : o.type === 'number' ? (o.cases?.length ? [...o.cases, otherThan(o.cases)] : [o.default])
+      : [null];
+    combos = combos.flatMap((c) => choices.map((v) => ({ ...c, [o.name]: v })));
+  }
+  return combos;
+}
+const otherThan = (cases: readonly number[]): number => Math.max(0, ...cases.filter(Number.isFinite)) + 1.25;
+
+const formsOf = (def: LossDef): LossDef[] => [def, ...(def.overloads ?? [])];
+
+/** A compiled method of every variant of every form, with a progress callback per variant. */
+function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Method, c: CompiledMethod | Error) => void, onProgress?: (done: number, total: number) => void): number {
+  const work = formsOf(def).flatMap((form) => structuralVariants(form).map((values) => ({ form, values })));
+  work.forEach(({ form, values }, i) => {
+    const key = variantKey(form, values);
+    let inst: ReturnType<typeof instantiate> | Error;
+    try {
+      inst = instantiate(form, values);
+    } catch (e) {
+      inst = e as Error;
+    }
+    for (const method of METHODS) {
+      let c: CompiledMethod | Error;
+      try {
+        c = inst instanceof Error ? inst : compileMethod(inst, method);
+      } catch (e) {
+        c = e instanceof Error ? e : new Error(String(e));
+      }
+      each(form, key, method, c);
+    }
+    onProgress?.(i + 1, work.length);
+  });
+  return work.length;
+}
+
+// ------------------------------------------------------------------ the module
+
+/** The data a standalone module carries for `def` (every form, variant, method, precision). */
+export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void): { data: StandaloneForm; variants: number } {
+  const byForm = new Map<LossDef, Record<string, Partial<Record<Method, StandaloneMethodData | StandaloneMethodError>>>>();
+  const variants = compileAll(
+    def,
+    (form, key, method, c) => {
+      let table = byForm.get(form);
+      if (!table) byForm.set(form, (table = {}));
+      const variant = (table[key] ??= {});
+      if (c instanceof Error) {
+        variant[method] = { error: c.message };
+        return;
+      }
+      variant[method] = {
+        outputShape: c.instance.output.shape,
+        params: [...c.instance.params],
+        results: [...c.results],
+        gradOf: [...c.gradOf],
+        f32: portable(cpuProgramData(c.plan, 'f32')),
+        f64: portable(cpuProgramData(c.plan, 'f64')),
+      };
+    },
+    onProgress,
+  );
+  const formData = (form: LossDef): StandaloneForm => ({
+    name: form.name,
+    doc: form.doc,
+    inputs: form.inputs,
+    options: form.options,
+    ...(form.checks ? { checks: form.checks } : {}),
+    variants: byForm.get(form) ?? {},
+  });
+  const [main, ...overloads] = formsOf(def);
+  return { data: { ...formData(main!), ...(overloads.length ? { overloads: overloads.map(formData) } : {}) }, variants };
+}
+
+/** Program data without compile-time fields (a KernelLayout output's `node`). */
+function portable(p: CpuProgramData): CpuProgramData {
+  const layouts = p.layouts.map((k) => ({ ...k, outputs: k.outputs.map(({ node: _node, ...slot }) => slot) }));
+  return { ...p, layouts } as unknown as CpuProgramData;
+}
+
+/** `DIR/<Name>.js` and `DIR/<Name>.d.ts` (and the WGSL files for target wgsl) for one loss. */
+export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promise<EmittedModule> {
+  const targets = opts.targets ?? ['js'];
+  const files: EmittedFile[] = [];
+  let variants = 0;
+  if (targets.includes('js')) {
+    const built = standaloneData(def, opts.onProgress);
+    variants = built.variants;
+    files.push({ name: `${def.name}.js`, text: await bundle(def, built.data) });
+    files.push({ name: `${def.name}.d.ts`, text: await declarations(def) });
+  }
+  if (targets.includes('wgsl')) {
+    const w = await wgslFiles(def, targets.includes('js') ? undefined : opts.onProgress);
+    variants = w.variants;
+    files.push(...w.files);
+  }
+  return { loss: def.name, files, variants };
+}
+
+/** runtime/standalone: the .ts source under vitest, the compiled .js in dist. */
+function standaloneEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = ['../../runtime/standalone.js', '../../runtime/standalone.ts'].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`lossc: runtime/standalone was not found next to the compiler (looked for ${candidates.join(', ')})`);
+  return found;
+}
+
+async function bundle(def: LossDef, data: StandaloneForm): Promise<string> {
+  const { build } = await import('esbuild');
+  const { decls, expr } = printLiteral(data);
+  const entry = [
+    `import { createLoss } from ${JSON.stringify(standaloneEntry())};`,
+    ...decls,
+    `const LOSS = ${expr};`,
+    `/** ${def.name}: create(options?) -> { forward, vjp, valueAndGrad } over { data, shape, dtype } objects. */`,
+    `export function create(options) { return createLoss(LOSS, options); }`,
+    `export const name = ${JSON.stringify(def.name)};`,
+    '',
+  ].join('\n');
+  const result = await build({
+    stdin: { contents: entry, resolveDir: dirname(standaloneEntry()), sourcefile: `${def.name}.js`, loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    legalComments: 'none',
+    logLevel: 'silent',
+    banner: { js: `// ${def.name}: a standalone lossc kernel module (generated by \`lossc compile\`; do not edit). No imports, no compiler.\n// ${def.doc.replace(/\s+/g, ' ')}` },
+  });
+  return result.outputFiles[0]!.text;
+}
+
+// ------------------------------------------------------------------ a JS literal with shared parts
+
+/**
+ * `value` as a JS expression, with parts that occur more than once (interned shapes, kernel
+ * sources shared between variants) hoisted into `const $n` declarations. Numbers keep -0, NaN
+ * and the infinities; undefined fields are left out.
+ */
+export function printLiteral(value: unknown): { decls: string[]; expr: string } {
+  const text = new Map<object, string>();
+  const counts = new Map<string, number>();
+  const plain = (v: unknown): string => {
+    if (v === null) return 'null';
+    if (typeof v === 'number') return Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v);
+    if (typeof v === 'string') {
+      const t = JSON.stringify(v);
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+      return t;
+    }
+    if (typeof v === 'boolean') return String(v);
+    if (typeof v !== 'object') throw new Error(`printLiteral: cannot print a ${typeof v}`);
+    const known = text.get(v);
+    if (known !== undefined) {
+      counts.set(known, (counts.get(known) ?? 0) + 1);
+      return known;
+    }
+    const t = Array.isArray(v)
+      ? `[${v.map(plain).join(',')}]`
+      : `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${propertyName(k)}:${plain(x)}`).join(',')}}`;
+    text.set(v, t);
+    counts.set(t, (counts.get(t) ?? 0) + 1);
+    return t;
+  };
+  plain(value);
+  const decls: string[] = [];
+  const hoisted = new Map<string, string>();
+  const shared = (t: string): boolean => t.length > 24 && (counts.get(t) ?? 0) > 1;
+  const print = (v: unknown): string => {
+    if (v === null || typeof v !== 'object') {
+      const t = plain(v);
+      return shared(t) ? hoist(t, t) : t;
+    }
+    const t = text.get(v)!;
+    if (hoisted.has(t)) return hoisted.get(t)!;
+    const body = Array.isArray(v)
+      ? `[${v.map(print).join(', ')}]`
+      : `{ ${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${propertyName(k)}: ${print(x)}`).join(', ')} }`;
+    return shared(t) ? hoist(t, body) : body;
+  };
+  const hoist = (key: string, body: string): string => {
+    let name = hoisted.get(key);
+    if (!name) {
+      name = `$${hoisted.size}`;
+      hoisted.set(key, name);
+      decls.push(`const ${name} = ${body};`);
+    }
+    return name;
+  };
+  return { decls, expr: print(value) };
+}
+const propertyName = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k));
+
+// ------------------------------------------------------------------ <Name>.d.ts
+
+async function declarations(def: LossDef): Promise<string> {
+  const { Project, VariableDeclarationKind } = await import('ts-morph');
+  const project = new Project({ useInMemoryFileSystem: true });
+  const file = project.createSourceFile(`${def.name}.d.ts`, '');
+  file.insertText(0, `// ${def.name}: types of the standalone lossc kernel module ${def.name}.js (generated; do not edit).\n`);
+  file.addTypeAlias({ name: 'DType', isExported: true, type: `'float32' | 'float64' | 'int32'` });
+  file.addInterface({
+    name: 'Tensor',
+    isExported: true,
+    docs: ['A row-major, contiguous tensor: float32 or float64 in, the same out; class indices are int32.'],
+    properties: [
+      { name: 'data', isReadonly: true, type: 'Float32Array | Float64Array | Int32Array' },
+      { name: 'shape', isReadonly: true, type: 'readonly number[]' },
+      { name: 'dtype', isReadonly: true, type: 'DType' },
+    ],
+  });
+  const optionType = (o: LossDef['options'][number]): string =>
+    o.type === 'number' ? 'number'
+    : o.type === 'bool' ? 'boolean'
+    : o.type === 'enum' ? o.values.map((v) => JSON.stringify(v)).join(' | ')
+    : o.type === 'tensor' ? 'Tensor | null'
+    : 'null';
+  const optionDefault = (o: LossDef['options'][number]): string => (o.type === 'function' ? 'null (a function cannot be carried by a standalone module)' : JSON.stringify(o.default));
+  file.addInterface({
+    name: `${def.name}Options`,
+    isExported: true,
+    docs: [`Options of ${def.name}, applied at run time; every one has a default.`],
+    properties: def.options.map((o) => ({ name: o.name, hasQuestionToken: true, type: optionType(o), docs: [`${o.doc ? `${o.doc}. ` : ''}Default: ${optionDefault(o)}.`] })),
+  });
+  const forms = formsOf(def);
+  const params = (form: LossDef) => form.inputs.map((i) => ({ name: safeName(i.name), type: 'Tensor' }));
+  const tupleOf = (form: LossDef) => `[${form.inputs.map((i) => `${safeName(i.name)}: Tensor`).join(', ')}]`;
+  const signatures = (make: (form: LossDef) => { parameters: { name: string; type: string }[] }) => forms.map(make);
+  file.addInterface({
+    name: `${def.name}Loss`,
+    isExported: true,
+    docs: [def.doc],
+    properties: [
+      { name: 'name', isReadonly: true, type: 'string' },
+      { name: 'options', isReadonly: true, type: 'Readonly<Record<string, unknown>>' },
+    ],
+    methods: [
+      ...signatures((f) => ({ parameters: params(f) })).map((s) => ({ name: 'forward', returnType: 'Tensor', docs: ['The loss (a scalar unless reduction is none).'], ...s })),
+      ...signatures((f) => ({ parameters: [{ name: 'inputs', type: tupleOf(f) }, { name: 'gradOutput', type: 'Tensor' }] })).map((s) => ({
+        name: 'vjp',
+        returnType: '(Tensor | null)[]',
+        docs: ['d sum(output * gradOutput) / d input, per input (null for integer or non-differentiable inputs).'],
+        ...s,
+      })),
+      ...signatures((f) => ({ parameters: params(f) })).map((s) => ({
+        name: 'valueAndGrad',
+        returnType: '{ value: Tensor; grads: (Tensor | null)[] }',
+        docs: ['The loss and its gradients in one fused pass (a scalar-reduced loss).'],
+        ...s,
+      })),
+    ],
+  });
+  file.addFunction({
+    name: 'create',
+    isExported: true,
+    hasDeclareKeyword: true,
+    parameters: [{ name: 'options', hasQuestionToken: true, type: `${def.name}Options` }],
+    returnType: `${def.name}Loss`,
+    docs: [`${def.name} with these options over its defaults. Throws for a function-valued option.`],
+  });
+  file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'name', type: JSON.stringify(def.name) }] });
+  file.formatText({ indentSize: 2 });
+  return file.getFullText();
+}
+const RESERVED = new Set(['default', 'function', 'var', 'new', 'delete', 'in', 'class', 'this', 'void']);
+const safeName = (n: string): string => (RESERVED.has(n) ? `${n}_` : n);
+
+// ------------------------------------------------------------------ WGSL
+
+async function wgslFiles(def: LossDef, onProgress?: (done: number, total: number) => void): Promise<{ files: EmittedFile[]; variants: number }> {
+  let wgslModules: ((c: CompiledMethod) => { modules: readonly { kernel: string; file: string; code: string }[]; manifest: unknown }) | undefined;
+  try {
+    ({ wgslModules } = await import('./wgslModules.js'));
+  } catch {
+    wgslModules = undefined;
+  }
+  if (typeof wgslModules !== 'function') throw new Error('the WGSL backend is not available (compiler/emit/wgslModules.ts has no wgslModules function)');
+  const prefix = `// ${def.name}: lossc WGSL modules, concatenated; see ${def.name}.wgsl.json for which is which.\n`;
+  const chunks: string[] = [prefix];
+  let offset = prefix.length;
+  const seen = new Map<string, { offset: number; length: number }>();
+  const place = (code: string): { offset: number; length: number } => {
+    let at = seen.get(code);
+    if (!at) {
+      const header = `// ---- lossc wgsl module ${seen.size}\n`;
+      const start = offset + header.length;
+      chunks.push(header, code, code.endsWith('\n') ? '' : '\n');
+      offset += header.length + code.length + (code.endsWith('\n') ? 0 : 1);
+      seen.set(code, (at = { offset: start, length: code.length }));
+    }
+    return at;
+  };
+  const forms: Record<string, Record<string, Partial<Record<Method, unknown>>>> = {};
+  const variants = compileAll(
+    def,
+    (form, key, method, c) => {
+      const table = (forms[form === def ? 'main' : `overload:${form.name}:${form.inputs.map((i) => i.kind).join(',')}`] ??= {});
+      const variant = (table[key] ??= {});
+      if (c instanceof Error) {
+        variant[method] = { error: c.message };
+        return;
+      }
+      try {
+        const w = wgslModules!(c);
+        variant[method] = { modules: w.modules.map((m) => ({ kernel: m.kernel, ...place(m.code) })), manifest: w.manifest };
+      } catch (e) {
+        variant[method] = { error: (e as Error).message };
+      }
+    },
+    onProgress,
+  );
+  const index = {
+    format: 'lossc-wgsl-modules/1',
+    loss: def.name,
+    doc: `Every WGSL module of ${def.name}, per form, structural variant (options as in the key) and method. ` +
+      `Each module is the text at [offset, offset + length) of ${def.name}.wgsl (ASCII, so characters are bytes); its manifest says how to bind and dispatch it.`,
+    inputs: def.inputs,
+    options: def.options,
+    forms,
+  };
+  return {
+    files: [
+      { name: `${def.name}.wgsl`, text: chunks.join('') },
+      { name: `${def.name}.wgsl.json`, text: JSON.stringify(index, jsonSafe, 1) },
+    ],
+    variants,
+  };
+}
+const jsonSafe = (_: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);

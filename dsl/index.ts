@@ -1,0 +1,97 @@
+// The .loss front end: source text -> LossDefs, with every problem reported as a diagnostic.
+//
+//   lex (tokens.ts) -> parse (grammar.ts) -> visit and check (toGraph.ts) -> trial builds
+//
+// The trial builds instantiate each loss once per combination of its structural options, so
+// errors only a builder can see (a reduction name the builder rejects, say) are reported now,
+// at the call's span, rather than when someone first calls the loss.
+import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
+import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { CompileError, type Diagnostic, type Span } from './diagnostics.js';
+import { lex, LineEnd } from './tokens.js';
+import { parseTokens } from './grammar.js';
+import { Source } from './lower.js';
+import { toLossDefs } from './toGraph.js';
+
+export { CompileError, formatDiagnostic, type Diagnostic } from './diagnostics.js';
+
+export function parseLossSource(text: string, file: string): { losses: LossDef[]; diagnostics: Diagnostic[] } {
+  const source = new Source(file, text);
+  const lexed = lex(text);
+  const syntax: Diagnostic[] = lexed.errors.map((e) => error(e.message, { file, line: e.line ?? 1, column: e.column ?? 1, length: e.length }));
+  const parsed = parseTokens(lexed.tokens);
+  // a character the lexer dropped leaves the parser confused: report it alone
+  if (syntax.length === 0) syntax.push(...parsed.errors.map((e) => error(e.message, syntaxErrorSpan(e, lexed.tokens, file))));
+  if (syntax.length) return { losses: [], diagnostics: sortAndDedupe(syntax) };
+
+  const read = toLossDefs(parsed.cst, source);
+  const diagnostics = [...read.diagnostics];
+  const losses: LossDef[] = [];
+  for (const { def, at } of read.losses) {
+    const problems = trialBuild(def, source.span(at));
+    diagnostics.push(...problems);
+    if (problems.length === 0) losses.push(def);
+  }
+  return { losses, diagnostics: sortAndDedupe(diagnostics) };
+}
+
+/** The losses of a source, or a CompileError listing every diagnostic. */
+export function compileLossSource(text: string, file: string): LossDef[] {
+  const { losses, diagnostics } = parseLossSource(text, file);
+  if (diagnostics.some((d) => d.severity === 'error')) throw new CompileError(diagnostics, new Map([[file, text]]));
+  return losses;
+}
+
+const error = (message: string, span: Span): Diagnostic => ({ severity: 'error', message, span });
+
+/** At the unexpected token; at the end of the last token when the file ended early. */
+function syntaxErrorSpan(e: IRecognitionException, tokens: readonly IToken[], file: string): Span {
+  const t = e.token;
+  if (t.tokenType !== EOF && Number.isFinite(t.startOffset)) {
+    return { file, line: t.startLine ?? 1, column: t.startColumn ?? 1, length: t.tokenType === LineEnd ? 1 : t.image.length };
+  }
+  const last = tokens[tokens.length - 1];
+  return last ? { file, line: last.endLine ?? 1, column: (last.endColumn ?? 0) + 1, length: 1 } : { file, line: 1, column: 1, length: 1 };
+}
+
+function sortAndDedupe(ds: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds
+    .filter((d) => {
+      const key = `${d.span.line}:${d.span.column}:${d.message}`;
+      return !seen.has(key) && Boolean(seen.add(key));
+    })
+    .sort((a, b) => a.span.line - b.span.line || a.span.column - b.span.column);
+}
+
+/** At most this many structural combinations are built; beyond it, each option is varied alone. */
+const MAX_TRIAL_BUILDS = 256;
+
+function trialBuild(def: LossDef, at: Span): Diagnostic[] {
+  for (const options of structuralCombinations(def)) {
+    try {
+      instantiate(def, options);
+    } catch (e) {
+      if (e instanceof CompileError) return [...e.diagnostics];
+      return [error(`internal error while building ${def.name}: ${(e as Error).message}`, at)];
+    }
+  }
+  return [];
+}
+
+function structuralCombinations(def: LossDef): Record<string, OptionValue>[] {
+  const defaults: Record<string, OptionValue> = {};
+  const choices: [string, OptionValue[]][] = [];
+  for (const o of def.options) {
+    defaults[o.name] = o.default;
+    if (o.type === 'enum') choices.push([o.name, [...o.values]]);
+    else if (o.type === 'bool') choices.push([o.name, [false, true]]);
+    else if (o.type === 'tensor') choices.push([o.name, [null, { shape: [1] }]]);
+  }
+  const total = choices.reduce((n, [, vs]) => n * vs.length, 1);
+  if (total > MAX_TRIAL_BUILDS) return [defaults, ...choices.flatMap(([name, vs]) => vs.map((v) => ({ ...defaults, [name]: v })))];
+  let combos: Record<string, OptionValue>[] = [defaults];
+  for (const [name, vs] of choices) combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [name]: v })));
+  return combos;
+}
+

@@ -1,0 +1,140 @@
+// Lowering: every DSL expression becomes a typed closure (Lowered). Its static type is checked
+// when the file is read (errors are diagnostics, collected by a Reporter); its `eval` runs when
+// a loss's graph is built and calls the builders, the ones TS users call (see calls.ts). Names
+// live in Scopes: defined once, looked up outward, narrowed where an optional tensor is given.
+import type { Node } from '../compiler/ir/node.js';
+import type { BuildContext } from '../compiler/loss.js';
+import type { Diagnostic, Span } from './diagnostics.js';
+import { ERROR, tensorOf, type StaticType } from './types.js';
+
+export type Value = Node | number | boolean | string | null | readonly Value[];
+
+/** What a build sees: the loss's context, and the values of let-bindings and fn parameters. */
+export interface Env {
+  readonly ctx: BuildContext;
+  readonly values: Map<Binding, Value>;
+}
+
+/** A source position: offsets for slicing and joining, line and column for diagnostics. */
+export interface Loc {
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface Lowered {
+  readonly type: StaticType;
+  readonly at: Loc;
+  eval(env: Env): Value;
+  /** set when the expression is a bare name: what it names */
+  readonly binding?: Binding;
+  /** optional tensors this (static) condition proves given when it is true / false */
+  readonly narrows?: { readonly whenTrue: readonly string[]; readonly whenFalse: readonly string[] };
+}
+
+export interface Binding {
+  readonly name: string;
+  readonly type: StaticType;
+  readonly at: Loc;
+  readonly what: 'input' | 'option' | 'let' | 'parameter';
+  eval(env: Env): Value;
+}
+
+/** Thrown while a graph is built: a builder rejected its operands at this source position. */
+export class BuildFailure extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+// ------------------------------------------------------------------ source and diagnostics
+
+export class Source {
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {}
+  span(at: Loc): Span {
+    return { file: this.file, line: at.line, column: at.column, length: Math.max(1, at.end - at.start + 1) };
+  }
+  /** the source text of `at`, shortened for messages */
+  quote(at: Loc): string {
+    const s = this.text.slice(at.start, at.end + 1).replace(/\s+/g, ' ');
+    return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+  }
+}
+
+export const joinLoc = (a: Loc, b: Loc): Loc => ({ start: a.start, end: b.end, line: a.line, column: a.column });
+
+/** Collects diagnostics; the same message at the same place is reported once (fn bodies are lowered per call). */
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+  /** every report, duplicates included: a loss is in error when this grew while it was read */
+  reports = 0;
+  private readonly seen = new Set<string>();
+  constructor(readonly source: Source) {}
+
+  error(message: string, at: Loc, notes: Diagnostic['notes'] = []): void {
+    this.reports++;
+    const key = `${at.start}:${at.end}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.push({ severity: 'error', message, span: this.source.span(at), ...(notes.length ? { notes } : {}) });
+  }
+}
+
+/** "did you mean 'target'?" for a name one or two edits away from a known one. */
+export function didYouMean(name: string, candidates: Iterable<string>): Diagnostic['notes'] {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best === undefined ? [] : [{ message: `did you mean '${best}'?` }];
+}
+
+/** Edits (insert, delete, substitute, swap two neighbours) from a to b: "flaot" is one from "float". */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+// ------------------------------------------------------------------ scopes
+
+export class Scope {
+  private readonly names = new Map<string, Binding>();
+  constructor(readonly parent: Scope | null) {}
+
+  lookup(name: string): Binding | undefined {
+    return this.names.get(name) ?? this.parent?.lookup(name);
+  }
+  visibleNames(): string[] {
+    return [...this.names.keys(), ...(this.parent?.visibleNames() ?? [])];
+  }
+  /** Names are never redefined in a loss: a second definition is an error pointing at the first. */
+  define(b: Binding, report: Reporter): void {
+    const first = this.lookup(b.name);
+    if (first) report.error(`'${b.name}' is already defined`, b.at, [{ message: `'${b.name}' was first defined here`, span: report.source.span(first.at) }]);
+    else this.names.set(b.name, b);
+  }
+  /** A child scope in which the optional tensors `given` are known to be present. */
+  narrowed(given: readonly string[] = []): Scope {
+    const s = new Scope(this);
+    for (const name of given) {
+      const b = this.lookup(name);
+      if (b && b.type.sort === 'optional') s.names.set(name, { ...b, type: tensorOf('float', b.type.dims) });
+    }
+    return s;
+  }
+}
+
+export const errorValue = (at: Loc): Lowered => ({ type: ERROR, at, eval: () => { throw new Error('internal error: evaluated an expression that failed to check'); } });

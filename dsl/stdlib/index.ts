@@ -1,0 +1,38 @@
+// The built-in losses: every .loss file in this directory (the same path a user's loss takes),
+// then the losses still written in TypeScript, which the caller passes in.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LossDef } from '../../compiler/loss.js';
+import { compileLossSource } from '../index.js';
+
+/**
+ * Where the .loss files are: next to this module when it runs from source; when it runs from
+ * dist/dsl/stdlib (tsc copies no .loss files), the package's own dsl/stdlib, which package.json's
+ * "files" ships.
+ */
+function stdlibDirectory(): string {
+  const candidates = [new URL('./', import.meta.url), new URL('../../../dsl/stdlib/', import.meta.url)].map((u) => fileURLToPath(u));
+  const found = candidates.find((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.loss')));
+  if (!found) throw new Error(`lossc: the built-in .loss files were not found (looked in ${candidates.join(' and ')})`);
+  return found;
+}
+
+/** Every loss of every .loss file in `dir`, files in name order; a CompileError if any has errors. */
+export function loadLossFiles(dir: string = stdlibDirectory()): LossDef[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.loss'))
+    .sort()
+    .flatMap((f) => compileLossSource(readFileSync(join(dir, f), 'utf8'), `dsl/stdlib/${f}`));
+}
+
+/** The .loss built-ins, then `typescriptLosses`; a name defined twice is an error. */
+export function loadStdlib(typescriptLosses: readonly LossDef[] = []): LossDef[] {
+  const all = [...loadLossFiles(), ...typescriptLosses];
+  const names = new Set<string>();
+  for (const d of all) {
+    if (names.has(d.name)) throw new Error(`lossc: the built-in loss ${d.name} is defined twice (in a .loss file and in TypeScript?)`);
+    names.add(d.name);
+  }
+  return all;
+}

@@ -1,0 +1,122 @@
+// Parse errors in plain words. chevrotain calls this provider with the rule it was in, the
+// token it expected and the one it found; we say what was expected and where in the program,
+// e.g. "expected ')' after the arguments of sum, found the end of the line".
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+
+type Phrase = (at: Context) => string;
+interface Context {
+  /** the token before the error */
+  readonly previous: IToken;
+  /** the nearest unclosed '(' before the error, and the name just before it (a callee) */
+  readonly openParen: IToken | undefined;
+  readonly callee: string | undefined;
+  /** the name declared by the nearest enclosing 'loss' or 'fn' */
+  readonly declared: string;
+}
+
+/** What was expected, by "rule:expected token". */
+const MISMATCH: Readonly<Record<string, Phrase>> = {
+  'nameOrCall:RParen': (c) => `expected ')' after the arguments of ${c.callee}`,
+  'parenthesized:RParen': (c) => `expected ')' to close the '(' at ${c.openParen?.startLine}:${c.openParen?.startColumn}`,
+  'lossDeclaration:Identifier': () => "expected the loss's name after 'loss'",
+  'lossDeclaration:LParen': (c) => `expected '(' and the inputs after 'loss ${c.previous.image}'`,
+  'lossDeclaration:RParen': (c) => `expected ',' or ')' after the inputs of ${c.declared}`,
+  'lossBody:LBrace': (c) => `expected '{' to start the body of ${c.declared}`,
+  'lossBody:RBrace': (c) => `expected a statement (let, option, check or return) or '}' to end the body of ${c.declared}`,
+  'inputDeclaration:Identifier': () => 'expected the name of an input',
+  'inputDeclaration:Colon': (c) => `expected ':' and a type after the input '${c.previous.image}'`,
+  'tensorType:Identifier': () => 'expected a type such as f32[N, C], i32[N] or float[*]',
+  'tensorType:RBracket': () => "expected ',' or ']' after the dimensions",
+  'optionDeclaration:Identifier': () => "expected the option's name after 'option'",
+  'optionDeclaration:Colon': (c) => `expected ':' and a type after the option '${c.previous.image}'`,
+  'optionDeclaration:Equals': () => "expected '=' and the option's default value (every option has one)",
+  'enumType:StringLiteral': () => "expected a string after '|'",
+  'typeDeclaration:Identifier': () => "expected the type's name after 'type'",
+  'typeDeclaration:Equals': (c) => `expected '=' after 'type ${c.previous.image}'`,
+  'checkStatement:Identifier': () => "expected the kind of check after 'check' (nonNegative, range, sameShape, ...)",
+  'checkStatement:LParen': (c) => `expected '(' after 'check ${c.previous.image}'`,
+  'checkStatement:RParen': (c) => `expected ')' after the arguments of check ${c.callee}`,
+  'checkStatement:Comma': () => "expected ',' and the error message after the check",
+  'checkStatement:StringLiteral': () => "expected the error message (a string) after ','",
+  'letStatement:Identifier': () => "expected a name after 'let'",
+  'letStatement:Equals': (c) => `expected '=' after 'let ${c.previous.image}'`,
+  'functionDeclaration:Identifier': () => "expected the function's name after 'fn'",
+  'functionDeclaration:LParen': (c) => `expected '(' and the parameters after 'fn ${c.previous.image}'`,
+  'functionDeclaration:RParen': (c) => `expected ',' or ')' after the parameters of ${c.declared}`,
+  'functionDeclaration:Equals': (c) => `expected '=' and the body after the parameters of ${c.declared}`,
+  'ifExpression:Else': () => "expected 'else' and a second branch: an 'if' chooses between two values",
+  'block:LBrace': () => "expected '{' after the condition of 'if'",
+  'block:RBrace': () => "expected '}' after the value of the branch",
+};
+
+/** What was expected where no alternative matched, by rule. */
+const NO_ALTERNATIVE: Readonly<Record<string, Phrase>> = {
+  ifExpression: () => "expected '{' or 'if' after 'else'",
+  optionType: () => "expected the option's type: float, int, bool, choices such as 'none' | 'mean', or an optional tensor such as f32[C]?",
+  dimension: () => "expected a dimension: a name, a size or '*'",
+};
+
+const found = (t: IToken | undefined): string =>
+  !t || t.tokenType === EOF ? 'the end of the file' : t.tokenType === T.LineEnd ? 'the end of the line' : `'${t.image}'`;
+
+const label = (t: TokenType): string => t.LABEL ?? t.name;
+
+/** An expression is missing: say after what, when the previous token makes that helpful. */
+function expectedExpression(c: Context): string {
+  const p = c.previous;
+  const after = p.tokenType === T.LParen && c.callee ? ` in the arguments of ${c.callee}` : /^[^\w\s'"]+$|^(?:and|or|not|return|if)$/.test(p.image) ? ` after '${p.image}'` : '';
+  return `expected an expression${after}`;
+}
+
+const EXPRESSION_RULES = new Set(['expression', 'disjunction', 'conjunction', 'negation', 'comparison', 'additive', 'multiplicative', 'unary', 'power', 'primary']);
+
+export class SyntaxErrorMessages implements IParserErrorMessageProvider {
+  /** the token vector being parsed (set before each parse), for context such as the callee */
+  tokens: readonly IToken[] = [];
+
+  buildMismatchTokenMessage(o: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
+    if (o.expected === EOF) return this.buildNotAllInputParsedMessage({ firstRedundant: o.actual, ruleName: o.ruleName });
+    const phrase = MISMATCH[`${o.ruleName}:${o.expected.name}`];
+    const what = phrase ? phrase(this.context(o.previous)) : `expected ${label(o.expected)}`;
+    return `${what}, found ${found(o.actual)}`;
+  }
+
+  buildNotAllInputParsedMessage(o: { firstRedundant: IToken; ruleName: string }): string {
+    return `expected 'loss', 'fn' or 'type' at the top level, found ${found(o.firstRedundant)}`;
+  }
+
+  buildNoViableAltMessage(o: { actual: IToken[]; previous: IToken; ruleName: string }): string {
+    const c = this.context(o.previous);
+    const phrase = NO_ALTERNATIVE[o.ruleName];
+    const what = phrase ? phrase(c) : EXPRESSION_RULES.has(o.ruleName) ? expectedExpression(c) : `unexpected ${found(o.actual[0])}`;
+    return `${what}, found ${found(o.actual[0])}`;
+  }
+
+  buildEarlyExitMessage(o: { actual: IToken[]; previous: IToken; ruleName: string }): string {
+    return `unexpected ${found(o.actual[0])} in ${o.ruleName}`;
+  }
+
+  private context(previous: IToken): Context {
+    const at = this.tokens.indexOf(previous);
+    let depth = 0;
+    let openParen: IToken | undefined;
+    let callee: string | undefined;
+    let declared = '';
+    for (let i = at; i >= 0; i--) {
+      const t = this.tokens[i]!;
+      if (!openParen && t.tokenType === T.RParen) depth++;
+      else if (!openParen && t.tokenType === T.LParen && depth-- === 0) {
+        openParen = t;
+        const before = this.tokens[i - 1];
+        callee = before?.tokenType === T.Identifier ? before.image : undefined;
+      }
+      const declares = (t.tokenType === T.Loss || t.tokenType === T.Fn) && this.tokens[i + 2]?.tokenType === T.LParen;
+      if (declares) {
+        declared = this.tokens[i + 1]?.image ?? '';
+        break;
+      }
+    }
+    return { previous, openParen, callee, declared };
+  }
+}

@@ -1,0 +1,283 @@
+/// <reference types="@webgpu/types" />
+// A loss on the GPU: `await new nn.MSELoss().to('webgpu')`. The same checks, shapes and result
+// layout as the JS backend (it drives an ordinary Loss whose backend records GPU work instead of
+// running JS kernels), and every method returns a Promise.
+//
+// Two ways to call it:
+// - forward / vjp / valueAndGrad take Tensors (or GpuTensors) and resolve to host Tensors with
+//   float32 data, like the JS backend's results.
+// - forwardGpu / vjpGpu / valueAndGradGpu keep everything on the GPU for a training step: inputs
+//   may be GpuTensors (`loss.upload(t)`, or results of earlier calls), results are GpuTensors
+//   (a GPUBuffer, a shape, a dtype); nothing is read back until you call `read()`. Release them
+//   with `release()` when done (their buffers return to lossc's pool; a GpuTensor that is
+//   garbage-collected is released too). Checks that read values (BCELoss's input range,
+//   GaussianNLLLoss's var >= 0, class indices in range) cannot run on GPU-resident inputs and are
+//   skipped for them; shape checks still run.
+import { Loss, compiled, type Backend, type ExplainResult } from '../nn.js';
+import type { LossDef, OptionValue } from '../../compiler/loss.js';
+import type { CompiledMethod, Method } from '../../compiler/pipeline.js';
+import type { Precision } from '../../compiler/plan/kernelPlan.js';
+import type { Arg } from '../checks.js';
+import type { Tensor } from '../tensor.js';
+import { numel } from '../strides.js';
+import { requestDevice } from './device.js';
+import { gpuContext, type GpuContext } from './context.js';
+import { WebGpuProgram, type CallStats, type GpuValue, type Submitted } from './program.js';
+import { wgslModules, type WgslModules } from '../../compiler/emit/wgslModules.js';
+
+/** A tensor in a GPU buffer: f32 or i32 elements, row-major. */
+export class GpuTensor {
+  private released = false;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly buffer: GPUBuffer,
+    readonly shape: readonly number[],
+    readonly dtype: 'float32' | 'int32',
+    private readonly owner: boolean,
+  ) {
+    if (owner) finalizer.register(this, { ctx, buffer }, this);
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Copy the contents back to the host. */
+  async read(): Promise<Tensor> {
+    this.check('read');
+    const bytes = this.size * 4;
+    const { device, pool } = this.ctx;
+    const staging = pool.acquire(Math.max(bytes, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lossc read');
+    const encoder = device.createCommandEncoder();
+    if (bytes > 0) encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = staging.getMappedRange(0, Math.max(bytes, 4)).slice(0, bytes);
+    staging.unmap();
+    pool.release(staging);
+    const data = this.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw);
+    return { data, shape: [...this.shape], dtype: this.dtype };
+  }
+
+  /** Return the buffer to lossc's pool; the GpuTensor may not be used afterwards. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.owner) {
+      finalizer.unregister(this);
+      this.ctx.pool.release(this.buffer);
+    }
+  }
+
+  check(what: string): void {
+    if (this.released) throw new Error(`lossc: ${what} of a released GpuTensor (shape [${this.shape.join(', ')}])`);
+  }
+}
+
+const finalizer = new FinalizationRegistry<{ ctx: GpuContext; buffer: GPUBuffer }>(({ ctx, buffer }) => ctx.pool.release(buffer));
+
+export const isGpuTensor = (x: unknown): x is GpuTensor => x instanceof GpuTensor;
+
+export type TensorArg = Tensor | GpuTensor;
+
+export interface GpuValueAndGrad {
+  readonly value: GpuTensor;
+  readonly grads: (GpuTensor | null)[];
+}
+
+interface Pending {
+  readonly readback: boolean;
+  submitted?: Submitted;
+  /** host mode: the arrays handed to the Loss, filled when the readback lands */
+  arrays: Float32Array[];
+}
+
+export class WebGpuLoss {
+  private readonly inner: Loss;
+  private pending: Pending | null = null;
+  private readonly programs = new WeakMap<CompiledMethod, WebGpuProgram>();
+  /** stand-in data arrays for GPU-resident arguments and results */
+  private readonly stands = new WeakMap<object, { buffer: GPUBuffer; tensor?: GpuTensor }>();
+  /** kernels and dispatches of the last call */
+  lastStats: CallStats | null = null;
+
+  constructor(
+    readonly def: LossDef,
+    options: Record<string, unknown>,
+    readonly ctx: GpuContext,
+  ) {
+    const backend: Backend = { name: 'webgpu', run: (c, precision, args, params) => this.execute(c, precision, args, params) };
+    this.inner = new Loss(def, options, backend);
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get options(): Readonly<Record<string, OptionValue>> {
+    return this.inner.options;
+  }
+
+  async forward(...inputs: TensorArg[]): Promise<Tensor> {
+    return this.host(inputs, [], (ts) => this.inner.forward(...ts));
+  }
+
+  /** d sum(output * gradOutput) / d input_i, for each input (null where torch gives none). */
+  async vjp(inputs: TensorArg[], gradOutput: TensorArg): Promise<(Tensor | null)[]> {
+    if (!Array.isArray(inputs)) throw new TypeError(`${this.name}.vjp(inputs, gradOutput): inputs must be an array of tensors`);
+    return this.host(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!));
+  }
+
+  async valueAndGrad(...inputs: TensorArg[]): Promise<{ value: Tensor; grads: (Tensor | null)[] }> {
+    return this.host(inputs, [], (ts) => this.inner.valueAndGrad(...ts));
+  }
+
+  async explain(method: Method = 'forward'): Promise<ExplainResult> {
+    return this.inner.explain(method);
+  }
+
+  /** forward, with the result left on the GPU. */
+  async forwardGpu(...inputs: TensorArg[]): Promise<GpuTensor> {
+    return this.device(inputs, [], (ts) => this.inner.forward(...ts), (t) => this.wrap(t)!);
+  }
+
+  async vjpGpu(inputs: TensorArg[], gradOutput: TensorArg): Promise<(GpuTensor | null)[]> {
+    return this.device(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!), (gs) => gs.map((g) => this.wrap(g)));
+  }
+
+  /** valueAndGrad, with the value and gradients left on the GPU: the fused step of a training loop. */
+  async valueAndGradGpu(...inputs: TensorArg[]): Promise<GpuValueAndGrad> {
+    return this.device(inputs, [], (ts) => this.inner.valueAndGrad(...ts), (r) => ({ value: this.wrap(r.value)!, grads: r.grads.map((g) => this.wrap(g)) }));
+  }
+
+  /** Put a host tensor on the GPU (float32 or int32). */
+  upload(t: Tensor): GpuTensor {
+    if (t.dtype === 'float64') throw new TypeError(`${this.name}.upload: WebGPU computes in float32; got a float64 tensor`);
+    const buffer = this.uploadData(t.data as Float32Array | Int32Array);
+    return new GpuTensor(this.ctx, buffer, [...t.shape], t.dtype, true);
+  }
+
+  /** Standalone WGSL modules and their manifest for one method (what `lossc compile --target wgsl` writes). */
+  wgsl(method: Method = 'valueAndGrad'): WgslModules {
+    return wgslModules(this.compiledFor(method), { subgroups: this.ctx.subgroups });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** The compiled method calls run (nn's cache: shared with the JS backend and explain). */
+  private compiledFor(method: Method): CompiledMethod {
+    return compiled(this.def, this.inner.options, method);
+  }
+
+  private async host<T>(inputs: readonly TensorArg[], extra: readonly TensorArg[], call: (ts: Tensor[], extra: Tensor[]) => T): Promise<T> {
+    const { out, pending } = this.capture(inputs, extra, true, call);
+    const data = await pending.submitted!.data!;
+    pending.arrays.forEach((a, i) => a.set(data[i]!));
+    return out;
+  }
+
+  private async device<T, R>(inputs: readonly TensorArg[], extra: readonly TensorArg[], call: (ts: Tensor[], extra: Tensor[]) => T, convert: (out: T) => R): Promise<R> {
+    const { out, pending } = this.capture(inputs, extra, false, call);
+    try {
+      await pending.submitted!.validated;
+    } catch (e) {
+      for (const r of pending.submitted!.results) this.ctx.pool.release(r.value.buffer);
+      throw e;
+    }
+    return convert(out);
+  }
+
+  private capture<T>(inputs: readonly TensorArg[], extra: readonly TensorArg[], readback: boolean, call: (ts: Tensor[], extra: Tensor[]) => T): { out: T; pending: Pending } {
+    const pending: Pending = { readback, arrays: [] };
+    this.pending = pending;
+    let out: T;
+    try {
+      out = call(inputs.map((a) => this.standIn(a)), extra.map((a) => this.standIn(a)));
+    } finally {
+      this.pending = null;
+    }
+    if (!pending.submitted) throw new Error(`internal: ${this.name}: no GPU work was recorded`);
+    this.lastStats = pending.submitted.stats;
+    return { out, pending };
+  }
+
+  /** A GpuTensor seen by the Loss as a tensor with empty data of its dtype (checks that read values see none). */
+  private standIn(a: TensorArg): Tensor {
+    if (!isGpuTensor(a)) return a;
+    a.check(`${this.name}: an argument`);
+    const data = a.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0);
+    this.stands.set(data, { buffer: a.buffer });
+    return { data, shape: a.shape, dtype: a.dtype };
+  }
+
+  private wrap(t: Tensor | null): GpuTensor | null {
+    if (t === null) return null;
+    const s = this.stands.get(t.data);
+    if (!s) throw new Error(`internal: ${this.name}: a result that is not on the GPU`);
+    // two results may share a buffer: the first GpuTensor owns it
+    const owner = !s.tensor;
+    const g = new GpuTensor(this.ctx, s.buffer, [...t.shape], 'float32', owner);
+    s.tensor ??= g;
+    return g;
+  }
+
+  private uploadData(data: Float32Array | Int32Array): GPUBuffer {
+    const { device, pool } = this.ctx;
+    const buffer = pool.acquire(Math.max(data.byteLength, 4), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'lossc input');
+    if (data.byteLength > 0) device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /** The Loss's backend: record the GPU work for one compiled method and hand back result arrays. */
+  private execute(c: CompiledMethod, precision: Precision, args: Map<string, Arg>, params: Map<string, number>): { data: Float32Array; shape: number[] }[] {
+    const pending = this.pending;
+    if (!pending) throw new Error(`internal: ${this.name}: GPU work outside a call`);
+    if (precision !== 'f32') {
+      const name = [...args].find(([, a]) => a.data instanceof Float64Array)?.[0] ?? 'input';
+      throw new TypeError(`${this.name}.${c.method}: WebGPU computes in float32; got float64 for '${name}'`);
+    }
+    let prog = this.programs.get(c);
+    if (!prog) this.programs.set(c, (prog = new WebGpuProgram(this.ctx, c.plan)));
+    const inputs = new Map<string, GpuValue>();
+    const uploads: GPUBuffer[] = [];
+    for (const [name, a] of args) {
+      const s = this.stands.get(a.data as object);
+      if (s) inputs.set(name, { buffer: s.buffer, shape: a.shape });
+      else {
+        const buffer = this.uploadData(a.data as Float32Array | Int32Array);
+        uploads.push(buffer);
+        inputs.set(name, { buffer, shape: a.shape });
+      }
+    }
+    let submitted: Submitted;
+    try {
+      submitted = prog.submit(inputs, params, pending.readback);
+    } finally {
+      for (const b of uploads) this.ctx.pool.release(b); // submitted (or abandoned): safe to reuse
+    }
+    pending.submitted = submitted;
+    return submitted.results.map((r) => {
+      const shape = [...r.value.shape];
+      if (pending.readback) {
+        const data = new Float32Array(numel(shape));
+        pending.arrays.push(data);
+        return { data, shape };
+      }
+      const data = new Float32Array(0);
+      this.stands.set(data, { buffer: r.value.buffer });
+      return { data, shape };
+    });
+  }
+}
+
+/** `loss.to('webgpu')`: the loss on the process's WebGPU device. */
+export async function toWebGpu(def: LossDef, options: Record<string, unknown>): Promise<WebGpuLoss> {
+  const gpu = await requestDevice();
+  if (!gpu) throw new Error(`lossc: no WebGPU adapter is available (run .ci/install-webgpu.sh for Mesa lavapipe; set LOSSC_REQUIRE_WEBGPU=1 to see what was tried)`);
+  return new WebGpuLoss(def, options, gpuContext(gpu));
+}

@@ -1,0 +1,328 @@
+/// <reference types="@webgpu/types" />
+// Running a kernel plan on the GPU: resolve every shape for the call (as the CPU runner does),
+// lay out each entry point's uniform segment (sizes, strides through each site's view path,
+// scalars), then record every dispatch of every kernel in ONE command encoder, in plan order,
+// followed by the copies for readback. One uniform buffer per call holds every segment.
+import type { KernelPlan } from '../../compiler/plan/kernelPlan.js';
+import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type WgslEntry, type WgslKernel, type WgslProgram } from '../../compiler/emit/wgsl.js';
+import { resolveShape, normalizeAxis, type ShapeExpr } from '../../compiler/ir/shape.js';
+import type { ScalarSource, Site } from '../../compiler/emit/expr.js';
+import { siteView } from '../executor.js';
+import { reductionOf } from '../reference.js';
+import { broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../strides.js';
+import type { GpuContext } from './context.js';
+
+/** A tensor living in a GPU buffer (f32 or i32 elements, row-major). */
+export interface GpuValue {
+  readonly buffer: GPUBuffer;
+  readonly shape: readonly number[];
+}
+
+export interface CallStats {
+  readonly kernels: number;
+  readonly dispatches: number;
+}
+
+/** A submitted call. `results` are GPU buffers; `read` maps them back (host mode). */
+export interface Submitted {
+  readonly results: { readonly name: string; readonly value: GpuValue }[];
+  readonly stats: CallStats;
+  /** resolves once the GPU accepted the work (rejects on validation errors) */
+  readonly validated: Promise<void>;
+  /** resolves with the results' contents (only when submitted with readback) */
+  readonly data: Promise<Float32Array[]> | null;
+}
+
+interface Dispatch {
+  readonly kernel: WgslKernel;
+  readonly entry: WgslEntry;
+  readonly workgroups: number;
+  readonly words: Uint32Array;
+  readonly buffers: ReadonlyMap<string, GPUBuffer>;
+}
+
+const STORAGE = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export class WebGpuProgram {
+  readonly wgsl: WgslProgram;
+  private readonly maxWorkgroups: number;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly plan: KernelPlan,
+  ) {
+    this.wgsl = emitWgsl(plan, { subgroups: ctx.subgroups });
+    this.maxWorkgroups = Math.min(ctx.limits.maxComputeWorkgroupsPerDimension, 65535);
+  }
+
+  /**
+   * Record and submit one call. `inputs` are the plan's input buffers, by name (the caller owns
+   * them); results stay on the GPU, owned by the caller (release them to ctx.pool), unless
+   * `readback`, which copies them out and returns their buffers to the pool.
+   */
+  submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean): Submitted {
+    const { pool } = this.ctx;
+    const inputShapes = new Map([...inputs].map(([k, v]) => [k, v.shape] as const));
+    const memo = new Map<ShapeExpr, number[]>();
+    const dims = (s: ShapeExpr): number[] => resolveShape(s, inputShapes, memo);
+    const values = new Map<string, GpuValue>(inputs);
+    const owned: GPUBuffer[] = [];
+    const alloc = (bytes: number, label: string): GPUBuffer => {
+      const b = pool.acquire(Math.max(bytes, 4), STORAGE(), label);
+      owned.push(b);
+      return b;
+    };
+    const dispatches: Dispatch[] = [];
+    try {
+      this.layoutCall(dims, params, values, alloc, dispatches);
+    } catch (e) {
+      for (const b of owned) pool.release(b);
+      throw e;
+    }
+    return this.record(dispatches, values, owned, readback);
+  }
+
+  /** Shapes, buffers and uniform words of every dispatch of the call, in order. */
+  private layoutCall(
+    dims: (s: ShapeExpr) => number[],
+    params: ReadonlyMap<string, number>,
+    values: Map<string, GpuValue>,
+    alloc: (bytes: number, label: string) => GPUBuffer,
+    dispatches: Dispatch[],
+  ): void {
+    for (const k of this.wgsl.kernels) {
+      const domain = dims(k.domain);
+      const n = numel(domain);
+      for (const o of k.outputs) {
+        const shape = dims(o.shape);
+        values.set(o.buffer, { buffer: alloc(numel(shape) * 4, o.buffer), shape });
+      }
+      const buffers = (extra: Record<string, GPUBuffer> = {}): Map<string, GPUBuffer> => {
+        const m = new Map<string, GPUBuffer>();
+        for (const [name, v] of values) m.set(name, v.buffer);
+        for (const [name, b] of Object.entries(extra)) m.set(name, b);
+        return m;
+      };
+      const loop = k.outputs.filter((o) => o.phase === 'loop');
+      // an accumulation whose target has the shape it is computed over visits each element once: a store
+      let mask = 0;
+      loop.forEach((o, j) => {
+        const over = o.from ? dims(o.from) : domain;
+        if (o.mode !== 'store' && !o.register && (o.accumulates ?? true) && sameDims(dims(o.shape), over)) mask |= 2 ** j;
+      });
+      const regs = loop.filter((o) => o.register).length;
+      let P = 0;
+      let partials: GPUBuffer | undefined;
+      if (k.rowAxis !== undefined) {
+        const entry = k.entries.find((e) => e.kind === 'rows')!;
+        const axis = normalizeAxis(k.rowAxis, domain.length, 'row');
+        const C = domain[axis]!;
+        const rows = C === 0 ? 0 : n / C;
+        // a read or write in a row's own shape is lifted into the domain: stride 0 along the row
+        const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
+        const views = entry.sites.map((site) => siteView(site, site.frame ? dims(site.frame) : domain, dims));
+        const strides = views.map((v, i) => (entry.sites[i]!.frame ? lift(dims(entry.sites[i]!.frame!), v.strides) : v.strides));
+        for (const j of entry.addressed!) {
+          const o = loop[j]!;
+          const from = dims(o.from!);
+          strides.push(lift(from, o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, dims(o.shape), reductionOf(o.node))));
+        }
+        const outer = coalesce(domain.filter((_, i) => i !== axis), strides.map((s) => s.filter((_, i) => i !== axis)));
+        if (outer.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks rows through more than ${MAX_RANK} strided axes`);
+        P = Math.max(1, Math.min(rows, this.maxWorkgroups));
+        if (regs) partials = alloc(regs * P * 4, `${k.name} partials`);
+        const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
+        words.set([rows, C, outer.dims.length, P, mask], 4);
+        words.set(outer.dims, entry.layout.dims!);
+        outer.strides.forEach((st, slot) => words.set(st, entry.layout.strides! + slot * MAX_RANK));
+        const ints = new Int32Array(words.buffer);
+        strides.forEach((st, slot) => (ints[entry.layout.along! + slot] = st[axis]!));
+        dispatches.push({ kernel: k, entry, workgroups: P, words, buffers: buffers(partials ? { $partials: partials } : {}) });
+      } else if (loop.some((o, j) => o.mode === 'store' || o.register || mask & (2 ** j))) {
+        const flat = k.entries.find((e) => e.kind === 'main_flat')!;
+        const views = flat.sites.map((s) => siteView(s, domain, dims));
+        const contiguous = contiguousStrides(domain);
+        const isFlat = views.every((v) => sameDims(v.strides, contiguous));
+        const entry = isFlat ? flat : k.entries.find((e) => e.kind === 'main_strided')!;
+        P = Math.max(1, Math.min(Math.ceil(n / WORKGROUP_SIZE), this.maxWorkgroups, 1024));
+        if (regs) partials = alloc(regs * P * 4, `${k.name} partials`);
+        const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
+        let rank = 0;
+        if (!isFlat) {
+          const c = coalesce(domain, views.map((v) => v.strides));
+          rank = c.dims.length;
+          if (rank > MAX_RANK) throw new Error(`WebGPU: ${k.name} reads tensors through ${rank} distinct strided axes; at most ${MAX_RANK} are supported`);
+          words.set(c.dims, entry.layout.dims!);
+          c.strides.forEach((st, site) => words.set(st, entry.layout.strides! + site * MAX_RANK));
+        }
+        words.set([n, rank, P, mask], 4);
+        dispatches.push({ kernel: k, entry, workgroups: P, words, buffers: buffers(partials ? { $partials: partials } : {}) });
+      }
+      loop.forEach((o, j) => {
+        if (o.mode === 'store' || o.register || mask & (2 ** j) || o.accumulates === false) return;
+        const target = dims(o.shape);
+        const m = numel(target);
+        if (m === 0) return;
+        const wgEntry = k.entries.find((e) => e.kind === 'scatter_wg' && e.output === j)!;
+        const over = wgEntry.domain ? dims(wgEntry.domain) : domain;
+        const count = numel(over);
+        const views = wgEntry.sites.map((s) => siteView(s, over, dims));
+        const os = reductionStrides(over, target, reductionOf(o.node));
+        const keptAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] !== 0);
+        const redAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] === 0);
+        const pick = (axes: number[], s: readonly number[]): number[] => axes.map((d) => s[d]!);
+        const kept = coalesce(pick(keptAxes, over), [pick(keptAxes, os), ...views.map((v) => pick(keptAxes, v.strides))]);
+        const red = coalesce(pick(redAxes, over), views.map((v) => pick(redAxes, v.strides)));
+        if (!sameDims(kept.strides[0]!, contiguousStrides(kept.dims))) throw new Error(`internal: ${k.name}: the kept axes of ${o.buffer} are not in its row-major order`);
+        if (kept.dims.length > MAX_RANK || red.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} accumulates ${o.buffer} over more than ${MAX_RANK} strided axes`);
+        const R = count === 0 ? 0 : numel(red.dims);
+        const short = R <= SHORT_REDUCTION;
+        const entry = short ? k.entries.find((e) => e.kind === 'scatter_inv' && e.output === j)! : wgEntry;
+        const G = short ? Math.min(Math.ceil(m / WORKGROUP_SIZE), this.maxWorkgroups) : Math.min(m, this.maxWorkgroups);
+        const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
+        words.set([m, R, kept.dims.length, red.dims.length, G], 4);
+        words.set(kept.dims, entry.layout.keptDims!);
+        words.set(red.dims, entry.layout.redDims!);
+        views.forEach((_, site) => {
+          words.set(kept.strides[site + 1]!, entry.layout.keptStrides! + site * MAX_RANK);
+          words.set(red.strides[site]!, entry.layout.redStrides! + site * MAX_RANK);
+        });
+        dispatches.push({ kernel: k, entry, workgroups: G, words, buffers: buffers() });
+      });
+      const fin = k.entries.find((e) => e.kind === 'finish');
+      if (fin) {
+        const words = this.segment(k, fin, dims, params, []);
+        words.set([P], 4);
+        dispatches.push({ kernel: k, entry: fin, workgroups: 1, words, buffers: buffers(partials ? { $partials: partials } : {}) });
+      }
+    }
+  }
+
+  /** One uniform buffer, one command encoder with every dispatch, the readback copies, one submit. */
+  private record(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>, owned: readonly GPUBuffer[], readback: boolean): Submitted {
+    const { device, pool } = this.ctx;
+
+    // one uniform buffer for the call, a 256-byte-aligned segment per dispatch
+    const align = Math.max(256, this.ctx.limits.minUniformBufferOffsetAlignment);
+    const segBytes = dispatches.map((d) => Math.ceil((Math.ceil(d.kernel.uniformWords / 4) * 16) / align) * align);
+    const offsets: number[] = [];
+    let total = 0;
+    for (const s of segBytes) {
+      offsets.push(total);
+      total += s;
+    }
+    const uniformData = new Uint32Array(Math.max(total, 16) / 4);
+    dispatches.forEach((d, i) => uniformData.set(d.words, offsets[i]! / 4));
+    const uniform = pool.acquire(uniformData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'lossc uniforms');
+    device.queue.writeBuffer(uniform, 0, uniformData);
+
+    const maxBinding = this.ctx.limits.maxStorageBufferBindingSize;
+    for (const d of dispatches)
+      for (const n of d.entry.bindings) {
+        const b = d.kernel.bindings[n]!;
+        const v = values.get(b.buffer);
+        if (v && numel(v.shape) * 4 > maxBinding)
+          throw new Error(`WebGPU: '${b.buffer}' needs ${numel(v.shape) * 4} bytes, more than this device binds in one buffer (maxStorageBufferBindingSize = ${maxBinding})`);
+      }
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder({ label: this.plan.name });
+    const pass = encoder.beginComputePass({ label: this.plan.name });
+    dispatches.forEach((d, i) => {
+      const p = this.ctx.pipeline(d.kernel.code, d.entry, d.kernel.bindings);
+      const entries: GPUBindGroupEntry[] = d.entry.bindings.map((n) => {
+        const b = d.kernel.bindings[n]!;
+        if (b.buffer === '$uniform') return { binding: n, resource: { buffer: uniform, offset: offsets[i]!, size: segBytes[i]! } };
+        const buf = d.buffers.get(b.buffer);
+        if (!buf) throw new Error(`internal: ${d.kernel.name}.${d.entry.name} binds '${b.buffer}', which no earlier step produced`);
+        const v = values.get(b.buffer);
+        const bytes = Math.max(4, v ? numel(v.shape) * 4 : buf.size);
+        return { binding: n, resource: { buffer: buf, offset: 0, size: Math.min(bytes, buf.size) } };
+      });
+      pass.setPipeline(p.pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: p.layout, entries }));
+      pass.dispatchWorkgroups(d.workgroups);
+    });
+    pass.end();
+
+    const results = this.plan.results.map((name) => ({ name, value: values.get(name)! }));
+    let staging: GPUBuffer | null = null;
+    const layout: { offset: number; length: number }[] = [];
+    if (readback) {
+      let bytes = 0;
+      for (const r of results) {
+        const length = numel(r.value.shape);
+        layout.push({ offset: bytes, length });
+        bytes += length * 4;
+      }
+      staging = pool.acquire(Math.max(bytes, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lossc readback');
+      results.forEach((r, i) => {
+        const { offset, length } = layout[i]!;
+        if (length > 0) encoder.copyBufferToBuffer(r.value.buffer, 0, staging!, offset, length * 4);
+      });
+    }
+    device.queue.submit([encoder.finish()]);
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    const validated = Promise.all([validation, oom]).then(async ([v, o]) => {
+      const err = v ?? o;
+      if (err) {
+        const compile = await this.ctx.compileErrors();
+        throw new Error(`WebGPU rejected ${this.plan.name}: ${err.message}${compile.length ? `\n${compile.join('\n')}` : ''}`);
+      }
+    });
+
+    // the queue orders every later use after this submission: the buffers can be reused at once
+    const resultBuffers = new Set(results.map((r) => r.value.buffer));
+    for (const b of owned) if (readback || !resultBuffers.has(b)) pool.release(b);
+    pool.release(uniform);
+
+    let data: Promise<Float32Array[]> | null = null;
+    if (staging) {
+      const s = staging;
+      data = validated.then(async () => {
+        await s.mapAsync(GPUMapMode.READ);
+        const all = new Float32Array(s.getMappedRange().slice(0));
+        s.unmap();
+        pool.release(s);
+        return layout.map(({ offset, length }) => all.slice(offset / 4, offset / 4 + length));
+      });
+    }
+    return { results, stats: { kernels: this.plan.kernels.length, dispatches: dispatches.length }, validated, data };
+  }
+
+  /** A segment with the constants and the entry's host-computed scalars filled in. */
+  private segment(k: WgslKernel, entry: WgslEntry, dims: (s: ShapeExpr) => number[], params: ReadonlyMap<string, number>, gatherStrides: readonly (readonly number[])[]): Uint32Array {
+    const words = new Uint32Array(entry.layout.words);
+    const floats = new Float32Array(words.buffer);
+    const ints = new Int32Array(words.buffer);
+    words.set(UNIFORM_CONSTS, 0);
+    entry.scalars.forEach((src: ScalarSource, i) => {
+      const w = 12 + i;
+      switch (src.kind) {
+        case 'param': {
+          const v = params.get(src.name);
+          if (v === undefined) throw new Error(`internal: ${k.name} needs option '${src.name}'`);
+          floats[w] = v;
+          break;
+        }
+        case 'numel':
+          floats[w] = numel(dims(src.shape));
+          break;
+        case 'dim': {
+          const d = dims(src.shape);
+          floats[w] = d[normalizeAxis(src.axis, d.length, 'size')]!;
+          break;
+        }
+        case 'gatherStride':
+          ints[w] = gatherStrides[src.site]![src.step]!;
+          break;
+        case 'buffer':
+          break; // read by the shader itself
+      }
+    });
+    return words;
+  }
+}
+
+export type { Site };
