@@ -61,6 +61,10 @@ export class CpuProgram {
         this.runRows(k, this.fns[ki]!, dims, values, args.params);
         return;
       }
+      if (k.scan) {
+        this.runScan(k, this.fns[ki]!, values, args.params);
+        return;
+      }
       const domain = dims(k.domain);
       const n = numel(domain);
       const views = k.sites.map((s) => siteView(s, domain, dims));
@@ -112,7 +116,7 @@ export class CpuProgram {
   }
 
   /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */
-  private scalars(k: KernelLayout, views: readonly { gatherStrides: number[] }[], dims: (s: ShapeExpr) => number[], values: Map<string, { data: ArrayLike<number> }>, params: ReadonlyMap<string, number>): Float64Array {
+  private scalars(k: KernelLayout, views: readonly { gatherStrides: number[] }[], dims: (s: ShapeExpr) => number[], values: ReadonlyMap<string, { data: ArrayLike<number> }>, params: ReadonlyMap<string, number>): Float64Array {
     const S = new Float64Array(k.scalars.length);
     k.scalars.forEach((src, i) => {
       let v: number;
@@ -129,6 +133,35 @@ export class CpuProgram {
       S[i] = this.precision === 'f32' ? Math.fround(v) : v;
     });
     return S;
+  }
+
+  /**
+   * A scan kernel: the body's placeholders take the shapes of the buffers bound to them (a
+   * sequence's placeholder is one step's slice), and the kernel loops over the steps itself.
+   */
+  private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>): void {
+    const scan = k.scan!;
+    const bound = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>();
+    const placeholders = new Map<string, readonly number[]>([['@step', []]]);
+    for (const [name, buffer] of Object.entries(scan.bind)) {
+      const v = values.get(buffer)!;
+      bound.set(name, v);
+      placeholders.set(name, name.startsWith('@x') ? v.shape.slice(1) : v.shape);
+    }
+    const memo = new Map<ShapeExpr, number[]>();
+    const dims = (s: ShapeExpr): number[] => resolveShape(s, placeholders, memo);
+    const init = bound.get('@carry')!;
+    const carry = [...init.shape];
+    const T = values.get(scan.steps)!.shape[0]!;
+    const n = numel(carry);
+    const views = k.sites.map((s) => siteView(s, carry, dims));
+    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : (bound.get(s.buffer) ?? values.get(s.buffer)!).data));
+    const out = new (this.precision === 'f32' ? Float32Array : Float64Array)(T * n);
+    values.set(k.outputs[0]!.buffer, { data: out, shape: [T, ...carry] });
+    const lookup = new Map([...values, ...bound]);
+    const step = k.sites.map((s) => (s.buffer.startsWith('@x') ? numel(placeholders.get(s.buffer)!) : 0));
+    const layout = { T, n, dims: carry, st: views.map((v) => v.strides), step, init: init.data };
+    fn(X, [out] as Float64Array[], this.scalars(k, views, dims, lookup, params), layout as unknown as Layout);
   }
 
   /** A row kernel: strides split into the outer ones (which row) and the one along the row. */

@@ -6,6 +6,7 @@ import type { Node } from '../compiler/ir/node.js';
 import { loadStdlib } from '../dsl/stdlib/index.js';
 import { classificationLosses } from '../dsl/stdlib/classification.js';
 import { embeddingLosses } from '../dsl/stdlib/embedding.js';
+import { sequenceLosses } from '../dsl/stdlib/sequence.js';
 
 /** Every option of every built-in loss, camelCased from torch's names, with torch's defaults. */
 export interface LossOptions {
@@ -24,6 +25,8 @@ export interface LossOptions {
   p?: number;
   swap?: boolean;
   distanceFunction?: ((a: Node, b: Node) => Node) | null;
+  blank?: number;
+  zeroInfinity?: boolean;
   [option: string]: unknown;
 }
 
@@ -40,7 +43,7 @@ function lossClass(def: LossDef): LossClass {
 }
 
 /** The .loss stdlib (dsl/stdlib/*.loss), then the losses still written in TypeScript. */
-export const builtinLosses: readonly LossDef[] = loadStdlib([...classificationLosses, ...embeddingLosses]);
+export const builtinLosses: readonly LossDef[] = loadStdlib([...classificationLosses, ...embeddingLosses, ...sequenceLosses]);
 
 export function builtinLoss(name: string): LossDef | undefined {
   return builtinLosses.find((d) => d.name === name);
@@ -69,4 +72,5 @@ export const nn = {
   CosineEmbeddingLoss: cls('CosineEmbeddingLoss'),
   TripletMarginLoss: cls('TripletMarginLoss'),
   TripletMarginWithDistanceLoss: cls('TripletMarginWithDistanceLoss'),
+  CTCLoss: cls('CTCLoss'),
 } as const;

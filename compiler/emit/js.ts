@@ -7,6 +7,7 @@ import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';
+import { emitScanKernel, type ScanLayout } from './jsScan.js';
 import { primitive } from '../primitives/table.js';
 import { reductionOf } from '../../runtime/reference.js';
 import type { ReductionDesc } from '../../runtime/strides.js';
@@ -19,6 +20,8 @@ export interface KernelLayout {
   readonly scalars: readonly ScalarSource[];
   /** a row kernel walks the domain row by row along this axis */
   readonly rowAxis?: number;
+  /** a scan kernel: a loop over steps around the body */
+  readonly scan?: ScanLayout;
   /** one per output slot: `register` = a full reduction kept in a local, written as out[0] */
   readonly outputs: readonly KernelSlot[];
   readonly source: string;
@@ -70,9 +73,11 @@ const jsSpelling = (precision: Precision): Spelling => ({
 export function emitJs(plan: KernelPlan, precision: Precision): JsKernels {
   const materializedBefore = new Map<Node, string>();
   const kernels: KernelLayout[] = [];
+  const temps = new Set(plan.buffers.filter((b) => b.role === 'temp').map((b) => b.name));
   for (const k of plan.kernels) {
-    kernels.push(emitKernel(k, precision, materializedBefore));
-    for (const o of k.outputs) if (o.mode !== 'store') materializedBefore.set(o.node, o.buffer);
+    kernels.push(k.scan ? emitScanKernel(k, precision, jsSpelling(precision)) : emitKernel(k, precision, materializedBefore));
+    // what later kernels read from memory rather than recompute: reductions, scans, stored operands
+    for (const o of k.outputs) if (o.mode !== 'store' || temps.has(o.buffer) || o.node.op === 'scan') materializedBefore.set(o.node, o.buffer);
   }
   return { precision, kernels };
 }

@@ -63,6 +63,8 @@ export function reduceShape(of: ShapeExpr, axes: readonly number[], keepDims: bo
     return scalarShape;
   // summing away exactly the axes an unsqueeze inserted gives the original shape back
   if (!all && !keepDims && of.kind === 'unsqueeze' && sameAxes(of.axes, axes)) return of.of;
+  // one step of stacked states is a state
+  if (!all && !keepDims && of.kind === 'stack' && axes.length === 1 && axes[0] === 0) return of.of;
   // dropping the size-1 axes a keepdims reduction left is that reduction without keepdims
   if (!all && !keepDims && of.kind === 'reduce' && of.keepDims && !isAllAxes(of.axes) && sameAxes(of.axes, axes)) return reduceShape(of.of, axes, false);
   const ax = all ? ALL_AXES : [...axes].sort((a, b) => a - b);

@@ -17,6 +17,7 @@ export interface Program {
 }
 
 const isReduce = (n: Node): boolean => primitive(n.op).category === 'reduce';
+const isScan = (n: Node): boolean => n.op === 'scan';
 const isLeaf = (n: Node): boolean => primitive(n.op).category === 'leaf';
 
 
@@ -36,8 +37,12 @@ export function fuseIntoKernels(program: Program): KernelPlan {
       resultNames.push(r.name);
     }
   }
+  // what is written to memory: reductions, scans, and the operands a scan reads from memory
+  const stored = new Set<Node>();
+  for (const n of order) if (isScan(n)) for (const o of n.inputs) if (o.op !== 'input' && !isReduce(o) && !isScan(o)) stored.add(o);
+  const materialized = (n: Node): boolean => isReduce(n) || isScan(n) || stored.has(n);
   let temps = 0;
-  for (const n of order) if (isReduce(n) && !buffers.has(n)) buffers.set(n, { name: `t${temps++}`, role: 'temp', shape: n.shape, kind: n.kind, node: n });
+  for (const n of order) if (materialized(n) && !buffers.has(n)) buffers.set(n, { name: `t${temps++}`, role: 'temp', shape: n.shape, kind: n.kind, node: n });
 
   const drafts = new Map<string, Draft>();
   const draftFor = (level: number, domain: Node['shape']): Draft => {
@@ -47,22 +52,28 @@ export function fuseIntoKernels(program: Program): KernelPlan {
     return d;
   };
 
+  const scans: Draft[] = [];
   for (const n of order) {
-    if (!isReduce(n)) continue;
-    const x = n.inputs[0]!;
-    draftFor(ready.get(x)!, x.shape).outputs.push({ node: n, buffer: buffers.get(n)!.name, mode: n.op === 'max' ? 'max' : 'sum' });
+    if (isReduce(n)) {
+      const x = n.inputs[0]!;
+      draftFor(ready.get(x)!, x.shape).outputs.push({ node: n, buffer: buffers.get(n)!.name, mode: n.op === 'max' ? 'max' : 'sum' });
+    } else if (stored.has(n)) draftFor(ready.get(n)!, n.shape).outputs.push({ node: n, buffer: buffers.get(n)!.name, mode: 'store' });
+    else if (isScan(n)) {
+      // a recurrence is a kernel of its own, after the kernels that store its operands
+      scans.push({ level: ready.get(n)! - 1, domain: n.inputs[0]!.shape, outputs: [{ node: n, buffer: buffers.get(n)!.name, mode: 'store' }], epilogue: [], scan: n });
+    }
   }
   for (const r of program.results) {
     const n = r.node;
-    if (isReduce(n) || resultScheduled(drafts, n)) continue;
+    if (materialized(n) || resultScheduled(drafts, n)) continue;
     const out: KernelOutput = { node: n, buffer: buffers.get(n)!.name, mode: 'store' };
     const host = n.shape === scalarShape ? epilogueHost(n, ready, drafts) : null;
     if (host) host.epilogue.push(out);
     else draftFor(ready.get(n)!, n.shape).outputs.push(out);
   }
 
-  const sorted = fuseRows([...drafts.values()]);
-  const reads = sorted.map((d) => readsOf(d, buffers));
+  const sorted = fuseRows([...drafts.values(), ...scans], materialized);
+  const reads = sorted.map((d) => readsOf(d, buffers, materialized));
   const readLater = new Set(reads.flat());
   const kernels: Kernel[] = sorted.map((d, i) => ({
     name: `${program.name}_k${i}`,
@@ -72,6 +83,7 @@ export function fuseIntoKernels(program: Program): KernelPlan {
     reads: reads[i]!,
     writes: [...new Set([...d.outputs, ...d.epilogue].map((o) => o.buffer))].filter((b) => resultNames.includes(b) || readLater.has(b)),
     ...(d.rows ? { rows: d.rows } : {}),
+    ...(d.scan ? { scan: d.scan, operandBuffers: new Map(d.scan.inputs.filter((o) => buffers.has(o)).map((o) => [o, buffers.get(o)!.name] as const)) } : {}),
   }));
   const inputDefs: BufferDef[] = program.inputs.map((n) => ({ name: n.attrs.name!, role: 'input', shape: n.shape, kind: n.kind, node: n }));
   return { name: program.name, inputs: inputDefs, params: program.params, buffers: [...buffers.values()], kernels, results: resultNames };
@@ -83,6 +95,7 @@ function readiness(order: readonly Node[]): Map<Node, number> {
   for (const n of order) {
     if (isLeaf(n)) ready.set(n, 0);
     else if (isReduce(n)) ready.set(n, ready.get(n.inputs[0]!)! + 1);
+    else if (isScan(n)) ready.set(n, Math.max(...n.inputs.map((i) => ready.get(i)!)) + 1);
     else ready.set(n, Math.max(0, ...n.inputs.map((i) => ready.get(i)!)));
   }
   return ready;
@@ -120,7 +133,7 @@ export function frontier(n: Node): Node[] {
   return out;
 }
 
-function readsOf(d: Draft, buffers: Map<Node, BufferDef>): string[] {
+function readsOf(d: Draft, buffers: Map<Node, BufferDef>, materialized: (n: Node) => boolean): string[] {
   const reads = new Set<string>();
   const mine = new Set(d.outputs.map((o) => o.node));
   const seen = new Set<Node>();
@@ -128,11 +141,10 @@ function readsOf(d: Draft, buffers: Map<Node, BufferDef>): string[] {
     if (seen.has(m)) return;
     seen.add(m);
     if (m.op === 'input') reads.add(m.attrs.name!);
-    else if (isReduce(m)) {
-      if (!mine.has(m)) reads.add(buffers.get(m)!.name);
-    } else m.inputs.forEach(visit);
+    else if (materialized(m) && !mine.has(m)) reads.add(buffers.get(m)!.name);
+    else if (!materialized(m) || mine.has(m)) m.inputs.forEach(visit);
   };
-  for (const o of d.outputs) (o.mode === 'store' ? [o.node] : o.node.inputs).forEach(visit);
+  for (const o of d.outputs) (o.mode === 'store' && !isScan(o.node) ? [o.node] : o.node.inputs).forEach(visit);
   for (const o of d.epilogue) visit(o.node);
   return [...reads];
 }

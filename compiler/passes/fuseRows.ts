@@ -15,6 +15,8 @@ export interface Draft {
   outputs: KernelOutput[];
   epilogue: KernelOutput[];
   rows?: { axis: number; stages: RowStage[] };
+  /** a recurrence: this scan node is the kernel */
+  scan?: Node;
 }
 
 const isReduce = (n: Node): boolean => primitive(n.op).category === 'reduce';
@@ -31,7 +33,10 @@ const isRowReduction = (n: Node, f: Family): boolean =>
   (((n.op === 'sum' || n.op === 'max') && !isAllAxes(n.attrs.axes!) && n.attrs.axes!.length === 1 && n.attrs.axes![0] === f.axis) ||
     (n.op === 'sumTo' && f.rowShapes.has(n.attrs.shape!)));
 
-/** The reductions (buffers) a draft's loop reads, and those only its epilogue reads. */
+/** What is in memory (reductions, scans, stored operands): set by fuseRows' caller. */
+let isBoundary: (n: Node) => boolean = isReduce;
+
+/** The materialised values (buffers) a draft's loop reads, and those only its epilogue reads. */
 function readsOf(d: Draft): { loop: Set<Node>; epilogue: Set<Node> } {
   const walk = (roots: Node[], mine: Set<Node>): Set<Node> => {
     const out = new Set<Node>();
@@ -41,19 +46,18 @@ function readsOf(d: Draft): { loop: Set<Node>; epilogue: Set<Node> } {
       const m = stack.pop()!;
       if (seen.has(m)) continue;
       seen.add(m);
-      if (isReduce(m) && !mine.has(m)) out.add(m);
-      else if (!isReduce(m)) stack.push(...m.inputs);
+      if (isBoundary(m) && !mine.has(m)) out.add(m);
+      else if (!isBoundary(m)) stack.push(...m.inputs);
     }
     return out;
   };
   const mine = new Set(d.outputs.map((o) => o.node));
-  return {
-    loop: walk(d.outputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!)), new Set()),
-    epilogue: walk(d.epilogue.map((o) => o.node), mine),
-  };
+  const loopRoots = d.outputs.flatMap((o) => (o.node.op === 'scan' ? [...o.node.inputs] : o.mode === 'store' && !isBoundary(o.node) ? [o.node] : o.mode === 'store' ? [...o.node.inputs] : [o.node.inputs[0]!]));
+  return { loop: walk(loopRoots, new Set()), epilogue: walk(d.epilogue.map((o) => o.node), mine) };
 }
 
-export function fuseRows(input: readonly Draft[]): Draft[] {
+export function fuseRows(input: readonly Draft[], materialized: (n: Node) => boolean = isReduce): Draft[] {
+  isBoundary = materialized;
   let drafts = [...input];
   const families = new Map<string, Family>();
   for (const d of drafts)
@@ -66,7 +70,7 @@ export function fuseRows(input: readonly Draft[]): Draft[] {
       }
     }
   for (const f of families.values()) {
-    const members = withoutPrepasses(drafts.filter((d) => !d.rows && (d.domain === f.domain || f.rowShapes.has(d.domain))), f);
+    const members = withoutPrepasses(drafts.filter((d) => !d.rows && !d.scan && (d.domain === f.domain || f.rowShapes.has(d.domain))), f);
     if (members.length < 2 || !canMerge(members, drafts, f)) continue;
     const merged = mergeRows(members, f);
     const at = drafts.indexOf(members[0]!);
@@ -78,7 +82,7 @@ export function fuseRows(input: readonly Draft[]): Draft[] {
 
 function producers(drafts: readonly Draft[]): Map<Node, Draft> {
   const by = new Map<Node, Draft>();
-  for (const d of drafts) for (const o of d.outputs) if (o.mode !== 'store') by.set(o.node, d);
+  for (const d of drafts) for (const o of d.outputs) if (isBoundary(o.node)) by.set(o.node, d);
   return by;
 }
 

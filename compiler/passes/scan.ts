@@ -8,7 +8,7 @@
 // Bodies use negative axes, so that the batched copies (with a leading time axis) mean the same.
 import { Graph, toposort, type Node, type Kind } from '../ir/node.js';
 import {
-  affineShape, axisOnlyShape, broadcastShapes, inputShape, reduceShape, stackShape, unsqueezeShape, type ShapeExpr,
+  affineShape, axisOnlyShape, broadcastShapes, inputShape, reduceShape, scalarShape, stackShape, unsqueezeShape, type ShapeExpr,
 } from '../ir/shape.js';
 import * as b from '../ir/builders.js';
 import { vjpGraph } from './grad.js';
@@ -31,20 +31,34 @@ let bodies = 0;
  * Build a scan. `step(state, xs, consts, t)` is called once, on placeholders shaped like one
  * step's slices; what it returns is the next state (the shape and kind of `init`).
  */
+/** An operand's shape for one step, stated in terms of the state's shape (checked at each call). */
+export type StepShape = (state: ShapeExpr) => ShapeExpr;
+
+export interface ScanShapes {
+  readonly xs?: readonly (StepShape | undefined)[];
+  readonly consts?: readonly (StepShape | undefined)[];
+}
+
 export function scan(
   init: Node,
   xs: readonly Node[],
   consts: readonly Node[],
   step: (state: Node, xs: Node[], consts: Node[], t: Node) => Node,
   reverse = false,
+  shapes: ScanShapes = {},
 ): Node {
   if (xs.length === 0) throw new Error('scan needs at least one sequence to scan over');
   const graph = new Graph();
   const place = (name: string, kind: Kind, shape: ShapeExpr): Node => graph.input(name, kind, shape);
-  const carry = place('@carry', init.kind, inputShape('@carry'));
-  const xsP = xs.map((x, i) => place(`@x${i}`, x.kind, inputShape(`@x${i}`)));
-  const constsP = consts.map((c, i) => place(`@c${i}`, c.kind, inputShape(`@c${i}`)));
-  const t = place('@step', 'int', inputShape('@step'));
+  const state = inputShape('@carry');
+  const carry = place('@carry', init.kind, state);
+  // an operand whose step has the state's shape (or is declared to relate to it) says so: then the
+  // body's gradient needs no reductions to bring cotangents back to the operands' shapes
+  const stepShape = (slice: ShapeExpr, declared: StepShape | undefined, name: string): ShapeExpr =>
+    declared ? declared(state) : slice === init.shape ? state : inputShape(name);
+  const xsP = xs.map((x, i) => place(`@x${i}`, x.kind, stepShape(reduceShape(x.shape, [0], false), shapes.xs?.[i], `@x${i}`)));
+  const constsP = consts.map((c, i) => place(`@c${i}`, c.kind, stepShape(c.shape, shapes.consts?.[i], `@c${i}`)));
+  const t = place('@step', 'int', scalarShape);
   const next = step(carry, xsP, constsP, t);
   const body: ScanBody = { key: `body${bodies++}`, graph, carry, xs: xsP, consts: constsP, step: t, next };
   return init.graph.make('scan', [init, ...xs, ...consts], { body, reverse });
@@ -112,6 +126,7 @@ export function scanVjp(g: Node, out: Node): (Node | null)[] {
 
   // the reverse recursion: c_t = G[t] + dstate(c_{t+1}; state_t, xs[t+1])
   const nextXs = xs.map((x) => b.shift(x, 0, -1, 0));
+  const relative = (p: Node): StepShape => (st) => substShape(p.shape, new Map([[body.carry.shape, st]]));
   const reverse = scan(
     b.broadcastTo(b.constant(outer, 0), init.shape),
     [g, out, ...nextXs],
@@ -128,6 +143,7 @@ export function scanVjp(g: Node, out: Node): (Node | null)[] {
       return b.add(gt!, cloneInto(c.graph, [dState], subst, shapes)[0]!);
     },
     true,
+    { xs: [undefined, undefined, ...body.xs.map(relative)], consts: body.consts.map(relative) },
   );
 
   // every other partial, for all t at once: (c_t; state_{t-1}, xs[t])

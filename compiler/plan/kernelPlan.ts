@@ -46,6 +46,10 @@ export interface Kernel {
    * `outputs` lists every stage's outputs too. Absent: one flat pass over the domain.
    */
   readonly rows?: { readonly axis: number; readonly stages: readonly RowStage[] };
+  /** a recurrence kernel: the scan node (its body is a graph of its own); the domain is one state */
+  readonly scan?: Node;
+  /** a scan kernel: the buffer each operand was stored in (inputs are read where they are) */
+  readonly operandBuffers?: ReadonlyMap<Node, string>;
 }
 
 export interface KernelPlan {

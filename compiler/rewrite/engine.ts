@@ -2,6 +2,7 @@
 // rewritten) and returns a replacement or null. Nodes are rebuilt bottom-up in the same graph,
 // so hash-consing keeps the result free of duplicates (CSE) at every step.
 import { toposort, type Node } from '../ir/node.js';
+import type { ScanBody } from '../passes/scan.js';
 
 export interface Rule {
   readonly name: string;
@@ -16,7 +17,10 @@ export function rewrite(roots: readonly Node[], rules: readonly Rule[], stats?: 
   const done = new Map<Node, Node>();
   const rebuild = (n: Node): Node => {
     const inputs = n.inputs.map((i) => done.get(i)!);
-    return inputs.every((x, k) => x === n.inputs[k]) ? n : n.graph.make(n.op, inputs, n.attrs);
+    // a scan's body is a graph of its own: the same rules apply inside it
+    const body = n.attrs.body ? rewriteBody(n.attrs.body, rules, stats) : undefined;
+    const same = inputs.every((x, k) => x === n.inputs[k]) && body === n.attrs.body;
+    return same ? n : n.graph.make(n.op, inputs, body ? { ...n.attrs, body } : n.attrs);
   };
   for (const n of toposort(roots)) {
     let cur = rebuild(n);
@@ -40,4 +44,17 @@ function applyFirst(n: Node, rules: readonly Rule[], stats?: RewriteStats): Node
     }
   }
   return null;
+}
+
+const rewrittenBodies = new WeakMap<ScanBody, WeakMap<readonly Rule[], ScanBody>>();
+
+function rewriteBody(body: ScanBody, rules: readonly Rule[], stats?: RewriteStats): ScanBody {
+  let byRules = rewrittenBodies.get(body);
+  if (!byRules) rewrittenBodies.set(body, (byRules = new WeakMap()));
+  const hit = byRules.get(rules);
+  if (hit) return hit;
+  const [next] = rewrite([body.next], rules, stats);
+  const out = next === body.next ? body : { ...body, key: `${body.key}'`, next: next! };
+  byRules.set(rules, out);
+  return out;
 }

@@ -5,7 +5,7 @@
 // gradient with respect to the logits, and lossc returns the true one.
 import type { LossDef, InputSpec } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
-import { affineShape } from '../../compiler/ir/shape.js';
+import { affineShape, reduceShape } from '../../compiler/ir/shape.js';
 import {
   add, and, broadcastTo, cast, clampMin, dim, div, eq, floorDiv, gather, ge, iotaOf, logSumExpOf, lt, mean, mod, ne, neg, not, reduce, shift, sub, sum, unsqueeze, where, withGrad,
 } from '../../compiler/ir/builders.js';
@@ -47,7 +47,7 @@ export const CTCLoss: LossDef = {
       const fromTwoBack = where(canSkip!, shift(a, -1, 2, NEG_INF), NEG_INF);
       const next = add(e!, logSumExpOf(a, fromPrev, fromTwoBack));
       return where(lt(t, unsqueeze(length!, [-1])), next, a); // frames past input_length change nothing
-    });
+    }, false, { xs: [(state) => state], consts: [(state) => state, (state) => reduceShape(state, [-1], false)] });
     const last = gather(alpha, cast(sub(dim(lp, 0), 1), 'int'), 0);
     const end = mul2(targetLengths); // the final blank
     const lastLabel = where(ge(end, 1), gather(last, sub(end, oneInt(g)), -1), NEG_INF);

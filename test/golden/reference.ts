@@ -79,3 +79,30 @@ export function mismatch(actual: Tensor | null | undefined, expected: RefTensor,
   }
   return null;
 }
+
+/**
+ * CTC: lossc returns the true derivative. Where the case gives it (grads_math) that is the
+ * expectation; else (an infinite loss) it follows from torch's by SCHEMA.md's relation:
+ * grads = grads_math + exp(log_probs)[t, n, :] * g_n for t < input_lengths[n].
+ */
+export function ctcTrueGradient(c: RefCase): RefTensor {
+  if (c.grads_math?.['log_probs']) return c.grads_math['log_probs'];
+  const torch = c.grads['log_probs']!;
+  const lp = c.inputs[0]!;
+  const il = c.inputs[2]!;
+  const tl = c.inputs[3]!;
+  const batched = lp.shape.length === 3;
+  const [T, N, C] = batched ? (lp.shape as [number, number, number]) : [lp.shape[0]!, 1, lp.shape[1]!];
+  const g = c.grad_output.data.map(num);
+  const lengths = tl.data.map(num);
+  const weight = (n: number): number =>
+    c.options['reduction'] === 'none' ? g[n]! : c.options['reduction'] === 'sum' ? g[0]! : g[0]! / (N * Math.max(lengths[n]!, 1));
+  const data = torch.data.map((v, i) => {
+    const t = Math.floor(i / (N * C));
+    const n = Math.floor(i / C) % N;
+    const x = num(v);
+    if (t >= num(il.data[n]!)) return x;
+    return x - Math.exp(num(lp.data[i]!)) * weight(n);
+  });
+  return { ...torch, data };
+}
