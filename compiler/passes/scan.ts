@@ -109,6 +109,9 @@ export function cloneInto(target: Graph, roots: readonly Node[], subst: Readonly
   return roots.map((r) => done.get(r)!);
 }
 
+/** Does a placeholder have a shape symbol of its own (rather than one stated relative to the state)? */
+const ownShape = (p: Node): boolean => p.shape.kind === 'input' && p.shape.name === p.attrs.name;
+
 /** The VJP of a scan node: a reverse scan for the states, then batched body gradients. */
 export function scanVjp(g: Node, out: Node): (Node | null)[] {
   const body = out.attrs.body!;
@@ -138,8 +141,8 @@ export function scanVjp(g: Node, out: Node): (Node | null)[] {
       body.xs.forEach((p, i) => subst.set(p, xNext[i]!));
       body.consts.forEach((p, i) => subst.set(p, cs[i]!));
       const shapes = new Map<ShapeExpr, ShapeExpr>([[body.carry.shape, c.shape], [gNext.shape, c.shape]]);
-      body.xs.forEach((p, i) => shapes.set(p.shape, xNext[i]!.shape));
-      body.consts.forEach((p, i) => shapes.set(p.shape, cs[i]!.shape));
+      body.xs.forEach((p, i) => ownShape(p) && shapes.set(p.shape, xNext[i]!.shape));
+      body.consts.forEach((p, i) => ownShape(p) && shapes.set(p.shape, cs[i]!.shape));
       return b.add(gt!, cloneInto(c.graph, [dState], subst, shapes)[0]!);
     },
     true,
@@ -151,9 +154,11 @@ export function scanVjp(g: Node, out: Node): (Node | null)[] {
   const subst = new Map<Node, Node>([[gNext, reverse], [body.carry, previous], [body.step, b.iota(out, 0)]]);
   body.xs.forEach((p, i) => subst.set(p, xs[i]!));
   body.consts.forEach((p, i) => subst.set(p, consts[i]!));
+  // shapes stated relative to the state follow it to the stacked states, a leading step axis
+  // included (a const's per-step gradients are then summed over the steps below)
   const shapes = new Map<ShapeExpr, ShapeExpr>([[body.carry.shape, out.shape], [gNext.shape, out.shape]]);
-  body.xs.forEach((p, i) => shapes.set(p.shape, xs[i]!.shape));
-  body.consts.forEach((p, i) => shapes.set(p.shape, consts[i]!.shape));
+  body.xs.forEach((p, i) => ownShape(p) && shapes.set(p.shape, xs[i]!.shape));
+  body.consts.forEach((p, i) => ownShape(p) && shapes.set(p.shape, consts[i]!.shape));
   const batched = (k: number): Node | null => (partials[k] ? cloneInto(outer, [partials[k]!], subst, shapes)[0]! : null);
   const first = b.castIndex(outer, 0);
   const dInit = batched(0);
