@@ -6,12 +6,14 @@ import { primitive } from '../primitives/table.js';
 import { evaluate } from '../../runtime/reference.js';
 import * as b from '../ir/builders.js';
 import type { Rule } from './engine.js';
-import { isAllAxes, reduceShape } from '../ir/shape.js';
+import { broadcastsTo, isAllAxes, reduceShape } from '../ir/shape.js';
 
 const isConst = (n: Node | undefined, v?: number): boolean => n?.op === 'const' && (v === undefined || Object.is(n.attrs.value, v) || n.attrs.value === v);
 const is = (n: Node | undefined, op: string): n is Node => n?.op === op;
 const x = (n: Node, i = 0): Node => n.inputs[i]!;
 const sameAxes = (a: Node, c: Node): boolean => a.attrs.axes!.join() === c.attrs.axes!.join();
+/** a sum down to a reduced shape (a row's total), not onto an argument's shape */
+const rowSum = (n: Node): boolean => is(n, 'sumTo') && n.attrs.shape!.kind === 'reduce';
 /** `keep` may stand for `n` only if it already has n's shape and kind (a rewrite never changes either). */
 const same = (n: Node, keep: Node): Node | null => (keep.shape === n.shape && keep.kind === n.kind ? keep : null);
 
@@ -57,8 +59,65 @@ export const algebra: readonly Rule[] = [
       return t.attrs.shape === reduceShape(y.shape, n.attrs.axes!, true) ? same(n, b.sum(y, n.attrs.axes!, false)) : null;
     },
   },
+  {
+    name: 'sum(-sumTo(y, keepdims shape), a)',
+    apply: (n) => {
+      const m = x(n);
+      if (!is(n, 'sum') || n.attrs.keepDims || !is(m, 'neg') || !is(x(m), 'sumTo') || isAllAxes(n.attrs.axes!)) return null;
+      const y = x(x(m));
+      return x(m).attrs.shape === reduceShape(y.shape, n.attrs.axes!, true) ? same(n, b.neg(b.sum(y, n.attrs.axes!, false))) : null;
+    },
+  },
   { name: 'sumTo own shape', apply: (n) => (is(n, 'sumTo') && x(n).shape === n.shape ? same(n, x(n)) : null) },
   { name: 'broadcastTo own shape', apply: (n) => (is(n, 'broadcastTo') && x(n).shape === n.shape ? same(n, x(n)) : null) },
+  // a factor constant over what a row sum adds up comes out of it (torch's softmax backward sums
+  // first too). Only for sums onto a reduced shape: a gradient summed onto an input's shape stays
+  // last, so that it is computed in the same pass as the loss
+  { name: 'sumTo(-x)', apply: (n) => (rowSum(n) && is(x(n), 'neg') ? same(n, b.neg(b.sumTo(x(x(n)), n.attrs.shape!))) : null) },
+  {
+    name: 'sumTo(x / r), r constant over the sum',
+    apply: (n) => {
+      const d = x(n);
+      return rowSum(n) && is(d, 'div') && broadcastsTo(x(d, 1).shape, n.attrs.shape!) ? same(n, b.div(b.sumTo(x(d), n.attrs.shape!), x(d, 1))) : null;
+    },
+  },
+  {
+    name: 'sumTo(x * r), r constant over the sum',
+    apply: (n) => {
+      const m = x(n);
+      if (!rowSum(n) || !is(m, 'mul')) return null;
+      const [p, q] = [x(m), x(m, 1)];
+      if (broadcastsTo(q.shape, n.attrs.shape!) && !broadcastsTo(p.shape, n.attrs.shape!)) return same(n, b.mul(b.sumTo(p, n.attrs.shape!), q));
+      if (broadcastsTo(p.shape, n.attrs.shape!) && !broadcastsTo(q.shape, n.attrs.shape!)) return same(n, b.mul(p, b.sumTo(q, n.attrs.shape!)));
+      return null;
+    },
+  },
+  // summing a one-hot selection along an axis: the selected value (0 where the index is outside)
+  {
+    name: 'sum of a one-hot',
+    apply: (n) => {
+      if (!is(n, 'sumTo')) return null;
+      let y = x(n);
+      if (is(y, 'broadcastTo')) y = x(y);
+      if (!is(y, 'where') || !isConst(x(y, 2), 0)) return null;
+      const hit = x(y);
+      if (!is(hit, 'eq')) return null;
+      const [a, c] = [x(hit), x(hit, 1)];
+      const iotaSide = is(a, 'iota') ? a : is(c, 'iota') ? c : null;
+      const indexSide = iotaSide === a ? c : a;
+      if (!iotaSide || !is(indexSide, 'unsqueeze') || indexSide.attrs.axes!.length !== 1) return null;
+      const axis = iotaSide.attrs.axis!;
+      if (indexSide.attrs.axes![0] !== axis) return null;
+      const target = n.attrs.shape!;
+      if (target !== reduceShape(iotaSide.attrs.shape!, [axis], true)) return null;
+      const v = x(y, 1);
+      if (!broadcastsTo(v.shape, target)) return null;
+      const idx = x(indexSide);
+      const size = n.graph.make('dim', [], { shape: iotaSide.attrs.shape!, axis });
+      const inside = b.and(b.ge(idx, 0), b.lt(b.cast(idx, 'float'), size));
+      return same(n, b.broadcastTo(b.where(b.unsqueeze(inside, [axis]), v, 0), target));
+    },
+  },
   { name: 'cast to own kind', apply: (n) => (is(n, 'cast') && x(n).kind === n.kind ? same(n, x(n)) : null) },
 ];
 

@@ -79,6 +79,49 @@ function bceWithLogitsBaseline(x: Float32Array, y: Float32Array) {
   return { value: (a0 + a1) / n, gx, gy };
 }
 
+/**
+ * Cross entropy with class-index targets, value and gradient, the classic online-softmax way: per
+ * row one pass with a running max and rescaled sum, then one pass writing softmax - one-hot.
+ */
+function crossEntropyBaseline(x: Float32Array, target: Int32Array, rows: number, classes: number) {
+  const grad = new Float32Array(rows * classes);
+  const k = 1 / rows;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * classes;
+    let m = -Infinity;
+    let s = 0;
+    for (let c = 0; c < classes; c++) {
+      const v = x[base + c]!;
+      if (v > m) {
+        s = s * Math.exp(m - v) + 1;
+        m = v;
+      } else s += Math.exp(v - m);
+    }
+    const lse = m + Math.log(s);
+    const t = target[r]!;
+    total += lse - x[base + t]!;
+    const inv = k / s;
+    for (let c = 0; c < classes; c++) grad[base + c] = Math.exp(x[base + c]! - m) * inv;
+    grad[base + t]! -= k;
+  }
+  return { value: total / rows, grad };
+}
+
+function crossEntropyRow(rows: number, classes: number): Row {
+  const x = randomTensor(rows * classes, 7, 8);
+  const input = tensor(x.data, [rows, classes], 'float32');
+  const target = tensor(Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), [rows], 'int32');
+  const ce = new nn.CrossEntropyLoss();
+  return {
+    name: `CrossEntropyLoss valueAndGrad f32 (${rows}, ${classes})`,
+    elements: rows * classes,
+    lossc: time(() => ce.valueAndGrad(input, target), 7, 2),
+    baseline: time(() => crossEntropyBaseline(input.data as Float32Array, target.data as Int32Array, rows, classes), 7, 2),
+    bytes: 2 * 4 * rows * classes,
+  };
+}
+
 function bench(): Row[] {
   const rows: Row[] = [];
   const n = 1 << 24;
@@ -97,6 +140,7 @@ function bench(): Row[] {
     baseline: time(() => bceWithLogitsBaseline(x.data as Float32Array, target01.data as Float32Array)),
     bytes: 4 * 4 * n,
   });
+  rows.push(crossEntropyRow(4096, 1024), crossEntropyRow(256, 32768));
   return rows;
 }
 
@@ -111,6 +155,12 @@ function check(): void {
   const c = new nn.BCEWithLogitsLoss().valueAndGrad(x, t).value.data[0]!;
   const d = bceWithLogitsBaseline(x.data as Float32Array, t.data as Float32Array).value;
   if (Math.abs(c - d) > 1e-5 * Math.abs(d)) throw new Error(`BCEWithLogits baseline disagrees: ${c} vs ${d}`);
+  const logits = tensor(x.data, [100, 10], 'float32');
+  const labels = tensor(Int32Array.from({ length: 100 }, (_, i) => i % 10), [100], 'int32');
+  const e = new nn.CrossEntropyLoss().valueAndGrad(logits, labels);
+  const f = crossEntropyBaseline(logits.data as Float32Array, labels.data as Int32Array, 100, 10);
+  if (Math.abs(e.value.data[0]! - f.value) > 1e-5 * Math.abs(f.value)) throw new Error(`CrossEntropy baseline disagrees: ${e.value.data[0]} vs ${f.value}`);
+  if (e.grads[0]!.data.some((g, i) => Math.abs(g - f.grad[i]!) > 1e-6)) throw new Error('CrossEntropy baseline gradient disagrees');
 }
 
 check();
