@@ -69,6 +69,12 @@ export interface BodyOptions {
   readonly scalarInvariants?: boolean;
   /** each root is computed in its own shape (a row kernel's per-row work), not in the domain */
   readonly rootFrames?: boolean;
+  /** row kernels: nodes computed at the element itself (no view) are recorded here */
+  readonly record?: Set<Node>;
+  /** row kernels: after computing one of these nodes, also store it in that array at [j] */
+  readonly cacheWrite?: ReadonlyMap<Node, string>;
+  /** row kernels: read these nodes from that array at [j] instead of computing them */
+  readonly cacheRead?: ReadonlyMap<Node, string>;
 }
 
 export class BodyPrinter {
@@ -107,6 +113,8 @@ export class BodyPrinter {
       if (known !== undefined) return known;
       const row = opts.hoistRow;
       if (!hoisted && row?.test(n)) return value(n, path, true);
+      const cached = !hoisted && path.length === 0 ? opts.cacheRead?.get(n) : undefined;
+      if (cached) return `${cached}[j]`;
       const key = `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
       const hit = memo.get(key);
       if (hit !== undefined) return hit;
@@ -133,18 +141,25 @@ export class BodyPrinter {
       else if (n.op === 'unsqueeze' || n.op === 'gather') out = value(n.inputs[0]!, [...path, n], hoisted);
       else if (n.op === 'shift') {
         // in range: x at i - by; outside: the fill
-        const from = value(b.sub(b.iotaOf(n.graph, n.shape, n.attrs.axis!), n.attrs.by!), path, hoisted);
-        const size = this.scalar(n.graph.make('dim', [], { shape: n.shape, axis: n.attrs.axis! }));
+        const from = b.sub(b.iotaOf(n.graph, n.shape, n.attrs.axis!), n.attrs.by!);
+        const size = n.graph.make('dim', [], { shape: n.shape, axis: n.attrs.axis! });
+        // printed through the table, so typed backends (WGSL) compare the int position with the float size
+        const within = value(b.and(b.ge(from, 0), b.lt(from, size)), path, hoisted);
         const inside = value(n.inputs[0]!, [...path, n], hoisted);
         const fill = value(n.inputs[1]!, path, hoisted);
         const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
-        sink.push(this.spell.declare(name, this.spell.select(`(${from} >= 0 && ${from} < ${size})`, inside, fill), n));
+        sink.push(this.spell.declare(name, this.spell.select(within, inside, fill), n));
         out = name;
       }
       else if (def.category === 'elementwise') {
         const args = n.inputs.map((i) => value(i, path, hoisted));
         const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
         sink.push(this.spell.declare(name, this.spellOp(def, args, n), n));
+        if (!hoisted && path.length === 0) {
+          opts.record?.add(n);
+          const cache = opts.cacheWrite?.get(n);
+          if (cache) sink.push(`${cache}[j] = ${name};`);
+        }
         out = name;
       } else throw new Error(`internal: ${n.op} (%${n.id}) reached inside a kernel body before it is computed`);
       memo.set(key, out);

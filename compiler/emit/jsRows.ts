@@ -4,7 +4,7 @@
 import type { Node } from '../ir/node.js';
 import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../plan/kernelPlan.js';
-import type { BodyPrinter } from './expr.js';
+import { BodyPrinter } from './expr.js';
 import { reductionField, type KernelSlot } from './js.js';
 
 export interface RowKernelCode {
@@ -37,6 +37,9 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   const combine = (mode: KernelOutput['mode'], acc: string, v: string): string => (mode === 'max' ? `${acc} = (${v} > ${acc} || ${v} !== ${v}) ? ${v} : ${acc};` : `${acc} += ${v};`);
   const init = (mode: KernelOutput['mode']): string => (mode === 'max' ? '-Infinity' : '0');
 
+  // values a later pass needs again and that cost a transcendental call: computed once, kept in a
+  // row-long scratch array (the row is in cache), e.g. softmax's exp(x - max) for the gradient
+  const caches = rowCaches(k, p, precision, isRowValue);
   const bound = new Map<Node, string>();
   const body: string[] = [];
   let siteCountAtEnd = 0;
@@ -65,6 +68,8 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
     const b = p.body(roots, (site) => `b${site} + j * a${site}`, `_p${si}`, bound, {
       scalarInvariants: true,
       hoistRow: { test: isRowValue, index: (site) => `b${site}`, lines: hoisted },
+      cacheWrite: caches.writes[si],
+      cacheRead: caches.reads[si],
     });
     body.push(...hoisted);
     const rowReductions = stage.outputs.filter((o) => o.mode !== 'store' && rowShapes.has(o.node.shape) && o.node.inputs[0]!.shape === k.domain);
@@ -103,6 +108,7 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   const sites = Array.from({ length: siteCountAtEnd }, (_, s) => s);
   emit(1, ...outputs.map((o, j) => (o.register ? `let g${j} = ${init(o.mode)};` : '')).filter(Boolean));
   emit(1, `const rows = L.rows, C = L.C, outer = L.outer, r = outer.length, ost = L.ost, ast = L.ast;`);
+  emit(1, ...caches.names.map((name) => `const ${name} = new Float64Array(C);`));
   emit(1, ...sites.map((s) => `const os${s} = ost[${s}], a${s} = ast[${s}];`));
   emit(1, ...addressed.map((j, i) => `const oo${j} = ost[${siteCountAtEnd + i}], a_o${j} = ast[${siteCountAtEnd + i}];`));
   emit(1, `for (let q = 0; q < rows; q++) {`);
@@ -114,4 +120,47 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   emit(1, `}`);
   emit(1, ...epi);
   return { outputs, lines };
+}
+
+const EXPENSIVE = new Set(['exp', 'expm1', 'log', 'log1p', 'pow', 'tanh', 'sqrt']);
+
+/**
+ * Which per-element values to keep between the passes of a row kernel: expensive ones that a
+ * later pass computes again. A dry run of every pass records what each computes.
+ */
+function rowCaches(k: Kernel, p: BodyPrinter, precision: Precision, isRowValue: (n: Node) => boolean) {
+  const stages = k.rows!.stages;
+  // in the dry run every reduction of this kernel counts as known (the real run binds them in order)
+  const known = new Map<Node, string>(stages.flatMap((s) => s.outputs).filter((o) => o.mode !== 'store').map((o) => [o.node, '0'] as const));
+  const computed = stages.map((stage) => {
+    const record = new Set<Node>();
+    if (stage.over === 'pass') {
+      const dry = new BodyPrinter(p.spell, p.env);
+      const roots = stage.outputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
+      dry.body(roots, () => 'j', '_dry', known, { scalarInvariants: true, hoistRow: { test: isRowValue, index: () => '0', lines: [] }, record });
+    }
+    return record;
+  });
+  const writes = stages.map(() => new Map<Node, string>());
+  const reads = stages.map(() => new Map<Node, string>());
+  const names: string[] = [];
+  const owner = new Map<Node, number>();
+  computed.forEach((nodes, si) => {
+    for (const n of nodes) {
+      if (!EXPENSIVE.has(n.op) || n.shape !== k.domain) continue;
+      const first = owner.get(n);
+      if (first === undefined) owner.set(n, si);
+      else {
+        let name = writes[first]!.get(n);
+        if (!name) {
+          name = `cache${names.length}`;
+          names.push(name);
+          writes[first]!.set(n, name);
+        }
+        reads[si]!.set(n, name);
+      }
+    }
+  });
+  void precision;
+  return { writes, reads, names };
 }
