@@ -46,4 +46,28 @@ describe('errors', () => {
   it('tensor() rejects data that does not fit the shape', () => {
     expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/shape \[2, 2\] has 4 elements but 3 values were given/);
   });
+
+  it('a class index outside [0, C) that is not ignore_index names the index', () => {
+    const logits = f32([2, 5]);
+    expect(() => new nn.CrossEntropyLoss().forward(logits, tensor([1, 7], [2], 'int32'))).toThrow(/CrossEntropyLoss: Target 7 is out of bounds \(target\[1\]; 5 classes\)/);
+    expect(() => new nn.NLLLoss().forward(logits, tensor([-1, 0], [2], 'int32'))).toThrow(/Target -1 is out of bounds/);
+    // ignore_index is not a class and is never out of bounds
+    expect(new nn.CrossEntropyLoss({ ignoreIndex: 7 }).forward(logits, tensor([1, 7], [2], 'int32')).data[0]).toBeCloseTo(Math.log(5), 5);
+  });
+  it('class-index targets of the wrong dtype or shape', () => {
+    expect(() => new nn.NLLLoss().forward(f32([2, 5]), f32([2]))).toThrow(/NLLLoss\.forward\(input, target\): expected 'target' to be an int32 tensor of indices, got float32 with shape \[2\]/);
+    expect(() => new nn.CrossEntropyLoss().forward(f32([3, 5]), tensor([1, 2], [2], 'int32'))).toThrow(/Expected target of shape \[3\] for input of shape \[3, 5\], got \[2\]/);
+    expect(() => new nn.CrossEntropyLoss().forward(f32([3, 5]), f32([3, 4]))).toThrow(/class-probability targets must have the shape of input: target \[3, 4\], input \[3, 5\]/);
+  });
+  it('CTC lengths that do not fit the inputs', () => {
+    const logProbs = f32([4, 1, 3], -1);
+    const targets = tensor([1, 2], [1, 2], 'int32');
+    const ctc = new nn.CTCLoss();
+    expect(() => ctc.forward(logProbs, targets, tensor([5], [1], 'int32'), tensor([2], [1], 'int32'))).toThrow(/Expected input_lengths to have value at most 4, but got value 5/);
+    expect(() => ctc.forward(logProbs, targets, tensor([4], [1], 'int32'), tensor([3], [1], 'int32'))).toThrow(/Expected tensor to have size at least 3 at dimension 1, but got size 2/);
+    expect(() => ctc.forward(logProbs, tensor([1, 3], [1, 2], 'int32'), tensor([4], [1], 'int32'), tensor([2], [1], 'int32'))).toThrow(/target 3 \(targets\[0, 1\]\) is out of range for 3 classes/);
+  });
+  it('a weight of the wrong rank', () => {
+    expect(() => new nn.CrossEntropyLoss({ weight: f32([5, 1]) }).forward(f32([2, 5]), tensor([1, 2], [2], 'int32'))).toThrow(/expected weight to have 1 dimension, got shape \[5, 1\]/);
+  });
 });
