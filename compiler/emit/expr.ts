@@ -48,6 +48,8 @@ export interface Spelling {
   siteRead(site: number, index: string): string;
   /** cond ? a : b, for operands already computed */
   select(cond: string, a: string, b: string): string;
+  /** a backend's own spelling of a primitive in this kernel (e.g. a faster exp), instead of the table's */
+  override?(n: Node, operands: readonly string[]): string | undefined;
   scalarRead(slot: number, source: ScalarSource, node: Node): string;
   /** typed backends (WGSL): convert operand `position` of `op`, spelled as `expr`, to the type `op` computes in */
   coerce?(expr: string, operand: Node, op: Node, position: number): string;
@@ -187,7 +189,8 @@ export class BodyPrinter {
   private spellOp(def: PrimDef, args: string[], n: Node): string {
     const f = this.spell.column === 'js' ? def.js : def.wgsl;
     if (!f) throw new Error(`internal: ${n.op} has no ${this.spell.column} spelling`);
-    const e = f(...(this.spell.coerce ? args.map((a, i) => this.spell.coerce!(a, n.inputs[i]!, n, i)) : args));
+    const operands = this.spell.coerce ? args.map((a, i) => this.spell.coerce!(a, n.inputs[i]!, n, i)) : args;
+    const e = this.spell.override?.(n, operands) ?? f(...operands);
     return n.kind === 'float' && !def.exact && this.env.precision === 'f32' ? this.spell.round(e) : e;
   }
 

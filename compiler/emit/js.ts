@@ -54,7 +54,32 @@ export interface JsKernels {
   readonly kernels: readonly KernelLayout[];
 }
 
-const jsSpelling = (precision: Precision): Spelling => ({
+/**
+ * e^x for float32 kernels: a 64-entry table of 2^(i/64), a power-of-two table and a degree-5
+ * polynomial on |r| <= ln2/128 (relative error 1e-14: the float32 rounding that follows gives the
+ * correctly rounded result), about twice as fast as Math.exp. Outside (-745, 709), and for
+ * NaN and infinities, Math.exp itself.
+ */
+const FAST_EXP = `const EXP_T = Float64Array.from({ length: 64 }, (_, i) => Math.pow(2, i / 64));
+  const EXP_P = Float64Array.from({ length: 2100 }, (_, i) => Math.pow(2, i - 1075));
+  const EXP_HI = 0.010830424696249145, EXP_LO = Math.LN2 / 64 - EXP_HI, EXP_SHIFT = 6755399441055744;
+  function fexp(x) {
+    if (!(x > -745 && x < 709)) return Math.exp(x);
+    const kd = (x * 92.33248261689366 + EXP_SHIFT) - EXP_SHIFT;
+    const k = kd | 0;
+    const r = (x - kd * EXP_HI) - kd * EXP_LO;
+    return EXP_T[k & 63] * EXP_P[(k >> 6) + 1075] * (1 + r * (1 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 + r * 0.008333333333333333)))));
+  }`;
+
+/** A kernel's source, with the helpers it uses defined in front (so it stays one self-contained expression). */
+export function withPrelude(source: string, spelling: Spelling & { usesFastExp?: boolean }): string {
+  return spelling.usesFastExp ? `(() => {\n  ${FAST_EXP}\n  return ${source};\n})()` : source;
+}
+
+function jsSpelling(precision: Precision): Spelling & { readonly usesFastExp: boolean } {
+  // shared by copies of this spelling (a scan kernel extends it): any use turns the prelude on
+  const used = { fastExp: false };
+  return {
   column: 'js',
   literal: (v, kind) => {
     if (kind === 'bool') return v ? 'true' : 'false';
@@ -68,22 +93,33 @@ const jsSpelling = (precision: Precision): Spelling => ({
   siteRead: (k, index) => `x${k}[${index}]`,
   select: (c, a, e) => `(${c} ? ${a} : ${e})`,
   scalarRead: (slot) => `S[${slot}]`,
-});
+  override(n, [x]) {
+    if (precision !== 'f32' || n.op !== 'exp') return undefined;
+    used.fastExp = true;
+    return `fexp(${x})`;
+  },
+  get usesFastExp() {
+    return used.fastExp;
+  },
+  };
+}
 
 export function emitJs(plan: KernelPlan, precision: Precision): JsKernels {
   const materializedBefore = new Map<Node, string>();
   const kernels: KernelLayout[] = [];
   const temps = new Set(plan.buffers.filter((b) => b.role === 'temp').map((b) => b.name));
   for (const k of plan.kernels) {
-    kernels.push(k.scan ? emitScanKernel(k, precision, jsSpelling(precision)) : emitKernel(k, precision, materializedBefore));
+    const spelling = jsSpelling(precision);
+    const layout = k.scan ? emitScanKernel(k, precision, spelling) : emitKernel(k, precision, materializedBefore, spelling);
+    kernels.push({ ...layout, source: withPrelude(layout.source, spelling) });
     // what later kernels read from memory rather than recompute: reductions, scans, stored operands
     for (const o of k.outputs) if (o.mode !== 'store' || temps.has(o.buffer) || o.node.op === 'scan') materializedBefore.set(o.node, o.buffer);
   }
   return { precision, kernels };
 }
 
-function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): KernelLayout {
-  const p = new BodyPrinter(jsSpelling(precision), { precision, materialized: new Map(materialized) });
+function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>, spelling: Spelling): KernelLayout {
+  const p = new BodyPrinter(spelling, { precision, materialized: new Map(materialized) });
   if (k.rows) {
     const code = emitRowKernelBody(k, p, precision);
     const head = [
