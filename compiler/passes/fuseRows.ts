@@ -33,11 +33,11 @@ const isRowReduction = (n: Node, f: Family): boolean =>
   (((n.op === 'sum' || n.op === 'max') && !isAllAxes(n.attrs.axes!) && n.attrs.axes!.length === 1 && n.attrs.axes![0] === f.axis) ||
     (n.op === 'sumTo' && f.rowShapes.has(n.attrs.shape!)));
 
-/** What is in memory (reductions, scans, stored operands): set by fuseRows' caller. */
-let isBoundary: (n: Node) => boolean = isReduce;
+/** Is a value in memory (a reduction, a scan, a stored operand) rather than recomputed inline? */
+type Materialized = (n: Node) => boolean;
 
 /** The materialised values (buffers) a draft's loop reads, and those only its epilogue reads. */
-function readsOf(d: Draft): { loop: Set<Node>; epilogue: Set<Node> } {
+function readsOf(d: Draft, isBoundary: Materialized): { loop: Set<Node>; epilogue: Set<Node> } {
   const walk = (roots: Node[], mine: Set<Node>): Set<Node> => {
     const out = new Set<Node>();
     const seen = new Set<Node>();
@@ -56,8 +56,7 @@ function readsOf(d: Draft): { loop: Set<Node>; epilogue: Set<Node> } {
   return { loop: walk(loopRoots, new Set()), epilogue: walk(d.epilogue.map((o) => o.node), mine) };
 }
 
-export function fuseRows(input: readonly Draft[], materialized: (n: Node) => boolean = isReduce): Draft[] {
-  isBoundary = materialized;
+export function fuseRows(input: readonly Draft[], materialized: Materialized = isReduce): Draft[] {
   let drafts = [...input];
   const families = new Map<string, Family>();
   for (const d of drafts)
@@ -70,17 +69,17 @@ export function fuseRows(input: readonly Draft[], materialized: (n: Node) => boo
       }
     }
   for (const f of families.values()) {
-    const members = withoutPrepasses(drafts.filter((d) => !d.rows && !d.scan && (d.domain === f.domain || f.rowShapes.has(d.domain))), f);
-    if (members.length < 2 || !canMerge(members, drafts, f)) continue;
+    const members = withoutPrepasses(drafts.filter((d) => !d.rows && !d.scan && (d.domain === f.domain || f.rowShapes.has(d.domain))), f, materialized);
+    if (members.length < 2 || !canMerge(members, drafts, f, materialized)) continue;
     const merged = mergeRows(members, f);
     const at = drafts.indexOf(members[0]!);
     drafts = drafts.filter((d) => !members.includes(d));
     drafts.splice(Math.min(at, drafts.length), 0, merged);
   }
-  return orderByDependencies(drafts);
+  return orderByDependencies(drafts, materialized);
 }
 
-function producers(drafts: readonly Draft[]): Map<Node, Draft> {
+function producers(drafts: readonly Draft[], isBoundary: Materialized): Map<Node, Draft> {
   const by = new Map<Node, Draft>();
   for (const d of drafts) for (const o of d.outputs) if (isBoundary(o.node)) by.set(o.node, d);
   return by;
@@ -90,27 +89,27 @@ function producers(drafts: readonly Draft[]): Map<Node, Draft> {
  * Leave out the kernels whose results a row needs but that reduce across rows (e.g. the sum of
  * weight[target] a weighted mean divides by): they run first, as pre-passes.
  */
-function withoutPrepasses(candidates: Draft[], f: Family): Draft[] {
+function withoutPrepasses(candidates: Draft[], f: Family, materialized: Materialized): Draft[] {
   let members = candidates;
   for (;;) {
-    const loopReads = new Set(members.flatMap((m) => [...readsOf(m).loop]));
+    const loopReads = new Set(members.flatMap((m) => [...readsOf(m, materialized).loop]));
     const kept = members.filter((m) => !m.outputs.some((o) => o.mode !== 'store' && loopReads.has(o.node) && !isRowReduction(o.node, f)));
     if (kept.length === members.length) return members;
     members = kept;
   }
 }
 
-function canMerge(members: Draft[], drafts: Draft[], f: Family): boolean {
-  const producedBy = producers(drafts);
+function canMerge(members: Draft[], drafts: Draft[], f: Family, materialized: Materialized): boolean {
+  const producedBy = producers(drafts, materialized);
   // inside the family, only row reductions may flow from one loop to another
   for (const m of members)
-    for (const n of readsOf(m).loop) {
+    for (const n of readsOf(m, materialized).loop) {
       const p = producedBy.get(n);
       if (p && members.includes(p) && !isRowReduction(n, f)) return false;
     }
   // and no kernel outside may sit between two members (it would have to run in the middle)
   const deps = new Map(drafts.map((d) => {
-    const r = readsOf(d);
+    const r = readsOf(d, materialized);
     return [d, new Set([...r.loop, ...r.epilogue].map((n) => producedBy.get(n)).filter((p): p is Draft => !!p && p !== d))] as const;
   }));
   const reaches = (from: Draft, target: (d: Draft) => boolean): boolean => {
@@ -161,15 +160,15 @@ function mergeRows(members: Draft[], f: Family): Draft {
 }
 
 /** Kernels in an order where each runs after those whose results it reads. */
-function orderByDependencies(drafts: Draft[]): Draft[] {
-  const producedBy = producers(drafts);
+function orderByDependencies(drafts: Draft[], materialized: Materialized): Draft[] {
+  const producedBy = producers(drafts, materialized);
   const out: Draft[] = [];
   const state = new Map<Draft, 'visiting' | 'done'>();
   const visit = (d: Draft): void => {
     if (state.get(d) === 'done') return;
     if (state.get(d) === 'visiting') throw new Error('internal: kernels depend on each other in a cycle');
     state.set(d, 'visiting');
-    const r = readsOf(d);
+    const r = readsOf(d, materialized);
     for (const n of [...r.loop, ...r.epilogue]) {
       const p = producedBy.get(n);
       if (p && p !== d) visit(p);
