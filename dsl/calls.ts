@@ -3,10 +3,10 @@
 // result's kind and declared shape, fold plain numbers in float64 (as Python folds 2 * math.pi),
 // and otherwise return a closure that calls the builder when the graph is built (a builder's
 // error then becomes a diagnostic at the call).
-import { Graph, type Node, type Kind } from '../compiler/ir/node.js';
+import { Graph, Node, type Kind } from '../compiler/ir/node.js';
 import { PRIMITIVES } from '../compiler/primitives/table.js';
 import type { Accepts, DslFunction, Param } from './functions.js';
-import { BuildFailure, didYouMean, errorValue, type Env, type Loc, type Lowered, type Reporter, type Value } from './lower.js';
+import { BuildFailure, didYouMean, errorValue, RaisedError, ShapeValue, type Env, type Loc, type Lowered, type Reporter, type Value } from './lower.js';
 import { describeType, scalarFloat, tensorOf, type Dims, type StaticType } from './types.js';
 
 export interface Arg {
@@ -24,9 +24,21 @@ export interface Callee {
 interface Bound {
   readonly param: Param;
   readonly arg: Lowered | undefined;
+  /** the tensor operands it gives: the argument, or each of the rest ('tensors') */
+  readonly operands: readonly Lowered[];
   /** the static value (ints, axes, known flags), null when known only at build time */
   readonly known: unknown;
   get(env: Env): unknown;
+}
+
+const constantOf = (l: Lowered): number | undefined => (l.type.sort === 'tensor' ? l.type.constant : undefined);
+
+/**
+ * Plain numbers become constants as the builders make them (builders.ts lift): an int constant
+ * beside int tensors only, else a float one. So `s mod 2` on indices is int, `x * 2` float.
+ */
+function liftsToInt(operandKinds: readonly Kind[]): boolean {
+  return operandKinds.length > 0 && operandKinds.every((k) => k === 'int');
 }
 
 /** Call `f` on `args`: bind them to its parameters, check each, infer the result, fold constants. */
@@ -36,10 +48,10 @@ export function applyFunction(f: DslFunction, callee: Callee, args: readonly Arg
   const checked = bound.map((b) => checkArgument(b, callee, r));
   if (checked.some((c) => c === null)) return errorValue(at);
   const all = checked as Bound[];
-  const tensors = all.filter((b) => b.param.sort === 'tensor' && b.arg);
+  const operands = all.flatMap((b) => b.operands.map((arg) => ({ param: b.param, arg })));
   const shape = f.shape({
     dims: (name) => dimsOf(all.find((b) => b.param.name === name)?.arg),
-    tensorDims: () => tensors.map((b) => dimsOf(b.arg)),
+    tensorDims: () => operands.map((o) => dimsOf(o.arg)),
     value: (name) => all.find((b) => b.param.name === name)?.known,
     text: (name) => {
       const a = all.find((b) => b.param.name === name)?.arg;
@@ -50,24 +62,47 @@ export function applyFunction(f: DslFunction, callee: Callee, args: readonly Arg
     r.error(`${callee.display}: ${shape.error}`, at);
     return errorValue(at);
   }
-  const operandKinds = tensors.filter((b) => b.param.sort === 'tensor' && b.param.accepts !== 'bool').map((b) => (b.arg!.type as { kind: Kind }).kind);
-  const kind: Kind = f.result === 'join' ? (operandKinds.includes('float') || operandKinds.length === 0 ? 'float' : 'int') : f.result;
+  // the kinds the operands will have once numbers are lifted, as the builder lifts them
+  const tensorKinds = operands.filter((o) => constantOf(o.arg) === undefined).map((o) => (o.arg.type as { kind: Kind }).kind);
+  const intContext = liftsToInt(tensorKinds);
+  const liftedKind = (l: Lowered): Kind => {
+    const c = constantOf(l);
+    return c === undefined ? (l.type as { kind: Kind }).kind : intContext && Number.isInteger(c) ? 'int' : 'float';
+  };
+  const mixed = mixedArithmetic(operands, callee, r);
+  if (mixed) {
+    r.error(mixed.message, mixed.at);
+    return errorValue(at);
+  }
+  const values = operands.filter((o) => !(o.param.sort === 'tensor' && o.param.accepts === 'bool')).map((o) => liftedKind(o.arg));
+  const result = f.result;
+  const kind: Kind | 'shape' =
+    result === 'join' ? (values.length === 0 || values.includes('float') ? 'float' : values.every((k) => k === 'int') ? 'int' : 'float')
+    : result === 'first' ? (operands[0] ? liftedKind(operands[0].arg) : 'float')
+    : result;
 
-  const callBuilder = (env: Env | null, lift: (v: number) => Node): Node => {
+  const callBuilder = (env: Env | null, graphFor: () => Graph): Node | ShapeValue => {
+    const raw = all.map((b) => (env ? b.get(env) : b.known));
+    // the operands' nodes decide how plain numbers are lifted (the builders' rule)
+    const nodes = all.flatMap((b, i) => (b.param.sort === 'tensor' ? [raw[i]] : b.param.sort === 'tensors' ? (raw[i] as unknown[]) : [])).filter((v): v is Node => v instanceof Node);
+    const graph = nodes[0]?.graph ?? graphFor();
+    const lift = (v: unknown): unknown => (typeof v !== 'number' ? v : liftsToInt(nodes.map((n) => n.kind)) && Number.isInteger(v) ? graph.constant(v, 'int') : graph.scalarConst(v));
     const values: unknown[] = [];
-    for (const b of all) {
-      const v = env ? b.get(env) : b.known;
+    all.forEach((b, i) => {
+      const v = raw[i];
       if (b.param.sort === 'pairs') values.push(...((v as unknown[] | undefined) ?? []));
-      else values.push(typeof v === 'number' && b.param.sort === 'tensor' ? lift(v) : v);
-    }
+      else if (b.param.sort === 'tensors') values.push(...(v as unknown[]).map(lift));
+      else values.push(b.param.sort === 'tensor' ? lift(v) : v);
+    });
     while (values.length && values[values.length - 1] === undefined) values.pop(); // omitted: the builder's default
-    return (f.builder as unknown as (...a: unknown[]) => Node)(...values);
+    return (f.builder as unknown as (...a: unknown[]) => Node | ShapeValue)(...values);
   };
 
   // plain numbers in, a float out: fold now, in float64
-  if (kind === 'float' && tensors.length > 0 && tensors.every((b) => b.known !== null && typeof b.known === 'number') && all.every((b) => b.known !== null)) {
+  if (kind === 'float' && operands.length > 0 && operands.every((o) => constantOf(o.arg) !== undefined) && all.every((b) => b.known !== null)) {
     const scratch = new Graph();
-    const value = constantValue(callBuilder(null, (v) => scratch.constant(v)));
+    const folded = callBuilder(null, () => scratch);
+    const value = folded instanceof Node ? constantValue(folded) : undefined;
     if (value === undefined) {
       r.error(`${callee.display} needs a tensor ${callee.isOperator ? 'operand' : 'argument'}, not only numbers`, at);
       return errorValue(at);
@@ -75,30 +110,41 @@ export function applyFunction(f: DslFunction, callee: Callee, args: readonly Arg
     return { type: scalarFloat(value), at, eval: () => value };
   }
   return {
-    type: tensorOf(kind, shape.dims),
+    type: kind === 'shape' ? { sort: 'shape', dims: shape.dims } : tensorOf(kind, shape.dims),
     at,
     eval: (env) => {
       try {
-        return callBuilder(env, (v) => env.ctx.graph.scalarConst(v));
+        return callBuilder(env, () => env.ctx.graph);
       } catch (e) {
-        if (e instanceof BuildFailure) throw e;
+        if (e instanceof BuildFailure || e instanceof RaisedError) throw e;
         throw new BuildFailure({ severity: 'error', message: `${callee.display}: ${(e as Error).message}`, span: r.source.span(at) });
       }
     },
   };
 }
 
-const dimsOf = (l: Lowered | undefined): Dims => (l?.type.sort === 'tensor' ? l.type.dims : null);
+/** Float and int32 tensors in one arithmetic operation: the int one needs an explicit float(). */
+function mixedArithmetic(operands: readonly { param: Param; arg: Lowered }[], callee: Callee, r: Reporter): { message: string; at: Loc } | null {
+  const arith = operands.filter((o) => 'accepts' in o.param && o.param.accepts === 'arith' && constantOf(o.arg) === undefined);
+  const kindOf = (l: Lowered): Kind | undefined => (l.type.sort === 'tensor' ? l.type.kind : undefined);
+  if (!arith.some((o) => kindOf(o.arg) === 'float')) return null;
+  const int = arith.find((o) => kindOf(o.arg) === 'int');
+  if (!int) return null;
+  return { message: kindProblem('float', 'int', callee, int.param, r.source.quote(int.arg.at)) ?? '', at: int.arg.at };
+}
+
+const dimsOf = (l: Lowered | undefined): Dims => (l?.type.sort === 'tensor' || l?.type.sort === 'shape' ? l.type.dims : null);
 
 function signature(f: DslFunction): string {
-  return f.params.map((p) => (p.sort === 'pairs' ? `${p.name}...` : p.name)).join(', ');
+  return f.params.map((p) => (p.sort === 'pairs' || p.sort === 'tensors' ? `${p.name}...` : p.name)).join(', ');
 }
 
 function bindArguments(f: DslFunction, callee: Callee, args: readonly Arg[], at: Loc, r: Reporter): { param: Param; arg: Lowered | undefined; rest?: Lowered[] }[] | null {
   const slots = f.params.map((param) => ({ param, arg: undefined as Lowered | undefined, rest: [] as Lowered[] }));
   const positional = args.filter((a) => !a.keyword);
   const required = f.params.filter((p) => !p.optional).length;
-  const variadic = f.params.some((p) => p.sort === 'pairs');
+  const isRest = (p: Param): boolean => p.sort === 'pairs' || p.sort === 'tensors';
+  const variadic = f.params.some(isRest);
   const count = args.length;
   if (count < required || (!variadic && count > f.params.length)) {
     const range = variadic ? `at least ${required}` : required === f.params.length ? `${required}` : `${required} to ${f.params.length}`;
@@ -108,13 +154,13 @@ function bindArguments(f: DslFunction, callee: Callee, args: readonly Arg[], at:
   let ok = true;
   positional.forEach((a, i) => {
     const slot = slots[Math.min(i, slots.length - 1)]!;
-    if (slot.param.sort === 'pairs') slot.rest.push(a.value);
+    if (isRest(slot.param)) slot.rest.push(a.value);
     else if (i < slots.length) slot.arg = a.value;
   });
   for (const a of args) {
     if (!a.keyword) continue;
     const slot = slots.find((s) => s.param.name === a.keyword!.name);
-    if (!slot || slot.param.sort === 'pairs') {
+    if (!slot || isRest(slot.param)) {
       r.error(`${callee.display} has no parameter '${a.keyword.name}' (its parameters: ${signature(f)})`, a.keyword.at, didYouMean(a.keyword.name, f.params.map((p) => p.name)));
       ok = false;
     } else if (slot.arg) {
@@ -128,7 +174,7 @@ function bindArguments(f: DslFunction, callee: Callee, args: readonly Arg[], at:
       ok = false;
     }
   }
-  return ok ? slots.map((s) => (s.param.sort === 'pairs' ? { param: s.param, arg: undefined, rest: s.rest } : s)) : null;
+  return ok ? slots.map((s) => (isRest(s.param) ? { param: s.param, arg: undefined, rest: s.rest } : s)) : null;
 }
 
 /** Check one argument against its parameter's sort; null (after a diagnostic) when it does not fit. */
@@ -145,9 +191,22 @@ function checkArgument(slot: { param: Param; arg: Lowered | undefined; rest?: Lo
         return null;
       }
     }
-    return { param, arg: undefined, known: pairs.length ? null : undefined, get: (env) => pairs.map((p) => (p.eval(env) as Value[]).map((v) => (typeof v === 'number' ? env.ctx.graph.scalarConst(v) : v))) };
+    return { param, arg: undefined, operands: [], known: pairs.length ? null : undefined, get: (env) => pairs.map((p) => (p.eval(env) as Value[]).map((v) => (typeof v === 'number' ? env.ctx.graph.scalarConst(v) : v))) };
   }
-  if (!arg) return { param, arg, known: undefined, get: () => undefined };
+  if (param.sort === 'tensors') {
+    const rest = slot.rest ?? [];
+    for (const a of rest) {
+      if (a.type.sort === 'error') return null;
+      const problem = a.type.sort !== 'tensor' ? notATensor(callee.display, r.source.quote(a.at), a.type) : kindProblem(param.accepts, a.type.kind, callee, param, r.source.quote(a.at));
+      if (problem) {
+        r.error(problem, a.at);
+        return null;
+      }
+    }
+    const known = rest.map(constantOf);
+    return { param, arg: undefined, operands: rest, known: known.every((k) => k !== undefined) ? known : null, get: (env) => rest.map((a) => a.eval(env)) };
+  }
+  if (!arg) return { param, arg, operands: [], known: undefined, get: () => undefined };
   const t = arg.type;
   if (t.sort === 'error') return null;
   const text = r.source.quote(arg.at);
@@ -160,23 +219,26 @@ function checkArgument(slot: { param: Param; arg: Lowered | undefined; rest?: Lo
       if (t.sort !== 'tensor') return fail(notATensor(what, text, t));
       const problem = kindProblem(param.accepts, t.kind, callee, param, text);
       if (problem) return fail(problem);
-      return { param, arg, known: t.constant ?? null, get: (env) => arg.eval(env) };
+      return { param, arg, operands: [arg], known: t.constant ?? null, get: (env) => arg.eval(env) };
     }
+    case 'shape':
+      if (t.sort === 'shape' || (t.sort === 'tensor' && t.constant === undefined)) return { param, arg, operands: [], known: null, get: (env) => arg.eval(env) };
+      return fail(`${what} must be a tensor (its shape is meant) or a shape such as affineShape(x, -1, 2, 1), but ${text} is ${describeType(t)}`);
     case 'int':
       if (t.sort !== 'tensor' || t.constant === undefined || !Number.isInteger(t.constant)) return fail(`${what} must be an integer such as 1 or -1, but ${text} is ${describeType(t)}`);
-      return { param, arg, known: t.constant, get: () => t.constant };
+      return { param, arg, operands: [], known: t.constant, get: () => t.constant };
     case 'axes': {
       const items = t.sort === 'tuple' ? t.items : [t];
       const axes = items.map((i) => (i.sort === 'tensor' && i.constant !== undefined && Number.isInteger(i.constant) ? i.constant : undefined));
       if (axes.some((a) => a === undefined)) return fail(`${what} must be an integer or a tuple of integers such as (0, 1), but ${text} is ${describeType(t)}`);
-      return { param, arg, known: axes, get: () => axes };
+      return { param, arg, operands: [], known: axes, get: () => axes };
     }
     case 'flag':
       if (t.sort !== 'flag') return fail(`${what} must be true or false (or a bool option), but ${text} is ${describeType(t)}`);
-      return { param, arg, known: t.constant ?? null, get: (env) => arg.eval(env) };
+      return { param, arg, operands: [], known: t.constant ?? null, get: (env) => arg.eval(env) };
     case 'text':
       if (t.sort !== 'text') return fail(`${what} must be a string such as 'mean' (or an option with such values), but ${text} is ${describeType(t)}`);
-      return { param, arg, known: t.constant ?? null, get: (env) => arg.eval(env) };
+      return { param, arg, operands: [], known: t.constant ?? null, get: (env) => arg.eval(env) };
   }
 }
 
@@ -198,7 +260,7 @@ function notATensor(what: string, text: string, t: StaticType): string {
 function kindProblem(accepts: Accepts, kind: Kind, callee: Callee, param: Param, text: string): string | null {
   const operands = callee.isOperator ? 'operands' : 'arguments';
   if (accepts === 'any' || accepts === kind) return null;
-  if (accepts === 'number' && kind !== 'bool') return null;
+  if ((accepts === 'number' || accepts === 'arith') && kind !== 'bool') return null;
   if (accepts === 'bool') {
     return param.name === 'condition'
       ? `the condition of ${callee.display} must be a comparison (a bool), but ${text} is ${describeType(tensorOf(kind, null))}`

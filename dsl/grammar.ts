@@ -67,7 +67,7 @@ class LossParser extends CstParser {
     this.CONSUME(T.RBrace);
   });
 
-  /** fn name(a, b) = expression: inlined at each call, typed by its arguments */
+  /** fn name(a, b) = expression, or fn name(a, b) { lets; value }: inlined at each call, typed by its arguments */
   functionDeclaration = this.RULE('functionDeclaration', () => {
     this.CONSUME(T.Fn);
     this.CONSUME(T.Identifier, { LABEL: 'name' });
@@ -80,8 +80,15 @@ class LossParser extends CstParser {
       });
     });
     this.CONSUME(T.RParen);
-    this.CONSUME(T.Equals);
-    this.SUBRULE(this.expression);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Equals);
+          this.SUBRULE(this.expression);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.block) },
+    ]);
   });
 
   /** type Reduction = 'none' | 'mean' | 'sum' */
@@ -99,19 +106,37 @@ class LossParser extends CstParser {
     this.SUBRULE(this.tensorType);
   });
 
-  /** f32, f32[*], i32[N], float[N, C, *], f64[] */
+  /** f32, f32[*], i32[N], float[N, C, *], f64[], i32 like input without 1 */
   tensorType = this.RULE('tensorType', () => {
     this.CONSUME(T.Identifier, { LABEL: 'element' });
+    this.OPTION(() =>
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(T.LBracket);
+            this.OPTION2(() => {
+              this.SUBRULE(this.dimension);
+              this.MANY(() => {
+                this.CONSUME(T.Comma);
+                this.SUBRULE2(this.dimension);
+              });
+            });
+            this.CONSUME(T.RBracket);
+          },
+        },
+        { ALT: () => this.SUBRULE(this.likeShape) },
+      ]),
+    );
+  });
+
+  /** like input, like input without 1, like a without -1: another tensor's shape (without one axis) */
+  likeShape = this.RULE('likeShape', () => {
+    this.CONSUME(T.Like);
+    this.CONSUME(T.Identifier, { LABEL: 'like' });
     this.OPTION(() => {
-      this.CONSUME(T.LBracket);
-      this.OPTION2(() => {
-        this.SUBRULE(this.dimension);
-        this.MANY(() => {
-          this.CONSUME(T.Comma);
-          this.SUBRULE2(this.dimension);
-        });
-      });
-      this.CONSUME(T.RBracket);
+      this.CONSUME(T.Without);
+      this.OPTION2(() => this.CONSUME(T.Minus));
+      this.CONSUME(T.NumberLiteral, { LABEL: 'axis' });
     });
   });
 
@@ -119,7 +144,10 @@ class LossParser extends CstParser {
     this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.NumberLiteral) }, { ALT: () => this.CONSUME(T.Star) }]);
   });
 
-  /** option beta: float = 1.0 / option reduction: 'none' | 'mean' = 'mean' / option weight: f32[C]? = none */
+  /**
+   * option beta: float = 1.0 / option reduction: 'none' | 'mean' = 'mean' / option weight: f32[C]? = none,
+   * then `cases (1, 2)` (values that choose another graph) and `, "a description"`
+   */
   optionDeclaration = this.RULE('optionDeclaration', () => {
     this.CONSUME(T.Option);
     this.CONSUME(T.Identifier, { LABEL: 'name' });
@@ -127,11 +155,26 @@ class LossParser extends CstParser {
     this.SUBRULE(this.optionType);
     this.CONSUME(T.Equals);
     this.SUBRULE(this.expression, { LABEL: 'default' });
+    this.OPTION(() => {
+      this.CONSUME(T.Cases);
+      this.CONSUME(T.LParen);
+      this.SUBRULE2(this.expression, { LABEL: 'case' });
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE3(this.expression, { LABEL: 'case' });
+      });
+      this.CONSUME(T.RParen);
+    });
+    this.OPTION2(() => {
+      this.CONSUME2(T.Comma);
+      this.CONSUME(T.StringLiteral, { LABEL: 'doc' });
+    });
   });
 
   optionType = this.RULE('optionType', () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.enumType) },
+      { ALT: () => this.SUBRULE(this.functionType) },
       {
         ALT: () => {
           this.SUBRULE(this.tensorType);
@@ -139,6 +182,22 @@ class LossParser extends CstParser {
         },
       },
     ]);
+  });
+
+  /** fn(f32, f32) -> f32: a function of tensors (a distance), given as an option */
+  functionType = this.RULE('functionType', () => {
+    this.CONSUME(T.Fn);
+    this.CONSUME(T.LParen);
+    this.OPTION(() => {
+      this.SUBRULE(this.tensorType, { LABEL: 'parameter' });
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.tensorType, { LABEL: 'parameter' });
+      });
+    });
+    this.CONSUME(T.RParen);
+    this.CONSUME(T.Arrow);
+    this.SUBRULE3(this.tensorType, { LABEL: 'result' });
   });
 
   enumType = this.RULE('enumType', () => {
@@ -149,15 +208,17 @@ class LossParser extends CstParser {
     });
   });
 
-  /** check range(input, 0, 1), "all elements of input should be between 0 and 1" */
+  /** check range(input, 0, 1), "all elements of input should be between 0 and 1" / check ctc(...) */
   checkStatement = this.RULE('checkStatement', () => {
     this.CONSUME(T.Check);
     this.CONSUME(T.Identifier, { LABEL: 'kind' });
     this.CONSUME(T.LParen);
     this.OPTION(() => this.SUBRULE(this.arguments));
     this.CONSUME(T.RParen);
-    this.CONSUME(T.Comma);
-    this.CONSUME(T.StringLiteral, { LABEL: 'message' });
+    this.OPTION2(() => {
+      this.CONSUME(T.Comma);
+      this.CONSUME(T.StringLiteral, { LABEL: 'message' });
+    });
   });
 
   letStatement = this.RULE('letStatement', () => {
@@ -175,7 +236,45 @@ class LossParser extends CstParser {
   // ---------------------------------------------------------------- expressions
 
   expression = this.RULE('expression', () => {
-    this.OR([{ ALT: () => this.SUBRULE(this.ifExpression) }, { ALT: () => this.SUBRULE(this.disjunction) }]);
+    this.OR([{ ALT: () => this.SUBRULE(this.ifExpression) }, { ALT: () => this.SUBRULE(this.scanExpression) }, { ALT: () => this.SUBRULE(this.disjunction) }]);
+  });
+
+  /**
+   * scan a = start over e in emit like a with skip = canSkip like a, n = lengths like a without -1 step t { next }:
+   * a recurrence over the first axis of the `over` sequences, its states stacked
+   */
+  scanExpression = this.RULE('scanExpression', () => {
+    this.CONSUME(T.Scan);
+    this.CONSUME(T.Identifier, { LABEL: 'state' });
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression, { LABEL: 'init' });
+    this.CONSUME(T.Over);
+    this.SUBRULE(this.scanOperand, { LABEL: 'sequence' });
+    this.MANY(() => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE2(this.scanOperand, { LABEL: 'sequence' });
+    });
+    this.OPTION(() => {
+      this.CONSUME(T.With);
+      this.SUBRULE3(this.scanOperand, { LABEL: 'constant' });
+      this.MANY2(() => {
+        this.CONSUME2(T.Comma);
+        this.SUBRULE4(this.scanOperand, { LABEL: 'constant' });
+      });
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.Step);
+      this.CONSUME2(T.Identifier, { LABEL: 'step' });
+    });
+    this.SUBRULE(this.block, { LABEL: 'body' });
+  });
+
+  /** `e in emit` (a sequence) or `n = lengths` (a constant), with its step's shape relative to the state */
+  scanOperand = this.RULE('scanOperand', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.OR([{ ALT: () => this.CONSUME(T.In) }, { ALT: () => this.CONSUME(T.Equals) }]);
+    this.SUBRULE(this.expression, { LABEL: 'value' });
+    this.OPTION(() => this.SUBRULE(this.likeShape));
   });
 
   /** if <structural condition> { lets; value } else { lets; value }: chosen while the graph is built */

@@ -2,15 +2,19 @@
 //
 //   lex (tokens.ts) -> parse (grammar.ts) -> visit and check (toGraph.ts) -> trial builds
 //
-// The trial builds instantiate each loss once per combination of its structural options, so
+// The trial builds instantiate each loss (and each of its overloads) once per combination of its
+// structural options (numeric options' cases included, and a function option given or not), so
 // errors only a builder can see (a reduction name the builder rejects, say) are reported now,
-// at the call's span, rather than when someone first calls the loss.
+// at the call's span, rather than when someone first calls the loss. An error("...") the loss
+// raises on purpose for some option value is not a mistake.
 import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
 import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { add } from '../compiler/ir/builders.js';
+import type { Node } from '../compiler/ir/node.js';
 import { CompileError, type Diagnostic, type Span } from './diagnostics.js';
 import { lex, LineEnd } from './tokens.js';
 import { parseTokens } from './grammar.js';
-import { Source } from './lower.js';
+import { RaisedError, Source } from './lower.js';
 import { toLossDefs } from './toGraph.js';
 
 export { CompileError, formatDiagnostic, type Diagnostic } from './diagnostics.js';
@@ -28,7 +32,7 @@ export function parseLossSource(text: string, file: string): { losses: LossDef[]
   const diagnostics = [...read.diagnostics];
   const losses: LossDef[] = [];
   for (const { def, at } of read.losses) {
-    const problems = trialBuild(def, source.span(at));
+    const problems = [def, ...(def.overloads ?? [])].flatMap((form) => trialBuild(form, source.span(at)));
     diagnostics.push(...problems);
     if (problems.length === 0) losses.push(def);
   }
@@ -72,12 +76,19 @@ function trialBuild(def: LossDef, at: Span): Diagnostic[] {
     try {
       instantiate(def, options);
     } catch (e) {
+      if (e instanceof RaisedError) continue;
       if (e instanceof CompileError) return [...e.diagnostics];
       return [error(`internal error while building ${def.name}: ${(e as Error).message}`, at)];
     }
   }
   return [];
 }
+
+/** A function option's stand-in for trial builds: any function of its arguments' nodes. */
+const trialFunction = (...xs: Node[]): Node => xs.reduce((a, b) => add(a, b));
+
+/** Each case of a numeric option, and one value that is none of them. */
+const caseValues = (cases: readonly number[]): number[] => [...cases, Math.max(0, ...cases) + 0.5];
 
 function structuralCombinations(def: LossDef): Record<string, OptionValue>[] {
   const defaults: Record<string, OptionValue> = {};
@@ -87,6 +98,8 @@ function structuralCombinations(def: LossDef): Record<string, OptionValue>[] {
     if (o.type === 'enum') choices.push([o.name, [...o.values]]);
     else if (o.type === 'bool') choices.push([o.name, [false, true]]);
     else if (o.type === 'tensor') choices.push([o.name, [null, { shape: [1] }]]);
+    else if (o.type === 'function') choices.push([o.name, [null, trialFunction]]);
+    else if (o.type === 'number' && o.cases?.length) choices.push([o.name, caseValues(o.cases)]);
   }
   const total = choices.reduce((n, [, vs]) => n * vs.length, 1);
   if (total > MAX_TRIAL_BUILDS) return [defaults, ...choices.flatMap(([name, vs]) => vs.map((v) => ({ ...defaults, [name]: v })))];

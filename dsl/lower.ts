@@ -2,12 +2,21 @@
 // when the file is read (errors are diagnostics, collected by a Reporter); its `eval` runs when
 // a loss's graph is built and calls the builders, the ones TS users call (see calls.ts). Names
 // live in Scopes: defined once, looked up outward, narrowed where an optional tensor is given.
-import type { Node } from '../compiler/ir/node.js';
-import type { BuildContext } from '../compiler/loss.js';
+import type { Graph, Node } from '../compiler/ir/node.js';
+import type { ShapeExpr } from '../compiler/ir/shape.js';
+import type { BuildContext, BuilderFunction } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
 import { ERROR, tensorOf, type StaticType } from './types.js';
 
-export type Value = Node | number | boolean | string | null | readonly Value[];
+/** A shape no node has yet (affineShape's value): iota and broadcastTo take it. */
+export class ShapeValue {
+  constructor(
+    readonly graph: Graph,
+    readonly shape: ShapeExpr,
+  ) {}
+}
+
+export type Value = Node | number | boolean | string | null | ShapeValue | BuilderFunction | readonly Value[];
 
 /** What a build sees: the loss's context, and the values of let-bindings and fn parameters. */
 export interface Env {
@@ -31,6 +40,10 @@ export interface Lowered {
   readonly binding?: Binding;
   /** optional tensors this (static) condition proves given when it is true / false */
   readonly narrows?: { readonly whenTrue: readonly string[]; readonly whenFalse: readonly string[] };
+  /** a tuple's items, for checks that name inputs inside one: `(log_probs, 1)` */
+  readonly items?: readonly Lowered[];
+  /** why this cannot be an `if` condition, when there is more to say than its type */
+  readonly hint?: string;
 }
 
 export interface Binding {
@@ -47,6 +60,12 @@ export class BuildFailure extends Error {
     super(diagnostic.message);
   }
 }
+
+/**
+ * Thrown by `error("...")` while a graph is built: an option value the loss refuses (torch's
+ * MultiMarginLoss with p = 3). It reaches the caller as it is, as a TS loss's throw would.
+ */
+export class RaisedError extends RangeError {}
 
 // ------------------------------------------------------------------ source and diagnostics
 
@@ -112,10 +131,22 @@ function editDistance(a: string, b: string): number {
 
 export class Scope {
   private readonly names = new Map<string, Binding>();
-  constructor(readonly parent: Scope | null) {}
+  /**
+   * `outside`: for a scope that sees nothing of its surroundings (a scan body), those
+   * surroundings and why, to explain an unknown name that is defined there
+   */
+  constructor(
+    readonly parent: Scope | null,
+    readonly outside?: { readonly scope: Scope; readonly why: (name: string) => string },
+  ) {}
 
   lookup(name: string): Binding | undefined {
     return this.names.get(name) ?? this.parent?.lookup(name);
+  }
+  /** why `name`, unknown here, is defined in surroundings this scope does not see (or undefined) */
+  isolatedFrom(name: string): string | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) if (s.outside?.scope.lookup(name)) return s.outside.why(name);
+    return undefined;
   }
   visibleNames(): string[] {
     return [...this.names.keys(), ...(this.parent?.visibleNames() ?? [])];
@@ -126,12 +157,13 @@ export class Scope {
     if (first) report.error(`'${b.name}' is already defined`, b.at, [{ message: `'${b.name}' was first defined here`, span: report.source.span(first.at) }]);
     else this.names.set(b.name, b);
   }
-  /** A child scope in which the optional tensors `given` are known to be present. */
+  /** A child scope in which the optional tensors and functions `given` are known to be present. */
   narrowed(given: readonly string[] = []): Scope {
     const s = new Scope(this);
     for (const name of given) {
       const b = this.lookup(name);
       if (b && b.type.sort === 'optional') s.names.set(name, { ...b, type: tensorOf('float', b.type.dims) });
+      if (b && b.type.sort === 'function') s.names.set(name, { ...b, type: { ...b.type, optional: false } });
     }
     return s;
   }

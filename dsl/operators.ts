@@ -7,7 +7,7 @@ import { applyFunction } from './calls.js';
 import { errorValue, joinLoc, type Loc, type Lowered, type Reporter } from './lower.js';
 import { describeType } from './types.js';
 
-const STATIC_SORTS: ReadonlySet<string> = new Set(['text', 'flag', 'none', 'optional']);
+const STATIC_SORTS: ReadonlySet<string> = new Set(['text', 'flag', 'none', 'optional', 'function']);
 const isStatic = (l: Lowered): boolean => STATIC_SORTS.has(l.type.sort);
 const hasError = (...ls: Lowered[]): boolean => ls.some((l) => l.type.sort === 'error');
 const union = (a: readonly string[] = [], b: readonly string[] = []): string[] => [...new Set([...a, ...b])];
@@ -18,7 +18,45 @@ export function binary(symbol: string, lhs: Lowered, rhs: Lowered, r: Reporter):
   if (hasError(lhs, rhs)) return errorValue(at);
   const comparison = ['<', '<=', '>', '>=', '==', '!='].includes(symbol);
   if (comparison && (isStatic(lhs) || isStatic(rhs))) return staticComparison(symbol, lhs, rhs, at, r);
-  return applyFunction(OPERATORS[symbol]!, { display: `'${symbol}'`, isOperator: true }, [{ value: lhs }, { value: rhs }], at, r);
+  if (comparison) {
+    const [a, b] = [constantOf(lhs), constantOf(rhs)];
+    if (a !== undefined && b !== undefined) {
+      const value = COMPARE[symbol]!(a, b); // two numbers: known now (a fn called with p = 2 asks p == 1)
+      return { type: { sort: 'flag', constant: value }, at, eval: () => value };
+    }
+    const byCase = caseComparison(symbol, lhs, rhs, at, r);
+    if (byCase) return byCase;
+  }
+  const value = applyFunction(OPERATORS[symbol]!, { display: `'${symbol}'`, isOperator: true }, [{ value: lhs }, { value: rhs }], at, r);
+  const option = [lhs, rhs].find((l) => l.binding?.what === 'option' && l.type.sort === 'tensor' && !l.type.cases);
+  if (comparison && option && [lhs, rhs].some((l) => constantOf(l) !== undefined) && value.type.sort !== 'error') {
+    const hint = `; to choose a formula by the value of ${option.binding!.name}, declare its cases: 'option ${option.binding!.name}: float = ... cases (${constantOf(lhs === option ? rhs : lhs)})'`;
+    return { ...value, hint };
+  }
+  return value;
+}
+
+const constantOf = (l: Lowered): number | undefined => (l.type.sort === 'tensor' ? l.type.constant : undefined);
+
+const COMPARE: Readonly<Record<string, (a: number, b: number) => boolean>> = {
+  '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b, '==': (a, b) => a === b, '!=': (a, b) => a !== b,
+};
+
+/**
+ * `p == 1` for a numeric option with cases: decided while the graph is built (which case
+ * applies); any other comparison of it is a run-time one.
+ */
+function caseComparison(symbol: string, lhs: Lowered, rhs: Lowered, at: Loc, r: Reporter): Lowered | null {
+  const [option, other] = lhs.type.sort === 'tensor' && lhs.type.cases ? [lhs, rhs] : [rhs, lhs];
+  const cases = option.type.sort === 'tensor' ? option.type.cases : undefined;
+  const value = constantOf(other);
+  if (!cases || value === undefined || (symbol !== '==' && symbol !== '!=')) return null;
+  if (!cases.values.includes(value)) {
+    r.error(`${value} is not a case of ${cases.option} (cases: ${cases.values.join(', ')}): only the cases are known when the graph is built`, other.at);
+    return errorValue(at);
+  }
+  const differ = symbol === '!=';
+  return { type: { sort: 'flag' }, at, eval: (env) => (env.ctx.numCase(cases.option) === value) !== differ };
 }
 
 export function negative(x: Lowered, at: Loc, r: Reporter): Lowered {
@@ -33,8 +71,8 @@ function staticComparison(symbol: string, a: Lowered, b: Lowered, at: Loc, r: Re
   const differ = symbol === '!=';
   const [x, y] = a.type.sort === 'none' ? [b, a] : [a, b];
   if (y.type.sort === 'none') {
-    if (x.type.sort !== 'optional' && x.type.sort !== 'tensor' && x.type.sort !== 'none') {
-      r.error(`only optional tensors can be none, but ${r.source.quote(x.at)} is ${describeType(x.type)}`, x.at);
+    if (x.type.sort !== 'optional' && x.type.sort !== 'tensor' && x.type.sort !== 'none' && x.type.sort !== 'function') {
+      r.error(`only optional tensors and function options can be none, but ${r.source.quote(x.at)} is ${describeType(x.type)}`, x.at);
       return errorValue(at);
     }
     const name = x.binding ? [x.binding.name] : [];

@@ -13,6 +13,8 @@ interface Context {
   readonly callee: string | undefined;
   /** the name declared by the nearest enclosing 'loss' or 'fn' */
   readonly declared: string;
+  /** the nearest 'if' or 'scan' before the error: whose '{' is missing */
+  readonly construct: 'if' | 'scan' | undefined;
 }
 
 /** What was expected, by "rule:expected token". */
@@ -46,15 +48,29 @@ const MISMATCH: Readonly<Record<string, Phrase>> = {
   'functionDeclaration:RParen': (c) => `expected ',' or ')' after the parameters of ${c.declared}`,
   'functionDeclaration:Equals': (c) => `expected '=' and the body after the parameters of ${c.declared}`,
   'ifExpression:Else': () => "expected 'else' and a second branch: an 'if' chooses between two values",
-  'block:LBrace': () => "expected '{' after the condition of 'if'",
+  'block:LBrace': (c) => (c.construct === 'scan' ? "expected '{' and the body of scan (the next state) after its header" : "expected '{' after the condition of 'if'"),
   'block:RBrace': () => "expected '}' after the value of the branch",
+  'optionDeclaration:LParen': () => "expected '(' after 'cases': the cases are a list such as cases (1, 2)",
+  'optionDeclaration:RParen': () => "expected ',' or ')' after the cases",
+  'optionDeclaration:StringLiteral': () => "expected the option's description (a string) after ','",
+  'functionType:LParen': () => "expected '(' and the parameter types after 'fn', as in fn(f32, f32) -> f32",
+  'functionType:RParen': () => "expected ',' or ')' after the parameter types",
+  'functionType:Arrow': () => "expected '->' and the result type after the parameter types, as in fn(f32, f32) -> f32",
+  'likeShape:Identifier': () => "expected the name of a tensor after 'like'",
+  'likeShape:NumberLiteral': () => "expected an axis (a whole number) after 'without'",
+  'scanExpression:Identifier': (c) => (c.previous.tokenType === T.Scan ? "expected the state's name after 'scan', as in scan a = start over e in xs { ... }" : "expected the step's name after 'step'"),
+  'scanExpression:Equals': () => "expected '=' and the initial state after the state's name",
+  'scanExpression:Over': () => "expected 'over' and the sequences to scan after the initial state, as in scan a = start over e in xs { ... }",
+  'scanOperand:Identifier': () => "expected a name for the operand, as in 'e in emit' or 'n = lengths'",
 };
 
 /** What was expected where no alternative matched, by rule. */
 const NO_ALTERNATIVE: Readonly<Record<string, Phrase>> = {
   ifExpression: () => "expected '{' or 'if' after 'else'",
-  optionType: () => "expected the option's type: float, int, bool, choices such as 'none' | 'mean', or an optional tensor such as f32[C]?",
+  optionType: () => "expected the option's type: float, int, bool, choices such as 'none' | 'mean', an optional tensor such as f32[C]?, or a function such as fn(f32, f32) -> f32",
   dimension: () => "expected a dimension: a name, a size or '*'",
+  scanOperand: (c) => `expected 'in' and a sequence, or '=' and a constant, after '${c.previous.image}'`,
+  functionDeclaration: (c) => `expected '=' and an expression, or a block { ... }, after the parameters of ${c.declared}`,
 };
 
 const found = (t: IToken | undefined): string =>
@@ -103,8 +119,11 @@ export class SyntaxErrorMessages implements IParserErrorMessageProvider {
     let openParen: IToken | undefined;
     let callee: string | undefined;
     let declared = '';
+    let construct: Context['construct'];
     for (let i = at; i >= 0; i--) {
       const t = this.tokens[i]!;
+      if (!construct && t.tokenType === T.If) construct = 'if';
+      if (!construct && t.tokenType === T.Scan) construct = 'scan';
       if (!openParen && t.tokenType === T.RParen) depth++;
       else if (!openParen && t.tokenType === T.LParen && depth-- === 0) {
         openParen = t;
@@ -117,6 +136,6 @@ export class SyntaxErrorMessages implements IParserErrorMessageProvider {
         break;
       }
     }
-    return { previous, openParen, callee, declared };
+    return { previous, openParen, callee, declared, construct };
   }
 }

@@ -3,34 +3,52 @@
 // call the builders when a loss's graph is built. Every mistake is a diagnostic with a span.
 //
 // Top-level `type` and `fn` declarations are read before the losses, so their order does not
-// matter. Inside a loss, names must be defined before use and are never redefined.
+// matter. Inside a loss, names must be defined before use and are never redefined. Several
+// `loss` declarations of one name whose inputs differ in element type are one loss with
+// overloads (the first declared is primary), chosen at each call by the tensors' dtypes.
 import type { CstNode, IToken } from 'chevrotain';
 import type { InputCheck, InputSpec, LossDef, OptionSpec } from '../compiler/loss.js';
-import type { Node } from '../compiler/ir/node.js';
+import { Node } from '../compiler/ir/node.js';
 import { CompileError, type Diagnostic } from './diagnostics.js';
 import { BaseLossVisitor } from './grammar.js';
-import { CHECKS, CONSTANTS, FUNCTIONS } from './functions.js';
-import { BuildFailure, didYouMean, errorValue, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source } from './lower.js';
+import { CONSTANTS, FUNCTIONS } from './functions.js';
+import { bindCheck, CHECKS } from './checks.js';
+import { BuildFailure, didYouMean, errorValue, RaisedError, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source } from './lower.js';
 import { applyFunction, type Arg } from './calls.js';
 import { binary, logical, logicalNot, negative } from './operators.js';
 import { child, childrenLoc, elementLoc, first, inSourceOrder, isToken, nodes, tokenLoc, tokens, unquote, type Children } from './cst.js';
-import { ELEMENT_KINDS, needsDimsCheck, readOption, staticDims, withShapeLike, type DeclaredDim, type OptionType, type TensorTypeDecl } from './declarations.js';
-import { ERROR, describeType, joinTypes, scalarFloat, tensorOf } from './types.js';
+import {
+  ELEMENT_KINDS, needsDimsCheck, readOption, redundantOptionCheck, staticDims, withShapeLike,
+  type DeclaredDim, type LikeShape, type OptionExtras, type OptionType, type TensorTypeDecl,
+} from './declarations.js';
+import { lowerScan, type ScanOperand } from './scan.js';
+import { ERROR, describeType, joinTypes, reducedDims, scalarFloat, tensorOf, type Dims } from './types.js';
 
 const WHAT: Readonly<Record<Binding['what'], string>> = { input: 'an input', option: 'an option', let: 'a value', parameter: 'a parameter' };
 
 interface FnDecl {
   readonly name: string;
   readonly params: readonly { readonly name: string; readonly at: Loc }[];
+  /** an expression, or a block `{ lets; value }` */
   readonly body: CstNode;
+}
+
+/** An input as declared: its spec, declared sizes and what the checker knows of its shape. */
+interface DeclaredInput {
+  readonly spec: InputSpec;
+  readonly dims: readonly DeclaredDim[] | null;
+  readonly staticDims: Dims;
 }
 
 /** A loss being read: its scope and the specs gathered so far. */
 interface LossState {
   readonly name: string;
   readonly scope: Scope;
+  readonly inputs: DeclaredInput[];
   readonly options: OptionSpec[];
   readonly checks: InputCheck[];
+  /** declared sizes of tensor options, by name */
+  readonly optionDims: Map<string, readonly DeclaredDim[]>;
   doc?: string;
   result?: Lowered;
   statements: number;
@@ -40,6 +58,12 @@ export interface ReadLoss {
   readonly def: LossDef;
   readonly at: Loc;
 }
+
+/** Names a call can take that are not in the function table: error("message") stops the build. */
+const SPECIAL_FORMS: ReadonlySet<string> = new Set(['error']);
+
+/** How messages spell an input's element kind. */
+const KIND_NAMES: Readonly<Record<string, string>> = { float: 'f32', int: 'i32' };
 
 export function toLossDefs(cst: CstNode, source: Source): { losses: ReadLoss[]; diagnostics: Diagnostic[] } {
   const visitor = new FileVisitor(source);
@@ -53,6 +77,8 @@ class FileVisitor extends BaseLossVisitor {
   private readonly fns = new Map<string, FnDecl>();
   /** fns being inlined, innermost last: a call of one of these would never end */
   private readonly inlining: string[] = [];
+  /** the loss being read, for error("...") messages */
+  private lossName = '';
 
   constructor(readonly source: Source) {
     super();
@@ -71,15 +97,40 @@ class FileVisitor extends BaseLossVisitor {
     for (const n of nodes(c, 'functionDeclaration')) this.visit(n);
     // a fn body's names are checked once here; its types at each call
     for (const f of this.fns.values()) this.inline(f, f.params.map((p) => ({ value: { type: ERROR, at: p.at, eval: () => null } })), elementLoc(f.body));
-    const losses: ReadLoss[] = [];
-    const seen = new Map<string, Loc>();
+    // the forms of each loss, in declaration order: the first is primary, the others its overloads
+    const groups = new Map<string, { forms: { kinds: string; at: Loc; def: LossDef | null }[] }>();
     for (const n of nodes(c, 'lossDeclaration')) {
       const nameTok = first(n.children, 'name');
-      const earlier = seen.get(nameTok.image);
-      if (earlier) this.report.error(`loss '${nameTok.image}' is already defined`, tokenLoc(nameTok), [{ message: 'first defined here', span: this.source.span(earlier) }]);
-      seen.set(nameTok.image, tokenLoc(nameTok));
-      const def = this.visit(n) as LossDef | null;
-      if (def && !earlier) losses.push({ def, at: tokenLoc(nameTok) });
+      const at = tokenLoc(nameTok);
+      const read = this.visit(n) as { def: LossDef | null; kinds: string };
+      const group = groups.get(nameTok.image);
+      if (!group) {
+        groups.set(nameTok.image, { forms: [{ kinds: read.kinds, at, def: read.def }] });
+        continue;
+      }
+      const same = group.forms.find((f) => f.kinds === read.kinds);
+      const primary = group.forms[0]!.def;
+      if (same) {
+        this.report.error(
+          `loss '${nameTok.image}' is already defined with the same input kinds (${read.kinds}): an overload must take an input of another element type`,
+          at,
+          [{ message: 'first defined here', span: this.source.span(same.at) }],
+        );
+        continue;
+      }
+      const differs = primary && read.def ? differentOption(primary.options, read.def.options) : null;
+      if (differs !== null) {
+        this.report.error(`every form of loss '${nameTok.image}' declares the same options, but this one differs from the first in ${differs}`, at, [
+          { message: 'first defined here', span: this.source.span(group.forms[0]!.at) },
+        ]);
+        group.forms.push({ kinds: read.kinds, at, def: null });
+      } else group.forms.push({ kinds: read.kinds, at, def: read.def });
+    }
+    const losses: ReadLoss[] = [];
+    for (const { forms } of groups.values()) {
+      if (forms.some((f) => !f.def)) continue; // every form is read, or none
+      const [primary, ...overloads] = forms.map((f) => f.def!);
+      losses.push({ def: overloads.length ? { ...primary!, overloads } : primary!, at: forms[0]!.at });
     }
     return losses;
   }
@@ -111,37 +162,43 @@ class FileVisitor extends BaseLossVisitor {
     params.forEach((p, i) => {
       if (params.findIndex((q) => q.name === p.name) !== i) this.report.error(`parameter '${p.name}' is listed twice`, p.at);
     });
-    if (FUNCTIONS[name.image]) this.report.error(`fn '${name.image}' would hide the built-in function ${name.image}`, tokenLoc(name));
+    if (FUNCTIONS[name.image] || SPECIAL_FORMS.has(name.image)) this.report.error(`fn '${name.image}' would hide the built-in function ${name.image}`, tokenLoc(name));
     else if (this.fns.has(name.image)) this.report.error(`fn '${name.image}' is already defined`, tokenLoc(name));
-    else this.fns.set(name.image, { name: name.image, params, body: child(c, 'expression') });
+    else this.fns.set(name.image, { name: name.image, params, body: child(c, c.block ? 'block' : 'expression') });
   }
 
   // ---------------------------------------------------------------- a loss
 
-  lossDeclaration(c: Children): LossDef | null {
+  /** A loss's form: its LossDef (null after errors), and its inputs' kinds, which tell overloads apart. */
+  lossDeclaration(c: Children): { def: LossDef | null; kinds: string } {
     const reportsBefore = this.report.reports;
     const nameTok = first(c, 'name');
-    const state: LossState = { name: nameTok.image, scope: new Scope(null), options: [], checks: [], statements: 0 };
-    const declared: { spec: InputSpec; dims: readonly DeclaredDim[] | null }[] = [];
+    const state: LossState = { name: nameTok.image, scope: new Scope(null), inputs: [], options: [], checks: [], optionDims: new Map(), statements: 0 };
+    this.lossName = state.name;
     for (const n of nodes(c, 'inputDeclaration')) {
-      const input = this.visit(n, state) as { spec: InputSpec; dims: readonly DeclaredDim[] | null } | null;
-      if (input) declared.push(input);
+      const input = this.visit(n, state) as DeclaredInput | null;
+      if (input) state.inputs.push(input);
     }
-    const inputs = declared.map(({ spec, dims }, i) => withShapeLike(spec, dims, declared.slice(0, i)));
+    const inputs = state.inputs.map(({ spec, dims }, i) => (spec.shapeLike ? spec : withShapeLike(spec, dims, state.inputs.slice(0, i))));
+    const kinds = nodes(c, 'inputDeclaration').map((n) => {
+      const element = first(child(n.children, 'tensorType').children, 'element').image;
+      return KIND_NAMES[ELEMENT_KINDS[element] ?? ''] ?? element;
+    }).join(', ');
     this.visit(child(c, 'lossBody'), state);
     const result = state.result;
     if (!result) this.report.error(`${state.name} has no return statement: end its body with 'return <the loss>'`, tokenLoc(nameTok));
     else if (result.type.sort !== 'error' && (result.type.sort !== 'tensor' || result.type.kind !== 'float' || result.type.constant !== undefined)) {
       this.report.error(`${state.name} must return a float tensor computed from its inputs, but this is ${describeType(result.type)}`, result.at);
     }
-    if (!result || this.report.reports > reportsBefore) return null;
+    if (!result || this.report.reports > reportsBefore) return { def: null, kinds };
     const source = this.source;
-    return {
+    const checks = this.withoutRedundantChecks(state);
+    return { kinds, def: {
       name: state.name,
       doc: state.doc ?? `${state.name} (${source.file})`,
       inputs,
       options: state.options,
-      ...(state.checks.length ? { checks: state.checks } : {}),
+      ...(checks.length ? { checks } : {}),
       build: (ctx) => {
         const env: Env = { ctx, values: new Map() };
         try {
@@ -152,10 +209,18 @@ class FileVisitor extends BaseLossVisitor {
           throw e;
         }
       },
-    };
+    } };
   }
 
-  inputDeclaration(c: Children, state: LossState): { spec: InputSpec; dims: readonly DeclaredDim[] | null } | null {
+  /** A tensor option's dims check that says no more than its rank (see redundantOptionCheck). */
+  private withoutRedundantChecks(state: LossState): InputCheck[] {
+    const rankOf = new Map(state.options.flatMap((o) => (o.type === 'tensor' && o.rank !== undefined ? [[o.name, o.rank] as const] : [])));
+    const declared = [...state.inputs.map((i) => [i.spec.name, i.dims ?? []] as const), ...state.optionDims];
+    const elsewhere = (name: string): Set<string> => new Set(declared.filter(([n]) => n !== name).flatMap(([, d]) => d.filter((x): x is string => typeof x === 'string')));
+    return state.checks.filter((ch) => !redundantOptionCheck(ch, rankOf, elsewhere));
+  }
+
+  inputDeclaration(c: Children, state: LossState): DeclaredInput | null {
     const name = first(c, 'name');
     const type = this.visit(child(c, 'tensorType')) as TensorTypeDecl;
     const kind = ELEMENT_KINDS[type.element.image];
@@ -169,14 +234,51 @@ class FileVisitor extends BaseLossVisitor {
       );
       return null;
     }
-    const binding: Binding = { name: name.image, type: tensorOf(kind, staticDims(type.dims)), at, what: 'input', eval: (env) => env.ctx.input(name.image) };
+    const like = type.like ? this.likeInput(type.like, state) : undefined;
+    if (like === null) return null;
+    const dims = like ? like.dims : staticDims(type.dims);
+    const binding: Binding = { name: name.image, type: tensorOf(kind, dims), at, what: 'input', eval: (env) => env.ctx.input(name.image) };
     state.scope.define(binding, this.report);
     if (needsDimsCheck(type.dims)) state.checks.push({ kind: 'dims', input: name.image, dims: type.dims });
-    return { spec: tokens(c, 'Nograd').length ? { name: name.image, kind, differentiable: false } : { name: name.image, kind }, dims: type.dims };
+    const spec: InputSpec = { name: name.image, kind, ...(tokens(c, 'Nograd').length ? { differentiable: false } : {}), ...(like ? { shapeLike: like.shapeLike } : {}) };
+    return { spec, dims: type.dims, staticDims: dims };
+  }
+
+  /** `like input without 1`: an earlier input's shape, without one axis: InputSpec.shapeLike. */
+  private likeInput(like: LikeShape, state: LossState): { shapeLike: NonNullable<InputSpec['shapeLike']>; dims: Dims } | null {
+    const earlier = state.inputs.find((i) => i.spec.name === like.name.image);
+    if (!earlier) {
+      const names = state.inputs.map((i) => i.spec.name);
+      this.report.error(`'like' names an earlier input of ${state.name}, but '${like.name.image}' is not one`, tokenLoc(like.name), didYouMean(like.name.image, names));
+      return null;
+    }
+    if (like.without === undefined) return { shapeLike: { input: earlier.spec.name }, dims: earlier.staticDims };
+    const dims = reducedDims(earlier.staticDims, [like.without], false, earlier.spec.name);
+    if ('error' in dims) {
+      this.report.error(`'without': ${dims.error}`, tokenLoc(like.name));
+      return null;
+    }
+    return { shapeLike: { input: earlier.spec.name, dropAxis: like.without }, dims: dims.dims };
+  }
+
+  /** like x, like x without -1 */
+  likeShape(c: Children): LikeShape | null {
+    const axisTok = tokens(c, 'axis')[0];
+    if (!axisTok) return { name: first(c, 'like') };
+    const size = Number(axisTok.image);
+    if (!Number.isInteger(size)) {
+      this.report.error(`'without' takes an axis, a whole number, got ${axisTok.image}`, tokenLoc(axisTok));
+      return null;
+    }
+    return { name: first(c, 'like'), without: c.Minus ? -size : size };
   }
 
   tensorType(c: Children): TensorTypeDecl {
     const element = first(c, 'element');
+    if (c.likeShape) {
+      const like = this.visit(child(c, 'likeShape')) as LikeShape | null;
+      return like ? { element, dims: null, like } : { element, dims: null };
+    }
     if (!c.LBracket) return { element, dims: null };
     const dims = nodes(c, 'dimension').map((d) => this.visit(d) as DeclaredDim);
     const stars = dims.filter((d) => d === '*').length;
@@ -211,17 +313,29 @@ class FileVisitor extends BaseLossVisitor {
     const nameTok = first(c, 'name');
     const type = this.visit(child(c, 'optionType')) as OptionType;
     const dflt = this.expr(child(c, 'default'), state.scope);
+    const cases = nodes(c, 'case').map((n) => this.expr(n, state.scope));
+    const extras: OptionExtras = {
+      ...(c.Cases ? { cases: { values: cases, at: tokenLoc(first(c, 'Cases')) } } : {}),
+      ...(c.doc ? { doc: unquote(first(c, 'doc')) } : {}),
+    };
     if (dflt.type.sort === 'error') return;
-    const option = readOption(nameTok.image, type, dflt, this.types, this.report);
+    const option = readOption(nameTok.image, type, dflt, extras, this.types, this.report);
     if (!option) return;
     state.options.push(option.spec);
     if (option.check) state.checks.push(option.check);
+    if ('tensor' in type && type.tensor.dims) state.optionDims.set(nameTok.image, type.tensor.dims);
     state.scope.define({ name: nameTok.image, type: option.type, at: tokenLoc(nameTok), what: 'option', eval: option.eval }, this.report);
   }
 
   optionType(c: Children): OptionType {
     if (c.enumType) return { enumValues: this.visit(child(c, 'enumType')) as string[] };
+    if (c.functionType) return { fn: this.visit(child(c, 'functionType')) as { params: TensorTypeDecl[]; result: TensorTypeDecl } };
     return { tensor: this.visit(child(c, 'tensorType')) as TensorTypeDecl, optional: tokens(c, 'Question').length > 0 };
+  }
+
+  /** fn(f32, f32) -> f32 */
+  functionType(c: Children): { params: TensorTypeDecl[]; result: TensorTypeDecl } {
+    return { params: nodes(c, 'parameter').map((n) => this.visit(n) as TensorTypeDecl), result: this.visit(child(c, 'result')) as TensorTypeDecl };
   }
 
   checkStatement(c: Children, state: LossState): void {
@@ -232,21 +346,17 @@ class FileVisitor extends BaseLossVisitor {
       this.report.error(`unknown check '${kindTok.image}' (checks: ${Object.keys(CHECKS).join(', ')})`, tokenLoc(kindTok), didYouMean(kindTok.image, Object.keys(CHECKS)));
       return;
     }
-    const signature = kind.params.map((p) => p.name).join(', ');
-    if (args.length !== kind.params.length || args.some((a) => a.keyword)) {
-      this.report.error(`check ${kindTok.image} takes ${kind.params.length} argument${kind.params.length === 1 ? '' : 's'} by position (${signature}), got ${args.length}`, childrenLoc(c));
+    const message = tokens(c, 'message')[0];
+    if (kind.message && !message) {
+      this.report.error(`check ${kindTok.image} needs the error message torch gives: add ', "message"' after its arguments`, tokenLoc(first(c, 'RParen')));
       return;
     }
-    const values: (string | number)[] = [];
-    kind.params.forEach((p, i) => {
-      const a = args[i]!.value;
-      if (a.type.sort === 'error') return;
-      const isTensorName = a.binding && (a.binding.what === 'input' || a.binding.type.sort === 'optional');
-      if (p.sort === 'tensor' && isTensorName) values.push(a.binding!.name);
-      else if (p.sort === 'number' && a.type.sort === 'tensor' && a.type.constant !== undefined) values.push(a.type.constant);
-      else this.report.error(`'${p.name}' of check ${kindTok.image} must be ${p.sort === 'tensor' ? 'the name of an input or tensor option' : 'a number'}, but ${this.source.quote(a.at)} is not`, a.at);
-    });
-    if (values.length === kind.params.length) state.checks.push(kind.make(values, unquote(first(c, 'message'))));
+    if (!kind.message && message) {
+      this.report.error(`check ${kindTok.image} has its own error messages: remove this one`, tokenLoc(message));
+      return;
+    }
+    const bound = bindCheck(kindTok.image, kind, args, childrenLoc(c), this.report);
+    if (bound) state.checks.push(kind.make(bound, message ? unquote(message) : ''));
   }
 
   /** let name = value: evaluated when first used while building (so unused lets add nothing). */
@@ -274,7 +384,23 @@ class FileVisitor extends BaseLossVisitor {
   // ---------------------------------------------------------------- expressions
 
   expression(c: Children, scope: Scope): Lowered {
-    return this.expr(child(c, c.ifExpression ? 'ifExpression' : 'disjunction'), scope);
+    return this.expr(child(c, c.ifExpression ? 'ifExpression' : c.scanExpression ? 'scanExpression' : 'disjunction'), scope);
+  }
+
+  /** scan a = start over e in emit like a with n = lengths like a without -1 step t { next }: see scan.ts */
+  scanExpression(c: Children, scope: Scope): Lowered {
+    const operands = [...nodes(c, 'sequence'), ...nodes(c, 'constant')].map((n) => this.visit(n, scope) as ScanOperand | null);
+    const init = this.expr(child(c, 'init'), scope);
+    const at = childrenLoc(c);
+    if (operands.some((o) => o === null)) return errorValue(at);
+    const step = tokens(c, 'step')[0];
+    return lowerScan({ state: first(c, 'state'), init, operands: operands as ScanOperand[], ...(step ? { step } : {}), at, outside: scope }, (inner) => this.expr(child(c, 'body'), inner), this.report);
+  }
+
+  scanOperand(c: Children, scope: Scope): ScanOperand | null {
+    const like = c.likeShape ? (this.visit(child(c, 'likeShape')) as LikeShape | null) : undefined;
+    if (like === null) return null;
+    return { name: first(c, 'name'), value: this.expr(child(c, 'value'), scope), sequence: Boolean(c.In), ...(like ? { like } : {}) };
   }
 
   ifExpression(c: Children, scope: Scope): Lowered {
@@ -286,8 +412,9 @@ class FileVisitor extends BaseLossVisitor {
     if (cond.type.sort !== 'flag') {
       if (cond.type.sort !== 'error') {
         const hint =
-          cond.type.sort === 'tensor' ? '; to choose per element by tensor values use where(condition, a, b)'
-          : cond.type.sort === 'optional' ? `; write 'if ${this.source.quote(cond.at)} != none'` : '';
+          cond.hint ? cond.hint
+          : cond.type.sort === 'tensor' ? '; to choose per element by tensor values use where(condition, a, b)'
+          : cond.type.sort === 'optional' || (cond.type.sort === 'function' && cond.type.optional) ? `; write 'if ${this.source.quote(cond.at)} != none'` : '';
         this.report.error(`the condition of 'if' must be known when the graph is built (a bool option, an option compared with ==, or 'weight != none'), but ${this.source.quote(cond.at)} is ${describeType(cond.type)}${hint}`, cond.at);
       }
       return errorValue(at);
@@ -390,10 +517,62 @@ class FileVisitor extends BaseLossVisitor {
     if (user) return this.inline(user, args, at);
     const f = FUNCTIONS[name];
     if (f) return applyFunction(f, { display: name, isOperator: false }, args, at, this.report);
+    if (name === 'error' && !scope.lookup(name)) return this.raise(args, at);
     const b = scope.lookup(name);
+    if (b?.type.sort === 'function') return this.callOption(b, args, at);
+    if (b?.type.sort === 'error') return errorValue(at);
     if (b) this.report.error(`'${name}' is ${WHAT[b.what]}, not a function`, tokenLoc(nameTok));
     else this.report.error(`unknown function '${name}'`, tokenLoc(nameTok), didYouMean(name, [...Object.keys(FUNCTIONS), ...this.fns.keys()]));
     return errorValue(at);
+  }
+
+  /** error("message"): the build stops with that message (an option value the loss refuses). */
+  private raise(args: readonly Arg[], at: Loc): Lowered {
+    const message = args[0]?.value.type;
+    if (args.length !== 1 || args[0]!.keyword || message?.sort !== 'text' || message.constant === undefined) {
+      this.report.error('error takes one argument, the message, a string', at);
+      return errorValue(at);
+    }
+    const text = `${this.lossName}: ${message.constant}`;
+    return { type: { sort: 'never' }, at, eval: () => { throw new RaisedError(text); } };
+  }
+
+  /** distanceFunction(a, b): a function option, given (narrowed by `if distanceFunction != none`). */
+  private callOption(b: Binding, args: readonly Arg[], at: Loc): Lowered {
+    if (b.type.sort !== 'function') return errorValue(at);
+    if (b.type.optional) {
+      this.report.error(`${b.name} may be none here: call it inside 'if ${b.name} != none { ... }'`, at);
+      return errorValue(at);
+    }
+    const arity = b.type.arity;
+    if (args.length !== arity || args.some((a) => a.keyword)) {
+      this.report.error(`${b.name} takes ${arity} tensor${arity === 1 ? '' : 's'} by position, got ${args.length}`, at);
+      return errorValue(at);
+    }
+    for (const { value: a } of args) {
+      if (a.type.sort === 'error') return errorValue(at);
+      if (a.type.sort !== 'tensor' || a.type.kind !== 'float') {
+        this.report.error(`${b.name} takes float tensors, but ${this.source.quote(a.at)} is ${describeType(a.type)}`, a.at);
+        return errorValue(at);
+      }
+    }
+    const source = this.source;
+    return {
+      type: tensorOf('float', null),
+      at,
+      eval: (env) => {
+        const f = b.eval(env) as (...xs: Node[]) => unknown;
+        const xs = args.map(({ value }) => {
+          const v = value.eval(env);
+          return v instanceof Node ? v : env.ctx.graph.scalarConst(v as number);
+        });
+        const out = f(...xs);
+        if (!(out instanceof Node) || out.graph !== env.ctx.graph) {
+          throw new BuildFailure({ severity: 'error', message: `${b.name} must return a lossc tensor computed from its arguments (a builder node)`, span: source.span(at) });
+        }
+        return out;
+      },
+    };
   }
 
   private reference(name: string, at: Loc, scope: Scope): Lowered {
@@ -401,7 +580,9 @@ class FileVisitor extends BaseLossVisitor {
     if (b) return { type: b.type, at, eval: b.eval, binding: b };
     const constant = CONSTANTS[name];
     if (constant !== undefined) return { type: scalarFloat(constant), at, eval: () => constant };
-    if (FUNCTIONS[name] || this.fns.has(name)) this.report.error(`'${name}' is a function: call it, as in ${name}(...)`, at);
+    const outside = scope.isolatedFrom(name);
+    if (FUNCTIONS[name] || this.fns.has(name) || SPECIAL_FORMS.has(name)) this.report.error(`'${name}' is a function: call it, as in ${name}(...)`, at);
+    else if (outside) this.report.error(outside, at);
     else this.report.error(`unknown name '${name}'`, at, didYouMean(name, [...scope.visibleNames(), ...Object.keys(CONSTANTS)]));
     return errorValue(at);
   }
@@ -418,8 +599,19 @@ class FileVisitor extends BaseLossVisitor {
       return errorValue(at);
     }
     const scope = new Scope(null); // a fn sees its parameters and the constants, nothing of the loss
+    // each call is lowered anew, so its parameters are its own: an argument is built when the body
+    // first uses it (an argument the body does not use adds nothing to the graph)
     const bindings = f.params.map((p, i): Binding => {
-      const b: Binding = { name: p.name, type: args[i]!.value.type, at: p.at, what: 'parameter', eval: (env) => env.values.get(b)! };
+      const b: Binding = {
+        name: p.name,
+        type: args[i]!.value.type,
+        at: p.at,
+        what: 'parameter',
+        eval: (env) => {
+          if (!env.values.has(b)) env.values.set(b, args[i]!.value.eval(env));
+          return env.values.get(b)!;
+        },
+      };
       return b;
     });
     bindings.forEach((b) => scope.define(b, this.report));
@@ -427,14 +619,7 @@ class FileVisitor extends BaseLossVisitor {
     const body = this.expr(f.body, scope);
     this.inlining.pop();
     if (body.type.sort === 'error') return errorValue(at);
-    return {
-      type: body.type,
-      at,
-      eval: (env) => {
-        bindings.forEach((b, i) => env.values.set(b, args[i]!.value.eval(env)));
-        return body.eval(env);
-      },
-    };
+    return { type: body.type, at, eval: (env) => body.eval(env) };
   }
 
   arguments(c: Children, scope: Scope): Arg[] {
@@ -452,6 +637,15 @@ class FileVisitor extends BaseLossVisitor {
     const items = nodes(c, 'expression').map((n) => this.expr(n, scope));
     if (items.length === 1 && !c.Comma) return { ...items[0]!, at };
     if (items.some((i) => i.type.sort === 'error')) return errorValue(at);
-    return { type: { sort: 'tuple', items: items.map((i) => i.type) }, at, eval: (env) => items.map((i) => i.eval(env)) };
+    return { type: { sort: 'tuple', items: items.map((i) => i.type) }, at, items, eval: (env) => items.map((i) => i.eval(env)) };
   }
+}
+
+/** The first option in which two forms of a loss differ, quoted for a message; null when none does. */
+function differentOption(a: readonly OptionSpec[], b: readonly OptionSpec[]): string | null {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const [x, y] = [a[i], b[i]];
+    if (JSON.stringify(x) !== JSON.stringify(y)) return `'${(x ?? y)!.name}'`;
+  }
+  return null;
 }

@@ -5,7 +5,7 @@
 // Newlines end statements, Go-style: after lexing, a newline becomes a LineEnd token when the
 // line's last token can end an expression and no '(' or '[' is open; otherwise it is dropped.
 // So an expression continues onto the next line when the line ends with an operator or a comma,
-// or inside parentheses.
+// or inside parentheses. A scan's header (from 'scan' to its '{') may span lines freely.
 import { createToken, createTokenInstance, Lexer, type IToken, type TokenType, type ILexingError } from 'chevrotain';
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
@@ -21,6 +21,14 @@ export const Fn = keyword('fn', true);
 export const Type = keyword('type', true);
 export const Option = keyword('option', true);
 export const Check = keyword('check', true);
+/** words with a meaning in one place only (a shape, an option, a scan's header): names elsewhere */
+export const Like = keyword('like', true);
+export const Without = keyword('without', true);
+export const Cases = keyword('cases', true);
+export const Over = keyword('over', true);
+export const With = keyword('with', true);
+export const In = keyword('in', true);
+export const Step = keyword('step', true);
 export const Let = keyword('let');
 export const Return = keyword('return');
 export const If = keyword('if');
@@ -32,6 +40,7 @@ export const False = keyword('false');
 export const And = keyword('and');
 export const Or = keyword('or');
 export const Not = keyword('not');
+export const Scan = keyword('scan');
 
 /** `1`, `0.5`, `1e-8`, `.5`; a trailing `f` rounds the value to float32 (`1e-12f`), as a C float literal. */
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?f?/, label: 'a number' });
@@ -58,6 +67,7 @@ export const Caret = op('Caret', /\^/, "'^'", PowerOperator);
 export const Star = op('Star', /\*/, "'*'", MultiplicativeOperator);
 export const Slash = op('Slash', /\//, "'/'", MultiplicativeOperator);
 export const Plus = op('Plus', /\+/, "'+'", AdditiveOperator);
+export const Arrow = op('Arrow', /->/, "'->'");
 export const Minus = op('Minus', /-/, "'-'", AdditiveOperator);
 export const Equals = op('Equals', /=/, "'='");
 export const LParen = op('LParen', /\(/, "'('");
@@ -81,9 +91,9 @@ const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n]*/, grou
 /** In matching order: comments before '/', longer operators before their prefixes, keywords before names. */
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment, Newline,
-  Loss, Fn, Type, Option, Check, Let, Return, If, Else, Nograd, None, True, False, And, Or, Not, Identifier,
+  Loss, Fn, Type, Option, Check, Without, Like, Cases, Over, With, In, Step, Let, Return, If, Else, Nograd, None, True, False, And, Or, Not, Scan, Identifier,
   NumberLiteral, StringLiteral, UnterminatedString,
-  EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, StarStar, Caret, Star, Slash, Plus, Minus, Equals,
+  EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, StarStar, Caret, Star, Slash, Plus, Arrow, Minus, Equals,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon, Question, Pipe, Semicolon,
   ComparisonOperator, AdditiveOperator, MultiplicativeOperator, PowerOperator, StatementEnd, LineEnd,
 ];
@@ -114,17 +124,21 @@ export function lex(text: string): LexResult {
 }
 
 /** Tokens after which a newline ends the statement (Go's rule). */
-const endsAnExpression = new Set<TokenType>([Identifier, Loss, Fn, Type, Option, Check, NumberLiteral, StringLiteral, RParen, RBracket, RBrace, True, False, None, Question]);
+const endsAnExpression = new Set<TokenType>([Identifier, Loss, Fn, Type, Option, Check, Like, Without, Cases, Over, With, In, Step, NumberLiteral, StringLiteral, RParen, RBracket, RBrace, True, False, None, Question]);
 /** A newline before these does not end the statement: `}\nelse {`, and `loss L(...)\n{`. */
 const continuesTheStatement = new Set<TokenType>([Else, LBrace]);
 
 function insertLineEnds(tokens: readonly IToken[]): IToken[] {
   const out: IToken[] = [];
   let depth = 0; // open '(' and '['
+  let scanHeader: number | null = null; // the depth of a scan whose header ('scan ... {') is being read
   tokens.forEach((t, i) => {
     if (t.tokenType === LParen || t.tokenType === LBracket) depth++;
     else if (t.tokenType === RParen || t.tokenType === RBracket) depth = Math.max(0, depth - 1);
+    else if (t.tokenType === Scan && scanHeader === null) scanHeader = depth;
+    else if (t.tokenType === LBrace && scanHeader === depth) scanHeader = null;
     if (t.tokenType !== Newline) return void out.push(t);
+    if (scanHeader !== null) return; // a scan's header may span lines, up to its '{'
     const last = out[out.length - 1];
     let j = i + 1;
     while (tokens[j]?.tokenType === Newline) j++;

@@ -11,8 +11,11 @@ export type Dim = string | number;
 export type Dims = readonly Dim[] | null;
 
 export type StaticType =
-  /** a Node at build time, or a plain number when `constant` is set (literals, folded arithmetic) */
-  | { readonly sort: 'tensor'; readonly kind: Kind; readonly dims: Dims; readonly constant?: number }
+  /**
+   * a Node at build time, or a plain number when `constant` is set (literals, folded arithmetic);
+   * `cases`: a numeric option with cases, which `==` compares while the graph is built
+   */
+  | { readonly sort: 'tensor'; readonly kind: Kind; readonly dims: Dims; readonly constant?: number; readonly cases?: NumberCases }
   /** a structural string: an enum option (its possible values) or a string literal */
   | { readonly sort: 'text'; readonly values: readonly string[]; readonly constant?: string }
   /** a boolean known when the graph is built: a bool option, true/false, a static comparison */
@@ -21,8 +24,20 @@ export type StaticType =
   /** an optional tensor option, outside an `if name != none` that proves it given */
   | { readonly sort: 'optional'; readonly dims: Dims }
   | { readonly sort: 'tuple'; readonly items: readonly StaticType[] }
+  /** a function option, called with `arity` float tensors; `optional` outside an `if f != none` */
+  | { readonly sort: 'function'; readonly arity: number; readonly optional: boolean }
+  /** a shape no tensor has yet (affineShape(targets, -1, 2, 1)): for iota and broadcastTo */
+  | { readonly sort: 'shape'; readonly dims: Dims }
+  /** error("..."): stops the build, so it has no value and fits any branch */
+  | { readonly sort: 'never' }
   /** after a reported error: absorbs every use silently, so one mistake gives one diagnostic */
   | { readonly sort: 'error' };
+
+/** The option a value is, and the values that choose another graph. */
+export interface NumberCases {
+  readonly option: string;
+  readonly values: readonly number[];
+}
 
 export const ERROR: StaticType = { sort: 'error' };
 export const scalarFloat = (constant?: number): StaticType => ({ sort: 'tensor', kind: 'float', dims: [], ...(constant === undefined ? {} : { constant }) });
@@ -48,6 +63,12 @@ export function describeType(t: StaticType): string {
       return 'an optional tensor (maybe none)';
     case 'tuple':
       return `a tuple of ${t.items.length}`;
+    case 'function':
+      return t.optional ? 'an optional function (maybe none)' : `a function of ${t.arity} tensor${t.arity === 1 ? '' : 's'}`;
+    case 'shape':
+      return `a shape ${dimsText(t.dims)}`;
+    case 'never':
+      return 'error(...), which stops the build';
     case 'error':
       return 'an erroneous value';
   }
@@ -111,8 +132,8 @@ export function unsqueezedDims(dims: Dims, axes: readonly number[]): Dims {
 
 /** The type both branches of an `if` agree on (a shape known only when both know the same one). */
 export function joinTypes(a: StaticType, b: StaticType): StaticType | null {
-  if (a.sort === 'error') return b;
-  if (b.sort === 'error') return a;
+  if (a.sort === 'error' || a.sort === 'never') return b;
+  if (b.sort === 'error' || b.sort === 'never') return a;
   if (a.sort === 'tensor' && b.sort === 'tensor') {
     if (a.kind !== b.kind) return null;
     const same = a.dims !== null && b.dims !== null && a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims![i]);

@@ -91,6 +91,16 @@ export function where(_condition: Bool, _a: Comparable, _b: Comparable): Compara
 }
 /** An index tensor or a condition as a float tensor (1 / 0 for conditions). */
 export const float = (_x: IntTensor | Bool): Tensor => described('float');
+/** A float tensor or a condition as int32 (truncated). */
+export const int = (_x: Tensor | Bool): IntTensor => described('int');
+
+// index arithmetic (float or int32, not mixed) and variadic forms
+export const mod = <T extends Comparable>(_a: T, _b: T): T => described('mod');
+export const floorDiv = <T extends Comparable>(_a: T, _b: T): T => described('floorDiv');
+/** log(e^a + e^b + ...), stable. */
+export const logSumExpOf = (..._xs: Tensor[]): Tensor => described('logSumExpOf');
+/** y[..., i, ...] = x[..., i - by, ...] along axis, and fill where i - by falls outside. */
+export const shift = <T extends Comparable>(_x: T, _axis: number, _by: number, _fill: T): T => described('shift');
 
 // gradient control
 export const stopGradient = <T extends Comparable>(_x: T): T => described('stopGradient');

@@ -4,9 +4,6 @@ import type { LossDef } from '../compiler/loss.js';
 import type { Tensor } from './tensor.js';
 import type { Node } from '../compiler/ir/node.js';
 import { loadStdlib } from '../dsl/stdlib/index.js';
-import { classificationLosses } from '../dsl/stdlib/classification.js';
-import { embeddingLosses } from '../dsl/stdlib/embedding.js';
-import { sequenceLosses } from '../dsl/stdlib/sequence.js';
 
 /** Every option of every built-in loss, camelCased from torch's names, with torch's defaults. */
 export interface LossOptions {
@@ -42,8 +39,8 @@ function lossClass(def: LossDef): LossClass {
   return C;
 }
 
-/** The .loss stdlib (dsl/stdlib/*.loss), then the losses still written in TypeScript. */
-export const builtinLosses: readonly LossDef[] = loadStdlib([...classificationLosses, ...embeddingLosses, ...sequenceLosses]);
+/** The stdlib: every built-in loss is a .loss file (dsl/stdlib/*.loss), read as a user's loss is. */
+export const builtinLosses: readonly LossDef[] = loadStdlib();
 
 export function builtinLoss(name: string): LossDef | undefined {
   return builtinLosses.find((d) => d.name === name);

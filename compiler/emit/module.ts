@@ -35,6 +35,8 @@ export interface ModuleOptions {
   readonly targets?: readonly Target[];
   /** called after each compiled variant (for progress displays) */
   readonly onProgress?: (done: number, total: number) => void;
+  /** writes the .d.ts files; pass one to share it (and its worker) across losses */
+  readonly types?: TypesWriter;
 }
 
 export interface EmittedModule {
@@ -141,8 +143,14 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
   if (targets.includes('js')) {
     const built = standaloneData(def, opts.onProgress);
     variants = built.variants;
-    files.push({ name: `${def.name}.js`, text: await bundle(def, built.data) });
-    files.push({ name: `${def.name}.d.ts`, text: await declarations(def) });
+    const writer = opts.types ?? typesWriter();
+    try {
+      const types = writer.write(typesSignature(def)); // ts-morph loads meanwhile, in a worker where it can
+      files.push({ name: `${def.name}.js`, text: await bundle(def, built.data) });
+      files.push({ name: `${def.name}.d.ts`, text: await types });
+    } finally {
+      if (!opts.types) writer.close();
+    }
   }
   if (targets.includes('wgsl')) {
     const w = await wgslFiles(def, targets.includes('js') ? undefined : opts.onProgress);
@@ -250,11 +258,93 @@ const propertyName = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : 
 
 // ------------------------------------------------------------------ <Name>.d.ts
 
-async function declarations(def: LossDef): Promise<string> {
+/** What the .d.ts says about a loss, as plain (structured-cloneable) data. */
+export interface TypesSignature {
+  readonly name: string;
+  readonly doc: string;
+  readonly forms: readonly (readonly string[])[];
+  readonly options: readonly { readonly name: string; readonly type: string; readonly doc: string }[];
+}
+
+export function typesSignature(def: LossDef): TypesSignature {
+  const optionType = (o: LossDef['options'][number]): string =>
+    o.type === 'number' ? 'number'
+    : o.type === 'bool' ? 'boolean'
+    : o.type === 'enum' ? o.values.map((v) => JSON.stringify(v)).join(' | ')
+    : o.type === 'tensor' ? 'Tensor | null'
+    : 'null';
+  const optionDefault = (o: LossDef['options'][number]): string => (o.type === 'function' ? 'null (a function cannot be carried by a standalone module)' : JSON.stringify(o.default));
+  return {
+    name: def.name,
+    doc: def.doc,
+    forms: formsOf(def).map((f) => f.inputs.map((i) => i.name)),
+    options: def.options.map((o) => ({ name: o.name, type: optionType(o), doc: `${o.doc ? `${o.doc}. ` : ''}Default: ${optionDefault(o)}.` })),
+  };
+}
+
+/** Writes .d.ts text. ts-morph takes a few hundred milliseconds to load: a worker loads it while the caller compiles. */
+export interface TypesWriter {
+  write(sig: TypesSignature): Promise<string>;
+  close(): void;
+}
+
+const TYPES_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ready = import(workerData.module).then(async (m) => { await import('ts-morph'); return m; });
+ready.catch(() => {});
+parentPort.on('message', async ({ id, sig }) => {
+  try { parentPort.postMessage({ id, text: await (await ready).declarationsText(sig) }); }
+  catch (e) { parentPort.postMessage({ id, error: String((e && e.message) || e) }); }
+});`;
+
+/**
+ * A TypesWriter: in a worker thread when running compiled JS (from dist) and `worker` is not
+ * false (a caller that has loaded ts-morph already says so), else in this thread.
+ */
+export function typesWriter(opts: { readonly worker?: boolean } = {}): TypesWriter {
+  const inThread: TypesWriter = { write: declarationsText, close: () => {} };
+  if (opts.worker === false || !import.meta.url.endsWith('.js')) return inThread; // TypeScript sources (vitest): a worker could not load them
+  let worker: import('node:worker_threads').Worker | undefined;
+  const pending = new Map<number, { resolve: (t: string) => void; sig: TypesSignature }>();
+  let next = 0;
+  const start = import('node:worker_threads').then(({ Worker }) => {
+    const w = new Worker(TYPES_WORKER, { eval: true, workerData: { module: import.meta.url } });
+    w.unref();
+    w.on('message', (m: { id: number; text?: string; error?: string }) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.text !== undefined) p.resolve(m.text);
+      else void declarationsText(p.sig).then(p.resolve); // the worker failed: write them here
+    });
+    w.on('error', () => {
+      for (const [id, p] of pending) {
+        pending.delete(id);
+        void declarationsText(p.sig).then(p.resolve);
+      }
+    });
+    worker = w;
+    return w;
+  });
+  return {
+    write: (sig) =>
+      new Promise((resolve) => {
+        const id = next++;
+        pending.set(id, { resolve, sig });
+        void start.then((w) => w.postMessage({ id, sig }), () => {
+          pending.delete(id);
+          void declarationsText(sig).then(resolve);
+        });
+      }),
+    close: () => void worker?.terminate(),
+  };
+}
+
+export async function declarationsText(sig: TypesSignature): Promise<string> {
   const { Project, VariableDeclarationKind } = await import('ts-morph');
   const project = new Project({ useInMemoryFileSystem: true });
-  const file = project.createSourceFile(`${def.name}.d.ts`, '');
-  file.insertText(0, `// ${def.name}: types of the standalone lossc kernel module ${def.name}.js (generated; do not edit).\n`);
+  const file = project.createSourceFile(`${sig.name}.d.ts`, '');
+  file.insertText(0, `// ${sig.name}: types of the standalone lossc kernel module ${sig.name}.js (generated; do not edit).\n`);
   file.addTypeAlias({ name: 'DType', isExported: true, type: `'float32' | 'float64' | 'int32'` });
   file.addInterface({
     name: 'Tensor',
@@ -266,44 +356,35 @@ async function declarations(def: LossDef): Promise<string> {
       { name: 'dtype', isReadonly: true, type: 'DType' },
     ],
   });
-  const optionType = (o: LossDef['options'][number]): string =>
-    o.type === 'number' ? 'number'
-    : o.type === 'bool' ? 'boolean'
-    : o.type === 'enum' ? o.values.map((v) => JSON.stringify(v)).join(' | ')
-    : o.type === 'tensor' ? 'Tensor | null'
-    : 'null';
-  const optionDefault = (o: LossDef['options'][number]): string => (o.type === 'function' ? 'null (a function cannot be carried by a standalone module)' : JSON.stringify(o.default));
   file.addInterface({
-    name: `${def.name}Options`,
+    name: `${sig.name}Options`,
     isExported: true,
-    docs: [`Options of ${def.name}, applied at run time; every one has a default.`],
-    properties: def.options.map((o) => ({ name: o.name, hasQuestionToken: true, type: optionType(o), docs: [`${o.doc ? `${o.doc}. ` : ''}Default: ${optionDefault(o)}.`] })),
+    docs: [`Options of ${sig.name}, applied at run time; every one has a default.`],
+    properties: sig.options.map((o) => ({ name: o.name, hasQuestionToken: true, type: o.type, docs: [o.doc] })),
   });
-  const forms = formsOf(def);
-  const params = (form: LossDef) => form.inputs.map((i) => ({ name: safeName(i.name), type: 'Tensor' }));
-  const tupleOf = (form: LossDef) => `[${form.inputs.map((i) => `${safeName(i.name)}: Tensor`).join(', ')}]`;
-  const signatures = (make: (form: LossDef) => { parameters: { name: string; type: string }[] }) => forms.map(make);
+  const params = (form: readonly string[]) => form.map((n) => ({ name: safeName(n), type: 'Tensor' }));
+  const tuple = (form: readonly string[]) => `[${form.map((n) => `${safeName(n)}: Tensor`).join(', ')}]`;
   file.addInterface({
-    name: `${def.name}Loss`,
+    name: `${sig.name}Loss`,
     isExported: true,
-    docs: [def.doc],
+    docs: [sig.doc],
     properties: [
       { name: 'name', isReadonly: true, type: 'string' },
       { name: 'options', isReadonly: true, type: 'Readonly<Record<string, unknown>>' },
     ],
     methods: [
-      ...signatures((f) => ({ parameters: params(f) })).map((s) => ({ name: 'forward', returnType: 'Tensor', docs: ['The loss (a scalar unless reduction is none).'], ...s })),
-      ...signatures((f) => ({ parameters: [{ name: 'inputs', type: tupleOf(f) }, { name: 'gradOutput', type: 'Tensor' }] })).map((s) => ({
+      ...sig.forms.map((f) => ({ name: 'forward', returnType: 'Tensor', parameters: params(f), docs: ['The loss (a scalar unless reduction is none).'] })),
+      ...sig.forms.map((f) => ({
         name: 'vjp',
         returnType: '(Tensor | null)[]',
+        parameters: [{ name: 'inputs', type: tuple(f) }, { name: 'gradOutput', type: 'Tensor' }],
         docs: ['d sum(output * gradOutput) / d input, per input (null for integer or non-differentiable inputs).'],
-        ...s,
       })),
-      ...signatures((f) => ({ parameters: params(f) })).map((s) => ({
+      ...sig.forms.map((f) => ({
         name: 'valueAndGrad',
         returnType: '{ value: Tensor; grads: (Tensor | null)[] }',
+        parameters: params(f),
         docs: ['The loss and its gradients in one fused pass (a scalar-reduced loss).'],
-        ...s,
       })),
     ],
   });
@@ -311,11 +392,11 @@ async function declarations(def: LossDef): Promise<string> {
     name: 'create',
     isExported: true,
     hasDeclareKeyword: true,
-    parameters: [{ name: 'options', hasQuestionToken: true, type: `${def.name}Options` }],
-    returnType: `${def.name}Loss`,
-    docs: [`${def.name} with these options over its defaults. Throws for a function-valued option.`],
+    parameters: [{ name: 'options', hasQuestionToken: true, type: `${sig.name}Options` }],
+    returnType: `${sig.name}Loss`,
+    docs: [`${sig.name} with these options over its defaults. Throws for a function-valued option.`],
   });
-  file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'name', type: JSON.stringify(def.name) }] });
+  file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'name', type: JSON.stringify(sig.name) }] });
   file.formatText({ indentSize: 2 });
   return file.getFullText();
 }

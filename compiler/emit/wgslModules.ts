@@ -51,6 +51,8 @@ export interface KernelManifest {
   readonly domain: ShapeJson;
   /** row kernels: the row axis (negative: from the end) */
   readonly rowAxis?: number;
+  /** scan kernels: placeholder -> buffer ('@carry' is the initial state), and the buffer whose first axis counts the steps */
+  readonly scan?: { readonly reverse: boolean; readonly bind: Readonly<Record<string, string>>; readonly steps: string };
   /** bytes of the uniform struct: every segment bound must cover it */
   readonly uniformBytes: number;
   readonly bindings: readonly WgslBinding[];
@@ -95,6 +97,9 @@ const DISPATCH: Record<EntryKind, string> = {
   rows:
     `a row kernel: workgroups G = max(1, min(rows, maxComputeWorkgroupsPerDimension)), rows = numel(domain) / C, C = the row axis' size; header [rows, C, outerRank, G, storeMask]. ` +
     `Slots are the sites, then the addressed outputs; each slot's strides over the domain are split into the outer ones (merged) and the one along the row. storeMask bit j: output j accumulates across rows but its target has its source's shape (stored in place; else scatter_*_j runs after rows).`,
+  scan:
+    `a recurrence: ONE workgroup walks the steps (storage barrier between them); header [T = the steps sequence's first size, n = numel(initial state), rank]. ` +
+    `The body's placeholders take the shapes of the buffers bound to them (kernel.scan.bind; a sequence's is one step's slice); sites' strides are over the state's shape; a sequence site's step stride = numel(slice). The result is [T, ...state].`,
   finish: `one workgroup, after main (reads its W partials per full reduction); header [W].`,
   scatter_wg:
     `for loop output j (an accumulation into a smaller target) when the reduced count R > ${SHORT_REDUCTION}: workgroups min(m, maxComputeWorkgroupsPerDimension), m = numel(target); ` +
@@ -128,6 +133,7 @@ export function wgslModules(c: CompiledMethod, opts: WgslOptions = {}): WgslModu
       module: `${k.name}.wgsl`,
       domain: shapeJson(k.domain),
       ...(k.rowAxis !== undefined ? { rowAxis: k.rowAxis } : {}),
+      ...(k.scan ? { scan: k.scan } : {}),
       uniformBytes: Math.ceil(k.uniformWords / 4) * 16,
       bindings: k.bindings,
       outputs: k.outputs.map((o) => ({

@@ -100,11 +100,11 @@ fn lc_log(x: f32) -> f32 {
 }`,
   },
   lc_expm1: {
-    deps: [],
+    deps: ['lc_exp'],
     code: `// e^x - 1: Taylor to x^9/9! for |x| < 0.5 (relative error < 3e-10), else the builtin exp
 fn lc_expm1(x: f32) -> f32 {
   if (abs(x) < 0.5f) { return x * ${horner('x', ['1.0f', ...invFact])}; }
-  return exp(x) - 1.0f;
+  return lc_exp(x) - 1.0f;
 }`,
   },
   lc_tanh: {
@@ -116,21 +116,59 @@ fn lc_tanh(x: f32) -> f32 {
   return e / (e + 2.0f);
 }`,
   },
+  lc_pow2: { deps: [], code: '// 2^k for k in [-126, 127], exactly\nfn lc_pow2(k: i32) -> f32 { return bitcast<f32>(u32(k + 127) << 23u); }' },
+  lc_exp: {
+    deps: ['lc_isnan', 'lc_r', 'lc_pow2'],
+    code: `// e^x within a few ulp (the builtin drifts to tens of ulp for |x| near 88): x = n ln2 + r, the
+// builtin on |r| <= ln2 / 2, then two exact scalings (the second rounds once into subnormals)
+fn lc_exp(x: f32) -> f32 {
+  if (lc_isnan(x)) { return x; }
+  if (x > 89.0f) { return lc_k.y; }
+  if (x < -104.0f) { return lc_k.x; }
+  let n = round(x * 1.44269502f);
+  let r = lc_r(lc_r(x - n * 0.693145751953125f) - n * 1.42860677e-6f);
+  let k = i32(n);
+  let k1 = k / 2;
+  return exp(r) * lc_pow2(k1) * lc_pow2(k - k1);
+}`,
+  },
   lc_pow: {
-    deps: ['lc_isnan', 'lc_isinf'],
-    code: `// Math.pow: x^0 = 1, negative bases with integer exponents, 1^±inf = NaN
+    deps: ['lc_isnan', 'lc_isinf', 'lc_r', 'lc_exp', 'lc_log'],
+    code: `// Math.pow: x^0 = 1, negative bases with integer exponents, zeros and infinities as JS has them
 fn lc_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0f) { return 1.0f; }
   if (lc_isnan(x) || lc_isnan(y)) { return lc_k.w; }
   if (y == 1.0f) { return x; }
   if (y == 2.0f) { return x * x; }
   let ax = abs(x);
-  if (ax == 1.0f && lc_isinf(y)) { return lc_k.w; }
   let negative = bitcast<u32>(x) >= 0x80000000u;
   let integer = !lc_isinf(y) && floor(y) == y;
-  if (negative && x != 0.0f && !lc_isinf(x) && !lc_isinf(y) && !integer) { return lc_k.w; }
-  let r = pow(ax, y);
   let odd = integer && floor(y * 0.5f) != y * 0.5f;
+  var r: f32;
+  if (lc_isinf(y)) {
+    if (ax == 1.0f) { return lc_k.w; }
+    r = select(lc_k.x, lc_k.y, (ax > 1.0f) == (y > 0.0f));
+  } else if (ax == 0.0f) {
+    r = select(lc_k.x, lc_k.y, y < 0.0f);
+  } else if (lc_isinf(ax)) {
+    r = select(lc_k.x, lc_k.y, y > 0.0f);
+  } else if (integer && abs(y) <= 64.0f) {
+    // binary powering: a few roundings (the builtin, exp2(y log2 x), drifts by |y log2 x| ulp)
+    var b = ax;
+    var e = u32(abs(y));
+    var acc = 1.0f;
+    loop {
+      if ((e & 1u) != 0u) { acc = lc_r(acc * b); }
+      e = e >> 1u;
+      if (e == 0u) { break; }
+      b = lc_r(b * b);
+    }
+    r = select(acc, 1.0f / acc, y < 0.0f);
+  } else {
+    if (negative && !integer) { return lc_k.w; }
+    // e^(y ln x) with lc_log, accurate near x = 1 where the builtin pow (exp2(y log2 x)) is not
+    if (y == 0.5f) { r = sqrt(ax); } else if (y == -0.5f) { r = 1.0f / sqrt(ax); } else { r = lc_exp(lc_r(y * lc_log(ax))); }
+  }
   return select(r, -r, negative && odd);
 }`,
   },
@@ -159,48 +197,40 @@ export function helpersFor(code: string): string[] {
   return out;
 }
 
-/** Workgroup reductions (sum or NaN-propagating max) of one f32 per invocation, in a fixed order. */
+/**
+ * Workgroup reductions (sum or NaN-propagating max) of one f32 per invocation, in a fixed order,
+ * with every invocation receiving the total. Two levels over workgroup memory: 16 invocations
+ * each combine 16 slots, then everyone combines those 16 (3 barriers, where a halving tree takes
+ * log2(size) + 2: barriers dominate short reductions such as one softmax row). With subgroups,
+ * each subgroup first reduces itself (subgroupAdd / subgroupMax) and only its lane 0 fills a slot
+ * (the others the identity), so nothing depends on how invocations map to subgroups.
+ */
 export function workgroupReductions(size: number, subgroups: boolean): string {
-  const half = size >> 1;
-  const plain = (mode: 'sum' | 'max'): string => {
-    const op = mode === 'sum' ? 'lc_red[li] + lc_red[li + s]' : 'lc_max2(lc_red[li], lc_red[li + s])';
-    return `fn lc_wg_${mode}(v: f32, li: u32) -> f32 {
-  lc_red[li] = v;
+  const side = Math.sqrt(size);
+  if (!Number.isInteger(side)) throw new Error(`internal: workgroup size ${size} is not a square`);
+  const fn = (mode: 'sum' | 'max'): string => {
+    const id = mode === 'sum' ? '0.0f' : 'lc_k.z';
+    const op = (a: string, b: string): string => (mode === 'sum' ? `${a} + ${b}` : `lc_max2(${a}, ${b})`);
+    const own = subgroups
+      ? mode === 'sum'
+        ? `let own = select(${id}, subgroupAdd(v), sgi == 0u);`
+        : `let own = select(${id}, select(subgroupMax(v), lc_k.w, subgroupAny(lc_isnan(v))), sgi == 0u);`
+      : 'let own = v;';
+    return `fn lc_wg_${mode}(v: f32, li: u32${subgroups ? ', sgi: u32, sgs: u32' : ''}) -> f32 {
+  ${own}
+  lc_red[li] = own;
   workgroupBarrier();
-  for (var s = ${half}u; s > 0u; s = s >> 1u) {
-    if (li < s) { lc_red[li] = ${op}; }
-    workgroupBarrier();
+  if (li < ${side}u) {
+    var acc = lc_red[li * ${side}u];
+    for (var k = 1u; k < ${side}u; k = k + 1u) { acc = ${op('acc', `lc_red[li * ${side}u + k]`)}; }
+    lc_red[li * ${side}u] = acc;
   }
-  let total = lc_red[0];
+  workgroupBarrier();
+  var total = lc_red[0];
+  for (var k = 1u; k < ${side}u; k = k + 1u) { total = ${op('total', `lc_red[k * ${side}u]`)}; }
   workgroupBarrier();
   return total;
 }`;
   };
-  // a shared-memory tree down to one subgroup's width, then one subgroup operation: each lane
-  // reads the slot of its own subgroup_invocation_id, so nothing depends on how invocations map
-  // to subgroups
-  const sub = (mode: 'sum' | 'max'): string => {
-    const op = mode === 'sum' ? 'lc_red[li] + lc_red[li + s]' : 'lc_max2(lc_red[li], lc_red[li + s])';
-    const finish =
-      mode === 'sum'
-        ? `let total = subgroupAdd(select(0.0f, lc_red[min(sgi, ${size - 1}u)], live));`
-        : `let x = select(lc_k.z, lc_red[min(sgi, ${size - 1}u)], live);
-  let total = select(subgroupMax(x), lc_k.w, subgroupAny(lc_isnan(x)));`;
-    return `fn lc_wg_${mode}(v: f32, li: u32, sgi: u32, sgs: u32) -> f32 {
-  if (li == 0u) { lc_sgs = sgs; }
-  let width = workgroupUniformLoad(&lc_sgs);
-  lc_red[li] = v;
-  workgroupBarrier();
-  for (var s = ${half}u; s >= width; s = s >> 1u) {
-    if (li < s) { lc_red[li] = ${op}; }
-    workgroupBarrier();
-  }
-  let live = sgi < min(width, ${size}u);
-  ${finish}
-  workgroupBarrier();
-  return total;
-}`;
-  };
-  const decl = [`var<workgroup> lc_red: array<f32, ${size}>;`, ...(subgroups ? ['var<workgroup> lc_sgs: u32;'] : [])];
-  return [...decl, ...(subgroups ? [sub('sum'), sub('max')] : [plain('sum'), plain('max')])].join('\n');
+  return [`var<workgroup> lc_red: array<f32, ${size}>;`, fn('sum'), fn('max')].join('\n');
 }

@@ -71,9 +71,20 @@ const cmp = (doc: string, evalFn: (a: number, b: number) => boolean, sym: string
   infer: boolEw,
   eval: (a, b2) => (evalFn(a, b2) ? 1 : 0),
   js: (a, c) => `(${a} ${sym} ${c})`,
-  wgsl: (a, c) => `(${a} ${sym} ${c})`,
+  wgsl: (a, c) => wgslCompare(a, sym, c),
   exact: true,
 });
+
+/**
+ * WGSL comparisons as IEEE has them, whatever the driver assumes: x op x is settled by a NaN bit
+ * test (compilers fold it), and != is also true where an operand is NaN (Mesa's lowering says
+ * false). Operands may be f32, i32 or bool: f32(...) converts all three for the NaN tests.
+ */
+function wgslCompare(a: string, sym: string, c: string): string {
+  const nan = (x: string): string => `lc_isnan(f32(${x}))`;
+  if (a === c) return sym === '<' || sym === '>' ? 'false' : sym === '!=' ? nan(a) : `(!${nan(a)})`;
+  return sym === '!=' ? `((${a} != ${c}) || ${nan(a)} || ${nan(c)})` : `(${a} ${sym} ${c})`;
+}
 
 const leaf = (doc: string, infer: (a: Attrs) => Inferred): PrimDef => ({ category: 'leaf', doc, infer: (_ns, a) => infer(a), exact: true });
 const x0 = (out: Node): Node => out.inputs[0]!;
@@ -160,12 +171,12 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   },
   floorDiv: {
     category: 'elementwise', doc: 'floor(a / b)', infer: sameEw,
-    eval: (a, c) => Math.floor(a / c), js: (a, c) => `Math.floor(${a} / ${c})`, wgsl: (a, c) => `floordiv(${a}, ${c})`,
+    eval: (a, c) => Math.floor(a / c), js: (a, c) => `Math.floor(${a} / ${c})`, wgsl: (a, c) => `floor(${a} / ${c})`,
   },
   neg: un('-x', (x) => -x, (x) => `(-${x})`, (x) => `(-${x})`, (g) => [b.neg(g)], { exact: true, infer: sameEw }),
   abs: un('|x|', Math.abs, (x) => `Math.abs(${x})`, (x) => `abs(${x})`, (g, out) => [b.mul(g, b.sign(x0(out)))], { exact: true, infer: sameEw }),
   sign: un('sign(x), 0 at 0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x), (x) => `Math.sign(${x})`, (x) => `lc_sign(${x})`, () => [null], { exact: true }),
-  exp: un('e^x', Math.exp, (x) => `Math.exp(${x})`, (x) => `exp(${x})`, (g, out) => [b.mul(g, out)]),
+  exp: un('e^x', Math.exp, (x) => `Math.exp(${x})`, (x) => `lc_exp(${x})`, (g, out) => [b.mul(g, out)]),
   expm1: un('e^x - 1', Math.expm1, (x) => `Math.expm1(${x})`, (x) => `lc_expm1(${x})`, (g, out) => [b.mul(g, b.add(out, 1))]),
   log: un('ln x', Math.log, (x) => `Math.log(${x})`, (x) => `lc_log(${x})`, (g, out) => [b.div(g, x0(out))]),
   log1p: un('ln(1 + x)', Math.log1p, (x) => `Math.log1p(${x})`, (x) => `lc_log1p(${x})`, (g, out) => [b.div(g, b.add(x0(out), 1))]),

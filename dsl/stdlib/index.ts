@@ -1,5 +1,5 @@
-// The built-in losses: every .loss file in this directory (the same path a user's loss takes),
-// then the losses still written in TypeScript, which the caller passes in.
+// The built-in losses: every .loss file in this directory, compiled through the same path as a
+// user's loss. A caller may add losses written in TypeScript (none of the built-ins is).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ export function loadLossFiles(dir: string = stdlibDirectory()): LossDef[] {
     .flatMap((f) => compileLossSource(readFileSync(join(dir, f), 'utf8'), `dsl/stdlib/${f}`));
 }
 
-/** The .loss built-ins, then `typescriptLosses`; a name defined twice is an error. */
+/** The .loss built-ins, then any `typescriptLosses`; a name defined twice is an error. */
 export function loadStdlib(typescriptLosses: readonly LossDef[] = []): LossDef[] {
   const all = [...loadLossFiles(), ...typescriptLosses];
   const names = new Set<string>();

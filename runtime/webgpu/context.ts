@@ -15,6 +15,8 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   readonly subgroups: boolean;
   readonly pool: BufferPool;
+  /** the largest storage binding (maxStorageBufferBindingSize); flat kernels over more are dispatched in chunks */
+  maxBindingBytes: number;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, Pipeline>();
 
@@ -25,6 +27,7 @@ export class GpuContext {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     this.subgroups = gpu.features.subgroups && env?.LOSSC_WEBGPU_SUBGROUPS !== '0';
     this.pool = new BufferPool(gpu.device);
+    this.maxBindingBytes = this.limits.maxStorageBufferBindingSize;
   }
 
   module(code: string): GPUShaderModule {

@@ -1,12 +1,11 @@
 /// <reference types="@webgpu/types" />
-// Running a kernel plan on the GPU: resolve every shape for the call (as the CPU runner does),
+// Running a kernel plan on the GPU: resolve every shape for the call (as the CPU executor does),
 // lay out each entry point's uniform segment (sizes, strides through each site's view path,
 // scalars), then record every dispatch of every kernel in ONE command encoder, in plan order,
 // followed by the copies for readback. One uniform buffer per call holds every segment.
 import type { KernelPlan } from '../../compiler/plan/kernelPlan.js';
-import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type WgslEntry, type WgslKernel, type WgslProgram } from '../../compiler/emit/wgsl.js';
+import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type WgslEntry, type WgslKernel, type WgslProgram, type WgslSlot } from '../../compiler/emit/wgsl.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../../compiler/ir/shape.js';
-import type { ScalarSource, Site } from '../../compiler/emit/expr.js';
 import { siteView } from '../executor.js';
 import { reductionOf } from '../reference.js';
 import { broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../strides.js';
@@ -23,7 +22,7 @@ export interface CallStats {
   readonly dispatches: number;
 }
 
-/** A submitted call. `results` are GPU buffers; `read` maps them back (host mode). */
+/** A submitted call: its results on the GPU, and (with readback) their contents to come. */
 export interface Submitted {
   readonly results: { readonly name: string; readonly value: GpuValue }[];
   readonly stats: CallStats;
@@ -39,6 +38,24 @@ interface Dispatch {
   readonly workgroups: number;
   readonly words: Uint32Array;
   readonly buffers: ReadonlyMap<string, GPUBuffer>;
+  /** a chunk of a large flat domain: the byte range bound of each domain-sized buffer */
+  readonly ranges?: ReadonlyMap<string, { readonly offset: number; readonly size: number }>;
+}
+
+/** What laying out one kernel of one call needs. */
+interface KernelCall {
+  readonly k: WgslKernel;
+  readonly dims: (s: ShapeExpr) => number[];
+  readonly domain: number[];
+  readonly n: number;
+  readonly params: ReadonlyMap<string, number>;
+  readonly values: Map<string, GpuValue>;
+  readonly alloc: (bytes: number, label: string) => GPUBuffer;
+  readonly dispatches: Dispatch[];
+  /** the loop outputs; bit j of mask: output j accumulates into its source's shape (a plain store) */
+  readonly loop: readonly WgslSlot[];
+  readonly mask: number;
+  readonly registers: number;
 }
 
 const STORAGE = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -74,7 +91,11 @@ export class WebGpuProgram {
     };
     const dispatches: Dispatch[] = [];
     try {
-      this.layoutCall(dims, params, values, alloc, dispatches);
+      for (const k of this.wgsl.kernels) {
+        if (k.scan) this.layoutScan(k, params, values, alloc, dispatches);
+        else this.layoutKernel(k, dims, params, values, alloc, dispatches);
+      }
+      this.checkBindingSizes(dispatches, values);
     } catch (e) {
       for (const b of owned) pool.release(b);
       throw e;
@@ -82,120 +103,180 @@ export class WebGpuProgram {
     return this.record(dispatches, values, owned, readback);
   }
 
-  /** Shapes, buffers and uniform words of every dispatch of the call, in order. */
-  private layoutCall(
+  /** A plain or row kernel: its main (or rows) dispatch, its scatters, then its finish. */
+  private layoutKernel(
+    k: WgslKernel,
     dims: (s: ShapeExpr) => number[],
     params: ReadonlyMap<string, number>,
     values: Map<string, GpuValue>,
     alloc: (bytes: number, label: string) => GPUBuffer,
     dispatches: Dispatch[],
   ): void {
-    for (const k of this.wgsl.kernels) {
-      const domain = dims(k.domain);
-      const n = numel(domain);
-      for (const o of k.outputs) {
-        const shape = dims(o.shape);
-        values.set(o.buffer, { buffer: alloc(numel(shape) * 4, o.buffer), shape });
-      }
-      const buffers = (extra: Record<string, GPUBuffer> = {}): Map<string, GPUBuffer> => {
-        const m = new Map<string, GPUBuffer>();
-        for (const [name, v] of values) m.set(name, v.buffer);
-        for (const [name, b] of Object.entries(extra)) m.set(name, b);
-        return m;
-      };
-      const loop = k.outputs.filter((o) => o.phase === 'loop');
-      // an accumulation whose target has the shape it is computed over visits each element once: a store
-      let mask = 0;
-      loop.forEach((o, j) => {
-        const over = o.from ? dims(o.from) : domain;
-        if (o.mode !== 'store' && !o.register && (o.accumulates ?? true) && sameDims(dims(o.shape), over)) mask |= 2 ** j;
-      });
-      const regs = loop.filter((o) => o.register).length;
-      let P = 0;
-      let partials: GPUBuffer | undefined;
-      if (k.rowAxis !== undefined) {
-        const entry = k.entries.find((e) => e.kind === 'rows')!;
-        const axis = normalizeAxis(k.rowAxis, domain.length, 'row');
-        const C = domain[axis]!;
-        const rows = C === 0 ? 0 : n / C;
-        // a read or write in a row's own shape is lifted into the domain: stride 0 along the row
-        const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
-        const views = entry.sites.map((site) => siteView(site, site.frame ? dims(site.frame) : domain, dims));
-        const strides = views.map((v, i) => (entry.sites[i]!.frame ? lift(dims(entry.sites[i]!.frame!), v.strides) : v.strides));
-        for (const j of entry.addressed!) {
-          const o = loop[j]!;
-          const from = dims(o.from!);
-          strides.push(lift(from, o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, dims(o.shape), reductionOf(o.node))));
-        }
-        const outer = coalesce(domain.filter((_, i) => i !== axis), strides.map((s) => s.filter((_, i) => i !== axis)));
-        if (outer.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks rows through more than ${MAX_RANK} strided axes`);
-        P = Math.max(1, Math.min(rows, this.maxWorkgroups));
-        if (regs) partials = alloc(regs * P * 4, `${k.name} partials`);
-        const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
-        words.set([rows, C, outer.dims.length, P, mask], 4);
-        words.set(outer.dims, entry.layout.dims!);
-        outer.strides.forEach((st, slot) => words.set(st, entry.layout.strides! + slot * MAX_RANK));
-        const ints = new Int32Array(words.buffer);
-        strides.forEach((st, slot) => (ints[entry.layout.along! + slot] = st[axis]!));
-        dispatches.push({ kernel: k, entry, workgroups: P, words, buffers: buffers(partials ? { $partials: partials } : {}) });
-      } else if (loop.some((o, j) => o.mode === 'store' || o.register || mask & (2 ** j))) {
-        const flat = k.entries.find((e) => e.kind === 'main_flat')!;
-        const views = flat.sites.map((s) => siteView(s, domain, dims));
-        const contiguous = contiguousStrides(domain);
-        const isFlat = views.every((v) => sameDims(v.strides, contiguous));
-        const entry = isFlat ? flat : k.entries.find((e) => e.kind === 'main_strided')!;
-        P = Math.max(1, Math.min(Math.ceil(n / WORKGROUP_SIZE), this.maxWorkgroups, 1024));
-        if (regs) partials = alloc(regs * P * 4, `${k.name} partials`);
-        const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
-        let rank = 0;
-        if (!isFlat) {
-          const c = coalesce(domain, views.map((v) => v.strides));
-          rank = c.dims.length;
-          if (rank > MAX_RANK) throw new Error(`WebGPU: ${k.name} reads tensors through ${rank} distinct strided axes; at most ${MAX_RANK} are supported`);
-          words.set(c.dims, entry.layout.dims!);
-          c.strides.forEach((st, site) => words.set(st, entry.layout.strides! + site * MAX_RANK));
-        }
-        words.set([n, rank, P, mask], 4);
-        dispatches.push({ kernel: k, entry, workgroups: P, words, buffers: buffers(partials ? { $partials: partials } : {}) });
-      }
-      loop.forEach((o, j) => {
-        if (o.mode === 'store' || o.register || mask & (2 ** j) || o.accumulates === false) return;
-        const target = dims(o.shape);
-        const m = numel(target);
-        if (m === 0) return;
-        const wgEntry = k.entries.find((e) => e.kind === 'scatter_wg' && e.output === j)!;
-        const over = wgEntry.domain ? dims(wgEntry.domain) : domain;
-        const count = numel(over);
-        const views = wgEntry.sites.map((s) => siteView(s, over, dims));
-        const os = reductionStrides(over, target, reductionOf(o.node));
-        const keptAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] !== 0);
-        const redAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] === 0);
-        const pick = (axes: number[], s: readonly number[]): number[] => axes.map((d) => s[d]!);
-        const kept = coalesce(pick(keptAxes, over), [pick(keptAxes, os), ...views.map((v) => pick(keptAxes, v.strides))]);
-        const red = coalesce(pick(redAxes, over), views.map((v) => pick(redAxes, v.strides)));
-        if (!sameDims(kept.strides[0]!, contiguousStrides(kept.dims))) throw new Error(`internal: ${k.name}: the kept axes of ${o.buffer} are not in its row-major order`);
-        if (kept.dims.length > MAX_RANK || red.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} accumulates ${o.buffer} over more than ${MAX_RANK} strided axes`);
-        const R = count === 0 ? 0 : numel(red.dims);
-        const short = R <= SHORT_REDUCTION;
-        const entry = short ? k.entries.find((e) => e.kind === 'scatter_inv' && e.output === j)! : wgEntry;
-        const G = short ? Math.min(Math.ceil(m / WORKGROUP_SIZE), this.maxWorkgroups) : Math.min(m, this.maxWorkgroups);
-        const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
-        words.set([m, R, kept.dims.length, red.dims.length, G], 4);
-        words.set(kept.dims, entry.layout.keptDims!);
-        words.set(red.dims, entry.layout.redDims!);
-        views.forEach((_, site) => {
-          words.set(kept.strides[site + 1]!, entry.layout.keptStrides! + site * MAX_RANK);
-          words.set(red.strides[site]!, entry.layout.redStrides! + site * MAX_RANK);
-        });
-        dispatches.push({ kernel: k, entry, workgroups: G, words, buffers: buffers() });
-      });
-      const fin = k.entries.find((e) => e.kind === 'finish');
-      if (fin) {
-        const words = this.segment(k, fin, dims, params, []);
-        words.set([P], 4);
-        dispatches.push({ kernel: k, entry: fin, workgroups: 1, words, buffers: buffers(partials ? { $partials: partials } : {}) });
-      }
+    const domain = dims(k.domain);
+    for (const o of k.outputs) {
+      const shape = dims(o.shape);
+      values.set(o.buffer, { buffer: alloc(numel(shape) * 4, o.buffer), shape });
     }
+    const loop = k.outputs.filter((o) => o.phase === 'loop');
+    // an accumulation whose target has the shape it is computed over visits each element once: a store
+    let mask = 0;
+    loop.forEach((o, j) => {
+      const over = o.from ? dims(o.from) : domain;
+      if (o.mode !== 'store' && !o.register && (o.accumulates ?? true) && sameDims(dims(o.shape), over)) mask |= 2 ** j;
+    });
+    const call: KernelCall = { k, dims, domain, n: numel(domain), params, values, alloc, dispatches, loop, mask, registers: loop.filter((o) => o.register).length };
+    const { partials, count } = k.rowAxis !== undefined ? this.layoutRows(call) : this.layoutMain(call);
+    loop.forEach((o, j) => {
+      if (o.mode !== 'store' && !o.register && !(mask & (2 ** j)) && o.accumulates !== false) this.layoutScatter(call, o, j);
+    });
+    const fin = k.entries.find((e) => e.kind === 'finish');
+    if (fin) {
+      const words = this.segment(k, fin, dims, params, []);
+      words.set([count], 4);
+      dispatches.push({ kernel: k, entry: fin, workgroups: 1, words, buffers: this.bound(values, partials) });
+    }
+  }
+
+  /** main_flat or main_strided, over the whole domain (in chunks when flat and too large to bind at once). */
+  private layoutMain(c: KernelCall): { partials?: GPUBuffer; count: number } {
+    const { k, dims, domain, n, loop, mask } = c;
+    if (!loop.some((o, j) => o.mode === 'store' || o.register || mask & (2 ** j))) return { count: 0 };
+    const flat = k.entries.find((e) => e.kind === 'main_flat')!;
+    const views = flat.sites.map((s) => siteView(s, domain, dims));
+    const contiguous = contiguousStrides(domain);
+    const isFlat = views.every((v) => sameDims(v.strides, contiguous));
+    const entry = isFlat ? flat : k.entries.find((e) => e.kind === 'main_strided')!;
+    const strided = isFlat ? null : coalesce(domain, views.map((v) => v.strides));
+    if (strided && strided.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} reads tensors through ${strided.dims.length} distinct strided axes; at most ${MAX_RANK} are supported`);
+    // chunks of whole 256-byte blocks (binding offsets must be aligned), each bound at its offset
+    const chunk = isFlat && n * 4 > this.ctx.maxBindingBytes ? Math.floor(this.ctx.maxBindingBytes / 256) * 64 : Math.max(n, 1);
+    const lengths = Array.from({ length: Math.max(1, Math.ceil(n / chunk)) }, (_, i) => Math.min(chunk, n - i * chunk));
+    const groups = lengths.map((len) => Math.max(1, Math.min(Math.ceil(len / WORKGROUP_SIZE), this.maxWorkgroups, 1024)));
+    const count = groups.reduce((a, b) => a + b, 0);
+    const partials = c.registers ? c.alloc(c.registers * count * 4, `${k.name} partials`) : undefined;
+    const domainSized = new Set([...flat.sites.map((s) => s.buffer), ...loop.filter((o, j) => o.mode === 'store' || mask & (2 ** j)).map((o) => o.buffer)]);
+    let base = 0;
+    lengths.forEach((len, i) => {
+      const words = this.segment(k, entry, dims, c.params, views.map((v) => v.gatherStrides));
+      words.set([len, strided?.dims.length ?? 0, groups[i]!, mask, count, base], 4);
+      if (strided) {
+        words.set(strided.dims, entry.layout.dims!);
+        strided.strides.forEach((st, site) => words.set(st, entry.layout.strides! + site * MAX_RANK));
+      }
+      const ranges = lengths.length > 1 ? new Map([...domainSized].map((b) => [b, { offset: i * chunk * 4, size: Math.max(4, len * 4) }] as const)) : undefined;
+      c.dispatches.push({ kernel: k, entry, workgroups: groups[i]!, words, buffers: this.bound(c.values, partials), ...(ranges ? { ranges } : {}) });
+      base += groups[i]!;
+    });
+    return { partials, count };
+  }
+
+  /** rows: one workgroup per row; each slot's strides split into the outer ones and the one along the row. */
+  private layoutRows(c: KernelCall): { partials?: GPUBuffer; count: number } {
+    const { k, dims, domain, n, loop } = c;
+    const entry = k.entries.find((e) => e.kind === 'rows')!;
+    const axis = normalizeAxis(k.rowAxis!, domain.length, 'row');
+    const C = domain[axis]!;
+    const rows = C === 0 ? 0 : n / C;
+    // a read or write in a row's own shape is lifted into the domain: stride 0 along the row
+    const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
+    const views = entry.sites.map((site) => siteView(site, site.frame ? dims(site.frame) : domain, dims));
+    const strides = views.map((v, i) => (entry.sites[i]!.frame ? lift(dims(entry.sites[i]!.frame!), v.strides) : v.strides));
+    for (const j of entry.addressed!) {
+      const o = loop[j]!;
+      const from = dims(o.from!);
+      strides.push(lift(from, o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, dims(o.shape), reductionOf(o.node))));
+    }
+    const outer = coalesce(domain.filter((_, i) => i !== axis), strides.map((s) => s.filter((_, i) => i !== axis)));
+    if (outer.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks rows through more than ${MAX_RANK} strided axes`);
+    const count = Math.max(1, Math.min(rows, this.maxWorkgroups));
+    const partials = c.registers ? c.alloc(c.registers * count * 4, `${k.name} partials`) : undefined;
+    const words = this.segment(k, entry, dims, c.params, views.map((v) => v.gatherStrides));
+    words.set([rows, C, outer.dims.length, count, c.mask], 4);
+    words.set(outer.dims, entry.layout.dims!);
+    outer.strides.forEach((st, slot) => words.set(st, entry.layout.strides! + slot * MAX_RANK));
+    const ints = new Int32Array(words.buffer);
+    strides.forEach((st, slot) => (ints[entry.layout.along! + slot] = st[axis]!));
+    c.dispatches.push({ kernel: k, entry, workgroups: count, words, buffers: this.bound(c.values, partials) });
+    return { partials, count };
+  }
+
+  /** Accumulation j into a smaller tensor: the kept axes pick the output element, the reduced ones are summed. */
+  private layoutScatter(c: KernelCall, o: WgslSlot, j: number): void {
+    const { k, dims } = c;
+    const target = dims(o.shape);
+    const m = numel(target);
+    if (m === 0) return;
+    const wgEntry = k.entries.find((e) => e.kind === 'scatter_wg' && e.output === j)!;
+    const over = wgEntry.domain ? dims(wgEntry.domain) : c.domain;
+    const views = wgEntry.sites.map((s) => siteView(s, over, dims));
+    const os = reductionStrides(over, target, reductionOf(o.node));
+    const keptAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] !== 0);
+    const redAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] === 0);
+    const pick = (axes: number[], s: readonly number[]): number[] => axes.map((d) => s[d]!);
+    const kept = coalesce(pick(keptAxes, over), [pick(keptAxes, os), ...views.map((v) => pick(keptAxes, v.strides))]);
+    const red = coalesce(pick(redAxes, over), views.map((v) => pick(redAxes, v.strides)));
+    if (!sameDims(kept.strides[0]!, contiguousStrides(kept.dims))) throw new Error(`internal: ${k.name}: the kept axes of ${o.buffer} are not in its row-major order`);
+    if (kept.dims.length > MAX_RANK || red.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} accumulates ${o.buffer} over more than ${MAX_RANK} strided axes`);
+    const R = numel(over) === 0 ? 0 : numel(red.dims);
+    const short = R <= SHORT_REDUCTION;
+    const entry = short ? k.entries.find((e) => e.kind === 'scatter_inv' && e.output === j)! : wgEntry;
+    const G = short ? Math.min(Math.ceil(m / WORKGROUP_SIZE), this.maxWorkgroups) : Math.min(m, this.maxWorkgroups);
+    const words = this.segment(k, entry, dims, c.params, views.map((v) => v.gatherStrides));
+    words.set([m, R, kept.dims.length, red.dims.length, G], 4);
+    words.set(kept.dims, entry.layout.keptDims!);
+    words.set(red.dims, entry.layout.redDims!);
+    views.forEach((_, site) => {
+      words.set(kept.strides[site + 1]!, entry.layout.keptStrides! + site * MAX_RANK);
+      words.set(red.strides[site]!, entry.layout.redStrides! + site * MAX_RANK);
+    });
+    c.dispatches.push({ kernel: k, entry, workgroups: G, words, buffers: this.bound(c.values) });
+  }
+
+  /** A recurrence: the body's placeholders take the shapes of the buffers bound to them. */
+  private layoutScan(k: WgslKernel, params: ReadonlyMap<string, number>, values: Map<string, GpuValue>, alloc: (bytes: number, label: string) => GPUBuffer, dispatches: Dispatch[]): void {
+    const scan = k.scan!;
+    const placeholders = new Map<string, readonly number[]>([['@step', []]]);
+    for (const [name, buffer] of Object.entries(scan.bind)) {
+      const v = values.get(buffer);
+      if (!v) throw new Error(`internal: ${k.name} reads '${buffer}' before it is computed`);
+      placeholders.set(name, name.startsWith('@x') ? v.shape.slice(1) : v.shape);
+    }
+    const memo = new Map<ShapeExpr, number[]>();
+    const dims = (s: ShapeExpr): number[] => resolveShape(s, placeholders, memo);
+    const carry = [...placeholders.get('@carry')!];
+    const T = values.get(scan.steps)!.shape[0]!;
+    const n = numel(carry);
+    const out = k.outputs[0]!;
+    values.set(out.buffer, { buffer: alloc(T * n * 4, out.buffer), shape: [T, ...carry] });
+    const entry = k.entries[0]!;
+    const views = entry.sites.map((s) => siteView(s, carry, dims));
+    const c = coalesce(carry, views.map((v) => v.strides));
+    if (c.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks its state through more than ${MAX_RANK} strided axes`);
+    const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
+    words.set([T, n, c.dims.length], 4);
+    words.set(c.dims, entry.layout.dims!);
+    c.strides.forEach((st, site) => words.set(st, entry.layout.strides! + site * MAX_RANK));
+    entry.sites.forEach((s, site) => (words[entry.layout.along! + site] = s.buffer.startsWith('@x') ? numel(placeholders.get(s.buffer)!) : 0));
+    if (n > 0 && T > 0) dispatches.push({ kernel: k, entry, workgroups: 1, words, buffers: this.bound(values) });
+  }
+
+  /** Every buffer known so far, by name (and the kernel's partials). */
+  private bound(values: ReadonlyMap<string, GpuValue>, partials?: GPUBuffer): Map<string, GPUBuffer> {
+    const m = new Map<string, GPUBuffer>();
+    for (const [name, v] of values) m.set(name, v.buffer);
+    if (partials) m.set('$partials', partials);
+    return m;
+  }
+
+  private checkBindingSizes(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>): void {
+    const max = this.ctx.maxBindingBytes;
+    for (const d of dispatches)
+      for (const n of d.entry.bindings) {
+        const b = d.kernel.bindings[n]!;
+        const v = d.ranges?.has(b.buffer) ? undefined : values.get(b.buffer);
+        if (v && numel(v.shape) * 4 > max)
+          throw new Error(`WebGPU: '${b.buffer}' needs ${numel(v.shape) * 4} bytes, more than this device binds in one buffer (maxStorageBufferBindingSize = ${max}) in ${d.kernel.name}.${d.entry.name}`);
+      }
   }
 
   /** One uniform buffer, one command encoder with every dispatch, the readback copies, one submit. */
@@ -216,14 +297,6 @@ export class WebGpuProgram {
     const uniform = pool.acquire(uniformData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'lossc uniforms');
     device.queue.writeBuffer(uniform, 0, uniformData);
 
-    const maxBinding = this.ctx.limits.maxStorageBufferBindingSize;
-    for (const d of dispatches)
-      for (const n of d.entry.bindings) {
-        const b = d.kernel.bindings[n]!;
-        const v = values.get(b.buffer);
-        if (v && numel(v.shape) * 4 > maxBinding)
-          throw new Error(`WebGPU: '${b.buffer}' needs ${numel(v.shape) * 4} bytes, more than this device binds in one buffer (maxStorageBufferBindingSize = ${maxBinding})`);
-      }
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder({ label: this.plan.name });
@@ -233,11 +306,11 @@ export class WebGpuProgram {
       const entries: GPUBindGroupEntry[] = d.entry.bindings.map((n) => {
         const b = d.kernel.bindings[n]!;
         if (b.buffer === '$uniform') return { binding: n, resource: { buffer: uniform, offset: offsets[i]!, size: segBytes[i]! } };
-        const buf = d.buffers.get(b.buffer);
-        if (!buf) throw new Error(`internal: ${d.kernel.name}.${d.entry.name} binds '${b.buffer}', which no earlier step produced`);
+        const buf = d.buffers.get(b.buffer)!;
+        const range = d.ranges?.get(b.buffer);
+        if (range) return { binding: n, resource: { buffer: buf, offset: range.offset, size: range.size } };
         const v = values.get(b.buffer);
-        const bytes = Math.max(4, v ? numel(v.shape) * 4 : buf.size);
-        return { binding: n, resource: { buffer: buf, offset: 0, size: Math.min(bytes, buf.size) } };
+        return { binding: n, resource: { buffer: buf, offset: 0, size: Math.min(Math.max(4, v ? numel(v.shape) * 4 : buf.size), buf.size) } };
       });
       pass.setPipeline(p.pipeline);
       pass.setBindGroup(0, device.createBindGroup({ layout: p.layout, entries }));
@@ -246,8 +319,8 @@ export class WebGpuProgram {
     pass.end();
 
     const results = this.plan.results.map((name) => ({ name, value: values.get(name)! }));
-    let staging: GPUBuffer | null = null;
     const layout: { offset: number; length: number }[] = [];
+    let staging: GPUBuffer | null = null;
     if (readback) {
       let bytes = 0;
       for (const r of results) {
@@ -262,8 +335,7 @@ export class WebGpuProgram {
       });
     }
     device.queue.submit([encoder.finish()]);
-    const validation = device.popErrorScope();
-    const oom = device.popErrorScope();
+    const [validation, oom] = [device.popErrorScope(), device.popErrorScope()];
     const validated = Promise.all([validation, oom]).then(async ([v, o]) => {
       const err = v ?? o;
       if (err) {
@@ -291,13 +363,13 @@ export class WebGpuProgram {
     return { results, stats: { kernels: this.plan.kernels.length, dispatches: dispatches.length }, validated, data };
   }
 
-  /** A segment with the constants and the entry's host-computed scalars filled in. */
+  /** A segment with the constants and the entry's host-computed scalars filled in (scalar j is word 12 + j). */
   private segment(k: WgslKernel, entry: WgslEntry, dims: (s: ShapeExpr) => number[], params: ReadonlyMap<string, number>, gatherStrides: readonly (readonly number[])[]): Uint32Array {
     const words = new Uint32Array(entry.layout.words);
     const floats = new Float32Array(words.buffer);
     const ints = new Int32Array(words.buffer);
     words.set(UNIFORM_CONSTS, 0);
-    entry.scalars.forEach((src: ScalarSource, i) => {
+    entry.scalars.forEach((src, i) => {
       const w = 12 + i;
       switch (src.kind) {
         case 'param': {
@@ -324,5 +396,3 @@ export class WebGpuProgram {
     return words;
   }
 }
-
-export type { Site };

@@ -1,6 +1,7 @@
 // `npm run bench`: lossc's kernels beside hand-written fused JS loops, measured in the same run,
 // printed as ratios (lossc time / baseline time: 1.00 is parity, lower is better).
 import { nn, tensor, type Tensor } from 'lossc';
+import { benchWebGpu } from './webgpu.js';
 
 interface Row {
   name: string;
@@ -171,3 +172,4 @@ for (const r of bench()) {
     `${r.name.padEnd(40)} ${String(r.elements).padStart(9)} ${r.lossc.toFixed(2).padStart(10)} ${r.baseline.toFixed(2).padStart(12)} ${(r.lossc / r.baseline).toFixed(2).padStart(6)}x ${(r.bytes / r.lossc / 1e6).toFixed(2).padStart(10)}`,
   );
 }
+await benchWebGpu();

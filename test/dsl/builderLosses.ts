@@ -1,10 +1,14 @@
 // The pointwise losses as they were written with the TS builders before they moved to
 // dsl/stdlib/*.loss: the reference the .loss versions must build node-for-node (sameGraph.test.ts).
+// The class-index, embedding and sequence losses are in the builder*.ts files beside this one.
 import type { LossDef, OptionSpec, InputSpec } from '../../compiler/loss.js';
 import {
   abs, add, clampMin, div, exp, log, log1p, logSigmoid, softplus, mul, ne, neg, reduce, sigmoid, square, sub, sum, dim, where, withGrad, xlogy, le, lt, ge, gt,
 } from '../../compiler/ir/builders.js';
 import type { Node } from '../../compiler/ir/node.js';
+import { classificationLosses } from './builderClassification.js';
+import { embeddingLosses } from './builderEmbedding.js';
+import { sequenceLosses } from './builderSequence.js';
 
 const reduction = (values: readonly string[] = ['none', 'mean', 'sum']): OptionSpec => ({ name: 'reduction', type: 'enum', values, default: 'mean' });
 const num = (name: string, dflt: number): OptionSpec => ({ name, type: 'number', default: dflt });
@@ -189,6 +193,9 @@ export const HingeEmbeddingLoss: LossDef = {
   },
 };
 
-export const builderLosses: readonly LossDef[] = [
+export const pointwiseLosses: readonly LossDef[] = [
   L1Loss, MSELoss, SmoothL1Loss, HuberLoss, SoftMarginLoss, BCELoss, BCEWithLogitsLoss, PoissonNLLLoss, GaussianNLLLoss, KLDivLoss, MarginRankingLoss, HingeEmbeddingLoss,
 ];
+
+/** every built-in loss, as written with the builders */
+export const builderLosses: readonly LossDef[] = [...pointwiseLosses, ...classificationLosses, ...embeddingLosses, ...sequenceLosses];

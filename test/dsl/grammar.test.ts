@@ -5,6 +5,7 @@ import { instantiate, type LossDef, type OptionValue } from '../../compiler/loss
 import type { Graph, Node } from '../../compiler/ir/node.js';
 import * as b from '../../compiler/ir/builders.js';
 import { parseLossSource } from '../../dsl/index.js';
+import { affineShape, reduceShape } from '../../compiler/ir/shape.js';
 
 function read(text: string): LossDef[] {
   const { losses, diagnostics } = parseLossSource(text, 'test.loss');
@@ -170,3 +171,153 @@ describe('if: selection on structural options while the graph is built', () => {
     expectLoss('  option keep: bool = false\n  return sum(a, 0, keep)', (v) => b.sum(v.a!, [0], true), { keep: true });
   });
 });
+
+describe('numeric options with cases: the formula chosen while the graph is built', () => {
+  const body = `  option p: float = 2 cases (1, 2), "the exponent"
+  return if p == 1 { abs(a) } else if p == 2 { a * a } else { abs(a) ** p }`;
+  it('each case its graph, any other value one graph with p a run-time number', () => {
+    expectLoss(body, (v) => b.abs(v.a!), { p: 1 });
+    expectLoss(body, (v) => b.mul(v.a!, v.a!), { p: 2 });
+    expectLoss(body, (v) => b.pow(b.abs(v.a!), v.graph.param('p')), { p: 2.5 });
+  });
+  it('become OptionSpec.cases, with the description', () => {
+    const [def] = read(`loss T(a: f32) {\n${body}\n}`);
+    expect(def!.options).toEqual([{ name: 'p', type: 'number', default: 2, cases: [1, 2], doc: 'the exponent' }]);
+    expect(instantiate(def!, { p: 1 }).params).toEqual([]);
+    expect(instantiate(def!, { p: 3 }).params).toEqual(['p']);
+  });
+  it('a fn asks the same of a plain number, decided when it is inlined', () => {
+    const [def] = read('fn norm(v, p) = if p == 1 { abs(v) } else { v * v }\nloss T(a: f32) {\n  return norm(a, 1) + norm(a, 2)\n}');
+    const inst = instantiate(def!, {});
+    const [a] = inst.inputs;
+    expect(inst.output).toBe(b.add(b.abs(a!), b.mul(a!, a!)));
+  });
+  it('error("...") refuses a value, with the loss name, as a TS loss would throw', () => {
+    const [def] = read('loss T(a: f32) {\n  option p: int = 1 cases (1)\n  return if p == 1 { a } else { error("only p == 1 supported") }\n}');
+    expect(() => instantiate(def!, { p: 2 })).toThrow(new RangeError('T: only p == 1 supported'));
+  });
+});
+
+describe('tensor options with a fixed rank, and inputs shaped like another', () => {
+  it('f32[C]? has rank 1 and no dims check when C is declared nowhere else; like ... without sets shapeLike', () => {
+    const [def] = read(`loss T(input: f32[*], target: i32 like input without 1, other: f32 like input, w2: f32[N, K]) {
+  option weight: f32[C]? = none
+  option scale: f32[K]? = none
+  return input * 2
+}`);
+    expect(def!.inputs).toEqual([
+      { name: 'input', kind: 'float' },
+      { name: 'target', kind: 'int', shapeLike: { input: 'input', dropAxis: 1 } },
+      { name: 'other', kind: 'float', shapeLike: { input: 'input' } },
+      { name: 'w2', kind: 'float' },
+    ]);
+    expect(def!.options).toEqual([{ name: 'weight', type: 'tensor', default: null, rank: 1 }, { name: 'scale', type: 'tensor', default: null, rank: 1 }]);
+    // scale's K is w2's K: that check stays
+    expect(def!.checks).toEqual([{ kind: 'dims', input: 'w2', dims: ['N', 'K'] }, { kind: 'dims', input: 'scale', dims: ['K'] }]);
+  });
+});
+
+describe('overloads: loss declarations of one name whose inputs differ in element type', () => {
+  const [def] = read(`loss T(x: f32, y: f32) {
+  "with float targets"
+  option m: float = 1
+  return x * y * m
+}
+loss T(x: f32, y: i32) {
+  "with int targets"
+  option m: float = 1
+  return x * float(y) * m
+}`);
+  it('are one LossDef: the first declared, its overloads the others', () => {
+    expect(def!.doc).toBe('with float targets');
+    expect(def!.overloads!.map((o) => [o.doc, o.inputs.map((i) => i.kind)])).toEqual([['with int targets', ['float', 'int']]]);
+  });
+});
+
+describe('function options', () => {
+  const body = `  option distance: fn(f32, f32) -> f32 = none, "a distance"
+  return if distance != none { distance(a, b) * 2 } else { abs(a - b) }`;
+  it('call the given function on the nodes; a fallback when none', () => {
+    const given = (x: Node, y: Node): Node => b.sum(b.mul(x, y));
+    expectLoss(body, (v) => b.mul(given(v.a!, v.b!), 2), { distance: given });
+    expectLoss(body, (v) => b.abs(b.sub(v.a!, v.b!)), { distance: null });
+  });
+  it("become OptionSpec type 'function'", () => {
+    const [def] = read(`loss T(a: f32, b: f32) {\n${body}\n}`);
+    expect(def!.options).toEqual([{ name: 'distance', type: 'function', default: null, doc: 'a distance' }]);
+  });
+});
+
+describe('fns with a block body, and arguments built when first used', () => {
+  it('lets in a fn, and an argument the body does not use adds nothing (not even a parameter)', () => {
+    const [def] = read(`fn f(x, unused) {
+  let y = x * 2
+  y + 1
+}
+loss T(a: f32) {
+  option k: float = 1
+  return f(a, a * k)
+}`);
+    const inst = instantiate(def!, { k: 1 });
+    expect(inst.output).toBe(b.add(b.mul(inst.inputs[0]!, 2), 1));
+    expect(inst.params).toEqual([]);
+  });
+});
+
+describe('index arithmetic, shapes and the CTC builders', () => {
+  it('int tensors add, multiply, mod and floorDiv with int constants, as the builders lift them', () => {
+    expectExpr('float(mod(t + t + 1, 2) + floorDiv(t, 2) * 3) * a', (v) => b.mul(b.cast(b.add(b.mod(b.add(b.add(v.t!, v.t!), 1), 2), b.mul(b.floorDiv(v.t!, 2), 3)), 'float'), v.a!), 'a: f32, t: i32');
+  });
+  it('affineShape, iota over it, broadcastTo, shift, logSumExpOf, gather of ints, int(), nan and -inf', () => {
+    expectExpr(
+      'logSumExpOf(broadcastTo(where(iota(affineShape(t, -1, 2, 1), -1) == 0, 0, -inf), affineShape(t, -1, 2, 1)), shift(a, -1, 2, nan)) + float(gather(unsqueeze(t, -2), int(a), -1))',
+      (v) => {
+        const states = affineShapeOf(v.t!);
+        const start = b.broadcastTo(b.where(b.eq(b.iotaOf(v.graph, states, -1), 0), 0, -Infinity), states);
+        return b.add(b.logSumExpOf(start, b.shift(v.a!, -1, 2, NaN)), b.cast(b.gather(b.unsqueeze(v.t!, [-2]), b.cast(v.a!, 'int'), -1), 'float'));
+      },
+      'a: f32, t: i32',
+    );
+  });
+  it('checks with per-input batch axes, class indices and CTC, messages only where torch has none of its own', () => {
+    const [def] = read(`loss T(lp: f32, t: i32, il: i32, tl: i32) {
+  option ignore: int = -1
+  check batchIfUnbatched(lp, 2, (lp, 1), t, il)
+  check classIndex(t, lp, 1, ignore=ignore, min=-1, sameShape=true)
+  check ctc(lp, t, il, tl)
+  return sum(lp)
+}`);
+    expect(def!.checks).toEqual([
+      { kind: 'batchIfUnbatched', of: 'lp', rank: 2, inputs: [{ name: 'lp', axis: 1 }, 't', 'il'] },
+      { kind: 'classIndex', input: 't', of: 'lp', axis: 1, ignore: 'ignore', min: -1, sameShape: true },
+      { kind: 'ctc', logProbs: 'lp', targets: 't', inputLengths: 'il', targetLengths: 'tl' },
+    ]);
+  });
+});
+
+describe('scan: a recurrence over the first axis of its sequences', () => {
+  it('lowers to scan() with the step shapes stated relative to the state, a body of its own', () => {
+    const [def] = read(`loss T(xs: f32, init: f32, lengths: i32) {
+  let states = scan h = init
+    over x in xs like h
+    with n = lengths like h without -1
+    step t {
+    let next = h * 0.5 + x
+    where(t < unsqueeze(n, -1), next, h)
+  }
+  return sum(states)
+}`);
+    const inst = instantiate(def!, {});
+    const [xs, init, lengths] = inst.inputs as [Node, Node, Node];
+    const out = inst.output.inputs[0]!;
+    expect(out.op).toBe('scan');
+    expect(out.inputs).toEqual([init, xs, lengths]);
+    const body = out.attrs.body!;
+    expect(body.xs[0]!.shape).toBe(body.carry.shape); // like h
+    expect(body.consts[0]!.shape).toBe(reduceShape(body.carry.shape, [-1], false)); // like h without -1
+    const [h, x, n, t] = [body.carry, body.xs[0]!, body.consts[0]!, body.step];
+    expect(body.next).toBe(b.where(b.lt(t, b.unsqueeze(n, [-1])), b.add(b.mul(h, 0.5), x), h));
+  });
+});
+
+const affineShapeOf = (t: Node) => affineShape(t.shape, -1, 2, 1);

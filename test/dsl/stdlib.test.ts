@@ -7,15 +7,27 @@ import type { BuildContext } from '../../compiler/loss.js';
 import { loadLossFiles, loadStdlib } from '../../dsl/stdlib/index.js';
 import { compileLossSource, CompileError } from '../../dsl/index.js';
 
-const THE_LOSS_FILES = ['BCELoss', 'BCEWithLogitsLoss', 'GaussianNLLLoss', 'HingeEmbeddingLoss', 'HuberLoss', 'KLDivLoss', 'L1Loss', 'MSELoss', 'MarginRankingLoss', 'PoissonNLLLoss', 'SmoothL1Loss', 'SoftMarginLoss'];
+const THE_LOSS_FILES = [
+  'BCELoss', 'BCEWithLogitsLoss', 'CTCLoss', 'CosineEmbeddingLoss', 'CrossEntropyLoss', 'GaussianNLLLoss', 'HingeEmbeddingLoss', 'HuberLoss', 'KLDivLoss', 'L1Loss', 'MSELoss',
+  'MarginRankingLoss', 'MultiLabelMarginLoss', 'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'NLLLoss', 'PoissonNLLLoss', 'SmoothL1Loss', 'SoftMarginLoss', 'TripletMarginLoss',
+  'TripletMarginWithDistanceLoss',
+];
 
 describe('the stdlib loader', () => {
   it('reads every .loss file', () => {
     expect(loadLossFiles().map((d) => d.name).sort()).toEqual(THE_LOSS_FILES);
   });
-  it('builtinLosses are the .loss ones, then the ones written in TypeScript', () => {
-    const names = builtinLosses.map((d) => d.name);
-    expect(names.slice(0, THE_LOSS_FILES.length).sort()).toEqual(THE_LOSS_FILES);
+  it('every built-in loss is a .loss one', () => {
+    expect(builtinLosses.map((d) => d.name).sort()).toEqual(THE_LOSS_FILES);
+  });
+  it('overloads are chosen by dtype, as torch chooses: CrossEntropyLoss with class indices or probabilities', () => {
+    const ce = builtinLosses.find((d) => d.name === 'CrossEntropyLoss')!;
+    expect([ce, ...(ce.overloads ?? [])].map((f) => f.inputs.map((i) => i.kind))).toEqual([['float', 'int'], ['float', 'float']]);
+    const fn = new Loss(ce);
+    const input = tensor([1, 2, 3, 1, 1, 1], [2, 3], 'float64');
+    const byIndex = fn.forward(input, tensor([2, 0], [2], 'int32')).data[0]!;
+    const byProbability = fn.forward(input, tensor([0, 0, 1, 1, 0, 0], [2, 3], 'float64')).data[0]!;
+    expect(byProbability).toBeCloseTo(byIndex, 12);
   });
   it('takes extra TypeScript losses alongside, and refuses a name defined twice', () => {
     const extra: LossDef = { name: 'Extra', doc: '', inputs: [{ name: 'x', kind: 'float' }], options: [], build: (c) => c.input('x') };

@@ -1,4 +1,6 @@
-// CTCLoss (torch 1.13's aten/src/ATen/native/LossCTC.cpp), with the alpha recursion as a scan:
+// CTCLoss as it was written with the TS builders before it moved to dsl/stdlib/sequence.loss: the
+// reference the .loss version must build (sameGraph.test.ts compares the scan bodies structurally).
+// torch 1.13's aten/src/ATen/native/LossCTC.cpp, with the alpha recursion as a scan:
 // its gradient is the reverse scan the compiler derives from it (the beta recursion), i.e. the
 // mathematically true derivative. torch's backward returns that plus exp(log_probs) * g over the
 // frames t < input_length, a term the log_softmax in front of CTC maps to zero: both agree on the

@@ -1,6 +1,7 @@
-// The class-index losses: CrossEntropy, NLL, the multi-class and multi-label margins. Written with
-// the builders, following torch 1.13's definitions (aten/src/ATen/native/LossNLL.cpp,
-// LossMultiMargin.cpp, LossMultiLabelMargin.cpp, torch/nn/functional.py).
+// The class-index losses as they were written with the TS builders before they moved to
+// dsl/stdlib/classification.loss: the reference the .loss versions must build node-for-node
+// (sameGraph.test.ts), overloads included. Following torch 1.13's definitions
+// (aten/src/ATen/native/LossNLL.cpp, LossMultiMargin.cpp, LossMultiLabelMargin.cpp, torch/nn/functional.py).
 import type { LossDef, OptionSpec, InputSpec, BuildContext, InputCheck } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
 import {

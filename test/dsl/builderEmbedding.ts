@@ -1,5 +1,7 @@
-// The embedding losses: cosine similarity and triplet margins, following torch 1.13
-// (aten/src/ATen/native/Loss.cpp, Distance.cpp, torch/nn/functional.py).
+// The embedding losses as they were written with the TS builders before they moved to
+// dsl/stdlib/embedding.loss: the reference the .loss versions must build node-for-node
+// (sameGraph.test.ts). Following torch 1.13 (aten/src/ATen/native/Loss.cpp, Distance.cpp,
+// torch/nn/functional.py).
 import type { LossDef, OptionSpec, InputSpec, BuildContext } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
 import {

@@ -1,0 +1,65 @@
+// `lossc check`: a loss's gradients against central finite differences, in float64, through the
+// public API (forward on perturbed inputs), on random valid inputs. For a scalar loss the
+// gradient is valueAndGrad's; otherwise vjp's with a random gradOutput g, against the finite
+// differences of sum(forward(x) * g).
+import type { LossDef, OptionValue } from '../loss.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import { Loss } from '../../runtime/nn.js';
+import { randomInputs, seededRandom } from './inputs.js';
+
+export interface CheckResult {
+  readonly loss: string;
+  readonly ok: boolean;
+  /** per input: the largest error, or why there is none */
+  readonly inputs: readonly { readonly name: string; readonly error: number | null; readonly note?: string }[];
+  readonly text: string;
+}
+
+export interface CheckOptions {
+  readonly options?: Record<string, unknown>;
+  readonly seed?: number;
+  readonly shape?: readonly number[];
+  /** allowed |grad - fd| / max(1, |fd|) */
+  readonly tolerance?: number;
+}
+
+export function checkGradients(def: LossDef, opts: CheckOptions = {}): CheckResult {
+  const loss = new Loss(def, opts.options ?? {});
+  const random = seededRandom(opts.seed ?? 1);
+  const inputs = randomInputs(def, loss.options as Record<string, OptionValue>, random, 'float64', opts.shape);
+  const out = loss.forward(...inputs);
+  const seed: Tensor | null = out.shape.length === 0 ? null : { data: Float64Array.from({ length: out.data.length }, () => random() * 2 - 1), shape: out.shape, dtype: 'float64' };
+  const grads = seed ? loss.vjp(inputs, seed) : loss.valueAndGrad(...inputs).grads;
+  const objective = (xs: Tensor[]): number => {
+    const y = loss.forward(...xs).data;
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += y[i]! * (seed ? seed.data[i]! : 1);
+    return s;
+  };
+  const tolerance = opts.tolerance ?? 1e-5;
+  const rows = def.inputs.map((spec, k) => {
+    if (spec.kind === 'int') return { name: spec.name, error: null, note: 'int32 indices: no gradient' };
+    const g = grads[k];
+    if (!g) return { name: spec.name, error: null, note: 'not differentiated (declared so, as torch does)' };
+    const x = inputs[k]!;
+    let worst = 0;
+    for (let i = 0; i < x.data.length; i++) {
+      const v = x.data[i]!;
+      const h = 1e-6 * Math.max(1, Math.abs(v));
+      const at = (d: number): number => {
+        const data = Float64Array.from(x.data);
+        data[i] = v + d;
+        return objective(inputs.map((t, j) => (j === k ? { ...t, data } : t)));
+      };
+      const fd = (at(h) - at(-h)) / (2 * h);
+      const err = Math.abs(g.data[i]! - fd) / Math.max(1, Math.abs(fd));
+      worst = Number.isNaN(err) ? (Number.isNaN(g.data[i]!) && Number.isNaN(fd) ? worst : Infinity) : Math.max(worst, err);
+    }
+    return { name: spec.name, error: worst };
+  });
+  const ok = rows.every((r) => r.error === null || r.error <= tolerance);
+  const shapes = inputs.map((t, i) => `${def.inputs[i]!.name} [${t.shape.join(', ')}]`).join(', ');
+  const lines = [`${ok ? 'ok  ' : 'FAIL'} ${def.name}  (${shapes}; ${seed ? 'vjp' : 'valueAndGrad'} vs central differences, float64)`];
+  for (const r of rows) lines.push(`     ${r.name}: ${r.error === null ? r.note : `max error ${r.error.toExponential(2)}${r.error > tolerance ? `  > ${tolerance.toExponential(0)}` : ''}`}`);
+  return { loss: def.name, ok, inputs: rows, text: lines.join('\n') };
+}

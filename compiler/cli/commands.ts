@@ -1,0 +1,222 @@
+// The `lossc` subcommands, each a function of parsed arguments and an output sink, so tests can
+// call them without a process. main.ts wires them to commander.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LossDef, OptionSpec, OptionValue } from '../loss.js';
+import type { Method } from '../pipeline.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import { loadSources, parseOptions } from './sources.js';
+import { Progress, type ProgressStream } from './progress.js';
+import { UsageError, UserError } from './errors.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** where progress goes (shown only on a terminal) */
+  readonly progress: ProgressStream;
+}
+
+/** Errors a loss raises for a user's request (wrong shapes, options): a message, not a stack trace. */
+async function asUserError<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof UserError) throw e;
+    if (e instanceof TypeError || e instanceof RangeError || (e instanceof Error && e.constructor === Error)) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------------ list
+
+const optionText = (o: OptionSpec): string => `${o.name}=${o.type === 'enum' ? `'${String(o.default)}'` : String(o.default)}`;
+
+export function describeLoss(def: LossDef): string {
+  const inputs = def.inputs.map((i) => `${i.name}: ${i.kind}`).join(', ');
+  const forms = (def.overloads ?? []).map((o) => ` | (${o.inputs.map((i) => `${i.name}: ${i.kind}`).join(', ')})`).join('');
+  const options = def.options.map(optionText).join(' ');
+  return `${def.name}(${inputs})${forms}${options ? `  ${options}` : ''}`;
+}
+
+export async function listCommand(io: Io): Promise<number> {
+  const { builtinLosses } = await import('../../runtime/losses.js');
+  for (const def of builtinLosses) io.out(`${describeLoss(def)}\n`);
+  return 0;
+}
+
+// ------------------------------------------------------------------ compile
+
+export interface CompileArgs {
+  readonly sources: readonly string[];
+  readonly out: string;
+  readonly targets: readonly ('js' | 'wgsl')[];
+  readonly loss?: string;
+}
+
+export function parseTargets(text: string): ('js' | 'wgsl')[] {
+  const targets = text.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of targets) if (t !== 'js' && t !== 'wgsl') throw new UsageError(`unknown target '${t}' (expected js, wgsl or js,wgsl)`);
+  if (!targets.length) throw new UsageError('--target needs js, wgsl or js,wgsl');
+  return targets as ('js' | 'wgsl')[];
+}
+
+export async function compileCommand(args: CompileArgs, io: Io): Promise<number> {
+  const { emitModule, typesWriter } = await import('../emit/module.js');
+  // the .d.ts writer starts loading ts-morph now, in a worker, unless a .ts source loads it here anyway
+  const types = args.targets.includes('js') ? typesWriter({ worker: !args.sources.some((s) => /\.[mc]?ts$/.test(s)) }) : undefined;
+  try {
+    const sources = await loadSources(args.sources, args.loss);
+    mkdirSync(args.out, { recursive: true });
+    await compileSources(sources, args, io, emitModule, types);
+  } finally {
+    types?.close();
+  }
+  return 0;
+}
+
+async function compileSources(
+  sources: readonly { losses: readonly LossDef[] }[],
+  args: CompileArgs,
+  io: Io,
+  emitModule: typeof import('../emit/module.js').emitModule,
+  types: import('../emit/module.js').TypesWriter | undefined,
+): Promise<void> {
+  for (const { losses } of sources) {
+    for (const def of losses) {
+      const progress = new Progress(io.progress, `compiling ${def.name}: variant`);
+      const t0 = performance.now();
+      let m;
+      try {
+        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), ...(types ? { types } : {}) });
+      } catch (e) {
+        if (e instanceof Error && /WGSL backend is not available/.test(e.message)) throw new UserError(e.message);
+        throw e;
+      } finally {
+        progress.done();
+      }
+      const ms = performance.now() - t0;
+      for (const f of m.files) {
+        const path = join(args.out, f.name);
+        writeFileSync(path, f.text);
+        io.out(`wrote ${path} (${kb(f.text.length)})\n`);
+      }
+      io.out(`  ${def.name}: ${m.variants} variant${m.variants === 1 ? '' : 's'} x 3 methods, ${ms.toFixed(0)} ms\n`);
+    }
+  }
+}
+const kb = (n: number): string => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} kB`);
+
+// ------------------------------------------------------------------ explain
+
+export interface ExplainArgs {
+  readonly source: string;
+  readonly method: Method;
+  readonly options?: string;
+  readonly loss?: string;
+}
+
+export async function explainCommand(args: ExplainArgs, io: Io): Promise<number> {
+  if (!['forward', 'vjp', 'valueAndGrad'].includes(args.method)) throw new UsageError(`--method must be forward, vjp or valueAndGrad, not '${args.method}'`);
+  const [source] = await loadSources([args.source], args.loss);
+  const { Loss } = await import('../../runtime/nn.js');
+  const losses = source!.losses;
+  for (const def of losses) {
+    const text = await asUserError(() => new Loss(def, parseOptions(args.options, def, 'float32')).explain(args.method).text);
+    if (losses.length > 1) io.out(`==== ${def.name}\n`);
+    io.out(`${text}\n`);
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------ check
+
+export interface CheckArgs {
+  readonly sources: readonly string[];
+  readonly options?: string;
+  readonly loss?: string;
+  readonly seed: number;
+  readonly tolerance: number;
+  readonly shape?: readonly number[];
+}
+
+export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
+  const sources = await loadSources(args.sources, args.loss);
+  const { checkGradients } = await import('./check.js');
+  const defs = sources.flatMap((s) => s.losses);
+  const progress = new Progress(io.progress, 'checking');
+  let failed = 0;
+  try {
+    for (const [i, def] of defs.entries()) {
+      progress.update(i, defs.length, def.name);
+      const options = parseOptions(args.options, def, 'float64');
+      let text: string;
+      try {
+        const r = checkGradients(def, { options, seed: args.seed, tolerance: args.tolerance, shape: args.shape });
+        text = r.text;
+        if (!r.ok) failed++;
+      } catch (e) {
+        // one loss that cannot run on these inputs is a failed check, not the end of the run
+        if (defs.length === 1) await asUserError(() => Promise.reject(e));
+        text = `FAIL ${def.name}: ${e instanceof Error ? e.message : String(e)}`;
+        failed++;
+      }
+      progress.done();
+      io.out(`${text}\n`);
+    }
+  } finally {
+    progress.done();
+  }
+  if (defs.length > 1) io.out(`${defs.length - failed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ bench
+
+export interface BenchArgs {
+  readonly source: string;
+  readonly shape?: readonly number[];
+  readonly dtype: 'float32' | 'float64';
+  readonly options?: string;
+  readonly loss?: string;
+  /** time budget per loss, in ms */
+  readonly time: number;
+}
+
+export async function benchCommand(args: BenchArgs, io: Io): Promise<number> {
+  const [source] = await loadSources([args.source], args.loss);
+  const { Loss } = await import('../../runtime/nn.js');
+  const { randomInputs, seededRandom } = await import('./inputs.js');
+  for (const def of source!.losses) {
+    const line = await asUserError(() => {
+      const loss = new Loss(def, parseOptions(args.options, def, args.dtype));
+      const inputs = randomInputs(def, loss.options as Record<string, OptionValue>, seededRandom(1), args.dtype, args.shape ?? [1024, 256]);
+      const out = loss.forward(...inputs);
+      const scalar = out.shape.length === 0;
+      const Arr = args.dtype === 'float32' ? Float32Array : Float64Array;
+      const g: Tensor = { data: new Arr(out.data.length).fill(1), shape: out.shape, dtype: args.dtype };
+      const run = scalar ? () => loss.valueAndGrad(...inputs) : () => loss.vjp(inputs, g);
+      run();
+      const times: number[] = [];
+      const start = performance.now();
+      while (times.length < 5 || (performance.now() - start < args.time && times.length < 1000)) {
+        const t0 = performance.now();
+        run();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const median = times[Math.floor(times.length / 2)]!;
+      const elements = inputs.reduce((n, t) => n + t.data.length, 0);
+      const shapes = inputs.map((t, i) => `${def.inputs[i]!.name} [${t.shape.join(', ')}]`).join(', ');
+      return `${def.name} ${scalar ? 'valueAndGrad' : 'vjp'} ${args.dtype} (${shapes}): median ${fmtMs(median)}, min ${fmtMs(times[0]!)} over ${times.length} runs, ${((elements / median) * 1e-6).toFixed(1)} G elements/s`;
+    });
+    io.out(`${line}\n`);
+  }
+  return 0;
+}
+const fmtMs = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(1)} us` : `${ms.toFixed(3)} ms`);
+
+export function parseShape(text: string): number[] {
+  const dims = text.split(/[,x\s]+/).filter(Boolean).map(Number);
+  if (!dims.length || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new UsageError(`--shape must be positive integers such as 1024,256, not '${text}'`);
+  return dims;
+}
