@@ -1,6 +1,6 @@
 // Reading chevrotain's CST: children by label, source positions, source order. A visitor method
 // receives a rule's children (grouped by label), not the node, so these helpers live apart.
-import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { CstElement, CstNode, IToken } from './chevrotain.js';
 import type { Loc } from './lower.js';
 
 export type Children = Record<string, CstElement[] | undefined>;

@@ -1,6 +1,6 @@
 // Declarations: element types, declared shapes (`f32[N, C]`), what they imply (run-time 'dims'
 // checks, shapeLike), and how an option's declared type and default become its OptionSpec.
-import type { IToken } from 'chevrotain';
+import type { IToken } from './chevrotain.js';
 import type { InputCheck, InputSpec, OptionSpec } from '../compiler/loss.js';
 import { tokenLoc } from './cst.js';
 import { didYouMean, type Binding, type Loc, type Lowered, type Reporter } from './lower.js';

@@ -12,13 +12,15 @@
 //   power       := primary (('**' | '^') unary)?     right-associative; -x**2 is -(x**2), as in Python
 //
 // dsl/README.md has the whole grammar with examples; toGraph.ts gives it meaning.
-import { CstParser, type CstNode, type IRecognitionException, type IToken } from 'chevrotain';
+import { CstParser, type CstNode, type IRecognitionException, type IToken } from './chevrotain.js';
 import * as T from './tokens.js';
 import { SyntaxErrorMessages } from './syntaxErrors.js';
 
 class LossParser extends CstParser {
   constructor(readonly messages: SyntaxErrorMessages) {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3 });
+    // chevrotain's grammar validations cost ~0.3 s at every start; the tests construct the parser
+    // with them on (LOSSC_VALIDATE_GRAMMAR, set in vitest.config.ts), so a grammar mistake is caught there
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3, skipValidations: process.env['LOSSC_VALIDATE_GRAMMAR'] !== '1' });
     this.performSelfAnalysis();
   }
 

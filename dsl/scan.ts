@@ -5,7 +5,7 @@
 // `shapes` argument), which lets the derived gradient skip reductions.
 //
 //   scan a = start over e in emit like a with skip = canSkip like a step t { ... next state ... }
-import type { IToken } from 'chevrotain';
+import type { IToken } from './chevrotain.js';
 import type { Graph, Node } from '../compiler/ir/node.js';
 import { reduceShape } from '../compiler/ir/shape.js';
 import type { BuildContext } from '../compiler/loss.js';

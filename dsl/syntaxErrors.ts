@@ -1,7 +1,7 @@
 // Parse errors in plain words. chevrotain calls this provider with the rule it was in, the
 // token it expected and the one it found; we say what was expected and where in the program,
 // e.g. "expected ')' after the arguments of sum, found the end of the line".
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from './chevrotain.js';
 import * as T from './tokens.js';
 
 type Phrase = (at: Context) => string;

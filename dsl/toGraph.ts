@@ -6,7 +6,7 @@
 // matter. Inside a loss, names must be defined before use and are never redefined. Several
 // `loss` declarations of one name whose inputs differ in element type are one loss with
 // overloads (the first declared is primary), chosen at each call by the tensors' dtypes.
-import type { CstNode, IToken } from 'chevrotain';
+import type { CstNode, IToken } from './chevrotain.js';
 import type { InputCheck, InputSpec, LossDef, OptionSpec } from '../compiler/loss.js';
 import { Node } from '../compiler/ir/node.js';
 import { CompileError, type Diagnostic } from './diagnostics.js';

@@ -6,7 +6,7 @@
 // line's last token can end an expression and no '(' or '[' is open; otherwise it is dropped.
 // So an expression continues onto the next line when the line ends with an operator or a comma,
 // or inside parentheses. A scan's header (from 'scan' to its '{') may span lines freely.
-import { createToken, createTokenInstance, Lexer, type IToken, type TokenType, type ILexingError } from 'chevrotain';
+import { createToken, createTokenInstance, Lexer, type IToken, type TokenType, type ILexingError } from './chevrotain.js';
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
 /**

@@ -101,7 +101,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .argument('<source>', 'a .loss file, a .ts file, or a built-in loss name')
     .option('--shape <dims>', 'shape of the float inputs, e.g. 4096,1024', '1024,256')
     .addOption(new Option('--dtype <dtype>', 'float precision').choices(['float32', 'float64']).default('float32'))
-    .option('--time <ms>', 'time budget per loss in milliseconds', '300')
+    .option('--time <ms>', 'time budget per loss in milliseconds', '200')
     .addOption(options())
     .addOption(loss())
     .addHelpText('after', examples(EXAMPLES.bench))

@@ -277,7 +277,8 @@ export function typesSignature(def: LossDef): TypesSignature {
   return {
     name: def.name,
     doc: def.doc,
-    forms: formsOf(def).map((f) => f.inputs.map((i) => i.name)),
+    // overloads that differ only in dtypes have one signature
+    forms: [...new Map(formsOf(def).map((f) => f.inputs.map((i) => i.name)).map((names) => [names.join(','), names] as const)).values()],
     options: def.options.map((o) => ({ name: o.name, type: optionType(o), doc: `${o.doc ? `${o.doc}. ` : ''}Default: ${optionDefault(o)}.` })),
   };
 }
@@ -364,8 +365,9 @@ export async function declarationsText(sig: TypesSignature): Promise<string> {
   });
   const params = (form: readonly string[]) => form.map((n) => ({ name: safeName(n), type: 'Tensor' }));
   const tuple = (form: readonly string[]) => `[${form.map((n) => `${safeName(n)}: Tensor`).join(', ')}]`;
+  const lossType = sig.name.endsWith('Loss') ? sig.name : `${sig.name}Loss`;
   file.addInterface({
-    name: `${sig.name}Loss`,
+    name: lossType,
     isExported: true,
     docs: [sig.doc],
     properties: [
@@ -393,7 +395,7 @@ export async function declarationsText(sig: TypesSignature): Promise<string> {
     isExported: true,
     hasDeclareKeyword: true,
     parameters: [{ name: 'options', hasQuestionToken: true, type: `${sig.name}Options` }],
-    returnType: `${sig.name}Loss`,
+    returnType: lossType,
     docs: [`${sig.name} with these options over its defaults. Throws for a function-valued option.`],
   });
   file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'name', type: JSON.stringify(sig.name) }] });

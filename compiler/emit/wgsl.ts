@@ -30,7 +30,7 @@ import { emitRowKernel } from './wgslRows.js';
 import { emitScanKernel } from './wgslScan.js';
 
 export {
-  WORKGROUP_SIZE, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, entryLayout, convert, wgslLiteral,
+  WORKGROUP_SIZE, ROW_WORKGROUP_SIZE, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, entryLayout, convert, wgslLiteral,
   type EntryKind, type EntryLayout, type WgslBinding, type WgslEntry, type WgslKernel, type WgslOptions, type WgslProgram, type WgslSlot,
 } from './wgslCore.js';
 

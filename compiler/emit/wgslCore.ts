@@ -10,6 +10,8 @@ import { BodyPrinter, IOTA, type ScalarSource, type Site, type Spelling } from '
 import { helpersFor, workgroupReductions } from './wgslPrelude.js';
 
 export const WORKGROUP_SIZE = 256;
+/** invocations per row in a row kernel: fewer than a plain pass, since every row reduction is a barrier round */
+export const ROW_WORKGROUP_SIZE = 64;
 /** the highest rank a strided loop handles after merging axes */
 export const MAX_RANK = 8;
 /** scatter accumulations over at most this many elements use one invocation per output element */
@@ -66,6 +68,7 @@ export interface EntryLayout {
 export interface WgslEntry {
   readonly name: string;
   readonly kind: EntryKind;
+  readonly workgroupSize: number;
   /** scatter entries: the index of the loop output they accumulate */
   readonly output?: number;
   /** the shape iterated over, when not the kernel's domain (a row kernel's scatter of a row value) */
@@ -295,7 +298,8 @@ export class ModuleCtx {
 export interface EntryText {
   readonly entry: WgslEntry;
   readonly code: string;
-  readonly reduces: boolean;
+  /** the workgroup size whose reduction helpers the entry calls, or null */
+  readonly reduces: number | null;
 }
 
 /** The module text of one kernel: uniform and buffer declarations, helpers, entry points. */
@@ -304,7 +308,8 @@ export function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: reado
   const uniformWords = Math.max(...texts.map((t) => t.entry.layout.words));
   const vec4s = Math.ceil(uniformWords / 4);
   const body = texts.map((t) => t.code).join('\n\n');
-  const reductions = texts.some((t) => t.reduces) ? workgroupReductions(WORKGROUP_SIZE, env.subgroups) : '';
+  const sizes = [...new Set(texts.map((t) => t.reduces).filter((x): x is number => x !== null))];
+  const reductions = sizes.map((size) => workgroupReductions(size, env.subgroups, reductionTag(size))).join('\n');
   const decls = mod.bindings.map((b) => {
     const name = mod.varName(b);
     if (b.access === 'uniform') return `@group(0) @binding(${b.binding}) var<uniform> U: LcUniform;`;
@@ -326,7 +331,7 @@ export function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: reado
   const helpers = helpersFor(`${reductions}\n${body}`);
   const code = [
     ...(env.subgroups ? ['enable subgroups;', ''] : []),
-    `// lossc kernel ${k.name}${rowAxis !== undefined ? ` (rows along axis ${rowAxis})` : ''}: ${WORKGROUP_SIZE} invocations per workgroup`,
+    `// lossc kernel ${k.name}${rowAxis !== undefined ? ` (rows along axis ${rowAxis})` : ''}`,
     core,
     '',
     ...helpers,
@@ -340,7 +345,9 @@ export function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: reado
 
 export const builtins = (subgroups: boolean): string =>
   `@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wg: vec3<u32>${subgroups ? ', @builtin(subgroup_invocation_id) sgi: u32, @builtin(subgroup_size) sgs: u32' : ''}`;
-export const reduceCall = (mode: 'sum' | 'max', v: string, subgroups: boolean): string => `lc_wg_${mode}(${v}, li${subgroups ? ', sgi, sgs' : ''})`;
+const reductionTag = (size: number): string => (size === WORKGROUP_SIZE ? '' : String(size));
+export const reduceCall = (mode: 'sum' | 'max', v: string, subgroups: boolean, size = WORKGROUP_SIZE): string =>
+  `lc_wg${reductionTag(size)}_${mode}(${v}, li${subgroups ? ', sgi, sgs' : ''})`;
 export const initOf = (mode: 'store' | 'sum' | 'max'): string => (mode === 'max' ? 'lc_k.z' : '0.0f');
 export const indent = (n: number, lines: readonly string[]): string[] => lines.map((l) => '  '.repeat(n) + l);
 

@@ -27,7 +27,6 @@ export interface WgslManifest {
   readonly method: string;
   /** device features the modules enable ('subgroups') */
   readonly features: readonly string[];
-  readonly workgroupSize: number;
   readonly maxRank: number;
   readonly uniform: {
     readonly doc: string;
@@ -117,7 +116,6 @@ export function wgslModules(c: CompiledMethod, opts: WgslOptions = {}): WgslModu
     loss: c.instance.def.name,
     method: c.method,
     features: program.subgroups ? ['subgroups'] : [],
-    workgroupSize: WORKGROUP_SIZE,
     maxRank: MAX_RANK,
     uniform: {
       doc: 'one segment per dispatch, bound at binding 0: words 0-3 constants (0, +inf, -inf, NaN as f32 bits), 4-11 the entry header, 12.. scalars, then the layout arrays (dims and strides, MAX_RANK words each, unused words 0)',
@@ -151,7 +149,7 @@ export function wgslModules(c: CompiledMethod, opts: WgslOptions = {}): WgslModu
         ...(e.output !== undefined ? { output: e.output } : {}),
         ...(e.domain ? { domain: shapeJson(e.domain) } : {}),
         ...(e.addressed ? { addressed: e.addressed } : {}),
-        workgroupSize: WORKGROUP_SIZE,
+        workgroupSize: e.workgroupSize,
         bindings: e.bindings,
         header: e.header,
         scalars: e.scalars.map(scalarJson),

@@ -62,9 +62,9 @@ function emitMain(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[]): En
       '}',
     ];
     return {
-      entry: { name: kind, kind, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS[kind] },
+      entry: { name: kind, kind, workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS[kind] },
       code: lines.join('\n'),
-      reduces: regs.length > 0,
+      reduces: regs.length > 0 ? WORKGROUP_SIZE : null,
     };
   };
   const nSites = e.p.sites.length;
@@ -105,9 +105,9 @@ export function emitFinish(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSl
   const layout = entryLayout('finish', e.p.scalars.length, e.p.sites.length);
   return [
     {
-      entry: { name: 'finish', kind: 'finish', bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.finish },
+      entry: { name: 'finish', kind: 'finish', workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.finish },
       code,
-      reduces: regs.length > 0,
+      reduces: regs.length > 0 ? WORKGROUP_SIZE : null,
     },
   ];
 }
@@ -167,6 +167,7 @@ export function emitScatter(mod: ModuleCtx, env: KernelEnv, o: WgslSlot, j: numb
   const entry = (kind: 'scatter_wg' | 'scatter_inv'): WgslEntry => ({
     name: `${kind}_${j}`,
     kind,
+    workgroupSize: WORKGROUP_SIZE,
     output: j,
     ...(domain ? { domain } : {}),
     bindings: [...e.used].sort((a, b) => a - b),
@@ -176,7 +177,7 @@ export function emitScatter(mod: ModuleCtx, env: KernelEnv, o: WgslSlot, j: numb
     header: HEADERS[kind],
   });
   return [
-    { entry: entry('scatter_wg'), code: wgCode, reduces: true },
-    { entry: entry('scatter_inv'), code: invCode, reduces: false },
+    { entry: entry('scatter_wg'), code: wgCode, reduces: WORKGROUP_SIZE },
+    { entry: entry('scatter_inv'), code: invCode, reduces: null },
   ];
 }

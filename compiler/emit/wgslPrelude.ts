@@ -205,7 +205,7 @@ export function helpersFor(code: string): string[] {
  * each subgroup first reduces itself (subgroupAdd / subgroupMax) and only its lane 0 fills a slot
  * (the others the identity), so nothing depends on how invocations map to subgroups.
  */
-export function workgroupReductions(size: number, subgroups: boolean): string {
+export function workgroupReductions(size: number, subgroups: boolean, tag = ''): string {
   const side = Math.sqrt(size);
   if (!Number.isInteger(side)) throw new Error(`internal: workgroup size ${size} is not a square`);
   const fn = (mode: 'sum' | 'max'): string => {
@@ -216,21 +216,21 @@ export function workgroupReductions(size: number, subgroups: boolean): string {
         ? `let own = select(${id}, subgroupAdd(v), sgi == 0u);`
         : `let own = select(${id}, select(subgroupMax(v), lc_k.w, subgroupAny(lc_isnan(v))), sgi == 0u);`
       : 'let own = v;';
-    return `fn lc_wg_${mode}(v: f32, li: u32${subgroups ? ', sgi: u32, sgs: u32' : ''}) -> f32 {
+    return `fn lc_wg${tag}_${mode}(v: f32, li: u32${subgroups ? ', sgi: u32, sgs: u32' : ''}) -> f32 {
   ${own}
-  lc_red[li] = own;
+  lc_red${tag}[li] = own;
   workgroupBarrier();
   if (li < ${side}u) {
-    var acc = lc_red[li * ${side}u];
-    for (var k = 1u; k < ${side}u; k = k + 1u) { acc = ${op('acc', `lc_red[li * ${side}u + k]`)}; }
-    lc_red[li * ${side}u] = acc;
+    var acc = lc_red${tag}[li * ${side}u];
+    for (var k = 1u; k < ${side}u; k = k + 1u) { acc = ${op('acc', `lc_red${tag}[li * ${side}u + k]`)}; }
+    lc_red${tag}[li * ${side}u] = acc;
   }
   workgroupBarrier();
-  var total = lc_red[0];
-  for (var k = 1u; k < ${side}u; k = k + 1u) { total = ${op('total', `lc_red[k * ${side}u]`)}; }
+  var total = lc_red${tag}[0];
+  for (var k = 1u; k < ${side}u; k = k + 1u) { total = ${op('total', `lc_red${tag}[k * ${side}u]`)}; }
   workgroupBarrier();
   return total;
 }`;
   };
-  return [`var<workgroup> lc_red: array<f32, ${size}>;`, fn('sum'), fn('max')].join('\n');
+  return [`var<workgroup> lc_red${tag}: array<f32, ${size}>;`, fn('sum'), fn('max')].join('\n');
 }

@@ -2,7 +2,7 @@
 import type { Node } from '../ir/node.js';
 import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput } from '../plan/kernelPlan.js';
-import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, MAX_RANK, ModuleCtx, reduceCall, toF32, WORKGROUP_SIZE, type EntryText, type KernelEnv, type WgslKernel, type WgslSlot } from './wgslCore.js';
+import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, MAX_RANK, ModuleCtx, reduceCall, toF32, ROW_WORKGROUP_SIZE, type EntryText, type KernelEnv, type WgslKernel, type WgslSlot } from './wgslCore.js';
 import { emitFinish, emitScatter } from './wgslPlain.js';
 
 /** A row kernel: one workgroup per row (grid-stride over rows), the stages in order. */
@@ -83,10 +83,10 @@ function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly Wgsl
       throw new Error(`internal: ${k.name}: output ${o.buffer} of a pass over the row is neither stored nor reduced`);
     });
     body.push(...hoisted, ...rowReductions.map((o) => `var rr${slotOf.get(o)!} = ${initOf(o.mode)};`));
-    body.push(`for (var jj = i32(li); jj < C; jj = jj + ${WORKGROUP_SIZE}i) {`, ...indent(1, [...b.lines, ...inner]), '}');
+    body.push(`for (var jj = i32(li); jj < C; jj = jj + ${ROW_WORKGROUP_SIZE}i) {`, ...indent(1, [...b.lines, ...inner]), '}');
     for (const o of rowReductions) {
       const j = slotOf.get(o)!;
-      body.push(`let red${j} = ${reduceCall(o.mode as 'sum' | 'max', `rr${j}`, env.subgroups)};`, `if (li == 0u) { ${outs[j]!.name}[bo${j}] = red${j}; }`);
+      body.push(`let red${j} = ${reduceCall(o.mode as 'sum' | 'max', `rr${j}`, env.subgroups, ROW_WORKGROUP_SIZE)};`, `if (li == 0u) { ${outs[j]!.name}[bo${j}] = red${j}; }`);
       bound.set(o.node, convert(`red${j}`, 'float', o.node.kind));
     }
   });
@@ -105,7 +105,7 @@ function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly Wgsl
     '}',
   ];
   const code = [
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    `@compute @workgroup_size(${ROW_WORKGROUP_SIZE})`,
     `fn rows(${builtins(env.subgroups)}) {`,
     ...indent(1, [
       'lc_init();',
@@ -121,15 +121,15 @@ function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly Wgsl
       'for (var q = wg.x; q < nrows; q = q + G) {',
       ...indent(1, [...offsets, ...body]),
       '}',
-      ...regs.flatMap((j, r) => [`let t${j} = ${reduceCall(loop[j]!.mode as 'sum' | 'max', `g${j}`, env.subgroups)};`, `if (li == 0u) { ${part!.name}[${r}u * G + wg.x] = t${j}; }`]),
+      ...regs.flatMap((j, r) => [`let t${j} = ${reduceCall(loop[j]!.mode as 'sum' | 'max', `g${j}`, env.subgroups, ROW_WORKGROUP_SIZE)};`, `if (li == 0u) { ${part!.name}[${r}u * G + wg.x] = t${j}; }`]),
     ]),
     '}',
   ].join('\n');
   return [
     {
-      entry: { name: 'rows', kind: 'rows', bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.rows, addressed },
+      entry: { name: 'rows', kind: 'rows', workgroupSize: ROW_WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.rows, addressed },
       code,
-      reduces: true,
+      reduces: ROW_WORKGROUP_SIZE,
     },
   ];
 }

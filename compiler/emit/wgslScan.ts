@@ -68,8 +68,8 @@ export function emitScanKernel(k: Kernel, env: KernelEnv): WgslKernel {
     ]),
     '}',
   ].join('\n');
-  const entry: WgslEntry = { name: 'scan', kind: 'scan', bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.scan };
+  const entry: WgslEntry = { name: 'scan', kind: 'scan', workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.scan };
   const slot: WgslSlot = { buffer: out.buffer, mode: 'store', phase: 'loop', register: false, shape: node.shape, node };
-  return assemble(k, mod, env, [{ entry, code, reduces: false }], [slot], undefined, { decls, scan: { reverse, bind, steps: bind['@x0']! } });
+  return assemble(k, mod, env, [{ entry, code, reduces: null }], [slot], undefined, { decls, scan: { reverse, bind, steps: bind['@x0']! } });
 }
 

@@ -58,6 +58,12 @@ interface KernelCall {
   readonly registers: number;
 }
 
+/**
+ * At most this many workgroups per dispatch: grid-stride loops cover the rest. Plenty to fill a
+ * GPU, and each workgroup costs a fixed overhead (on lavapipe, ~80 us: more than a 1024-wide row).
+ */
+const GRID = 1024;
+
 const STORAGE = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class WebGpuProgram {
@@ -69,7 +75,7 @@ export class WebGpuProgram {
     readonly plan: KernelPlan,
   ) {
     this.wgsl = emitWgsl(plan, { subgroups: ctx.subgroups });
-    this.maxWorkgroups = Math.min(ctx.limits.maxComputeWorkgroupsPerDimension, 65535);
+    this.maxWorkgroups = Math.min(ctx.limits.maxComputeWorkgroupsPerDimension, GRID);
   }
 
   /**
@@ -151,7 +157,7 @@ export class WebGpuProgram {
     // chunks of whole 256-byte blocks (binding offsets must be aligned), each bound at its offset
     const chunk = isFlat && n * 4 > this.ctx.maxBindingBytes ? Math.floor(this.ctx.maxBindingBytes / 256) * 64 : Math.max(n, 1);
     const lengths = Array.from({ length: Math.max(1, Math.ceil(n / chunk)) }, (_, i) => Math.min(chunk, n - i * chunk));
-    const groups = lengths.map((len) => Math.max(1, Math.min(Math.ceil(len / WORKGROUP_SIZE), this.maxWorkgroups, 1024)));
+    const groups = lengths.map((len) => Math.max(1, Math.min(Math.ceil(len / WORKGROUP_SIZE), this.maxWorkgroups)));
     const count = groups.reduce((a, b) => a + b, 0);
     const partials = c.registers ? c.alloc(c.registers * count * 4, `${k.name} partials`) : undefined;
     const domainSized = new Set([...flat.sites.map((s) => s.buffer), ...loop.filter((o, j) => o.mode === 'store' || mask & (2 ** j)).map((o) => o.buffer)]);
@@ -268,15 +274,20 @@ export class WebGpuProgram {
     return m;
   }
 
+  /** Device limits a dispatch must fit: bytes per storage binding, storage bindings per entry point. */
   private checkBindingSizes(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>): void {
     const max = this.ctx.maxBindingBytes;
-    for (const d of dispatches)
+    const perStage = this.ctx.limits.maxStorageBuffersPerShaderStage;
+    for (const d of dispatches) {
+      const storage = d.entry.bindings.filter((n) => d.kernel.bindings[n]!.access !== 'uniform').length;
+      if (storage > perStage) throw new Error(`WebGPU: ${d.kernel.name}.${d.entry.name} binds ${storage} storage buffers; this device allows ${perStage} per shader stage (maxStorageBuffersPerShaderStage)`);
       for (const n of d.entry.bindings) {
         const b = d.kernel.bindings[n]!;
         const v = d.ranges?.has(b.buffer) ? undefined : values.get(b.buffer);
         if (v && numel(v.shape) * 4 > max)
           throw new Error(`WebGPU: '${b.buffer}' needs ${numel(v.shape) * 4} bytes, more than this device binds in one buffer (maxStorageBufferBindingSize = ${max}) in ${d.kernel.name}.${d.entry.name}`);
       }
+    }
   }
 
   /** One uniform buffer, one command encoder with every dispatch, the readback copies, one submit. */

@@ -116,7 +116,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       const bundled = [...js.matchAll(/^\/\/ (\S+)\.(?:ts|js)$/gm)].map((m) => m[1]!.replace(/^.*?\b((?:runtime|compiler)\/)/, '$1')).filter((f) => !f.endsWith(name)).sort();
       expect(bundled).toEqual(['compiler/ir/shape', 'runtime/binding', 'runtime/checks', 'runtime/executor', 'runtime/standalone', 'runtime/strides', 'runtime/tensor']);
       expect(js).toMatch(/export\s*\{[^}]*create/);
-      expect(readFileSync(join(tmp.dir, `${name}.d.ts`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name}Loss;`);
+      expect(readFileSync(join(tmp.dir, `${name}.d.ts`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`);
     }
   });
 
@@ -216,6 +216,29 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     });
     expect(messages).toEqual(expected);
     expect(messages.every((m) => m !== 'no error')).toBe(true);
+  });
+
+  it('--target wgsl writes every WGSL module, and a manifest saying which is which', async () => {
+    const t = tempFolder();
+    try {
+      const run = await lossc('compile', 'MSELoss', '--target', 'wgsl', '-o', t.dir);
+      expect(run.code, run.err).toBe(0);
+      expect(run.out).toContain(join(t.dir, 'MSELoss.wgsl.json'));
+      expect(existsSync(join(t.dir, 'MSELoss.js'))).toBe(false);
+      const wgsl = readFileSync(join(t.dir, 'MSELoss.wgsl'), 'utf8');
+      const index = JSON.parse(readFileSync(join(t.dir, 'MSELoss.wgsl.json'), 'utf8'));
+      const { wgslModules } = await import('../../compiler/emit/wgslModules.js');
+      const { compileMethod } = await import('../../compiler/pipeline.js');
+      const { instantiate } = await import('../../compiler/loss.js');
+      const c = compileMethod(instantiate(builtinLoss('MSELoss')!, { reduction: 'mean' }), 'valueAndGrad');
+      const entry = index.forms.main['reduction=mean'].valueAndGrad;
+      const expected = wgslModules(c);
+      expect(entry.modules.map((m: { offset: number; length: number }) => wgsl.slice(m.offset, m.offset + m.length))).toEqual(expected.modules.map((m) => m.code));
+      expect(entry.manifest.results).toEqual(['value', 'grad_input', 'grad_target']);
+      expect(index.forms.main['reduction=none'].valueAndGrad.error).toMatch(/needs a scalar loss/);
+    } finally {
+      t.done();
+    }
   });
 
   it('a function-valued option cannot be carried: create() with one throws a clear Error', async () => {
