@@ -144,6 +144,7 @@ export interface KernelEnv {
 
 const joinKinds = (ks: readonly Kind[]): Kind => (ks.includes('float') ? 'float' : ks.includes('int') ? 'int' : 'bool');
 const COMPARISONS = new Set(['lt', 'le', 'gt', 'ge', 'eq', 'ne']);
+const isLiteral = (e: string): boolean => /^\(?-?[0-9.e+-]+f\)?$|^\(?-?lc_k\.[xyzw]\)?$/.test(e);
 
 /** The kind operand `i` of `op` must have in WGSL (which has no implicit conversions), or null: any. */
 function operandKind(op: Node, i: number): Kind | null {
@@ -242,7 +243,10 @@ export class EntryCtx {
       },
       coerce: (expr, operand, op, i) => {
         const want = operandKind(op, i);
-        return want === null ? expr : convert(expr, operand.kind, want);
+        const e = want === null ? expr : convert(expr, operand.kind, want);
+        // float comparison operands pass lc_r: otherwise a compiler may merge select(x, 0, x < 0)
+        // into max(x, 0), which drops NaN (Mesa's GL path does; JS keeps the NaN)
+        return COMPARISONS.has(op.op) && want === 'float' && !isLiteral(e) ? `lc_r(${e})` : e;
       },
     };
   }

@@ -10,7 +10,7 @@ import { reductionOf } from '../../runtime/reference.js';
 import type { ReductionDesc } from '../../runtime/strides.js';
 import type { Node } from '../ir/node.js';
 import type { ScalarSource, Site } from './expr.js';
-import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type EntryKind, type EntryLayout, type WgslBinding, type WgslOptions } from './wgsl.js';
+import { emitWgsl, MAX_RANK, ROW_WORKGROUP_SIZE, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type EntryKind, type EntryLayout, type WgslBinding, type WgslOptions } from './wgsl.js';
 
 export type ShapeJson = { readonly kind: string; readonly [field: string]: unknown };
 
@@ -87,23 +87,25 @@ export interface KernelManifest {
   }[];
 }
 
+/** Every dispatch uses at most G = min(1024, maxComputeWorkgroupsPerDimension) workgroups (grid-stride loops do the rest). */
 const DISPATCH: Record<EntryKind, string> = {
   main_flat:
-    `workgroups W = max(1, min(ceil(n / ${WORKGROUP_SIZE}), 1024, maxComputeWorkgroupsPerDimension)); header [n = numel(domain), rank = 0, W, storeMask]. ` +
-    `Used when every site's strides over the domain are the domain's contiguous strides. storeMask bit j: loop output j is an accumulation whose target has the domain's shape (stored per element).`,
+    `workgroups W = max(1, min(ceil(n / ${WORKGROUP_SIZE}), G)); header [n = numel(domain), rank = 0, W, storeMask, partialStride = W, partialBase = 0]. ` +
+    `Used when every site's strides over the domain are the domain's contiguous strides. storeMask bit j: loop output j is an accumulation whose target has the domain's shape (stored per element). ` +
+    `A domain too large for one binding runs in chunks of whole 256-byte blocks: each chunk binds the domain-sized buffers at its offset, with n = its length, partialBase = the workgroups before it, partialStride = all chunks' workgroups.`,
   main_strided:
     `as main_flat, with rank and dims/strides: the domain and every site's strides merged where all walk contiguously (runtime/strides.ts coalesce), rank <= ${MAX_RANK}.`,
   rows:
-    `a row kernel: workgroups G = max(1, min(rows, maxComputeWorkgroupsPerDimension)), rows = numel(domain) / C, C = the row axis' size; header [rows, C, outerRank, G, storeMask]. ` +
+    `a row kernel (workgroup size ${ROW_WORKGROUP_SIZE}): workgroups W = max(1, min(rows, G)), rows = numel(domain) / C, C = the row axis' size; header [rows, C, outerRank, W, storeMask]. ` +
     `Slots are the sites, then the addressed outputs; each slot's strides over the domain are split into the outer ones (merged) and the one along the row. storeMask bit j: output j accumulates across rows but its target has its source's shape (stored in place; else scatter_*_j runs after rows).`,
   scan:
     `a recurrence: ONE workgroup walks the steps (storage barrier between them); header [T = the steps sequence's first size, n = numel(initial state), rank]. ` +
     `The body's placeholders take the shapes of the buffers bound to them (kernel.scan.bind; a sequence's is one step's slice); sites' strides are over the state's shape; a sequence site's step stride = numel(slice). The result is [T, ...state].`,
-  finish: `one workgroup, after main (reads its W partials per full reduction); header [W].`,
+  finish: `one workgroup, after main or rows (reads their W partials per full reduction, at [r * W + w]); header [W].`,
   scatter_wg:
-    `for loop output j (an accumulation into a smaller target) when the reduced count R > ${SHORT_REDUCTION}: workgroups min(m, maxComputeWorkgroupsPerDimension), m = numel(target); ` +
+    `for loop output j (an accumulation into a smaller target) when the reduced count R > ${SHORT_REDUCTION}: workgroups min(m, G), m = numel(target); ` +
     `header [m, R, keptRank, reducedRank, workgroups]; kept axes: domain axes > 1 where the target's accumulation stride is not 0, reduced: the others > 1, each merged separately.`,
-  scatter_inv: `as scatter_wg when R <= ${SHORT_REDUCTION}: workgroups min(ceil(m / ${WORKGROUP_SIZE}), maxComputeWorkgroupsPerDimension).`,
+  scatter_inv: `as scatter_wg when R <= ${SHORT_REDUCTION}: workgroups min(ceil(m / ${WORKGROUP_SIZE}), G).`,
 };
 
 export function wgslModules(c: CompiledMethod, opts: WgslOptions = {}): WgslModules {
