@@ -9,27 +9,18 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 BIN=/usr/bin/chromium
 LOG="$(mktemp -t install-browser.XXXXXX.log)"
+NAME=install-browser WHAT="chromium"
+# shellcheck source=apt-lib.sh
+source "$(dirname "$0")/apt-lib.sh"
 trap 'rm -f "$LOG"' EXIT
 
-pkg_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | awk '$3=="installed"{print $4}'; }
 
 if [[ -x "$BIN" && -n "$(pkg_version chromium)" ]]; then
   echo "install-browser: chromium $(pkg_version chromium) already present ($BIN); nothing to do"
   exit 0
 fi
 
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo -n env DEBIAN_FRONTEND=noninteractive)
-  else
-    echo "install-browser: must run as root (or with sudo available) to apt-get install chromium; neither is the case" >&2
-    exit 1
-  fi
-fi
-
-run() { "${SUDO[@]}" "$@" >>"$LOG" 2>&1; }
-fail() { echo "install-browser: $1 (apt log follows)" >&2; tail -n 30 "$LOG" >&2; exit 1; }
+become_root
 
 run apt-get update -q || fail "apt-get update failed"
 run apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold chromium \

@@ -17,9 +17,11 @@ MIN_MESA_MAJOR=25
 ICD_DIR=/usr/share/vulkan/icd.d
 BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.sources
 LOG="$(mktemp -t install-webgpu.XXXXXX.log)"
+NAME=install-webgpu WHAT="Mesa lavapipe"
+# shellcheck source=apt-lib.sh
+source "$(dirname "$0")/apt-lib.sh"
 trap 'rm -f "$LOG"' EXIT
 
-pkg_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | awk '$3=="installed"{print $4}'; }
 mesa_major() { local v; v="$(pkg_version mesa-vulkan-drivers)"; v="${v#*:}"; echo "${v%%.*}"; }
 
 lavapipe_ok() {
@@ -34,18 +36,7 @@ if lavapipe_ok; then
   exit 0
 fi
 
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo -n env DEBIAN_FRONTEND=noninteractive)
-  else
-    echo "install-webgpu: must run as root (or with sudo available) to apt-get install Mesa lavapipe; neither is the case" >&2
-    exit 1
-  fi
-fi
-
-run() { "${SUDO[@]}" "$@" >>"$LOG" 2>&1; }
-fail() { echo "install-webgpu: $1 (apt log follows)" >&2; tail -n 30 "$LOG" >&2; exit 1; }
+become_root
 APT_OPTS=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 
 codename=""

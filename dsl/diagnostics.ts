@@ -30,6 +30,17 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   return out.join('\n');
 }
 
+/** Each diagnostic once (same place, same message), in source order. */
+export function sortAndDedupe(ds: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds
+    .filter((d) => {
+      const key = `${d.span.line}:${d.span.column}:${d.message}`;
+      return !seen.has(key) && Boolean(seen.add(key));
+    })
+    .sort((a, b) => a.span.line - b.span.line || a.span.column - b.span.column);
+}
+
 /** Thrown by APIs that must produce a value (e.g. compile()) when a source has errors. */
 export class CompileError extends Error {
   constructor(

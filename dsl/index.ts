@@ -11,7 +11,7 @@ import { EOF, type IRecognitionException, type IToken } from './chevrotain.js';
 import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
 import { add } from '../compiler/ir/builders.js';
 import type { Node } from '../compiler/ir/node.js';
-import { CompileError, type Diagnostic, type Span } from './diagnostics.js';
+import { CompileError, sortAndDedupe, type Diagnostic, type Span } from './diagnostics.js';
 import { lex, LineEnd } from './tokens.js';
 import { parseTokens } from './grammar.js';
 import { RaisedError, Source } from './lower.js';
@@ -67,15 +67,6 @@ function syntaxErrorSpan(e: IRecognitionException, tokens: readonly IToken[], fi
   return last ? { file, line: last.endLine ?? 1, column: (last.endColumn ?? 0) + 1, length: 1 } : { file, line: 1, column: 1, length: 1 };
 }
 
-function sortAndDedupe(ds: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return ds
-    .filter((d) => {
-      const key = `${d.span.line}:${d.span.column}:${d.message}`;
-      return !seen.has(key) && Boolean(seen.add(key));
-    })
-    .sort((a, b) => a.span.line - b.span.line || a.span.column - b.span.column);
-}
 
 /** At most this many structural combinations are built; beyond it, each option is varied alone. */
 const MAX_TRIAL_BUILDS = 256;

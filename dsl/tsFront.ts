@@ -25,7 +25,7 @@ import { Node as TsNode, Project, SyntaxKind, ts, type CallExpression, type Clas
 import type { BuildContext, InputSpec, LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
 import { instantiate } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
-import { CompileError } from './diagnostics.js';
+import { CompileError, sortAndDedupe } from './diagnostics.js';
 import { FUNCTIONS, OPERATORS } from './functions.js';
 import { didYouMean } from './lower.js';
 import { describeExpression, describeStatement, endsWithReturn, jsDocOf, literalValue, statementHead, stringUnion, unwrap } from './tsFrontSyntax.js';
@@ -98,15 +98,6 @@ function trialBuild(def: LossDef): Diagnostic[] {
   return [];
 }
 
-function sortAndDedupe(ds: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return ds
-    .filter((d) => {
-      const key = `${d.span.line}:${d.span.column}:${d.message}`;
-      return !seen.has(key) && Boolean(seen.add(key));
-    })
-    .sort((a, b) => a.span.line - b.span.line || a.span.column - b.span.column);
-}
 
 /** A lexical scope: names to bindings, looked up outward. */
 class Scope {
