@@ -1,6 +1,8 @@
 // compile(): a custom loss, from a builder function or a LossDef, to the same object the
 // built-in losses are.
 import { Loss } from './nn.js';
+import { compileLossSource } from '../dsl/index.js';
+import type { WebGpuLoss } from './webgpu/loss.js';
 import type { InputSpec, LossDef } from '../compiler/loss.js';
 import type { Node } from '../compiler/ir/node.js';
 
@@ -30,12 +32,34 @@ export interface CompileOptions {
   readonly target?: 'js' | 'wgsl';
   /** option values, as for a built-in loss's constructor */
   readonly options?: Record<string, unknown>;
+  /** .loss text declaring several losses: which one (default: the only one) */
+  readonly name?: string;
+  /** .loss text: the file name diagnostics name */
+  readonly file?: string;
 }
 
-export function compile(source: LossDef | CustomLossSpec, opts: CompileOptions = {}): Loss {
-  if (opts.target && opts.target !== 'js') throw new Error(`compile(): target '${opts.target}' is not available yet: use 'js', then loss.to('webgpu') once the WebGPU backend lands`);
-  const def = isLossDef(source) ? source : defineLoss(source);
-  return new Loss(def, opts.options ?? {});
+type Source = string | LossDef | CustomLossSpec;
+
+/**
+ * A custom loss, from .loss text, a LossDef, or the short builder form. With target 'wgsl' the
+ * result runs on WebGPU (a Promise: the device is acquired asynchronously).
+ */
+export function compile(source: Source, opts?: CompileOptions & { target?: 'js' }): Loss;
+export function compile(source: Source, opts: CompileOptions & { target: 'wgsl' }): Promise<WebGpuLoss>;
+export function compile(source: Source, opts: CompileOptions = {}): Loss | Promise<WebGpuLoss> {
+  const loss = new Loss(definition(source, opts), opts.options ?? {});
+  return opts.target === 'wgsl' ? loss.to('webgpu') : loss;
+}
+
+function definition(source: Source, opts: CompileOptions): LossDef {
+  if (typeof source !== 'string') return isLossDef(source) ? source : defineLoss(source);
+  const losses = compileLossSource(source, opts.file ?? '<compile>');
+  const chosen = opts.name ? losses.find((d) => d.name === opts.name) : losses.length === 1 ? losses[0] : undefined;
+  if (!chosen) {
+    const names = losses.map((d) => d.name).join(', ') || 'none';
+    throw new Error(opts.name ? `compile(): no loss named ${opts.name} in the source (it declares ${names})` : `compile(): the source declares ${losses.length} losses (${names}); pass { name } to choose one`);
+  }
+  return chosen;
 }
 
 const isLossDef = (s: LossDef | CustomLossSpec): s is LossDef => 'options' in s && Array.isArray(s.options) && typeof s.doc === 'string';

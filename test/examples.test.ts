@@ -18,3 +18,16 @@ describe('examples', () => {
     }
   });
 });
+
+describe('compile()', () => {
+  it('takes .loss text, and names the losses when it cannot choose', async () => {
+    const { compile } = await import('lossc');
+    const source = 'loss Sq(a: f32[*], b: f32[*]) {\n  return mean((a - b) ** 2)\n}\nloss Abs(a: f32[*], b: f32[*]) {\n  return mean(abs(a - b))\n}\n';
+    const sq = compile(source, { name: 'Sq' });
+    const a = tensor([1, 2, 3], [3], 'float64');
+    const b = tensor([2, 2, 5], [3], 'float64');
+    expect(sq.forward(a, b).data[0]).toBe(new nn.MSELoss().forward(a, b).data[0]);
+    expect(() => compile(source)).toThrow(/the source declares 2 losses \(Sq, Abs\); pass \{ name \} to choose one/);
+    expect(() => compile('loss Bad(a: f32[*]) {\n  return mean(a +)\n}\n', { file: 'bad.loss' })).toThrow(/bad\.loss:2:/);
+  });
+});
