@@ -7,6 +7,7 @@ import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';
+import type { OutputSlot } from './slots.js';
 import { emitScanKernel, type ScanLayout } from './jsScan.js';
 import { primitive } from '../primitives/table.js';
 import { reductionOf } from '../../runtime/reference.js';
@@ -27,27 +28,8 @@ export interface KernelLayout {
   readonly source: string;
 }
 
-/**
- * One output slot. Loop outputs are stored per element, or accumulated: in a register when the
- * result is a scalar (written to out[0]), else through strides into a float64 scratch tensor.
- * Epilogue outputs are scalars computed once after the loop.
- */
-export interface KernelSlot {
-  readonly buffer: string;
-  readonly mode: 'store' | 'sum' | 'max';
-  readonly phase: 'loop' | 'epilogue';
-  readonly register: boolean;
-  readonly shape: Kernel['domain'];
-  /** compile-time only (not carried by standalone modules): the node computed */
-  readonly node: Node;
-  /** for accumulations: what is reduced, as data */
-  readonly reduction?: ReductionDesc;
-  /** row kernels: the shape the value is computed over (the domain, or a row shape), and whether it is written through strides */
-  readonly from?: Kernel['domain'];
-  readonly addressed?: boolean;
-  /** row kernels: accumulated across rows into memory (a scatter), not once per row */
-  readonly accumulates?: boolean;
-}
+/** One output slot of a JS kernel (shared with the WGSL backend). */
+export type KernelSlot = OutputSlot;
 
 export interface JsKernels {
   readonly precision: Precision;

@@ -3,6 +3,7 @@
 // table's `wgsl` column, the per-entry BodyPrinter context, and the module text around entry
 // points. The kernel kinds are in wgslPlain.ts, wgslRows.ts and wgslScan.ts.
 import type { Kind, Node } from '../ir/node.js';
+import type { OutputSlot } from './slots.js';
 import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel } from '../plan/kernelPlan.js';
 import { primitive } from '../primitives/table.js';
@@ -36,19 +37,7 @@ export interface WgslBinding {
 }
 
 /** One output slot, as in the JS backend: loop outputs (stored or accumulated), then epilogue scalars. */
-export interface WgslSlot {
-  readonly buffer: string;
-  readonly mode: 'store' | 'sum' | 'max';
-  readonly phase: 'loop' | 'epilogue';
-  /** a full reduction to a scalar: partials, then the finish entry */
-  readonly register: boolean;
-  readonly shape: Kernel['domain'];
-  readonly node: Node;
-  /** row kernels: the shape the value is computed over (the domain, or a row's shape) */
-  readonly from?: ShapeExpr;
-  /** row kernels: accumulated across rows (stored in place when its target has `from`'s shape at run time, else scattered) */
-  readonly accumulates?: boolean;
-}
+export type WgslSlot = OutputSlot;
 
 /** Where an entry's arrays sit in its uniform segment (u32 words). */
 export interface EntryLayout {
