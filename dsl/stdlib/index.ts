@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LossDef } from '../../compiler/loss.js';
-import { compileLossSource } from '../index.js';
+import { compileStdlib } from './compile.js';
 
 /**
  * Where the .loss files are: next to this module when it runs from source; when it runs from
@@ -18,22 +18,16 @@ function stdlibDirectory(): string {
   return found;
 }
 
-/** Every loss of every .loss file in `dir`, files in name order; a CompileError if any has errors. */
+/** Every loss of every .loss file in `dir`; a CompileError if any has errors. */
 export function loadLossFiles(dir: string = stdlibDirectory()): LossDef[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.loss'))
-    .sort()
-    // every structural combination of the built-ins is built by the tests: no trial builds at load
-    .flatMap((f) => compileLossSource(readFileSync(join(dir, f), 'utf8'), `dsl/stdlib/${f}`, { trialBuilds: false }));
+  return compileStdlib(lossSources(dir));
 }
 
 /** The .loss built-ins, then any `typescriptLosses`; a name defined twice is an error. */
 export function loadStdlib(typescriptLosses: readonly LossDef[] = []): LossDef[] {
-  const all = [...loadLossFiles(), ...typescriptLosses];
-  const names = new Set<string>();
-  for (const d of all) {
-    if (names.has(d.name)) throw new Error(`lossc: the built-in loss ${d.name} is defined twice (in a .loss file and in TypeScript?)`);
-    names.add(d.name);
-  }
-  return all;
+  return compileStdlib(lossSources(stdlibDirectory()), typescriptLosses);
+}
+
+function lossSources(dir: string): Map<string, string> {
+  return new Map(readdirSync(dir).filter((f) => f.endsWith('.loss')).map((f) => [f, readFileSync(join(dir, f), 'utf8')] as const));
 }

@@ -106,3 +106,19 @@ export function ctcTrueGradient(c: RefCase): RefTensor {
   });
   return { ...torch, data };
 }
+
+/** What differs between lossc's results and a case: output, then each input's gradient. */
+export function caseProblems(c: RefCase, out: Tensor, grads: readonly (Tensor | null)[]): string[] {
+  const problems: string[] = [];
+  const m = mismatch(out, c.output, 'output');
+  if (m) problems.push(m);
+  c.inputs.forEach((inp, i) => {
+    // CTCLoss is checked against the true derivative (reference/SCHEMA.md)
+    const expected = c.loss === 'CTCLoss' && inp.name === 'log_probs' ? ctcTrueGradient(c) : c.grads[inp.name!];
+    if (expected) {
+      const g = mismatch(grads[i], expected, `grad ${inp.name}`);
+      if (g) problems.push(g);
+    } else if (grads[i] !== null) problems.push(`grad ${inp.name}: torch gives none, lossc gave one`);
+  });
+  return problems;
+}
