@@ -8,7 +8,7 @@ import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { resolveShape, ShapeError, type ShapeExpr } from '../compiler/ir/shape.js';
 import { applyChecks, type Arg } from './checks.js';
 import { isTensor, shapeStr, type Tensor } from './tensor.js';
-import { sameDims } from './strides.js';
+import { sameDims } from '../compiler/abi/strides.js';
 
 /** What calling a loss needs of its definition: a LossDef is one; a standalone module carries one as data. */
 export interface LossSignature {

@@ -1,7 +1,7 @@
 // Data-dependent argument checks, run before any kernel (torch raises these from Python).
 import type { InputCheck } from '../compiler/loss.js';
 import { shapeStr } from './tensor.js';
-import { sameDims } from './strides.js';
+import { sameDims } from '../compiler/abi/strides.js';
 
 export interface Arg {
   data: ArrayLike<number>;

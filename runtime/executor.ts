@@ -4,7 +4,7 @@
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import type { KernelLayout } from '../compiler/emit/js.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
-import { IOTA, broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from './strides.js';
+import { IOTA, broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../compiler/abi/strides.js';
 import type { Site } from '../compiler/emit/expr.js';
 
 type KernelFn = (X: ArrayLike<number>[], O: Float32Array[] | Float64Array[], S: Float64Array, L: Layout) => void;

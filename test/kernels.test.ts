@@ -6,7 +6,7 @@ import { builtinLosses } from 'lossc';
 import { instantiate, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, type Method } from '../compiler/pipeline.js';
 import { compileCpuProgram } from '../runtime/cpu.js';
-import { evaluate } from '../runtime/reference.js';
+import { evaluate } from '../compiler/reference.js';
 
 /** A pair of shapes that broadcast together: a base shape, and a second one with some axes set to 1 or dropped. */
 const broadcastPair = fc

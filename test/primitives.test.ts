@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { Graph, type Node } from '../compiler/ir/node.js';
 import { PRIMITIVES, type OpName } from '../compiler/primitives/table.js';
 import { vjpGraph } from '../compiler/passes/grad.js';
-import { evaluate } from '../runtime/reference.js';
+import { evaluate } from '../compiler/reference.js';
 import * as b from '../compiler/ir/builders.js';
 import { scan } from '../compiler/passes/scan.js';
 

@@ -6,7 +6,7 @@ import { builtinLoss } from 'lossc';
 import { instantiate, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, type Method } from '../compiler/pipeline.js';
 import { compileCpuProgram } from '../runtime/cpu.js';
-import { evaluate } from '../runtime/reference.js';
+import { evaluate } from '../compiler/reference.js';
 
 const caseArb = fc.record({
   n: fc.integer({ min: 1, max: 4 }),

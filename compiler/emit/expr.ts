@@ -6,7 +6,7 @@ import type { Node } from '../ir/node.js';
 import { primitive, type PrimDef } from '../primitives/table.js';
 import { scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
-import { IOTA } from '../../runtime/strides.js';
+import { IOTA } from '../abi/strides.js';
 import * as b from '../ir/builders.js';
 
 /**
@@ -37,7 +37,7 @@ export type ScalarSource =
   /** a site's stride along the axis of its `step`-th gather or shift: offset += index * stride (gather) or -= by * stride (shift) */
   | { readonly kind: 'gatherStride'; readonly site: number; readonly step: number };
 
-export { IOTA } from '../../runtime/strides.js';
+export { IOTA } from '../abi/strides.js';
 
 export interface Spelling {
   readonly column: 'js' | 'wgsl';

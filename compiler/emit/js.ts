@@ -10,8 +10,8 @@ import { emitRowKernelBody } from './jsRows.js';
 import type { OutputSlot } from './slots.js';
 import { emitScanKernel, type ScanLayout } from './jsScan.js';
 import { primitive } from '../primitives/table.js';
-import { reductionOf } from '../../runtime/reference.js';
-import type { ReductionDesc } from '../../runtime/strides.js';
+import { reductionOf } from '../reference.js';
+import type { ReductionDesc } from '../abi/strides.js';
 
 /** How the runtime must call a kernel: what to bind, in which slot. */
 export interface KernelLayout {

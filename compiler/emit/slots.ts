@@ -2,7 +2,7 @@
 // emitters (and the runtimes that bind their buffers).
 import type { Node } from '../ir/node.js';
 import type { Kernel } from '../plan/kernelPlan.js';
-import type { ReductionDesc } from '../../runtime/strides.js';
+import type { ReductionDesc } from '../abi/strides.js';
 
 /**
  * One output slot. Loop outputs are stored per element, or accumulated: in a register when the

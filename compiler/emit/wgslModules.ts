@@ -6,8 +6,8 @@
 import type { CompiledMethod } from '../pipeline.js';
 import type { ShapeExpr } from '../ir/shape.js';
 import { isAllAxes } from '../ir/shape.js';
-import { reductionOf } from '../../runtime/reference.js';
-import type { ReductionDesc } from '../../runtime/strides.js';
+import { reductionOf } from '../reference.js';
+import type { ReductionDesc } from '../abi/strides.js';
 import type { Node } from '../ir/node.js';
 import type { ScalarSource, Site } from './expr.js';
 import { emitWgsl, MAX_RANK, ROW_WORKGROUP_SIZE, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type EntryKind, type EntryLayout, type WgslBinding, type WgslOptions } from './wgsl.js';
@@ -61,7 +61,7 @@ export interface KernelManifest {
     readonly phase: 'loop' | 'epilogue';
     readonly register: boolean;
     readonly shape: ShapeJson;
-    /** accumulations: what is reduced (runtime/strides.ts reductionStrides gives the target's strides over the domain) */
+    /** accumulations: what is reduced (compiler/abi/strides.ts reductionStrides gives the target's strides over the domain) */
     readonly accumulate?: ReductionDesc;
     /** row kernels: the shape the value is computed over, and whether it accumulates across rows */
     readonly from?: ShapeJson;
@@ -94,7 +94,7 @@ const DISPATCH: Record<EntryKind, string> = {
     `Used when every site's strides over the domain are the domain's contiguous strides. storeMask bit j: loop output j is an accumulation whose target has the domain's shape (stored per element). ` +
     `A domain too large for one binding runs in chunks of whole 256-byte blocks: each chunk binds the domain-sized buffers at its offset, with n = its length, partialBase = the workgroups before it, partialStride = all chunks' workgroups.`,
   main_strided:
-    `as main_flat, with rank and dims/strides: the domain and every site's strides merged where all walk contiguously (runtime/strides.ts coalesce), rank <= ${MAX_RANK}.`,
+    `as main_flat, with rank and dims/strides: the domain and every site's strides merged where all walk contiguously (compiler/abi/strides.ts coalesce), rank <= ${MAX_RANK}.`,
   rows:
     `a row kernel (workgroup size ${ROW_WORKGROUP_SIZE}): workgroups W = max(1, min(rows, G)), rows = numel(domain) / C, C = the row axis' size; header [rows, C, outerRank, W, storeMask]. ` +
     `Slots are the sites, then the addressed outputs; each slot's strides over the domain are split into the outer ones (merged) and the one along the row. storeMask bit j: output j accumulates across rows but its target has its source's shape (stored in place; else scatter_*_j runs after rows).`,

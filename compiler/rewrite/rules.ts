@@ -3,7 +3,7 @@
 // except the stable forms, which trade a literal formula for a more accurate one.
 import type { Node } from '../ir/node.js';
 import { primitive } from '../primitives/table.js';
-import { evaluate } from '../../runtime/reference.js';
+import { evaluate } from '../reference.js';
 import * as b from '../ir/builders.js';
 import type { Rule } from './engine.js';
 import { broadcastsTo, isAllAxes, reduceShape } from '../ir/shape.js';

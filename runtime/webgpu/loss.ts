@@ -19,7 +19,7 @@ import type { CompiledMethod, Method } from '../../compiler/pipeline.js';
 import type { Precision } from '../../compiler/plan/kernelPlan.js';
 import type { Arg } from '../checks.js';
 import type { Tensor } from '../tensor.js';
-import { numel } from '../strides.js';
+import { numel } from '../../compiler/abi/strides.js';
 import { requestDevice } from './device.js';
 import { gpuContext, type GpuContext } from './context.js';
 import { WebGpuProgram, type CallStats, type GpuValue, type Submitted } from './program.js';

@@ -7,8 +7,8 @@ import type { KernelPlan } from '../../compiler/plan/kernelPlan.js';
 import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type WgslEntry, type WgslKernel, type WgslProgram, type WgslSlot } from '../../compiler/emit/wgsl.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../../compiler/ir/shape.js';
 import { siteView } from '../executor.js';
-import { reductionOf } from '../reference.js';
-import { broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../strides.js';
+import { reductionOf } from '../../compiler/reference.js';
+import { broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../../compiler/abi/strides.js';
 import type { GpuContext } from './context.js';
 
 /** A tensor living in a GPU buffer (f32 or i32 elements, row-major). */

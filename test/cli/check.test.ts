@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { example, lossc, repo } from './helpers.js';
-import { checkGradients } from '../../compiler/cli/check.js';
+import { checkGradients } from '../../cli/check.js';
 import { defineLoss } from '../../runtime/compile.js';
 import { add, mul, stopGradient, sub, sum, withGrad } from '../../compiler/ir/builders.js';
 

@@ -101,7 +101,7 @@ describe('lossc errors', () => {
   });
 
   it('the built binary exits with these codes too', () => {
-    const bin = join(repo, 'dist/compiler/cli/main.js');
+    const bin = join(repo, 'dist/cli/main.js');
     expect(existsSync(bin), 'run `npm run build` first').toBe(true);
     const bad = file('bin.ts', "import { type Tensor } from 'lossc/loss';\nexport function f(a: Tensor): Tensor {\n  while (true) {}\n}\n");
     const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp.dir });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../compiler/cli/main.js';
+import { main } from '../../cli/main.js';
 
 export const repo = fileURLToPath(new URL('../../', import.meta.url));
 export const example = (name: string): string => join(repo, 'examples', name);

@@ -2,10 +2,10 @@
 // its checks (declared shapes with named sizes, class indices, ranges, non-negative inputs, same
 // shapes), its inputs' derived shapes, and, for index inputs nothing else describes, how the
 // graph uses them (the axis a gather or one-hot reads along).
-import { instantiate, type LossDef, type OptionValue } from '../loss.js';
-import { toposort, type Node } from '../ir/node.js';
-import { resolveShape } from '../ir/shape.js';
-import type { DType, Tensor } from '../../runtime/tensor.js';
+import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { toposort, type Node } from '../compiler/ir/node.js';
+import { resolveShape } from '../compiler/ir/shape.js';
+import type { DType, Tensor } from '../runtime/tensor.js';
 
 export type Random = () => number;
 

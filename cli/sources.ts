@@ -3,9 +3,9 @@
 // when needed (chevrotain, ts-morph and the stdlib each cost a few hundred milliseconds to load).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { LossDef } from '../loss.js';
-import type { Diagnostic } from '../../dsl/diagnostics.js';
-import type { Tensor } from '../../runtime/tensor.js';
+import type { LossDef } from '../compiler/loss.js';
+import type { Diagnostic } from '../dsl/diagnostics.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { SourceErrors, UsageError } from './errors.js';
 
 export interface LoadedSource {
@@ -29,13 +29,13 @@ export async function loadSource(spec: string, only?: string): Promise<LoadedSou
     const text = readFileSync(spec, 'utf8');
     const read =
       ext === '.loss'
-        ? (await import('../../dsl/index.js')).parseLossSource(text, spec)
-        : (await import('../../dsl/tsFront.js')).parseTsLossSource(text, spec);
+        ? (await import('../dsl/index.js')).parseLossSource(text, spec)
+        : (await import('../dsl/tsFront.js')).parseTsLossSource(text, spec);
     const errors = read.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new SourceErrors(read.diagnostics, text);
     loaded = { spec, losses: read.losses, warnings: read.diagnostics, text };
   } else {
-    const { builtinLoss, builtinLosses } = await import('../../runtime/losses.js');
+    const { builtinLoss, builtinLosses } = await import('../runtime/losses.js');
     const def = builtinLoss(spec);
     if (!def) {
       const names = builtinLosses.map((d) => d.name);

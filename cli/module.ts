@@ -15,12 +15,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { instantiate, type LossDef, type OptionValue } from '../loss.js';
-import { compileMethod, type CompiledMethod, type Method } from '../pipeline.js';
-import { cpuProgramData } from '../../runtime/cpu.js';
-import { variantKey } from '../../runtime/binding.js';
-import type { StandaloneForm, StandaloneMethodData, StandaloneMethodError } from '../../runtime/standalone.js';
-import type { CpuProgramData } from '../../runtime/executor.js';
+import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
+import { cpuProgramData } from '../runtime/cpu.js';
+import { variantKey } from '../runtime/binding.js';
+import type { StandaloneForm, StandaloneMethodData, StandaloneMethodError } from '../runtime/standalone.js';
+import type { CpuProgramData } from '../runtime/executor.js';
 
 export type Target = 'js' | 'wgsl';
 export const METHODS: readonly Method[] = ['forward', 'vjp', 'valueAndGrad'];
@@ -163,7 +163,7 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
 /** runtime/standalone: the .ts source under vitest, the compiled .js in dist. */
 function standaloneEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = ['../../runtime/standalone.js', '../../runtime/standalone.ts'].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
+  const candidates = ['../runtime/standalone.js', '../runtime/standalone.ts'].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`lossc: runtime/standalone was not found next to the compiler (looked for ${candidates.join(', ')})`);
   return found;
@@ -410,7 +410,7 @@ const safeName = (n: string): string => (RESERVED.has(n) ? `${n}_` : n);
 async function wgslFiles(def: LossDef, onProgress?: (done: number, total: number) => void): Promise<{ files: EmittedFile[]; variants: number }> {
   let wgslModules: ((c: CompiledMethod) => { modules: readonly { kernel: string; file: string; code: string }[]; manifest: unknown }) | undefined;
   try {
-    ({ wgslModules } = await import('./wgslModules.js'));
+    ({ wgslModules } = await import('../compiler/emit/wgslModules.js'));
   } catch {
     wgslModules = undefined;
   }

@@ -1,6 +1,6 @@
 // What the `lossc` command reports instead of a stack trace: usage mistakes (exit 2), mistakes in
 // a loss's source (exit 1, printed like a compiler's diagnostics), and other user errors (exit 1).
-import type { Diagnostic } from '../../dsl/diagnostics.js';
+import type { Diagnostic } from '../dsl/diagnostics.js';
 
 /** Bad command-line usage: a missing file, an unknown loss name, malformed --options. Exit 2. */
 export class UsageError extends Error {

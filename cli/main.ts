@@ -139,7 +139,7 @@ async function report(e: unknown, io: Io): Promise<number> {
     return 2;
   }
   if (e instanceof SourceErrors) {
-    const { formatDiagnostic } = await import('../../dsl/diagnostics.js');
+    const { formatDiagnostic } = await import('../dsl/diagnostics.js');
     for (const d of e.diagnostics) io.err(`${formatDiagnostic(d, e.source)}\n`);
     const n = e.diagnostics.filter((d) => d.severity === 'error').length;
     io.err(`${n} error${n === 1 ? '' : 's'}\n`);
@@ -149,7 +149,7 @@ async function report(e: unknown, io: Io): Promise<number> {
     io.err(`lossc: error: ${e.message}\n`);
     return 1;
   }
-  const { CompileError } = await import('../../dsl/diagnostics.js');
+  const { CompileError } = await import('../dsl/diagnostics.js');
   if (e instanceof CompileError) {
     io.err(`${e.message}\n`);
     return 1;

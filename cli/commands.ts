@@ -2,9 +2,9 @@
 // call them without a process. main.ts wires them to commander.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LossDef, OptionSpec, OptionValue } from '../loss.js';
-import type { Method } from '../pipeline.js';
-import type { Tensor } from '../../runtime/tensor.js';
+import type { LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
+import type { Method } from '../compiler/pipeline.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { loadSources, parseOptions } from './sources.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { UsageError, UserError } from './errors.js';
@@ -39,7 +39,7 @@ export function describeLoss(def: LossDef): string {
 }
 
 export async function listCommand(io: Io): Promise<number> {
-  const { builtinLosses } = await import('../../runtime/losses.js');
+  const { builtinLosses } = await import('../runtime/losses.js');
   for (const def of builtinLosses) io.out(`${describeLoss(def)}\n`);
   return 0;
 }
@@ -61,7 +61,7 @@ export function parseTargets(text: string): ('js' | 'wgsl')[] {
 }
 
 export async function compileCommand(args: CompileArgs, io: Io): Promise<number> {
-  const { emitModule, typesWriter } = await import('../emit/module.js');
+  const { emitModule, typesWriter } = await import('./module.js');
   // the .d.ts writer starts loading ts-morph now, in a worker, unless a .ts source loads it here anyway
   const types = args.targets.includes('js') ? typesWriter({ worker: !args.sources.some((s) => /\.[mc]?ts$/.test(s)) }) : undefined;
   try {
@@ -78,8 +78,8 @@ async function compileSources(
   sources: readonly { losses: readonly LossDef[] }[],
   args: CompileArgs,
   io: Io,
-  emitModule: typeof import('../emit/module.js').emitModule,
-  types: import('../emit/module.js').TypesWriter | undefined,
+  emitModule: typeof import('./module.js').emitModule,
+  types: import('./module.js').TypesWriter | undefined,
 ): Promise<void> {
   for (const { losses } of sources) {
     for (const def of losses) {
@@ -118,7 +118,7 @@ export interface ExplainArgs {
 export async function explainCommand(args: ExplainArgs, io: Io): Promise<number> {
   if (!['forward', 'vjp', 'valueAndGrad'].includes(args.method)) throw new UsageError(`--method must be forward, vjp or valueAndGrad, not '${args.method}'`);
   const [source] = await loadSources([args.source], args.loss);
-  const { Loss } = await import('../../runtime/nn.js');
+  const { Loss } = await import('../runtime/nn.js');
   const losses = source!.losses;
   for (const def of losses) {
     const text = await asUserError(() => new Loss(def, parseOptions(args.options, def, 'float32')).explain(args.method).text);
@@ -184,7 +184,7 @@ export interface BenchArgs {
 
 export async function benchCommand(args: BenchArgs, io: Io): Promise<number> {
   const [source] = await loadSources([args.source], args.loss);
-  const { Loss } = await import('../../runtime/nn.js');
+  const { Loss } = await import('../runtime/nn.js');
   const { randomInputs, seededRandom } = await import('./inputs.js');
   for (const def of source!.losses) {
     const line = await asUserError(() => {

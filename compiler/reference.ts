@@ -1,10 +1,10 @@
 // The float64 reference interpreter: evaluates any graph directly, one primitive at a time,
 // with no fusion and no code generation. It is the in-house oracle the kernels are tested
 // against, and the simplifier's constant folder.
-import { toposort, type Node } from '../compiler/ir/node.js';
-import { primitive } from '../compiler/primitives/table.js';
-import { resolveShape, isAllAxes, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
-import { broadcastView, contiguousStrides, numel, reductionStrides, unsqueezeView, type ReductionDesc } from './strides.js';
+import { toposort, type Node } from './ir/node.js';
+import { primitive } from './primitives/table.js';
+import { resolveShape, isAllAxes, normalizeAxis, type ShapeExpr } from './ir/shape.js';
+import { broadcastView, contiguousStrides, numel, reductionStrides, unsqueezeView, type ReductionDesc } from './abi/strides.js';
 
 export interface Value64 {
   readonly shape: readonly number[];

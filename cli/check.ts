@@ -2,9 +2,9 @@
 // public API (forward on perturbed inputs), on random valid inputs. For a scalar loss the
 // gradient is valueAndGrad's; otherwise vjp's with a random gradOutput g, against the finite
 // differences of sum(forward(x) * g).
-import type { LossDef, OptionValue } from '../loss.js';
-import type { Tensor } from '../../runtime/tensor.js';
-import { Loss } from '../../runtime/nn.js';
+import type { LossDef, OptionValue } from '../compiler/loss.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { Loss } from '../runtime/nn.js';
 import { randomInputs, seededRandom } from './inputs.js';
 
 export interface CheckResult {
