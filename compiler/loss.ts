@@ -2,7 +2,8 @@
 // every built-in loss is. Options come in two sorts: structural ones (reduction, flags, whether
 // an optional tensor is given) choose the graph; numeric ones are run-time parameters, so one
 // compiled kernel serves every margin or beta.
-import { Graph, type Node, type Kind } from './ir/node.js';
+import type { Node, Kind } from './ir/node.js';
+import { Graph } from './ir/graph.js';
 import { inputShape, reduceShape } from './ir/shape.js';
 
 export interface InputSpec {

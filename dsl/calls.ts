@@ -3,7 +3,8 @@
 // result's kind and declared shape, fold plain numbers in float64 (as Python folds 2 * math.pi),
 // and otherwise return a closure that calls the builder when the graph is built (a builder's
 // error then becomes a diagnostic at the call).
-import { Graph, Node, type Kind } from '../compiler/ir/node.js';
+import { Node, type Kind } from '../compiler/ir/node.js';
+import { Graph } from '../compiler/ir/graph.js';
 import { PRIMITIVES } from '../compiler/primitives/table.js';
 import type { Accepts, DslFunction, Param } from './functions.js';
 import { BuildFailure, didYouMean, errorValue, RaisedError, ShapeValue, type Env, type Loc, type Lowered, type Reporter, type Value } from './lower.js';

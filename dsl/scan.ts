@@ -9,7 +9,7 @@ import type { IToken } from './chevrotain.js';
 import type { Graph, Node } from '../compiler/ir/node.js';
 import { reduceShape } from '../compiler/ir/shape.js';
 import type { BuildContext } from '../compiler/loss.js';
-import { scan, type StepShape } from '../compiler/passes/scan.js';
+import { scan, type StepShape } from '../compiler/primitives/scan.js';
 import { tokenLoc } from './cst.js';
 import type { LikeShape } from './declarations.js';
 import { BuildFailure, errorValue, RaisedError, Scope, type Binding, type Env, type Loc, type Lowered, type Reporter } from './lower.js';

@@ -2,12 +2,13 @@
 // table: for each differentiable primitive, the symbolic gradient of sum(w * op(x...)) must
 // match (f(x + h) - f(x - h)) / 2h at random points of its domain.
 import { describe, it, expect } from 'vitest';
-import { Graph, type Node } from '../compiler/ir/node.js';
+import type { Node } from '../compiler/ir/node.js';
+import { Graph } from '../compiler/ir/graph.js';
 import { PRIMITIVES, type OpName } from '../compiler/primitives/table.js';
 import { vjpGraph } from '../compiler/passes/grad.js';
 import { evaluate } from '../compiler/reference.js';
 import * as b from '../compiler/ir/builders.js';
-import { scan } from '../compiler/passes/scan.js';
+import { scan } from '../compiler/primitives/scan.js';
 
 /** Operand count and a sampler of valid (smooth) points for each differentiable primitive. */
 const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number) => number[]; build?: (xs: Node[]) => Node }>> = {

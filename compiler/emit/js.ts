@@ -7,11 +7,8 @@ import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';
-import type { OutputSlot } from './slots.js';
+import { reductionField, type OutputSlot } from './slots.js';
 import { emitScanKernel, type ScanLayout } from './jsScan.js';
-import { primitive } from '../primitives/table.js';
-import { reductionOf } from '../reference.js';
-import type { ReductionDesc } from '../abi/strides.js';
 
 /** How the runtime must call a kernel: what to bind, in which slot. */
 export interface KernelLayout {
@@ -24,12 +21,9 @@ export interface KernelLayout {
   /** a scan kernel: a loop over steps around the body */
   readonly scan?: ScanLayout;
   /** one per output slot: `register` = a full reduction kept in a local, written as out[0] */
-  readonly outputs: readonly KernelSlot[];
+  readonly outputs: readonly OutputSlot[];
   readonly source: string;
 }
-
-/** One output slot of a JS kernel (shared with the WGSL backend). */
-export type KernelSlot = OutputSlot;
 
 export interface JsKernels {
   readonly precision: Precision;
@@ -187,9 +181,6 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
 
   return { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, source: lines.join('\n') };
 }
-
-/** An accumulated output's reduction, as data. */
-export const reductionField = (n: Node): { reduction?: ReductionDesc } => (primitive(n.op).category === 'reduce' ? { reduction: reductionOf(n) } : {});
 
 function accTotal(mode: 'store' | 'sum' | 'max', j: number, unroll: number): string {
   const parts = Array.from({ length: unroll }, (_, u) => `r${j}_${u}`);

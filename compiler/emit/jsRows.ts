@@ -5,10 +5,10 @@ import type { Node } from '../ir/node.js';
 import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter } from './expr.js';
-import { reductionField, type KernelSlot } from './js.js';
+import { reductionField, type OutputSlot } from './slots.js';
 
 export interface RowKernelCode {
-  readonly outputs: KernelSlot[];
+  readonly outputs: OutputSlot[];
   readonly lines: string[];
 }
 
@@ -19,7 +19,7 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   const round = (e: string): string => (precision === 'f32' ? `fr(${e})` : e);
 
   // output slots, in stage order; those addressed per element or per row come first in L's strides
-  const outputs: KernelSlot[] = [];
+  const outputs: OutputSlot[] = [];
   const slotOf = new Map<KernelOutput, number>();
   for (const stage of rows.stages)
     for (const o of stage.outputs) {

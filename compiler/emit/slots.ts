@@ -3,6 +3,8 @@
 import type { Node } from '../ir/node.js';
 import type { Kernel } from '../plan/kernelPlan.js';
 import type { ReductionDesc } from '../abi/strides.js';
+import { primitive } from '../primitives/table.js';
+import { reductionOf } from '../reference.js';
 
 /**
  * One output slot. Loop outputs are stored per element, or accumulated: in a register when the
@@ -26,3 +28,6 @@ export interface OutputSlot {
   readonly accumulates?: boolean;
 }
 
+
+/** An accumulated output's reduction, as data. */
+export const reductionField = (n: Node): { reduction?: ReductionDesc } => (primitive(n.op).category === 'reduce' ? { reduction: reductionOf(n) } : {});

@@ -1,7 +1,7 @@
 // The builder API: how losses are written in TypeScript, and what the DSL lowers to.
 // Primitives map one-to-one onto the table; composites (sigmoid, softplus, logsumexp, clamp,
 // mean, ...) are ordinary functions over primitives, so the gradient pass never sees them.
-import { Graph, Node, type Kind, type Operand } from './node.js';
+import { Node, type Graph, type Kind, type Operand } from './node.js';
 import { ALL_AXES, isAllAxes, type ShapeExpr } from './shape.js';
 import type { OpName, Attrs } from '../primitives/table.js';
 

@@ -30,7 +30,7 @@ export function vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node 
     const rule = primitive(node.op).vjp;
     if (!rule) continue; // comparisons, logic: piecewise constant
     if (primitive(node.op).category !== 'elementwise') g = sumTo(g, node.shape);
-    const parts = rule(g, node);
+    const parts = rule(g, node, context);
     node.inputs.forEach((x, k) => {
       const c = parts[k];
       if (c && x.kind === 'float' && influenced.has(x)) accumulate(x, c);
@@ -41,6 +41,9 @@ export function vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node 
     return c ? sumTo(c, w.shape) : null;
   });
 }
+
+/** What VJP rules get beside the builders: this pass, for the bodies of scans. */
+const context = { vjpGraph };
 
 /** The nodes whose value depends on one of `sources` (gradients flow only through them). */
 function nodesInfluencedBy(order: readonly Node[], sources: ReadonlySet<Node>): Set<Node> {

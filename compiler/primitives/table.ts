@@ -8,7 +8,7 @@
 import type { Kind, Node } from '../ir/node.js';
 import { broadcastShapes, broadcastsTo, reduceShape, unsqueezeShape, axisOnlyShape, scalarShape, stackShape, ALL_AXES, type ShapeExpr } from '../ir/shape.js';
 import * as b from '../ir/builders.js';
-import { scanVjp, type ScanBody } from '../passes/scan.js';
+import { scanVjp, type ScanBody } from './scan.js';
 
 export type Category = 'leaf' | 'elementwise' | 'reduce' | 'view' | 'gather' | 'shift' | 'scan';
 
@@ -27,6 +27,11 @@ export interface Attrs {
   readonly axis?: number;
 }
 
+/** What a VJP rule may use beyond builders: the reverse-mode pass itself (a scan differentiates its body). */
+export interface VjpContext {
+  vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node | null)[];
+}
+
 interface Inferred {
   kind: Kind;
   shape: ShapeExpr;
@@ -38,7 +43,7 @@ export interface PrimDef {
   infer(inputs: readonly Node[], attrs: Attrs): Inferred;
   /** float64 semantics, one element: booleans are 0/1 */
   readonly eval?: (...x: number[]) => number;
-  readonly vjp?: (g: Node, out: Node) => (Node | null)[];
+  readonly vjp?: (g: Node, out: Node, ctx: VjpContext) => (Node | null)[];
   /** spellings of an elementwise op over already-spelled operands */
   readonly js?: (...x: string[]) => string;
   readonly wgsl?: (...x: string[]) => string;
@@ -289,7 +294,7 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
       if (ns.length !== 1 + body.xs.length + body.consts.length) throw new Error('scan: operands do not match the body');
       return { kind: 'float', shape: stackShape(ns[1]!.shape, ns[0]!.shape) };
     },
-    vjp: (g, out) => scanVjp(g, out),
+    vjp: scanVjp,
   },
   unsqueeze: {
     category: 'view', doc: 'insert size-1 axes',

@@ -2,7 +2,7 @@
 // rewritten) and returns a replacement or null. Nodes are rebuilt bottom-up in the same graph,
 // so hash-consing keeps the result free of duplicates (CSE) at every step.
 import { toposort, type Node } from '../ir/node.js';
-import type { ScanBody } from '../passes/scan.js';
+import type { ScanBody } from '../primitives/scan.js';
 
 export interface Rule {
   readonly name: string;

@@ -11,7 +11,7 @@ import { affineShape, reduceShape } from '../../compiler/ir/shape.js';
 import {
   add, and, broadcastTo, cast, clampMin, dim, div, eq, floorDiv, gather, ge, iotaOf, logSumExpOf, lt, mean, mod, ne, neg, not, reduce, shift, sub, sum, unsqueeze, where, withGrad,
 } from '../../compiler/ir/builders.js';
-import { scan } from '../../compiler/passes/scan.js';
+import { scan } from '../../compiler/primitives/scan.js';
 
 const int = (name: string): InputSpec => ({ name, kind: 'int' });
 const NEG_INF = -Infinity;

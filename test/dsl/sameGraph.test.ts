@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { instantiate, type BuildContext, type LossDef, type LossInstance, type OptionValue } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
-import type { ScanBody } from '../../compiler/passes/scan.js';
+import type { ScanBody } from '../../compiler/primitives/scan.js';
 import { printNodes } from '../../compiler/ir/print.js';
 import { loadLossFiles } from '../../dsl/stdlib/index.js';
 import { compileLossSource } from '../../dsl/index.js';

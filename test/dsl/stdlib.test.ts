@@ -2,7 +2,8 @@
 // messages, class indices through gather, builder errors reported at their source position.
 import { describe, it, expect } from 'vitest';
 import { builtinLosses, tensor, Loss, type LossDef } from 'lossc';
-import { Graph, type Node } from '../../compiler/ir/node.js';
+import type { Node } from '../../compiler/ir/node.js';
+import { Graph } from '../../compiler/ir/graph.js';
 import type { BuildContext } from '../../compiler/loss.js';
 import { loadLossFiles, loadStdlib } from '../../dsl/stdlib/index.js';
 import { compileLossSource, CompileError } from '../../dsl/index.js';

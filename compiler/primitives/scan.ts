@@ -6,12 +6,13 @@
 //   dxs[t], dconsts = dbody/dxs, dbody/dconsts (c_t; state_{t-1}, xs[t])   batched over t
 //
 // Bodies use negative axes, so that the batched copies (with a leading time axis) mean the same.
-import { Graph, toposort, type Node, type Kind } from '../ir/node.js';
+import { toposort, type Node, type Kind } from '../ir/node.js';
+import type { Graph } from '../ir/graph.js';
 import {
   affineShape, axisOnlyShape, broadcastShapes, inputShape, reduceShape, scalarShape, stackShape, unsqueezeShape, type ShapeExpr,
 } from '../ir/shape.js';
 import * as b from '../ir/builders.js';
-import { vjpGraph } from './grad.js';
+import type { VjpContext } from './table.js';
 
 export interface ScanBody {
   /** identity, for hash-consing the scan node */
@@ -48,7 +49,7 @@ export function scan(
   shapes: ScanShapes = {},
 ): Node {
   if (xs.length === 0) throw new Error('scan needs at least one sequence to scan over');
-  const graph = new Graph();
+  const graph = init.graph.fresh();
   const place = (name: string, kind: Kind, shape: ShapeExpr): Node => graph.input(name, kind, shape);
   const state = inputShape('@carry');
   const carry = place('@carry', init.kind, state);
@@ -112,8 +113,11 @@ export function cloneInto(target: Graph, roots: readonly Node[], subst: Readonly
 /** Does a placeholder have a shape symbol of its own (rather than one stated relative to the state)? */
 const ownShape = (p: Node): boolean => p.shape.kind === 'input' && p.shape.name === p.attrs.name;
 
-/** The VJP of a scan node: a reverse scan for the states, then batched body gradients. */
-export function scanVjp(g: Node, out: Node): (Node | null)[] {
+/**
+ * The VJP of a scan node: a reverse scan for the states, then batched body gradients. The body's
+ * own derivatives come from the reverse-mode pass, handed in as `ctx` (the table does not import it).
+ */
+export function scanVjp(g: Node, out: Node, { vjpGraph }: VjpContext): (Node | null)[] {
   const body = out.attrs.body!;
   const nx = body.xs.length;
   const init = out.inputs[0]!;
