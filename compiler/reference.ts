@@ -102,6 +102,20 @@ function evalLeaf(n: Node, bind: Bindings, dimsOf: (s: ShapeExpr) => number[], s
 }
 
 /** A reduction node as plain data (what kernels and standalone modules carry). */
+/**
+ * THE constant folder: the value of an elementwise primitive whose operands are all constants,
+ * as a kernel of `precision` computes it (f32: float operands rounded to float32 first; the
+ * caller rounds the result when it spells it), or null when `n` is not such a node. The
+ * simplifier folds graphs with it in float64; the WGSL emitter folds literal-only operations in
+ * float32 with it (WGSL would fold them at shader creation, where an overflow is an error).
+ */
+export function foldedValue(n: Node, precision: 'f32' | 'f64' = 'f64'): number | null {
+  const def = primitive(n.op);
+  if (def.category !== 'elementwise' || !def.eval || n.inputs.length === 0 || !n.inputs.every((i) => i.op === 'const')) return null;
+  const args = n.inputs.map((i) => (precision === 'f32' && i.kind === 'float' ? Math.fround(i.attrs.value!) : i.attrs.value!));
+  return def.eval(...args);
+}
+
 export function reductionOf(n: Node): ReductionDesc {
   if (n.op === 'sumTo') return { op: 'sumTo' };
   return { op: n.op === 'max' ? 'max' : 'sum', axes: isAllAxes(n.attrs.axes!) ? 'all' : n.attrs.axes!, keepDims: n.attrs.keepDims ?? false };

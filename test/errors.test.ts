@@ -1,6 +1,6 @@
 // Bad input gets an Error that names the argument and the shapes, as torch's messages do.
 import { describe, it, expect } from 'vitest';
-import { nn, tensor } from 'lossc';
+import { compile, nn, tensor } from 'lossc';
 
 const f32 = (shape: number[], fill = 0.5) => tensor(new Array(shape.reduce((a, b) => a * b, 1)).fill(fill), shape, 'float32');
 
@@ -69,5 +69,20 @@ describe('errors', () => {
   });
   it('a weight of the wrong rank', () => {
     expect(() => new nn.CrossEntropyLoss({ weight: f32([5, 1]) }).forward(f32([2, 5]), tensor([1, 2], [2], 'int32'))).toThrow(/expected weight to have 1 dimension, got shape \[5, 1\]/);
+  });
+});
+
+describe('derivatives of mod and floorDiv, as torch', () => {
+  const source = (body: string): string => `loss L(input: f32[N]) {\n  return ${body}\n}\n`;
+  it('sum(mod(x, 2.0)) has gradient 1 (torch.remainder)', () => {
+    const loss = compile(source('sum(mod(input, 2.0))'));
+    const { value, grads } = loss.valueAndGrad(tensor([3.5, -1.25, 4], [3], 'float64'));
+    expect(value.data[0]).toBe(1.5 + 0.75 + 0);
+    expect([...grads[0]!.data]).toEqual([1, 1, 1]);
+  });
+  it('a gradient through floorDiv is an error naming it (torch: "derivative for aten::floor_divide is not implemented")', () => {
+    const loss = compile(source('sum(floorDiv(input, 2.0))'));
+    expect(loss.forward(tensor([3.5, -1.25], [2], 'float64')).data[0]).toBe(1 - 1);
+    expect(() => loss.valueAndGrad(tensor([3.5, -1.25], [2], 'float64'))).toThrow(/cannot differentiate through floorDiv in floorDiv\(input, 2\)/);
   });
 });

@@ -4,8 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import type { Node } from '../compiler/ir/node.js';
 import { Graph } from '../compiler/ir/graph.js';
-import { PRIMITIVES, type OpName } from '../compiler/primitives/table.js';
-import { vjpGraph } from '../compiler/passes/grad.js';
+import { PRIMITIVES, hasDerivative, type OpName } from '../compiler/primitives/table.js';
+import { NoDerivativeError, vjpGraph } from '../compiler/passes/grad.js';
 import { evaluate } from '../compiler/reference.js';
 import * as b from '../compiler/ir/builders.js';
 import { scan } from '../compiler/primitives/scan.js';
@@ -28,6 +28,8 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   log1p: { arity: 1, sample: (r) => [Math.abs(r())] },
   sqrt: { arity: 1, sample: (r) => [0.2 + Math.abs(r())] },
   tanh: { arity: 1, sample: (r) => [r()] },
+  // a in (3, 7), b in (2.5, 4.5): away from the jumps at multiples of b for these seeds
+  mod: { arity: 2, sample: (r) => [5 + r(), 3.5 + r() / 2], build: ([a, c]) => b.mod(a!, c!) },
   where: { arity: 2, sample: (r) => [r(), r()], build: ([a, c]) => b.where(b.gt(a!, 0), b.mul(a!, a!), b.mul(c!, 3)) },
   cast: { arity: 1, sample: (r) => [r()], build: ([a]) => b.cast(b.mul(a!, a!), 'float') },
   withGrad: { arity: 1, sample: (r) => [r()], build: ([a]) => b.withGrad(b.exp(a!), [a!, b.exp(a!)]) },
@@ -51,8 +53,9 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   gather: { arity: 1, sample: (r) => [r()], build: ([a]) => b.gather(b.mul(b.broadcastTo(a!, a!.graph.input('wide', 'float').shape), a!.graph.input('wide', 'float')), a!.graph.input('pick', 'int'), 0) },
 };
 
-// primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are skipped
-const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'mod', 'floorDiv', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
+// primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are
+// skipped, and floorDiv, which has no derivative (below)
+const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'floorDiv', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -107,4 +110,38 @@ describe('VJP rules vs central differences (float64)', () => {
       });
     });
   }
+});
+
+describe('primitives without a derivative', () => {
+  it('say why in their table entry', () => {
+    for (const [op, def] of Object.entries(PRIMITIVES)) {
+      if (hasDerivative(def.vjp)) continue;
+      expect(def.vjp.none, op).toMatch(/\w{4}/);
+    }
+  });
+
+  it('a gradient through floorDiv is an error naming it, as torch\'s "derivative for aten::floor_divide is not implemented"', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float');
+    expect(() => vjpGraph(b.sum(b.floorDiv(b.mul(x, 3), 2)), g.constant(1), [x])).toThrow(NoDerivativeError);
+    expect(() => vjpGraph(b.sum(b.floorDiv(b.mul(x, 3), 2)), g.constant(1), [x])).toThrow('lossc: cannot differentiate through floorDiv in floorDiv(mul(x, 3), 2): floor division is piecewise constant');
+  });
+
+  it('but floorDiv off the gradient path (an index computation) is fine', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float');
+    const y = b.mul(x, b.cast(b.floorDiv(b.iota(x, 0), 2), 'float'));
+    const [dx] = vjpGraph(b.sum(y), g.constant(1), [x]);
+    expect(evaluate([dx!], { inputs: new Map([['x', { shape: [5], data: [1, 1, 1, 1, 1] }]]) })[0]!.data).toEqual(Float64Array.from([0, 0, 1, 1, 2]));
+  });
+
+  it('mod differentiates as torch.remainder: 1 for a, -floor(a / b) for b', () => {
+    const g = new Graph();
+    const [a, c] = [g.input('a', 'float'), g.input('c', 'float')];
+    const [da, dc] = vjpGraph(b.sum(b.mod(a, c)), g.constant(1), [a, c]);
+    const inputs = new Map([['a', { shape: [3], data: [3.5, -1.25, 4] }], ['c', { shape: [3], data: [2, 2, -3] }]]);
+    const [ga, gc] = evaluate([da!, dc!], { inputs });
+    expect([...ga!.data]).toEqual([1, 1, 1]);
+    expect([...gc!.data]).toEqual([-1, 1, 2]); // torch 1.13: tensor([-1., 1., 2.])
+  });
 });

@@ -6,7 +6,7 @@ import type { Kind, Node } from '../ir/node.js';
 import type { OutputSlot } from './slots.js';
 import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel } from '../plan/kernelPlan.js';
-import { primitive } from '../primitives/table.js';
+import { foldedValue } from '../reference.js';
 import { BodyPrinter, IOTA, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { helpersFor, workgroupReductions } from './wgslPrelude.js';
 
@@ -247,11 +247,8 @@ export class EntryCtx {
  * error); a cast to int or bool converts the table's f32(...) spelling.
  */
 export function declared(expr: string, node: Node): string {
-  const def = primitive(node.op);
-  if (def.category === 'elementwise' && def.eval && node.inputs.length > 0 && node.inputs.every((i) => i.op === 'const')) {
-    const args = node.inputs.map((i) => (i.kind === 'float' ? Math.fround(i.attrs.value!) : i.attrs.value!));
-    return wgslLiteral(def.eval(...args), node.kind);
-  }
+  const folded = foldedValue(node, 'f32');
+  if (folded !== null) return wgslLiteral(folded, node.kind);
   if ((node.op === 'cast' || node.op === 'floorDiv') && node.kind !== 'float') return convert(expr, 'float', node.kind);
   return expr;
 }

@@ -2,6 +2,7 @@
 import { toposort, type Node } from './node.js';
 import { isAllAxes, type ShapeExpr } from './shape.js';
 import type { KernelOutput, KernelPlan } from '../plan/kernelPlan.js';
+import type { Attrs } from '../primitives/table.js';
 
 export function shapeText(s: ShapeExpr): string {
   switch (s.kind) {
@@ -24,44 +25,52 @@ export function shapeText(s: ShapeExpr): string {
   }
 }
 
+/**
+ * Every attribute an op can carry, and how explain() spells it. The mapped type makes a new
+ * attribute in the table's `Attrs` a compile error here until it has a spelling.
+ */
+const ATTR_TEXT: { readonly [K in keyof Attrs]-?: (v: NonNullable<Attrs[K]>) => string } = {
+  name: (v) => v,
+  value: (v) => (Object.is(v, -0) ? '-0' : String(v)),
+  kind: (v) => `kind=${v}`,
+  shape: (v) => `shape=${shapeText(v)}`,
+  axes: (v) => (isAllAxes(v) ? 'axes=all' : `axes=[${v.join(', ')}]`),
+  keepDims: (v) => (v ? 'keepdims' : ''),
+  axis: (v) => `axis=${v}`,
+  by: (v) => `by=${v}`,
+  reverse: (v) => (v ? 'reverse' : ''),
+  body: (v) => `body=${v.key}`,
+};
+
 function attrsText(n: Node): string {
-  const a = n.attrs;
-  switch (n.op) {
-    case 'input':
-      return ` ${a.name}`;
-    case 'param':
-      return ` ${a.name}`;
-    case 'const':
-      return ` ${a.value}`;
-    case 'numel':
-      return ` ${shapeText(a.shape!)}`;
-    case 'dim':
-      return ` ${shapeText(a.shape!)}[${a.axis}]`;
-    case 'sum':
-    case 'max':
-      return isAllAxes(a.axes!) ? '' : ` axes=[${a.axes!.join(', ')}]${a.keepDims ? ' keepdims' : ''}`;
-    case 'sumTo':
-    case 'broadcastTo':
-      return ` to ${shapeText(a.shape!)}`;
-    case 'unsqueeze':
-      return ` axes=[${a.axes!.join(', ')}]`;
-    case 'cast':
-      return ` to ${a.kind}`;
-    case 'gather':
-      return ` axis=${a.axis}`;
-    case 'iota':
-      return ` axis ${a.axis} of ${shapeText(a.shape!)}`;
-    default:
-      return '';
-  }
+  const parts = (Object.keys(n.attrs) as (keyof Attrs)[])
+    .filter((k) => n.attrs[k] !== undefined)
+    .map((k) => (ATTR_TEXT[k] as (v: unknown) => string)(n.attrs[k]));
+  return parts.filter((p) => p !== '').map((p) => ` ${p}`).join('');
 }
 
-/** One line per node, operands first: `%7 = mul %5, %6 : float shape(input)`. */
-export function printNodes(roots: readonly (readonly [string, Node])[]): string {
-  const lines = toposort(roots.map((r) => r[1])).map(
-    (n) => `%${n.id} = ${n.op}${attrsText(n)}${n.inputs.length ? ' ' + n.inputs.map((i) => `%${i.id}`).join(', ') : ''} : ${n.kind} ${shapeText(n.shape)}`,
-  );
-  for (const [name, n] of roots) lines.push(`${name} = %${n.id}`);
+/** A node as a short expression, `floorDiv(input, 2)`, for messages (operands deeper than `depth` as `...`). */
+export function exprText(n: Node, depth = 3): string {
+  if (n.op === 'input' || n.op === 'param') return n.attrs.name!;
+  if (n.op === 'const') return ATTR_TEXT.value(n.attrs.value!);
+  if (depth === 0) return '...';
+  const attrs = attrsText(n).trim();
+  const args = [...n.inputs.map((i) => exprText(i, depth - 1)), ...(attrs ? [attrs] : [])];
+  return `${n.op}(${args.join(', ')})`;
+}
+
+/** One line per node, operands first: `%7 = mul %5, %6 : float shape(input)`; a scan's body follows it, indented. */
+export function printNodes(roots: readonly (readonly [string, Node])[], indent = ''): string {
+  const lines: string[] = [];
+  for (const n of toposort(roots.map((r) => r[1]))) {
+    lines.push(`${indent}%${n.id} = ${n.op}${attrsText(n)}${n.inputs.length ? ' ' + n.inputs.map((i) => `%${i.id}`).join(', ') : ''} : ${n.kind} ${shapeText(n.shape)}`);
+    const body = n.attrs.body;
+    if (body) {
+      const bound = [body.carry, ...body.xs, ...body.consts, body.step].map((p) => p.attrs.name).join(', ');
+      lines.push(`${indent}  ${body.key}(${bound}) {`, printNodes([['next', body.next]], `${indent}    `), `${indent}  }`);
+    }
+  }
+  for (const [name, n] of roots) lines.push(`${indent}${name} = %${n.id}`);
   return lines.join('\n');
 }
 

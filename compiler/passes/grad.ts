@@ -2,7 +2,8 @@
 // inputs, apply each primitive's VJP rule from the table, and add up the cotangents. The rules
 // return cotangents shaped like the node; here they are summed down to broadcast operands.
 import { toposort, type Node } from '../ir/node.js';
-import { primitive } from '../primitives/table.js';
+import { hasDerivative, primitive } from '../primitives/table.js';
+import { exprText } from '../ir/print.js';
 import { add, sumTo } from '../ir/builders.js';
 
 /**
@@ -28,7 +29,7 @@ export function vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node 
     let g = cotangent.get(node);
     if (!g || node.inputs.length === 0) continue;
     const rule = primitive(node.op).vjp;
-    if (!rule) continue; // comparisons, logic: piecewise constant
+    if (!hasDerivative(rule)) throw new NoDerivativeError(node, rule.none);
     if (primitive(node.op).category !== 'elementwise') g = sumTo(g, node.shape);
     const parts = rule(g, node, context);
     node.inputs.forEach((x, k) => {
@@ -40,6 +41,17 @@ export function vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node 
     const c = cotangent.get(w);
     return c ? sumTo(c, w.shape) : null;
   });
+}
+
+/** A gradient reached a primitive that has none (the table says why). */
+export class NoDerivativeError extends Error {
+  constructor(
+    readonly node: Node,
+    readonly why: string,
+  ) {
+    super(`lossc: cannot differentiate through ${node.op} in ${exprText(node)}: ${why}`);
+    this.name = 'NoDerivativeError';
+  }
 }
 
 /** What VJP rules get beside the builders: this pass, for the bodies of scans. */

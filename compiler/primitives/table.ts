@@ -27,6 +27,20 @@ export interface Attrs {
   readonly axis?: number;
 }
 
+/** One cotangent per operand (null: no gradient flows there), each shaped like the node. */
+export type VjpRule = (g: Node, out: Node, ctx: VjpContext) => (Node | null)[];
+
+/**
+ * A primitive without a derivative, and why. A gradient that reaches one is an error naming it,
+ * as torch's "derivative for aten::floor_divide is not implemented" (never a silent zero).
+ * Ops whose result is not a float (comparisons, logic, indices) carry no gradient: theirs is never asked for.
+ */
+export interface NoDerivative {
+  readonly none: string;
+}
+const noDerivative = (why: string): NoDerivative => ({ none: why });
+export const hasDerivative = (d: VjpRule | NoDerivative): d is VjpRule => typeof d === 'function';
+
 /** What a VJP rule may use beyond builders: the reverse-mode pass itself (a scan differentiates its body). */
 export interface VjpContext {
   vjpGraph(output: Node, seed: Node, wrt: readonly Node[]): (Node | null)[];
@@ -43,7 +57,8 @@ export interface PrimDef {
   infer(inputs: readonly Node[], attrs: Attrs): Inferred;
   /** float64 semantics, one element: booleans are 0/1 */
   readonly eval?: (...x: number[]) => number;
-  readonly vjp?: (g: Node, out: Node, ctx: VjpContext) => (Node | null)[];
+  /** the derivative: a VJP rule, or why there is none (then differentiating through it is an error) */
+  readonly vjp: VjpRule | NoDerivative;
   /** spellings of an elementwise op over already-spelled operands */
   readonly js?: (...x: string[]) => string;
   readonly wgsl?: (...x: string[]) => string;
@@ -67,7 +82,7 @@ const floatOnly = (op: string) => (ns: readonly Node[]): Inferred => {
   return floatEw(ns);
 };
 
-const un = (doc: string, evalFn: (x: number) => number, js: (x: string) => string, wgsl: (x: string) => string, vjp: PrimDef['vjp'], extra: Partial<PrimDef> = {}): PrimDef =>
+const un = (doc: string, evalFn: (x: number) => number, js: (x: string) => string, wgsl: (x: string) => string, vjp: VjpRule, extra: Partial<PrimDef> = {}): PrimDef =>
   ({ category: 'elementwise', doc, infer: floatOnly(doc), eval: evalFn, js, wgsl, vjp, ...extra }) satisfies PrimDef;
 
 const cmp = (doc: string, evalFn: (a: number, b: number) => boolean, sym: string): PrimDef => ({
@@ -78,6 +93,7 @@ const cmp = (doc: string, evalFn: (a: number, b: number) => boolean, sym: string
   js: (a, c) => `(${a} ${sym} ${c})`,
   wgsl: (a, c) => wgslCompare(a, sym, c),
   exact: true,
+  vjp: noDerivative('a comparison: its result is a bool'),
 });
 
 /**
@@ -91,7 +107,7 @@ function wgslCompare(a: string, sym: string, c: string): string {
   return sym === '!=' ? `((${a} != ${c}) || ${nan(a)} || ${nan(c)})` : `(${a} ${sym} ${c})`;
 }
 
-const leaf = (doc: string, infer: (a: Attrs) => Inferred): PrimDef => ({ category: 'leaf', doc, infer: (_ns, a) => infer(a), exact: true });
+const leaf = (doc: string, infer: (a: Attrs) => Inferred): PrimDef => ({ category: 'leaf', doc, infer: (_ns, a) => infer(a), exact: true, vjp: noDerivative('a leaf') });
 const x0 = (out: Node): Node => out.inputs[0]!;
 const x1 = (out: Node): Node => out.inputs[1]!;
 
@@ -173,10 +189,13 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   mod: {
     category: 'elementwise', doc: 'a mod b, with the sign of b (Python\'s %)', infer: sameEw, exact: true,
     eval: (a, c) => ((a % c) + c) % c, js: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`, wgsl: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`,
+    // torch (remainder): self.grad = grad; other.grad = -grad * floor(self / other)
+    vjp: (g, out) => [g, b.mul(b.neg(g), b.floorDiv(x0(out), x1(out)))],
   },
   floorDiv: {
     category: 'elementwise', doc: 'floor(a / b)', infer: sameEw,
     eval: (a, c) => Math.floor(a / c), js: (a, c) => `Math.floor(${a} / ${c})`, wgsl: (a, c) => `floor(${a} / ${c})`,
+    vjp: noDerivative('floor division is piecewise constant, and torch does not differentiate floor_divide either'),
   },
   neg: un('-x', (x) => -x, (x) => `(-${x})`, (x) => `(-${x})`, (g) => [b.neg(g)], { exact: true, infer: sameEw }),
   abs: un('|x|', Math.abs, (x) => `Math.abs(${x})`, (x) => `abs(${x})`, (g, out) => [b.mul(g, b.sign(x0(out)))], { exact: true, infer: sameEw }),
@@ -195,9 +214,9 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   ge: cmp('a >= b', (a, c) => a >= c, '>='),
   eq: cmp('a == b', (a, c) => a === c, '=='),
   ne: cmp('a != b', (a, c) => a !== c, '!='),
-  and: { category: 'elementwise', doc: 'a && b', infer: boolEw, exact: true, eval: (a, c) => (a && c ? 1 : 0), js: (a, c) => `(${a} && ${c})`, wgsl: (a, c) => `(${a} && ${c})` },
-  or: { category: 'elementwise', doc: 'a || b', infer: boolEw, exact: true, eval: (a, c) => (a || c ? 1 : 0), js: (a, c) => `(${a} || ${c})`, wgsl: (a, c) => `(${a} || ${c})` },
-  not: { category: 'elementwise', doc: '!a', infer: boolEw, exact: true, eval: (a) => (a ? 0 : 1), js: (a) => `(!${a})`, wgsl: (a) => `(!${a})` },
+  and: { category: 'elementwise', doc: 'a && b', infer: boolEw, exact: true, eval: (a, c) => (a && c ? 1 : 0), js: (a, c) => `(${a} && ${c})`, wgsl: (a, c) => `(${a} && ${c})`, vjp: noDerivative('logic: its result is a bool') },
+  or: { category: 'elementwise', doc: 'a || b', infer: boolEw, exact: true, eval: (a, c) => (a || c ? 1 : 0), js: (a, c) => `(${a} || ${c})`, wgsl: (a, c) => `(${a} || ${c})`, vjp: noDerivative('logic: its result is a bool') },
+  not: { category: 'elementwise', doc: '!a', infer: boolEw, exact: true, eval: (a) => (a ? 0 : 1), js: (a) => `(!${a})`, wgsl: (a) => `(!${a})`, vjp: noDerivative('logic: its result is a bool') },
 
   where: {
     category: 'elementwise', doc: 'cond ? a : b', exact: true,

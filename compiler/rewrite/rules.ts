@@ -2,14 +2,14 @@
 // (no x*0 -> 0: torch's gradients carry NaN and inf through such products, and so do ours),
 // except the stable forms, which trade a literal formula for a more accurate one.
 import type { Node } from '../ir/node.js';
-import { primitive } from '../primitives/table.js';
-import { evaluate } from '../reference.js';
+import type { OpName } from '../primitives/table.js';
+import { foldedValue } from '../reference.js';
 import * as b from '../ir/builders.js';
 import type { Rule } from './engine.js';
 import { broadcastsTo, isAllAxes, reduceShape } from '../ir/shape.js';
 
 const isConst = (n: Node | undefined, v?: number): boolean => n?.op === 'const' && (v === undefined || Object.is(n.attrs.value, v) || n.attrs.value === v);
-const is = (n: Node | undefined, op: string): n is Node => n?.op === op;
+const is = (n: Node | undefined, op: OpName): n is Node => n?.op === op;
 const x = (n: Node, i = 0): Node => n.inputs[i]!;
 const sameAxes = (a: Node, c: Node): boolean => a.attrs.axes!.join() === c.attrs.axes!.join();
 /** a sum down to a reduced shape (a row's total), not onto an argument's shape */
@@ -17,13 +17,12 @@ const rowSum = (n: Node): boolean => is(n, 'sumTo') && n.attrs.shape!.kind === '
 /** `keep` may stand for `n` only if it already has n's shape and kind (a rewrite never changes either). */
 const same = (n: Node, keep: Node): Node | null => (keep.shape === n.shape && keep.kind === n.kind ? keep : null);
 
-/** Fold an elementwise primitive of constants with the reference interpreter. */
+/** Fold an elementwise primitive of constants (in float64, as the reference interpreter computes it). */
 const foldConstants: Rule = {
   name: 'fold constants',
   apply: (n) => {
-    if (primitive(n.op).category !== 'elementwise' || n.inputs.length === 0 || !n.inputs.every((i) => isConst(i))) return null;
-    const [v] = evaluate([n], { inputs: new Map() });
-    return n.graph.constant(v!.data[0]!, n.kind);
+    const v = foldedValue(n);
+    return v === null ? null : n.graph.constant(v, n.kind);
   },
 };
 
