@@ -19,6 +19,10 @@ export interface RunArgs {
   /** every input buffer of the plan, by name, with its shape */
   readonly buffers: ReadonlyMap<string, { readonly data: ArrayLike<number>; readonly shape: readonly number[] }>;
   readonly params: ReadonlyMap<string, number>;
+  /** per result (in the program's result order), the caller's array to write it into; else a fresh one */
+  readonly outs?: readonly (Float32Array | Float64Array | undefined)[];
+  /** state this program may keep between calls that pass the same object (the same input shapes and dtypes) */
+  readonly memo?: Record<string, unknown>;
 }
 
 export interface RunResult {
@@ -41,16 +45,51 @@ export class CpuProgram {
   readonly precision: Precision;
   private readonly results: readonly string[];
   private readonly fns: readonly KernelFn[];
+  /**
+   * The program's pool: temporaries, float64 scratch and scalar arrays, by buffer, reused by the
+   * next call when it needs the same length (a run is synchronous, so one set serves every call).
+   * Results are the caller's (`outs`) or fresh. `allocations` counts the arrays it has made.
+   */
+  private readonly pool = new Map<string, Float32Array | Float64Array>();
+  private readonly resultIndex: ReadonlyMap<string, number>;
+  allocations = 0;
 
   constructor(data: CpuProgramData) {
     this.layouts = data.layouts;
     this.precision = data.precision;
     this.results = data.results;
+    this.resultIndex = new Map(this.results.map((r, i) => [r, i]));
     this.fns = this.layouts.map((k) => new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn);
   }
 
+  /**
+   * An array for `buffer` of n elements: the caller's for a result given in `outs`, a fresh one
+   * for another result, else the pool's (`slot` tells scratch apart from the buffer itself). Filled
+   * with `init` when given (accumulations); stores overwrite every element.
+   */
+  private array(buffer: string, slot: '' | '@acc', f64: boolean, n: number, outs: RunArgs['outs'], init?: number): Float32Array | Float64Array {
+    const Arr = f64 ? Float64Array : Float32Array;
+    const r = slot === '' ? this.resultIndex.get(buffer) : undefined;
+    let a: Float32Array | Float64Array | undefined;
+    if (r !== undefined) {
+      a = outs?.[r];
+      if (a && (!(a instanceof Arr) || a.length !== n)) throw new Error(`internal: result ${buffer} needs ${n} ${Arr.name} elements, its out array has ${a.length} ${a.constructor.name}`);
+      a ??= new Arr(n);
+    } else {
+      const key = buffer + slot;
+      a = this.pool.get(key);
+      if (!a || a.length !== n || !(a instanceof Arr)) {
+        this.pool.set(key, (a = new Arr(n)));
+        this.allocations++;
+      }
+    }
+    if (init !== undefined) a.fill(init);
+    return a;
+  }
+
   run(args: RunArgs): RunResult[] {
-    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
+    const f64 = this.precision === 'f64';
+    const outs = args.outs;
     const inputShapes = new Map([...args.buffers].map(([k, v]) => [k, v.shape] as const));
     const memo = new Map<ShapeExpr, number[]>();
     const dims = (s: ShapeExpr): number[] => resolveShape(s, inputShapes, memo);
@@ -58,11 +97,11 @@ export class CpuProgram {
 
     this.layouts.forEach((k, ki) => {
       if (k.rowAxis !== undefined) {
-        this.runRows(k, this.fns[ki]!, dims, values, args.params);
+        this.runRows(k, this.fns[ki]!, dims, values, args.params, outs);
         return;
       }
       if (k.scan) {
-        this.runScan(k, this.fns[ki]!, values, args.params);
+        this.runScan(k, this.fns[ki]!, values, args.params, outs);
         return;
       }
       const domain = dims(k.domain);
@@ -78,19 +117,18 @@ export class CpuProgram {
         const shape = dims(o.shape);
         if (o.register || o.mode === 'store' || sameDims(shape, domain)) {
           // stores, scalar results, and accumulations that visit each element once
-          const data = new Arr(numel(shape));
-          if (o.mode === 'max' && !o.register) data.fill(-Infinity);
+          const data = this.array(o.buffer, '', f64, numel(shape), outs, o.mode === 'store' || o.register ? undefined : o.mode === 'max' ? -Infinity : 0);
           O.push(data);
           values.set(o.buffer, { data, shape });
           if (o.phase === 'loop' && !o.register) outStrides.push(contiguousStrides(domain));
         } else {
           // scatter-accumulate in float64, then round once into the result's precision
           scatters = true;
-          const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
+          const acc = this.array(o.buffer, f64 ? '' : '@acc', true, numel(shape), outs, o.mode === 'max' ? -Infinity : 0);
           O.push(acc);
           outStrides.push(reductionStrides(domain, shape, o.reduction!));
           if (this.precision === 'f32') {
-            const data = new Float32Array(acc.length);
+            const data = this.array(o.buffer, '', false, acc.length, outs);
             values.set(o.buffer, { data, shape });
             finish.push(() => data.set(acc));
           } else values.set(o.buffer, { data: acc, shape });
@@ -109,15 +147,18 @@ export class CpuProgram {
       this.fns[ki]!(X, O as Float64Array[], S, layout);
       finish.forEach((f) => f());
     });
-    return this.results.map((name) => {
+    return this.results.map((name, r) => {
       const v = values.get(name)!;
-      return { data: v.data as Float32Array | Float64Array, shape: [...v.shape] };
+      const out = outs?.[r];
+      // a result no kernel wrote (an input passed through): copied into the caller's array
+      if (out && v.data !== out) out.set(v.data);
+      return { data: out ?? (v.data as Float32Array | Float64Array), shape: [...v.shape] };
     });
   }
 
   /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */
   private scalars(k: KernelLayout, views: readonly { gatherStrides: number[] }[], dims: (s: ShapeExpr) => number[], values: ReadonlyMap<string, { data: ArrayLike<number> }>, params: ReadonlyMap<string, number>): Float64Array {
-    const S = new Float64Array(k.scalars.length);
+    const S = this.array(`${k.name}@scalars`, '', true, k.scalars.length, undefined) as Float64Array;
     k.scalars.forEach((src, i) => {
       let v: number;
       if (src.kind === 'gatherStride') {
@@ -139,7 +180,7 @@ export class CpuProgram {
    * A scan kernel: the body's placeholders take the shapes of the buffers bound to them (a
    * sequence's placeholder is one step's slice), and the kernel loops over the steps itself.
    */
-  private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>): void {
+  private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>, outs: RunArgs['outs']): void {
     const scan = k.scan!;
     const bound = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>();
     const placeholders = new Map<string, readonly number[]>([['@step', []]]);
@@ -156,7 +197,7 @@ export class CpuProgram {
     const n = numel(carry);
     const views = k.sites.map((s) => siteView(s, carry, dims));
     const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : (bound.get(s.buffer) ?? values.get(s.buffer)!).data));
-    const out = new (this.precision === 'f32' ? Float32Array : Float64Array)(T * n);
+    const out = this.array(k.outputs[0]!.buffer, '', this.precision === 'f64', T * n, outs);
     values.set(k.outputs[0]!.buffer, { data: out, shape: [T, ...carry] });
     const lookup = new Map([...values, ...bound]);
     const step = k.sites.map((s) => (s.buffer.startsWith('@x') ? numel(placeholders.get(s.buffer)!) : 0));
@@ -165,8 +206,8 @@ export class CpuProgram {
   }
 
   /** A row kernel: strides split into the outer ones (which row) and the one along the row. */
-  private runRows(k: KernelLayout, fn: KernelFn, dims: (s: ShapeExpr) => number[], values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>): void {
-    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
+  private runRows(k: KernelLayout, fn: KernelFn, dims: (s: ShapeExpr) => number[], values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>, outs: RunArgs['outs']): void {
+    const f64 = this.precision === 'f64';
     const domain = dims(k.domain);
     const axis = normalizeAxis(k.rowAxis!, domain.length, 'row');
     const C = domain[axis]!;
@@ -181,14 +222,13 @@ export class CpuProgram {
     for (const o of k.outputs) {
       const shape = dims(o.shape);
       if (o.accumulates && this.precision === 'f32') {
-        const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
-        const data = new Float32Array(acc.length);
+        const acc = this.array(o.buffer, '@acc', true, numel(shape), outs, o.mode === 'max' ? -Infinity : 0);
+        const data = this.array(o.buffer, '', false, acc.length, outs);
         O.push(acc);
         values.set(o.buffer, { data, shape });
         finish.push(() => data.set(acc));
       } else {
-        const data = new Arr(numel(shape));
-        if (o.accumulates && o.mode === 'max') data.fill(-Infinity);
+        const data = this.array(o.buffer, '', f64, numel(shape), outs, o.accumulates ? (o.mode === 'max' ? -Infinity : 0) : undefined);
         O.push(data);
         values.set(o.buffer, { data, shape });
       }
