@@ -8,7 +8,8 @@ import { vjpGraph } from './passes/grad.js';
 import { rewrite } from './rewrite/engine.js';
 import { algebra, eraseGradientMarkers, stableForms } from './rewrite/rules.js';
 import { fuseIntoKernels, type Program } from './passes/fuse.js';
-import { priorInput, type KernelPlan } from './plan/kernelPlan.js';
+import type { KernelPlan } from './plan/kernelPlan.js';
+import { priorInput, type MethodVariant } from './methodVariant.js';
 import type { LossInstance } from './loss.js';
 import { printNodes, printPlan } from './ir/print.js';
 import { add } from './ir/builders.js';
@@ -29,21 +30,7 @@ export interface CompiledMethod {
   readonly variant: MethodVariant;
 }
 
-/**
- * Which gradients a vjp / valueAndGrad computes, and how it writes them. `wrt`: the indices (in
- * the loss's inputs) of the differentiable inputs to differentiate; absent: all of them. The
- * others are neither computed nor written. `accumulate`: each gradient result is added to a
- * prior value, read from an extra input named priorInput(result) (the runtime binds the
- * caller's buffer there and writes the sum back into it), in the same kernel pass.
- */
-export interface MethodVariant {
-  readonly wrt?: readonly number[];
-  readonly accumulate?: boolean;
-}
-
-
-/** A variant as text, for the caches of compiled methods ('' for the default). */
-export const methodVariantKey = (v: MethodVariant): string => `${v.wrt ? `wrt=${v.wrt.join(',')}` : ''}${v.accumulate ? '+acc' : ''}`;
+export { methodVariantKey, type MethodVariant } from './methodVariant.js';
 
 export function compileMethod(inst: LossInstance, method: Method, variant: MethodVariant = {}): CompiledMethod {
   const dumps: { pass: string; text: string }[] = [];

@@ -3,8 +3,9 @@
 // Loss (nn.ts) and standalone kernel modules (standalone.ts, bundled into `lossc compile` output)
 // run this same code, so it imports no compiler code (types aside).
 import type { InputCheck, InputSpec, OptionSpec, OptionValue } from '../compiler/loss.js';
-import type { Method, MethodVariant } from '../compiler/pipeline.js';
-import { priorInput, type Precision } from '../compiler/plan/kernelPlan.js';
+import type { Method } from '../compiler/pipeline.js';
+import type { Precision } from '../compiler/plan/kernelPlan.js';
+import { priorInput, type MethodVariant } from '../compiler/methodVariant.js';
 import { resolveShape, ShapeError, type ShapeExpr } from '../compiler/ir/shape.js';
 import { applyChecks, type Arg } from './checks.js';
 import { isTensor, shapeStr, type Tensor, type TensorData } from './tensor.js';
@@ -158,7 +159,13 @@ export function callLoss<S extends LossSignature>(
       args.set(priorInput(r), { data: outs[k]!.data, shape: args.get(input)!.shape });
     });
   }
-  const results = runner.run(precision, args, b.params, outs.map((t) => t?.data as Float32Array | Float64Array | undefined), b.memo);
+  let results: ReturnType<MethodRunner['run']>;
+  try {
+    results = runner.run(precision, args, b.params, outs.map((t) => t?.data as Float32Array | Float64Array | undefined), b.memo);
+  } catch (e) {
+    if (e instanceof ShapeError) throw new RangeError(`${form.name}: ${e.message}`);
+    throw e;
+  }
   return {
     def: form as S,
     runner,

@@ -6,7 +6,8 @@
 // written), `out` gives caller-owned tensors the results are written into, `accumulate` adds the
 // gradients into out.grads (torch's .grad accumulation) in the same kernel pass. Part of the
 // call path standalone modules bundle: types only from the compiler.
-import type { Method, MethodVariant } from '../compiler/pipeline.js';
+import type { Method } from '../compiler/pipeline.js';
+import type { MethodVariant } from '../compiler/methodVariant.js';
 import type { InputSpec } from '../compiler/loss.js';
 import { isTensor, shapeStr, type DType, type Tensor, type TensorData } from './tensor.js';
 import { numel, sameDims } from './strides.js';

@@ -5,9 +5,6 @@ import type { ShapeExpr } from '../ir/shape.js';
 
 export type Precision = 'f32' | 'f64';
 
-/** The plan input holding a gradient result's prior value, in a method that accumulates into it (pipeline.ts MethodVariant). */
-export const priorInput = (result: string): string => `prior_${result}`;
-
 export interface BufferDef {
   readonly name: string;
   readonly role: 'input' | 'output' | 'temp';
