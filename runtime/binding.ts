@@ -135,7 +135,7 @@ export function callLoss<S extends LossSignature>(
   const key = hooks.cache ? signature(method, inputs, gradOutput, opts) : null;
   let b = key === null ? undefined : hooks.cache!.get(key);
   let args: Map<string, Arg>;
-  if (b && fits(b, inputs, gradOutput)) {
+  if (b && fits(b, inputs, gradOutput, hooks.isResident)) {
     args = new Map();
     b.argShapes.forEach((shape, k) => args.set(b!.argNames[k]!, { data: k < inputs.length ? inputs[k]!.data : options.tensors.get(b!.argNames[k]!)!.data, shape }));
     if (b.valueChecks.length) applyChecks(b.form.name, b.valueChecks, args, options.values);
@@ -235,14 +235,14 @@ function signature(method: Method, inputs: readonly Tensor[], gradOutput: Tensor
 
 const dataOf: Record<string, unknown> = { float32: Float32Array, float64: Float64Array, int32: Int32Array };
 
-/** The data of every tensor is of its dtype and holds its shape's elements (the signature matched the rest). */
-function fits(b: Binding, inputs: readonly Tensor[], gradOutput: Tensor | null): boolean {
+/** The data of every tensor is of its dtype and holds its shape's elements (the signature matched the rest); resident data (a GPU buffer's stand-in) has no host length. */
+function fits(b: Binding, inputs: readonly Tensor[], gradOutput: Tensor | null, isResident?: (data: TensorData) => boolean): boolean {
   if (inputs.length !== b.numels.length) return false;
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i]!;
-    if (t.data.length !== b.numels[i] || t.data.constructor !== dataOf[t.dtype]) return false;
+    if (t.data.constructor !== dataOf[t.dtype] || (t.data.length !== b.numels[i] && !isResident?.(t.data))) return false;
   }
-  return !gradOutput || (gradOutput.data.length === numel(gradOutput.shape) && gradOutput.data.constructor === dataOf[gradOutput.dtype]);
+  return !gradOutput || (gradOutput.data.constructor === dataOf[gradOutput.dtype] && (gradOutput.data.length === numel(gradOutput.shape) || !!isResident?.(gradOutput.data)));
 }
 
 /** The full path: choose the form, check and bind every argument, resolve the shapes. */

@@ -28,7 +28,11 @@ function countAllocations(fn: () => void): number {
   return count;
 }
 
-const seq = (n: number, f: (i: number) => number, shape: number[], Arr: typeof Float32Array | typeof Float64Array = Float32Array): Tensor => tensor(Arr.from({ length: n }, (_, i) => f(i)), shape);
+const seq = (n: number, f: (i: number) => number, shape: number[], Arr: typeof Float32Array | typeof Float64Array = Float32Array): Tensor => {
+  const data = new Arr(n);
+  for (let i = 0; i < n; i++) data[i] = f(i);
+  return tensor(data, shape);
+};
 const zerosLike = (t: Tensor): Tensor => tensor(new (t.dtype === 'float64' ? Float64Array : Float32Array)(t.data.length), t.shape);
 
 describe('a steady-state call with out allocates no typed array', () => {
