@@ -129,8 +129,12 @@ function methodEntry(
   if (m) return m;
   if (!variant[method]) throw new Error(`${form.name}: this module was compiled without the ${method} method`);
   const names = form.inputs.map((i) => i.name);
-  throw new Error(
-    `${form.name}.${method}: this module carries gradients with respect to every input or to '${names[form.inputs.findIndex((i) => i.kind === 'float' && i.differentiable !== false)]}' alone; ` +
-      `wrt [${mv.wrt!.map((i) => names[i]).join(', ')}] needs lossc's library (compile the loss at run time)`,
-  );
+  const describe = (key: string): string => {
+    const wrt = /wrt=([\d,]*)/.exec(key)?.[1];
+    const set = wrt === undefined ? 'every input' : `wrt [${wrt.split(',').filter(Boolean).map((i) => names[Number(i)]).join(', ')}]`;
+    return key.endsWith('+acc') ? `${set} with accumulate` : set;
+  };
+  const carried = Object.keys(variant).filter((k) => k === method || k.startsWith(`${method}#`)).map(describe);
+  const asked = describe(vkey);
+  throw new Error(`${form.name}.${method}: this module carries gradients for ${carried.join('; ')}; ${asked} needs lossc's library (or a module compiled with it)`);
 }

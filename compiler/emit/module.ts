@@ -37,6 +37,12 @@ export interface ModuleOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** writes the .d.ts files; pass one to share it (and its worker) across losses */
   readonly types?: TypesWriter;
+  /**
+   * carry the training-step gradient variants (carriedGradientVariants: accumulate, wrt the first
+   * input); default true. They make a module about 2-3x larger; without them a module's
+   * valueAndGrad / vjp take `out` but not `wrt` or `accumulate`.
+   */
+  readonly gradientVariants?: boolean;
 }
 
 export interface EmittedModule {
@@ -108,7 +114,7 @@ function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Met
 // ------------------------------------------------------------------ the module
 
 /** The data a standalone module carries for `def` (every form, variant, method, precision). */
-export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void): { data: StandaloneForm; variants: number } {
+export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void, gradientVariants = true): { data: StandaloneForm; variants: number } {
   const byForm = new Map<LossDef, Record<string, Partial<Record<Method, StandaloneMethodData | StandaloneMethodError>>>>();
   const variants = compileAll(
     def,
@@ -130,7 +136,7 @@ export function standaloneData(def: LossDef, onProgress?: (done: number, total: 
       };
     },
     onProgress,
-    true,
+    gradientVariants,
   );
   const formData = (form: LossDef): StandaloneForm => ({
     name: form.name,
@@ -156,7 +162,7 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
   const files: EmittedFile[] = [];
   let variants = 0;
   if (targets.includes('js')) {
-    const built = standaloneData(def, opts.onProgress);
+    const built = standaloneData(def, opts.onProgress, opts.gradientVariants ?? true);
     variants = built.variants;
     const writer = opts.types ?? typesWriter();
     try {
