@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
-import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
+import { compileMethod, methodVariantKey, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import { cpuProgramData } from '../runtime/cpu.js';
 import { variantKey } from '../runtime/binding.js';
 import type { StandaloneForm, StandaloneMethodData, StandaloneMethodError } from '../runtime/standalone.js';
@@ -37,6 +37,12 @@ export interface ModuleOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** writes the .d.ts files; pass one to share it (and its worker) across losses */
   readonly types?: TypesWriter;
+  /**
+   * carry the training-step gradient variants (carriedGradientVariants: accumulate, wrt the first
+   * input); default true. They make a module about 2-3x larger; without them a module's
+   * valueAndGrad / vjp take `out` but not `wrt` or `accumulate`.
+   */
+  readonly gradientVariants?: boolean;
 }
 
 export interface EmittedModule {
@@ -66,8 +72,20 @@ const otherThan = (cases: readonly number[]): number => Math.max(0, ...cases.fil
 
 const formsOf = (def: LossDef): LossDef[] => [def, ...(def.overloads ?? [])];
 
-/** A compiled method of every variant of every form, with a progress callback per variant. */
-function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Method, c: CompiledMethod | Error) => void, onProgress?: (done: number, total: number) => void): number {
+/**
+ * The gradient variants a JS module carries besides each method's default (see
+ * runtime/standalone.ts methodEntry): accumulating into out.grads, and the training step's
+ * `wrt: [first differentiable input]`, with and without accumulation. Every wrt subset would
+ * multiply the module's size by up to 2^inputs; other subsets need lossc's library.
+ */
+export function carriedGradientVariants(inst: { readonly differentiable: readonly boolean[] }): MethodVariant[] {
+  const diff = inst.differentiable.flatMap((d, i) => (d ? [i] : []));
+  const first = diff.length > 1 ? [{ wrt: [diff[0]!] }, { wrt: [diff[0]!], accumulate: true }] : [];
+  return [{ accumulate: true }, ...first];
+}
+
+/** A compiled method of every variant of every form, with a progress callback per variant; `gradientVariants`: also carriedGradientVariants, as `<method>#<variant key>`. */
+function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Method, c: CompiledMethod | Error) => void, onProgress?: (done: number, total: number) => void, gradientVariants = false): number {
   const work = formsOf(def).flatMap((form) => structuralVariants(form).map((values) => ({ form, values })));
   work.forEach(({ form, values }, i) => {
     const key = variantKey(form, values);
@@ -85,6 +103,8 @@ function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Met
         c = e instanceof Error ? e : new Error(String(e));
       }
       each(form, key, method, c);
+      if (!gradientVariants || method === 'forward' || inst instanceof Error || c instanceof Error) continue;
+      for (const v of carriedGradientVariants(inst)) each(form, key, `${method}#${methodVariantKey(v)}` as Method, compileMethod(inst, method, v));
     }
     onProgress?.(i + 1, work.length);
   });
@@ -94,7 +114,7 @@ function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Met
 // ------------------------------------------------------------------ the module
 
 /** The data a standalone module carries for `def` (every form, variant, method, precision). */
-export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void): { data: StandaloneForm; variants: number } {
+export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void, gradientVariants = true): { data: StandaloneForm; variants: number } {
   const byForm = new Map<LossDef, Record<string, Partial<Record<Method, StandaloneMethodData | StandaloneMethodError>>>>();
   const variants = compileAll(
     def,
@@ -116,6 +136,7 @@ export function standaloneData(def: LossDef, onProgress?: (done: number, total: 
       };
     },
     onProgress,
+    gradientVariants,
   );
   const formData = (form: LossDef): StandaloneForm => ({
     name: form.name,
@@ -141,7 +162,7 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
   const files: EmittedFile[] = [];
   let variants = 0;
   if (targets.includes('js')) {
-    const built = standaloneData(def, opts.onProgress);
+    const built = standaloneData(def, opts.onProgress, opts.gradientVariants ?? true);
     variants = built.variants;
     const writer = opts.types ?? typesWriter();
     try {
@@ -367,6 +388,17 @@ export async function declarationsText(sig: TypesSignature): Promise<string> {
   const tuple = (form: readonly string[]) => `[${form.map((n) => `${safeName(n)}: Tensor`).join(', ')}]`;
   const lossType = sig.name.endsWith('Loss') ? sig.name : `${sig.name}Loss`;
   file.addInterface({
+    name: 'CallOptions',
+    isExported: true,
+    docs: ['A training step: only the gradients of `wrt` (every input, or the first differentiable one), written into `out` (returned as the same objects); `accumulate` adds them into out.grads.'],
+    properties: [
+      { name: 'wrt', hasQuestionToken: true, isReadonly: true, type: 'readonly (string | number)[]' },
+      { name: 'out', hasQuestionToken: true, isReadonly: true, type: '{ readonly value?: Tensor | null; readonly grads?: readonly (Tensor | null | undefined)[] }' },
+      { name: 'accumulate', hasQuestionToken: true, isReadonly: true, type: 'boolean' },
+    ],
+  });
+  const arrayForm = (f: readonly string[], opts: string) => [{ name: 'inputs', type: tuple(f) }, { name: 'opts', hasQuestionToken: true, type: opts }];
+  file.addInterface({
     name: lossType,
     isExported: true,
     docs: [sig.doc],
@@ -376,10 +408,11 @@ export async function declarationsText(sig: TypesSignature): Promise<string> {
     ],
     methods: [
       ...sig.forms.map((f) => ({ name: 'forward', returnType: 'Tensor', parameters: params(f), docs: ['The loss (a scalar unless reduction is none).'] })),
+      ...sig.forms.map((f) => ({ name: 'forward', returnType: 'Tensor', parameters: arrayForm(f, '{ readonly out?: Tensor | null }'), docs: ['The loss, written into `out` when given.'] })),
       ...sig.forms.map((f) => ({
         name: 'vjp',
         returnType: '(Tensor | null)[]',
-        parameters: [{ name: 'inputs', type: tuple(f) }, { name: 'gradOutput', type: 'Tensor' }],
+        parameters: [{ name: 'inputs', type: tuple(f) }, { name: 'gradOutput', type: 'Tensor' }, { name: 'opts', hasQuestionToken: true, type: 'CallOptions' }],
         docs: ['d sum(output * gradOutput) / d input, per input (null for integer or non-differentiable inputs).'],
       })),
       ...sig.forms.map((f) => ({
@@ -387,6 +420,12 @@ export async function declarationsText(sig: TypesSignature): Promise<string> {
         returnType: '{ value: Tensor; grads: (Tensor | null)[] }',
         parameters: params(f),
         docs: ['The loss and its gradients in one fused pass (a scalar-reduced loss).'],
+      })),
+      ...sig.forms.map((f) => ({
+        name: 'valueAndGrad',
+        returnType: '{ value: Tensor; grads: (Tensor | null)[] }',
+        parameters: arrayForm(f, 'CallOptions'),
+        docs: ['The same, for a training step: see CallOptions.'],
       })),
     ],
   });

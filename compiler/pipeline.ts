@@ -9,8 +9,10 @@ import { rewrite } from './rewrite/engine.js';
 import { algebra, eraseGradientMarkers, stableForms } from './rewrite/rules.js';
 import { fuseIntoKernels, type Program } from './passes/fuse.js';
 import type { KernelPlan } from './plan/kernelPlan.js';
+import { priorInput, type MethodVariant } from './methodVariant.js';
 import type { LossInstance } from './loss.js';
 import { printNodes, printPlan } from './ir/print.js';
+import { add } from './ir/builders.js';
 
 export type Method = 'forward' | 'vjp' | 'valueAndGrad';
 
@@ -24,9 +26,13 @@ export interface CompiledMethod {
   readonly results: readonly string[];
   /** index in the loss's inputs of each grad result */
   readonly gradOf: readonly number[];
+  /** which gradients, and whether they are added to prior values: see MethodVariant */
+  readonly variant: MethodVariant;
 }
 
-export function compileMethod(inst: LossInstance, method: Method): CompiledMethod {
+export { methodVariantKey, type MethodVariant } from './methodVariant.js';
+
+export function compileMethod(inst: LossInstance, method: Method, variant: MethodVariant = {}): CompiledMethod {
   const dumps: { pass: string; text: string }[] = [];
   const name = `${inst.def.name}_${method}`;
   const out = inst.output;
@@ -40,13 +46,18 @@ export function compileMethod(inst: LossInstance, method: Method): CompiledMetho
       seed = inst.graph.constant(1);
       results.push({ name: 'value', node: out });
     } else seed = inst.graph.input('grad_output', 'float', out.shape);
-    const wrt = inst.inputs.filter((_, i) => inst.differentiable[i]);
+    const wanted = (i: number): boolean => inst.differentiable[i]! && (!variant.wrt || variant.wrt.includes(i));
+    for (const i of variant.wrt ?? []) if (!inst.differentiable[i]) throw new Error(`${inst.def.name}: input ${i} is not differentiable`);
+    const wrt = inst.inputs.filter((_, i) => wanted(i));
     const grads = vjpGraph(out, seed, wrt);
     inst.inputs.forEach((n, i) => {
-      if (!inst.differentiable[i]) return;
+      if (!wanted(i)) return;
       const g = grads[wrt.indexOf(n)] ?? null;
+      const name = `grad_${n.attrs.name}`;
       // an input the loss does not depend on has a zero gradient, of its own shape
-      results.push({ name: `grad_${n.attrs.name}`, node: g ?? inst.graph.make('broadcastTo', [inst.graph.constant(0)], { shape: n.shape }) });
+      const grad = g ?? inst.graph.make('broadcastTo', [inst.graph.constant(0)], { shape: n.shape });
+      // torch's .grad accumulation: prior + gradient, each rounded as torch rounds them
+      results.push({ name, node: variant.accumulate ? add(inst.graph.input(priorInput(name), 'float', n.shape), grad) : grad });
       gradOf.push(i);
     });
   } else results.push({ name: 'value', node: out });
@@ -55,7 +66,7 @@ export function compileMethod(inst: LossInstance, method: Method): CompiledMetho
   const simplified = rewrite(results.map((r) => r.node), [...eraseGradientMarkers, ...algebra, ...stableForms]);
   const program: Program = {
     name,
-    inputs: method === 'vjp' ? [...inst.inputs, ...graphSeed(inst)] : inst.inputs,
+    inputs: [...inst.inputs, ...(method === 'vjp' ? graphSeed(inst) : []), ...(variant.accumulate ? gradOf.map((i) => inst.graph.input(priorInput(`grad_${inst.inputs[i]!.attrs.name}`), 'float', inst.inputs[i]!.shape)) : [])],
     params: inst.params,
     results: results.map((r, i) => ({ name: r.name, node: simplified[i]! })),
   };
@@ -63,7 +74,7 @@ export function compileMethod(inst: LossInstance, method: Method): CompiledMetho
 
   const plan = fuseIntoKernels(program);
   dumps.push({ pass: 'fuse', text: printPlan(plan) });
-  return { method, instance: inst, dumps, plan, results: results.map((r) => r.name), gradOf };
+  return { method, instance: inst, dumps, plan, results: results.map((r) => r.name), gradOf, variant };
 }
 
 function graphSeed(inst: LossInstance): Node[] {

@@ -19,6 +19,10 @@ export interface RunArgs {
   /** every input buffer of the plan, by name, with its shape */
   readonly buffers: ReadonlyMap<string, { readonly data: ArrayLike<number>; readonly shape: readonly number[] }>;
   readonly params: ReadonlyMap<string, number>;
+  /** per result (in the program's result order), the caller's array to write it into; else a fresh one */
+  readonly outs?: readonly (Float32Array | Float64Array | undefined)[];
+  /** state this program may keep between calls that pass the same object (the same input shapes and dtypes) */
+  readonly memo?: Record<string, unknown>;
 }
 
 export interface RunResult {
@@ -41,83 +45,115 @@ export class CpuProgram {
   readonly precision: Precision;
   private readonly results: readonly string[];
   private readonly fns: readonly KernelFn[];
+  /**
+   * The program's pool: temporaries, float64 scratch and scalar arrays, by buffer, reused by the
+   * next call when it needs the same length (a run is synchronous, so one set serves every call).
+   * Results are the caller's (`outs`) or fresh. `allocations` counts the arrays it has made.
+   */
+  private readonly pool = new Map<string, Float32Array | Float64Array>();
+  private readonly resultIndex: ReadonlyMap<string, number>;
+  allocations = 0;
 
   constructor(data: CpuProgramData) {
     this.layouts = data.layouts;
     this.precision = data.precision;
     this.results = data.results;
+    this.resultIndex = new Map(this.results.map((r, i) => [r, i]));
     this.fns = this.layouts.map((k) => new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn);
   }
 
+  /**
+   * An array for `buffer` of n elements: the caller's for a result given in `outs`, a fresh one
+   * for another result, else the pool's (`slot` tells scratch apart from the buffer itself). Filled
+   * with `init` when given (accumulations); stores overwrite every element.
+   */
+  private array(buffer: string, slot: '' | '@acc', f64: boolean, n: number, outs: RunArgs['outs'], init?: number): Float32Array | Float64Array {
+    const Arr = f64 ? Float64Array : Float32Array;
+    const r = slot === '' ? this.resultIndex.get(buffer) : undefined;
+    let a: Float32Array | Float64Array | undefined;
+    if (r !== undefined) {
+      a = outs?.[r];
+      if (a && (!(a instanceof Arr) || a.length !== n)) throw new Error(`internal: result ${buffer} needs ${n} ${Arr.name} elements, its out array has ${a.length} ${a.constructor.name}`);
+      a ??= new Arr(n);
+    } else {
+      const key = buffer + slot;
+      a = this.pool.get(key);
+      if (!a || a.length !== n || !(a instanceof Arr)) {
+        this.pool.set(key, (a = new Arr(n)));
+        this.allocations++;
+      }
+    }
+    if (init !== undefined) a.fill(init);
+    return a;
+  }
+
+  /** Per binding (RunArgs.memo): resolved shapes and each kernel's laid-out strides, computed on its first call. */
+  private readonly prepared = new WeakMap<object, { shapes: Map<ShapeExpr, number[]>; kernels: unknown[] }>();
+
   run(args: RunArgs): RunResult[] {
-    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
-    const inputShapes = new Map([...args.buffers].map(([k, v]) => [k, v.shape] as const));
-    const memo = new Map<ShapeExpr, number[]>();
-    const dims = (s: ShapeExpr): number[] => resolveShape(s, inputShapes, memo);
+    const f64 = this.precision === 'f64';
+    const outs = args.outs;
+    let prep = args.memo ? this.prepared.get(args.memo) : undefined;
+    if (args.memo && !prep) this.prepared.set(args.memo, (prep = { shapes: new Map(), kernels: [] }));
+    let inputShapes: Map<string, readonly number[]> | undefined;
+    const memo = prep?.shapes ?? new Map<ShapeExpr, number[]>();
+    const dims = (s: ShapeExpr): number[] => memo.get(s) ?? resolveShape(s, (inputShapes ??= new Map([...args.buffers].map(([k, v]) => [k, v.shape] as const))), memo);
     const values = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>(args.buffers);
 
     this.layouts.forEach((k, ki) => {
       if (k.rowAxis !== undefined) {
-        this.runRows(k, this.fns[ki]!, dims, values, args.params);
+        const shapes = (prep?.kernels[ki] as RowShapes | undefined) ?? this.rowShapes(k, dims);
+        if (prep) prep.kernels[ki] = shapes;
+        this.runRows(k, this.fns[ki]!, shapes, dims, values, args.params, outs);
         return;
       }
       if (k.scan) {
-        this.runScan(k, this.fns[ki]!, values, args.params);
+        this.runScan(k, this.fns[ki]!, values, args.params, outs);
         return;
       }
-      const domain = dims(k.domain);
-      const n = numel(domain);
-      const views = k.sites.map((s) => siteView(s, domain, dims));
-      const siteStrides = views.map((v) => v.strides);
+      const shapes = (prep?.kernels[ki] as PlainShapes | undefined) ?? plainShapes(k, dims);
+      if (prep) prep.kernels[ki] = shapes;
       const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
       const O: (Float32Array | Float64Array)[] = [];
-      const outStrides: number[][] = [];
-      const finish: (() => void)[] = [];
-      let scatters = false; // some accumulation lands in a tensor smaller than the domain
-      for (const o of k.outputs) {
-        const shape = dims(o.shape);
-        if (o.register || o.mode === 'store' || sameDims(shape, domain)) {
+      let finish: (() => void) | undefined;
+      k.outputs.forEach((o, j) => {
+        const shape = shapes.outShapes[j]!;
+        if (!shapes.scatter[j]) {
           // stores, scalar results, and accumulations that visit each element once
-          const data = new Arr(numel(shape));
-          if (o.mode === 'max' && !o.register) data.fill(-Infinity);
+          const data = this.array(o.buffer, '', f64, numel(shape), outs, o.mode === 'store' || o.register ? undefined : o.mode === 'max' ? -Infinity : 0);
           O.push(data);
           values.set(o.buffer, { data, shape });
-          if (o.phase === 'loop' && !o.register) outStrides.push(contiguousStrides(domain));
         } else {
           // scatter-accumulate in float64, then round once into the result's precision
-          scatters = true;
-          const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
+          const acc = this.array(o.buffer, f64 ? '' : '@acc', true, numel(shape), outs, o.mode === 'max' ? -Infinity : 0);
           O.push(acc);
-          outStrides.push(reductionStrides(domain, shape, o.reduction!));
           if (this.precision === 'f32') {
-            const data = new Float32Array(acc.length);
+            const data = this.array(o.buffer, '', false, acc.length, outs);
             values.set(o.buffer, { data, shape });
-            finish.push(() => data.set(acc));
+            const before = finish;
+            finish = () => {
+              before?.();
+              data.set(acc);
+            };
           } else values.set(o.buffer, { data: acc, shape });
         }
-      }
-      const S = this.scalars(k, views, dims, values, args.params);
-      const contiguous = contiguousStrides(domain);
-      const flat = !scatters && siteStrides.every((s) => sameDims(s, contiguous));
-      let layout: Layout;
-      if (flat) layout = { flat, n, dims: domain, st: [] };
-      else {
-        const c = coalesce(domain, [...siteStrides, ...outStrides]);
-        if (c.dims.length === 0) layout = { flat, n, dims: [n === 0 ? 0 : 1], st: c.strides.map(() => [0]) };
-        else layout = { flat, n, dims: c.dims, st: c.strides };
-      }
-      this.fns[ki]!(X, O as Float64Array[], S, layout);
-      finish.forEach((f) => f());
+      });
+      const S = this.scalars(k, shapes.views, dims, values, args.params);
+      this.fns[ki]!(X, O as Float64Array[], S, shapes.layout);
+      finish?.();
     });
-    return this.results.map((name) => {
+    return this.results.map((name, r) => {
       const v = values.get(name)!;
-      return { data: v.data as Float32Array | Float64Array, shape: [...v.shape] };
+      const out = outs?.[r];
+      // a result no kernel wrote (an input passed through): copied into the caller's array
+      if (out && v.data !== out) out.set(v.data);
+      return { data: out ?? (v.data as Float32Array | Float64Array), shape: [...v.shape] };
     });
   }
 
   /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */
   private scalars(k: KernelLayout, views: readonly { gatherStrides: number[] }[], dims: (s: ShapeExpr) => number[], values: ReadonlyMap<string, { data: ArrayLike<number> }>, params: ReadonlyMap<string, number>): Float64Array {
-    const S = new Float64Array(k.scalars.length);
+    const S = this.array(`${k.name}@scalars`, '', true, k.scalars.length, undefined) as Float64Array;
     k.scalars.forEach((src, i) => {
       let v: number;
       if (src.kind === 'gatherStride') {
@@ -139,7 +175,7 @@ export class CpuProgram {
    * A scan kernel: the body's placeholders take the shapes of the buffers bound to them (a
    * sequence's placeholder is one step's slice), and the kernel loops over the steps itself.
    */
-  private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>): void {
+  private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>, outs: RunArgs['outs']): void {
     const scan = k.scan!;
     const bound = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>();
     const placeholders = new Map<string, readonly number[]>([['@step', []]]);
@@ -156,7 +192,7 @@ export class CpuProgram {
     const n = numel(carry);
     const views = k.sites.map((s) => siteView(s, carry, dims));
     const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : (bound.get(s.buffer) ?? values.get(s.buffer)!).data));
-    const out = new (this.precision === 'f32' ? Float32Array : Float64Array)(T * n);
+    const out = this.array(k.outputs[0]!.buffer, '', this.precision === 'f64', T * n, outs);
     values.set(k.outputs[0]!.buffer, { data: out, shape: [T, ...carry] });
     const lookup = new Map([...values, ...bound]);
     const step = k.sites.map((s) => (s.buffer.startsWith('@x') ? numel(placeholders.get(s.buffer)!) : 0));
@@ -164,50 +200,99 @@ export class CpuProgram {
     fn(X, [out] as Float64Array[], this.scalars(k, views, dims, lookup, params), layout as unknown as Layout);
   }
 
-  /** A row kernel: strides split into the outer ones (which row) and the one along the row. */
-  private runRows(k: KernelLayout, fn: KernelFn, dims: (s: ShapeExpr) => number[], values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>): void {
-    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
+  /** A row kernel's shapes and strides: split into the outer ones (which row) and the one along the row. */
+  private rowShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): RowShapes {
     const domain = dims(k.domain);
     const axis = normalizeAxis(k.rowAxis!, domain.length, 'row');
     const C = domain[axis]!;
     const outer = domain.filter((_, i) => i !== axis);
     const views = k.sites.map((s) => siteView(s, s.frame ? dims(s.frame) : domain, dims));
-    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
     // a read in a row's own shape is lifted into the domain: stride 0 along the row
     const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
     const strides: number[][] = views.map((v, i) => (k.sites[i]!.frame ? lift(dims(k.sites[i]!.frame!), v.strides) : v.strides));
-    const O: (Float32Array | Float64Array)[] = [];
-    const finish: (() => void)[] = [];
-    for (const o of k.outputs) {
-      const shape = dims(o.shape);
-      if (o.accumulates && this.precision === 'f32') {
-        const acc = new Float64Array(numel(shape)).fill(o.mode === 'max' ? -Infinity : 0);
-        const data = new Float32Array(acc.length);
-        O.push(acc);
-        values.set(o.buffer, { data, shape });
-        finish.push(() => data.set(acc));
-      } else {
-        const data = new Arr(numel(shape));
-        if (o.accumulates && o.mode === 'max') data.fill(-Infinity);
-        O.push(data);
-        values.set(o.buffer, { data, shape });
-      }
-      if (o.addressed) {
-        const from = dims(o.from!);
-        const over = o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, shape, o.reduction!);
-        strides.push(lift(from, over));
-      }
-    }
+    const outShapes = k.outputs.map((o) => dims(o.shape));
+    k.outputs.forEach((o, j) => {
+      if (!o.addressed) return;
+      const from = dims(o.from!);
+      const over = o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, outShapes[j]!, o.reduction!);
+      strides.push(lift(from, over));
+    });
     const layout = {
+      scratch: (i: number, n: number) => this.array(`${k.name}@row${i}`, '', true, n, undefined),
       rows: C === 0 ? 0 : numel(domain) / C,
       C,
       outer,
       ost: strides.map((s) => s.filter((_, i) => i !== axis)),
       ast: strides.map((s) => s[axis]!),
     };
-    fn(X, O as Float64Array[], this.scalars(k, views, dims, values, params), layout as unknown as Layout);
-    finish.forEach((f) => f());
+    return { views, outShapes, layout };
   }
+
+  /** A row kernel: its outputs from the pool (or the caller), then the rows. */
+  private runRows(
+    k: KernelLayout,
+    fn: KernelFn,
+    shapes: RowShapes,
+    dims: (s: ShapeExpr) => number[],
+    values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>,
+    params: ReadonlyMap<string, number>,
+    outs: RunArgs['outs'],
+  ): void {
+    const f64 = this.precision === 'f64';
+    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
+    const O: (Float32Array | Float64Array)[] = [];
+    const finish: (() => void)[] = [];
+    k.outputs.forEach((o, j) => {
+      const shape = shapes.outShapes[j]!;
+      if (o.accumulates && this.precision === 'f32') {
+        const acc = this.array(o.buffer, '@acc', true, numel(shape), outs, o.mode === 'max' ? -Infinity : 0);
+        const data = this.array(o.buffer, '', false, acc.length, outs);
+        O.push(acc);
+        values.set(o.buffer, { data, shape });
+        finish.push(() => data.set(acc));
+      } else {
+        const data = this.array(o.buffer, '', f64, numel(shape), outs, o.accumulates ? (o.mode === 'max' ? -Infinity : 0) : undefined);
+        O.push(data);
+        values.set(o.buffer, { data, shape });
+      }
+    });
+    fn(X, O as Float64Array[], this.scalars(k, shapes.views, dims, values, params), shapes.layout as unknown as Layout);
+    for (const f of finish) f();
+  }
+}
+
+interface RowShapes {
+  readonly views: readonly { strides: number[]; gatherStrides: number[] }[];
+  readonly outShapes: readonly number[][];
+  readonly layout: object;
+}
+
+interface PlainShapes {
+  readonly views: readonly { strides: number[]; gatherStrides: number[] }[];
+  readonly outShapes: readonly number[][];
+  /** per output: accumulated into a tensor smaller than the domain (through float64 scratch) */
+  readonly scatter: readonly boolean[];
+  readonly layout: Layout;
+}
+
+/** A plain kernel's shapes and strides: flat when every operand has the domain's layout, else coalesced strides. */
+function plainShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): PlainShapes {
+  const domain = dims(k.domain);
+  const n = numel(domain);
+  const views = k.sites.map((s) => siteView(s, domain, dims));
+  const outShapes = k.outputs.map((o) => dims(o.shape));
+  const scatter = k.outputs.map((o, j) => !(o.register || o.mode === 'store' || sameDims(outShapes[j]!, domain)));
+  const outStrides = k.outputs.flatMap((o, j) => (scatter[j] ? [reductionStrides(domain, outShapes[j]!, o.reduction!)] : o.phase === 'loop' && !o.register ? [contiguousStrides(domain)] : []));
+  const contiguous = contiguousStrides(domain);
+  const flat = !scatter.includes(true) && views.every((v) => sameDims(v.strides, contiguous));
+  let layout: Layout;
+  if (flat) layout = { flat, n, dims: domain, st: [] };
+  else {
+    const c = coalesce(domain, [...views.map((v) => v.strides), ...outStrides]);
+    if (c.dims.length === 0) layout = { flat, n, dims: [n === 0 ? 0 : 1], st: c.strides.map(() => [0]) };
+    else layout = { flat, n, dims: c.dims, st: c.strides };
+  }
+  return { views, outShapes, scatter, layout };
 }
 
 /**

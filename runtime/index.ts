@@ -2,6 +2,7 @@
 export { nn, builtinLosses, builtinLoss, type LossOptions, type LossClass } from './losses.js';
 export { Loss, type ExplainResult, type ValueAndGrad } from './nn.js';
 export { tensor, zeros, type Tensor, type DType } from './tensor.js';
+export type { CallOptions, ForwardOptions } from './callOptions.js';
 export { compile, defineLoss, type CustomLossSpec } from './compile.js';
 export type { LossDef, OptionSpec, InputSpec, BuildContext } from '../compiler/loss.js';
 export type { Node } from '../compiler/ir/node.js';

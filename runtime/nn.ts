@@ -2,12 +2,13 @@
 // then forward / vjp / valueAndGrad / explain. Every built-in and every custom loss goes
 // through the same class: a LossDef in, kernels out, compiled once per structure and dtype.
 import { instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
-import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
+import { compileMethod, methodVariantKey, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { compileCpuProgram, type CpuProgram } from './cpu.js';
 import type { Arg } from './checks.js';
-import type { Tensor } from './tensor.js';
-import { callLoss, gradsByArgument, normalizeOptions, type MethodRunner } from './binding.js';
+import type { Tensor, TensorData } from './tensor.js';
+import { BindingCache, callLoss, gradsByArgument, normalizeOptions, type MethodRunner } from './binding.js';
+import { parseCallOptions, type CallOptions, type ForwardOptions } from './callOptions.js';
 
 export interface ExplainResult {
   readonly kernels: { readonly name: string; readonly reads: string[]; readonly writes: string[] }[];
@@ -22,16 +23,25 @@ export interface ValueAndGrad {
 /** What a loss needs from a backend: run one compiled method on bound arguments. */
 export interface Backend {
   readonly name: 'js' | 'webgpu';
-  run(compiled: CompiledMethod, precision: Precision, args: Map<string, Arg>, params: Map<string, number>): { data: Float32Array | Float64Array; shape: number[] }[];
+  run(
+    compiled: CompiledMethod,
+    precision: Precision,
+    args: Map<string, Arg>,
+    params: Map<string, number>,
+    outs: readonly (Float32Array | Float64Array | undefined)[],
+    memo: Record<string, unknown>,
+  ): { data: Float32Array | Float64Array; shape: number[] }[];
+  /** data the backend holds elsewhere (a GPU buffer's stand-in): no host length to check */
+  isResident?(data: TensorData): boolean;
 }
 
 /** Compiled methods per definition, by structure and method: every instance with the same structure shares them. */
 const methodCache = new WeakMap<LossDef, Map<string, CompiledMethod>>();
 const instanceCache = new WeakMap<LossDef, Map<string, LossInstance>>();
 
-export function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method): CompiledMethod {
+export function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method, variant: MethodVariant = {}): CompiledMethod {
   const skey = structuralKey(def, options);
-  const key = `${skey}#${method}`;
+  const key = `${skey}#${method}#${methodVariantKey(variant)}`;
   let methods = methodCache.get(def);
   if (!methods) methodCache.set(def, (methods = new Map()));
   let c = methods.get(key);
@@ -40,7 +50,7 @@ export function compiled(def: LossDef, options: Readonly<Record<string, OptionVa
     if (!instances) instanceCache.set(def, (instances = new Map()));
     let inst = instances.get(skey);
     if (!inst) instances.set(skey, (inst = instantiate(def, options)));
-    methods.set(key, (c = compileMethod(inst, method)));
+    methods.set(key, (c = compileMethod(inst, method, variant)));
   }
   return c;
 }
@@ -48,17 +58,20 @@ export function compiled(def: LossDef, options: Readonly<Record<string, OptionVa
 const cpuPrograms = new WeakMap<CompiledMethod, Partial<Record<Precision, CpuProgram>>>();
 export const cpuBackend: Backend = {
   name: 'js',
-  run(c, precision, args, params) {
+  run(c, precision, args, params, outs, memo) {
     let byPrecision = cpuPrograms.get(c);
     if (!byPrecision) cpuPrograms.set(c, (byPrecision = {}));
     const prog = (byPrecision[precision] ??= compileCpuProgram(c.plan, precision));
-    return prog.run({ buffers: args, params });
+    return prog.run({ buffers: args, params, outs, memo });
   },
 };
 
 export class Loss {
   readonly options: Readonly<Record<string, OptionValue>>;
   private readonly tensorOptions: Map<string, Tensor>;
+  /** bindings per input-shape signature, and method runners per form and variant: a repeated call reuses them */
+  private readonly bindings = new BindingCache();
+  private readonly runners = new WeakMap<LossDef, Map<string, MethodRunner>>();
 
   constructor(
     readonly def: LossDef,
@@ -74,20 +87,41 @@ export class Loss {
     return this.def.name;
   }
 
-  forward(...inputs: Tensor[]): Tensor {
-    return this.call('forward', inputs, null).results[0]!;
+  /**
+   * The loss. Array form: `forward(inputs, { out })` writes the result into `out` (a tensor of the
+   * result's shape and dtype) and returns it.
+   */
+  forward(...inputs: Tensor[]): Tensor;
+  forward(inputs: Tensor[], opts?: ForwardOptions): Tensor;
+  forward(...args: unknown[]): Tensor {
+    const [inputs, opts] = arrayForm(this.name, 'forward', args);
+    return this.call('forward', inputs, null, opts).results[0]!;
   }
 
-  /** d sum(output * gradOutput) / d input_i, for each input (null where torch gives none). */
-  vjp(inputs: Tensor[], gradOutput: Tensor): (Tensor | null)[] {
+  /**
+   * d sum(output * gradOutput) / d input_i, for each input (null where torch gives none, and for
+   * inputs outside `opts.wrt`). `opts`: see valueAndGrad.
+   */
+  vjp(inputs: Tensor[], gradOutput: Tensor, opts?: CallOptions): (Tensor | null)[] {
     if (!Array.isArray(inputs)) throw new TypeError(`${this.name}.vjp(inputs, gradOutput): inputs must be an array of tensors`);
-    const { def, results } = this.call('vjp', inputs, gradOutput);
-    return this.grads(def, results, 'vjp', inputs);
+    const o = parseCallOptions(this.name, 'vjp', opts);
+    const { def, runner, results } = this.call('vjp', inputs, gradOutput, o);
+    return gradsByArgument(def, runner.gradOf, results, inputs, o);
   }
 
-  valueAndGrad(...inputs: Tensor[]): ValueAndGrad {
-    const { def, results } = this.call('valueAndGrad', inputs, null);
-    return { value: results[0]!, grads: this.grads(def, results.slice(1), 'valueAndGrad', inputs) };
+  /**
+   * The loss and its gradients in one fused pass. Array form, for a training step:
+   * `valueAndGrad(inputs, { wrt, out: { value, grads }, accumulate })`: only the gradients of
+   * `wrt` (input names or positions) are computed, the others are null; results are written into
+   * the `out` tensors given (and returned as the same objects); `accumulate` adds the gradients
+   * into out.grads (torch's .grad accumulation) in the same pass.
+   */
+  valueAndGrad(...inputs: Tensor[]): ValueAndGrad;
+  valueAndGrad(inputs: Tensor[], opts?: CallOptions): ValueAndGrad;
+  valueAndGrad(...args: unknown[]): ValueAndGrad {
+    const [inputs, opts] = arrayForm(this.name, 'valueAndGrad', args);
+    const { def, runner, results } = this.call('valueAndGrad', inputs, null, opts);
+    return { value: results[0]!, grads: gradsByArgument(def, runner.gradOf, results.slice(1), inputs, opts) };
   }
 
   /**
@@ -111,20 +145,30 @@ export class Loss {
     return { kernels, text };
   }
 
-  /** Gradients by argument position, each shaped like the argument as given (checks may view it otherwise). */
-  private grads(def: LossDef, results: Tensor[], method: Method, inputs: readonly Tensor[]): (Tensor | null)[] {
-    return gradsByArgument(def, compiled(def, this.options, method).gradOf, results, inputs);
-  }
-
   /** Choose the form, bind and check the arguments, run, shape the results: runtime/binding.ts, shared with standalone modules. */
-  private call(method: Method, inputs: Tensor[], gradOutput: Tensor | null): { def: LossDef; results: Tensor[] } {
+  private call(method: Method, inputs: Tensor[], gradOutput: Tensor | null, opts: CallOptions = {}): { def: LossDef; runner: MethodRunner; results: Tensor[] } {
     const options = { values: this.options as Record<string, OptionValue>, tensors: this.tensorOptions };
-    const runnerFor = (form: LossDef): MethodRunner => {
-      const c = compiled(form, this.options, method);
-      const { params, output } = c.instance;
-      return { outputShape: output.shape, params, results: c.results, gradOf: c.gradOf, run: (precision, args, values) => this.backend.run(c, precision, args, values) };
+    const runnerFor = (form: LossDef, variant: MethodVariant): MethodRunner => {
+      let byKey = this.runners.get(form);
+      if (!byKey) this.runners.set(form, (byKey = new Map()));
+      const key = `${method}#${methodVariantKey(variant)}`;
+      let r = byKey.get(key);
+      if (!r) {
+        const c = compiled(form, this.options, method, variant);
+        const { params, output } = c.instance;
+        r = { outputShape: output.shape, params, results: c.results, gradOf: c.gradOf, run: (precision, args, values, outs, memo) => this.backend.run(c, precision, args, values, outs, memo) };
+        byKey.set(key, r);
+      }
+      return r;
     };
-    const { def, results } = callLoss(this.def, options, method, inputs, gradOutput, runnerFor);
-    return { def, results };
+    const isResident = this.backend.isResident?.bind(this.backend);
+    return callLoss(this.def, options, method, inputs, gradOutput, runnerFor, opts, { cache: this.bindings, isResident });
   }
+}
+
+/** `f(a, b)` or `f([a, b], opts)`: the inputs and the parsed options. */
+export function arrayForm(loss: string, method: 'forward' | 'valueAndGrad', args: readonly unknown[]): [Tensor[], CallOptions] {
+  if (!Array.isArray(args[0])) return [args as Tensor[], {}];
+  if (args.length > 2) throw new TypeError(`${loss}.${method}(inputs, options): takes an array of tensors and an options object, got ${args.length} arguments`);
+  return [args[0] as Tensor[], parseCallOptions(loss, method, args[1])];
 }

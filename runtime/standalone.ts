@@ -4,13 +4,16 @@
 // own code: options, argument checks, overload choice and result shapes come from binding.ts
 // (which nn.ts's Loss runs too), the kernels run on executor.ts's CpuProgram.
 //
-// Imports: executor, checks, strides, compiler/ir/shape (through binding.ts) only; types aside.
+// Imports: executor, checks, strides, callOptions, compiler/ir/shape and compiler/methodVariant
+// (through binding.ts) only; types aside.
 import type { Method } from '../compiler/pipeline.js';
+import { methodVariantKey, type MethodVariant } from '../compiler/methodVariant.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import type { ShapeExpr } from '../compiler/ir/shape.js';
 import type { OptionValue } from '../compiler/loss.js';
 import { CpuProgram, type CpuProgramData } from './executor.js';
-import { callLoss, gradsByArgument, normalizeOptions, variantKey, type LossSignature, type MethodRunner } from './binding.js';
+import { BindingCache, callLoss, gradsByArgument, normalizeOptions, variantKey, type LossSignature, type MethodRunner } from './binding.js';
+import { parseCallOptions, type CallOptions, type ForwardOptions } from './callOptions.js';
 import type { Tensor } from './tensor.js';
 
 /** One method of one variant, compiled: what a call needs, and the kernels per precision. */
@@ -28,10 +31,14 @@ export interface StandaloneMethodError {
   readonly error: string;
 }
 
-/** A loss form as data: its signature, and per structural variant (binding.ts variantKey) its compiled methods. */
+/**
+ * A loss form as data: its signature, and per structural variant (binding.ts variantKey) its
+ * compiled methods, by method name, and `<method>#<variant>` for the gradient variants the module
+ * carries (pipeline.ts methodVariantKey; see module.ts carriedGradientVariants).
+ */
 export interface StandaloneForm extends LossSignature {
   readonly doc?: string;
-  readonly variants: Readonly<Record<string, Readonly<Partial<Record<Method, StandaloneMethodData | StandaloneMethodError>>>>>;
+  readonly variants: Readonly<Record<string, Readonly<Partial<Record<string, StandaloneMethodData | StandaloneMethodError>>>>>;
   readonly overloads?: readonly StandaloneForm[];
 }
 
@@ -40,9 +47,13 @@ export interface StandaloneLoss {
   /** the normalised option values (tensor options as their shapes) */
   readonly options: Readonly<Record<string, unknown>>;
   forward(...inputs: Tensor[]): Tensor;
-  /** d sum(output * gradOutput) / d input_i, for each input (null for integer and non-differentiable inputs) */
-  vjp(inputs: Tensor[], gradOutput: Tensor): (Tensor | null)[];
+  /** `out`: written in place and returned */
+  forward(inputs: Tensor[], opts?: ForwardOptions): Tensor;
+  /** d sum(output * gradOutput) / d input_i, for each input (null for integer and non-differentiable inputs, and outside `wrt`) */
+  vjp(inputs: Tensor[], gradOutput: Tensor, opts?: CallOptions): (Tensor | null)[];
   valueAndGrad(...inputs: Tensor[]): { value: Tensor; grads: (Tensor | null)[] };
+  /** wrt (every input, or the first differentiable one), out, accumulate: as the library's Loss */
+  valueAndGrad(inputs: Tensor[], opts?: CallOptions): { value: Tensor; grads: (Tensor | null)[] };
 }
 
 /** A loss from its compiled data, with `options` applied at run time over the loss's defaults. */
@@ -53,39 +64,77 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
       throw new Error(`${data.name}: option '${o.name}' is a function of lossc builder nodes, which a standalone module cannot carry (it would need the compiler): use lossc's library, or write the function into the loss`);
   }
   const programs = new Map<StandaloneMethodData, Partial<Record<Precision, CpuProgram>>>();
-  const runnerFor = (method: Method) => (form: StandaloneForm): MethodRunner => {
+  const runners = new Map<StandaloneMethodData, MethodRunner>();
+  const runnerFor = (method: Method) => (form: StandaloneForm, mv: MethodVariant): MethodRunner => {
     const key = variantKey(form, normalized.values);
     const variant = form.variants[key];
     if (!variant) throw new Error(`${form.name}: this module carries no compiled variant for options ${key}`);
-    const m = variant[method];
-    if (!m) throw new Error(`${form.name}: this module was compiled without the ${method} method`);
+    const m = methodEntry(form, variant, method, mv);
     if ('error' in m) throw new Error(m.error);
-    return {
-      outputShape: m.outputShape,
-      params: m.params,
-      results: m.results,
-      gradOf: m.gradOf,
-      run: (precision, args, params) => {
-        let byPrecision = programs.get(m);
-        if (!byPrecision) programs.set(m, (byPrecision = {}));
-        const program = (byPrecision[precision] ??= new CpuProgram(m[precision]));
-        return program.run({ buffers: args, params });
-      },
-    };
+    let runner = runners.get(m);
+    if (!runner) {
+      runner = {
+        outputShape: m.outputShape,
+        params: m.params,
+        results: m.results,
+        gradOf: m.gradOf,
+        run: (precision, args, params, outs) => {
+          let byPrecision = programs.get(m);
+          if (!byPrecision) programs.set(m, (byPrecision = {}));
+          const program = (byPrecision[precision] ??= new CpuProgram(m[precision]));
+          return program.run({ buffers: args, params, outs });
+        },
+      };
+      runners.set(m, runner);
+    }
+    return runner;
   };
-  const call = (method: Method, inputs: Tensor[], gradOutput: Tensor | null) => callLoss(data, normalized, method, inputs, gradOutput, runnerFor(method));
+  const cache = new BindingCache();
+  const call = (method: Method, inputs: Tensor[], gradOutput: Tensor | null, opts: CallOptions) => callLoss(data, normalized, method, inputs, gradOutput, runnerFor(method), opts, { cache });
+  const arrayForm = (method: 'forward' | 'valueAndGrad', args: unknown[]): [Tensor[], CallOptions] => {
+    if (!Array.isArray(args[0])) return [args as Tensor[], {}];
+    if (args.length > 2) throw new TypeError(`${data.name}.${method}(inputs, options): takes an array of tensors and an options object, got ${args.length} arguments`);
+    return [args[0] as Tensor[], parseCallOptions(data.name, method, args[1])];
+  };
   return {
     name: data.name,
     options: { ...(normalized.values as Record<string, OptionValue>) },
-    forward: (...inputs) => call('forward', inputs, null).results[0]!,
-    vjp: (inputs, gradOutput) => {
+    forward: (...args: unknown[]) => {
+      const [inputs, opts] = arrayForm('forward', args);
+      return call('forward', inputs, null, opts).results[0]!;
+    },
+    vjp: (inputs: Tensor[], gradOutput: Tensor, options?: CallOptions) => {
       if (!Array.isArray(inputs)) throw new TypeError(`${data.name}.vjp(inputs, gradOutput): inputs must be an array of tensors`);
-      const { def, runner, results } = call('vjp', inputs, gradOutput);
-      return gradsByArgument(def, runner.gradOf, results, inputs);
+      const opts = parseCallOptions(data.name, 'vjp', options);
+      const { def, runner, results } = call('vjp', inputs, gradOutput, opts);
+      return gradsByArgument(def, runner.gradOf, results, inputs, opts);
     },
-    valueAndGrad: (...inputs) => {
-      const { def, runner, results } = call('valueAndGrad', inputs, null);
-      return { value: results[0]!, grads: gradsByArgument(def, runner.gradOf, results.slice(1), inputs) };
+    valueAndGrad: (...args: unknown[]) => {
+      const [inputs, opts] = arrayForm('valueAndGrad', args);
+      const { def, runner, results } = call('valueAndGrad', inputs, null, opts);
+      return { value: results[0]!, grads: gradsByArgument(def, runner.gradOf, results.slice(1), inputs, opts) };
     },
+  } as StandaloneLoss;
+}
+
+/** The compiled method for a gradient variant: the default under the method's name, the others under `<method>#<variant key>`. */
+function methodEntry(
+  form: StandaloneForm,
+  variant: Readonly<Partial<Record<string, StandaloneMethodData | StandaloneMethodError>>>,
+  method: Method,
+  mv: MethodVariant,
+): StandaloneMethodData | StandaloneMethodError {
+  const vkey = methodVariantKey(mv);
+  const m = variant[vkey ? `${method}#${vkey}` : method];
+  if (m) return m;
+  if (!variant[method]) throw new Error(`${form.name}: this module was compiled without the ${method} method`);
+  const names = form.inputs.map((i) => i.name);
+  const describe = (key: string): string => {
+    const wrt = /wrt=([\d,]*)/.exec(key)?.[1];
+    const set = wrt === undefined ? 'every input' : `wrt [${wrt.split(',').filter(Boolean).map((i) => names[Number(i)]).join(', ')}]`;
+    return key.endsWith('+acc') ? `${set} with accumulate` : set;
   };
+  const carried = Object.keys(variant).filter((k) => k === method || k.startsWith(`${method}#`)).map(describe);
+  const asked = describe(vkey);
+  throw new Error(`${form.name}.${method}: this module carries gradients for ${carried.join('; ')}; ${asked} needs lossc's library (or a module compiled with it)`);
 }

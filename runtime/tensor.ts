@@ -11,7 +11,13 @@ export interface Tensor {
 
 const ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
 
-export function tensor(data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+/** The dtype a typed array carries (Int32Array -> int32, Float64Array -> float64, Float32Array -> float32); plain arrays and other typed arrays: float32. */
+export function dtypeOf(data: ArrayLike<number>): DType {
+  return data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+/** A tensor over `data` (kept as is when it already has the dtype's array type). dtype: when absent, taken from a typed array (see dtypeOf). */
+export function tensor(data: ArrayLike<number>, shape: readonly number[], dtype: DType = dtypeOf(data)): Tensor {
   if (!(dtype in ctor)) throw new TypeError(`tensor(): unknown dtype '${String(dtype)}' (expected float32, float64 or int32)`);
   for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor(): invalid shape [${shape.join(', ')}]: sizes must be non-negative integers`);
   const n = shape.reduce((a, b) => a * b, 1);

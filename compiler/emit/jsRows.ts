@@ -108,7 +108,8 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   const sites = Array.from({ length: siteCountAtEnd }, (_, s) => s);
   emit(1, ...outputs.map((o, j) => (o.register ? `let g${j} = ${init(o.mode)};` : '')).filter(Boolean));
   emit(1, `const rows = L.rows, C = L.C, outer = L.outer, r = outer.length, ost = L.ost, ast = L.ast;`);
-  emit(1, ...caches.names.map((name) => `const ${name} = new Float64Array(C);`));
+  // the runtime's pooled float64 arrays of at least C elements (no allocation per call)
+  emit(1, ...caches.names.map((name, i) => `const ${name} = L.scratch(${i}, C);`));
   emit(1, ...sites.map((s) => `const os${s} = ost[${s}], a${s} = ast[${s}];`));
   emit(1, ...addressed.map((j, i) => `const oo${j} = ost[${siteCountAtEnd + i}], a_o${j} = ast[${siteCountAtEnd + i}];`));
   emit(1, `for (let q = 0; q < rows; q++) {`);

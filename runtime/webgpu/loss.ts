@@ -13,7 +13,12 @@
 //   garbage-collected is released too). Checks that read values (BCELoss's input range,
 //   GaussianNLLLoss's var >= 0, class indices in range) cannot run on GPU-resident inputs and are
 //   skipped for them; shape checks still run.
+//
+// Both take the training-step options of the JS backend (runtime/callOptions.ts): `wrt`, `out`
+// (host Tensors for the first way, GpuTensors for the second: results are written into their
+// buffers and the same objects returned) and `accumulate` (added into out.grads on the GPU).
 import { Loss, compiled, type Backend, type ExplainResult } from '../nn.js';
+import type { CallOptions, ForwardOptions } from '../callOptions.js';
 import type { LossDef, OptionValue } from '../../compiler/loss.js';
 import type { CompiledMethod, Method } from '../../compiler/pipeline.js';
 import type { Precision } from '../../compiler/plan/kernelPlan.js';
@@ -85,6 +90,13 @@ export const isGpuTensor = (x: unknown): x is GpuTensor => x instanceof GpuTenso
 
 export type TensorArg = Tensor | GpuTensor;
 
+/** The training-step options with GPU-resident out tensors (for forwardGpu / vjpGpu / valueAndGradGpu). */
+export interface GpuCallOptions {
+  readonly wrt?: readonly (string | number)[];
+  readonly out?: { readonly value?: GpuTensor | null; readonly grads?: readonly (GpuTensor | null | undefined)[] };
+  readonly accumulate?: boolean;
+}
+
 export interface GpuValueAndGrad {
   readonly value: GpuTensor;
   readonly grads: (GpuTensor | null)[];
@@ -101,8 +113,8 @@ export class WebGpuLoss {
   private readonly inner: Loss;
   private pending: Pending | null = null;
   private readonly programs = new WeakMap<CompiledMethod, WebGpuProgram>();
-  /** stand-in data arrays for GPU-resident arguments and results */
-  private readonly stands = new WeakMap<object, { buffer: GPUBuffer; tensor?: GpuTensor }>();
+  /** stand-in data arrays for GPU-resident arguments and results (`given`: the caller's out tensor) */
+  private readonly stands = new WeakMap<object, { buffer: GPUBuffer; tensor?: GpuTensor; given?: GpuTensor }>();
   /** kernels and dispatches of the last call */
   lastStats: CallStats | null = null;
 
@@ -111,7 +123,11 @@ export class WebGpuLoss {
     options: Record<string, unknown>,
     readonly ctx: GpuContext,
   ) {
-    const backend: Backend = { name: 'webgpu', run: (c, precision, args, params) => this.execute(c, precision, args, params) };
+    const backend: Backend = {
+      name: 'webgpu',
+      run: (c, precision, args, params, outs) => this.execute(c, precision, args, params, outs),
+      isResident: (data) => this.stands.has(data),
+    };
     this.inner = new Loss(def, options, backend);
   }
 
@@ -123,36 +139,53 @@ export class WebGpuLoss {
     return this.inner.options;
   }
 
-  async forward(...inputs: TensorArg[]): Promise<Tensor> {
-    return this.host(inputs, [], (ts) => this.inner.forward(...ts));
+  /** The loss, read back. Array form: `forward(inputs, { out })` (a host tensor, filled and returned). */
+  async forward(...inputs: TensorArg[]): Promise<Tensor>;
+  async forward(inputs: TensorArg[], opts?: { out?: Tensor | null }): Promise<Tensor>;
+  async forward(...args: unknown[]): Promise<Tensor> {
+    const [inputs, opts] = arrayForm(args);
+    return this.host(inputs, [], (ts) => this.inner.forward(ts, hostOut(this.name, opts) as ForwardOptions));
   }
 
-  /** d sum(output * gradOutput) / d input_i, for each input (null where torch gives none). */
-  async vjp(inputs: TensorArg[], gradOutput: TensorArg): Promise<(Tensor | null)[]> {
+  /** d sum(output * gradOutput) / d input_i, for each input (null where torch gives none, or outside opts.wrt). */
+  async vjp(inputs: TensorArg[], gradOutput: TensorArg, opts?: CallOptions): Promise<(Tensor | null)[]> {
     if (!Array.isArray(inputs)) throw new TypeError(`${this.name}.vjp(inputs, gradOutput): inputs must be an array of tensors`);
-    return this.host(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!));
+    return this.host(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!, hostOut(this.name, opts)));
   }
 
-  async valueAndGrad(...inputs: TensorArg[]): Promise<{ value: Tensor; grads: (Tensor | null)[] }> {
-    return this.host(inputs, [], (ts) => this.inner.valueAndGrad(...ts));
+  /** The loss and its gradients, read back. Array form: `valueAndGrad(inputs, { wrt, out, accumulate })` with host out tensors. */
+  async valueAndGrad(...inputs: TensorArg[]): Promise<{ value: Tensor; grads: (Tensor | null)[] }>;
+  async valueAndGrad(inputs: TensorArg[], opts?: CallOptions): Promise<{ value: Tensor; grads: (Tensor | null)[] }>;
+  async valueAndGrad(...args: unknown[]): Promise<{ value: Tensor; grads: (Tensor | null)[] }> {
+    const [inputs, opts] = arrayForm(args);
+    return this.host(inputs, [], (ts) => this.inner.valueAndGrad(ts, hostOut(this.name, opts)));
   }
 
   async explain(method: Method = 'forward'): Promise<ExplainResult> {
     return this.inner.explain(method);
   }
 
-  /** forward, with the result left on the GPU. */
-  async forwardGpu(...inputs: TensorArg[]): Promise<GpuTensor> {
-    return this.device(inputs, [], (ts) => this.inner.forward(...ts), (t) => this.wrap(t)!);
+  /** forward, with the result left on the GPU (written into `opts.out`, a GpuTensor, when given). */
+  async forwardGpu(...inputs: TensorArg[]): Promise<GpuTensor>;
+  async forwardGpu(inputs: TensorArg[], opts?: { out?: GpuTensor | null }): Promise<GpuTensor>;
+  async forwardGpu(...args: unknown[]): Promise<GpuTensor> {
+    const [inputs, opts] = arrayForm(args);
+    return this.device(inputs, [], (ts) => this.inner.forward(ts, this.gpuOut(opts) as ForwardOptions), (t) => this.wrap(t)!);
   }
 
-  async vjpGpu(inputs: TensorArg[], gradOutput: TensorArg): Promise<(GpuTensor | null)[]> {
-    return this.device(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!), (gs) => gs.map((g) => this.wrap(g)));
+  async vjpGpu(inputs: TensorArg[], gradOutput: TensorArg, opts?: GpuCallOptions): Promise<(GpuTensor | null)[]> {
+    return this.device(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!, this.gpuOut(opts)), (gs) => gs.map((g) => this.wrap(g)));
   }
 
-  /** valueAndGrad, with the value and gradients left on the GPU: the fused step of a training loop. */
-  async valueAndGradGpu(...inputs: TensorArg[]): Promise<GpuValueAndGrad> {
-    return this.device(inputs, [], (ts) => this.inner.valueAndGrad(...ts), (r) => ({ value: this.wrap(r.value)!, grads: r.grads.map((g) => this.wrap(g)) }));
+  /**
+   * valueAndGrad, with the value and gradients left on the GPU: the fused step of a training loop.
+   * Array form: `valueAndGradGpu(inputs, { wrt, out: { value, grads }, accumulate })`, out as GpuTensors.
+   */
+  async valueAndGradGpu(...inputs: TensorArg[]): Promise<GpuValueAndGrad>;
+  async valueAndGradGpu(inputs: TensorArg[], opts?: GpuCallOptions): Promise<GpuValueAndGrad>;
+  async valueAndGradGpu(...args: unknown[]): Promise<GpuValueAndGrad> {
+    const [inputs, opts] = arrayForm(args);
+    return this.device(inputs, [], (ts) => this.inner.valueAndGrad(ts, this.gpuOut(opts)), (r) => ({ value: this.wrap(r.value)!, grads: r.grads.map((g) => this.wrap(g)) }));
   }
 
   /** Put a host tensor on the GPU (float32 or int32). */
@@ -215,10 +248,36 @@ export class WebGpuLoss {
     return { data, shape: a.shape, dtype: a.dtype };
   }
 
+  /** Options with GpuTensor outs, as the Loss sees them: their stand-ins (host tensors are refused: the results stay on the GPU). */
+  private gpuOut(opts: unknown): CallOptions {
+    if (opts === undefined || opts === null || typeof opts !== 'object') return opts as CallOptions;
+    const o = opts as { out?: unknown };
+    if (!o.out || typeof o.out !== 'object') return opts as CallOptions;
+    const given = (t: unknown, label: string): Tensor | null | undefined => {
+      if (t === undefined || t === null) return t;
+      if (!isGpuTensor(t)) throw new TypeError(`${this.name}: ${label} must be a GpuTensor (the results stay on the GPU; use valueAndGrad / vjp / forward for host tensors)`);
+      if (t.dtype !== 'float32') throw new TypeError(`${this.name}: ${label} has dtype ${t.dtype} but the result is float32`);
+      const stand = this.standIn(t);
+      this.stands.get(stand.data)!.given = t;
+      return stand;
+    };
+    if (isGpuTensor(o.out)) return { ...(opts as CallOptions), out: given(o.out, 'out') as never };
+    const out = o.out as { value?: unknown; grads?: unknown };
+    return {
+      ...(opts as CallOptions),
+      out: {
+        ...out,
+        ...(out.value !== undefined ? { value: given(out.value, 'out.value') } : {}),
+        ...(Array.isArray(out.grads) ? { grads: out.grads.map((g, i) => given(g, `out.grads[${i}]`)) } : {}),
+      },
+    } as CallOptions;
+  }
+
   private wrap(t: Tensor | null): GpuTensor | null {
     if (t === null) return null;
     const s = this.stands.get(t.data);
     if (!s) throw new Error(`internal: ${this.name}: a result that is not on the GPU`);
+    if (s.given) return s.given; // the caller's out tensor, written in place
     // two results may share a buffer: the first GpuTensor owns it
     const owner = !s.tensor;
     const g = new GpuTensor(this.ctx, s.buffer, [...t.shape], 'float32', owner);
@@ -234,7 +293,13 @@ export class WebGpuLoss {
   }
 
   /** The Loss's backend: record the GPU work for one compiled method and hand back result arrays. */
-  private execute(c: CompiledMethod, precision: Precision, args: Map<string, Arg>, params: Map<string, number>): { data: Float32Array; shape: number[] }[] {
+  private execute(
+    c: CompiledMethod,
+    precision: Precision,
+    args: Map<string, Arg>,
+    params: Map<string, number>,
+    outs: readonly (Float32Array | Float64Array | undefined)[],
+  ): { data: Float32Array; shape: number[] }[] {
     const pending = this.pending;
     if (!pending) throw new Error(`internal: ${this.name}: GPU work outside a call`);
     if (precision !== 'f32') {
@@ -254,20 +319,29 @@ export class WebGpuLoss {
         inputs.set(name, { buffer, shape: a.shape });
       }
     }
+    // caller-owned results: GpuTensors (their stand-ins) are written in place on the GPU; host
+    // arrays (the read-back methods) are filled when the readback lands
+    const outputs = new Map<string, GPUBuffer>();
+    outs.forEach((o, i) => {
+      const s = o && this.stands.get(o);
+      if (s) outputs.set(c.plan.results[i]!, s.buffer);
+    });
     let submitted: Submitted;
     try {
-      submitted = prog.submit(inputs, params, pending.readback);
+      submitted = prog.submit(inputs, params, pending.readback, outputs);
     } finally {
       for (const b of uploads) this.ctx.pool.release(b); // submitted (or abandoned): safe to reuse
     }
     pending.submitted = submitted;
-    return submitted.results.map((r) => {
+    return submitted.results.map((r, i) => {
       const shape = [...r.value.shape];
+      const out = outs[i];
       if (pending.readback) {
-        const data = new Float32Array(numel(shape));
+        const data = out instanceof Float32Array && !this.stands.has(out) ? out : new Float32Array(numel(shape));
         pending.arrays.push(data);
         return { data, shape };
       }
+      if (out && this.stands.has(out)) return { data: out as Float32Array, shape };
       const data = new Float32Array(0);
       this.stands.set(data, { buffer: r.value.buffer });
       return { data, shape };
@@ -280,4 +354,18 @@ export async function toWebGpu(def: LossDef, options: Record<string, unknown>): 
   const gpu = await requestDevice();
   if (!gpu) throw new Error(`lossc: no WebGPU adapter is available (run .ci/install-webgpu.sh for Mesa lavapipe; set LOSSC_REQUIRE_WEBGPU=1 to see what was tried)`);
   return new WebGpuLoss(def, options, gpuContext(gpu));
+}
+
+/** `f(a, b)` or `f([a, b], opts)`. */
+function arrayForm(args: readonly unknown[]): [TensorArg[], unknown] {
+  return Array.isArray(args[0]) ? [args[0] as TensorArg[], args[1]] : [args as TensorArg[], undefined];
+}
+
+/** Options for the read-back methods: out tensors are host tensors (a GpuTensor there is refused). */
+function hostOut(loss: string, opts: unknown): CallOptions {
+  const o = opts as { out?: unknown } | undefined;
+  const out = o?.out as { value?: unknown; grads?: unknown[] } | undefined;
+  const gpu = out && (isGpuTensor(out) || isGpuTensor(out.value) || (Array.isArray(out.grads) && out.grads.some(isGpuTensor)));
+  if (gpu) throw new TypeError(`${loss}: out tensors of forward / vjp / valueAndGrad are host tensors; for GpuTensors use forwardGpu / vjpGpu / valueAndGradGpu`);
+  return (opts ?? {}) as CallOptions;
 }

@@ -83,7 +83,7 @@ export class WebGpuProgram {
    * them); results stay on the GPU, owned by the caller (release them to ctx.pool), unless
    * `readback`, which copies them out and returns their buffers to the pool.
    */
-  submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean): Submitted {
+  submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean, outputs: ReadonlyMap<string, GPUBuffer> = new Map()): Submitted {
     const { pool } = this.ctx;
     const inputShapes = new Map([...inputs].map(([k, v]) => [k, v.shape] as const));
     const memo = new Map<ShapeExpr, number[]>();
@@ -91,11 +91,28 @@ export class WebGpuProgram {
     const values = new Map<string, GpuValue>(inputs);
     const owned: GPUBuffer[] = [];
     const alloc = (bytes: number, label: string): GPUBuffer => {
+      // a result the caller gave a buffer for (`outputs`, by result name; the label is the buffer's name)
+      const given = outputs.get(label);
+      if (given) {
+        if (given.size < bytes) throw new Error(`internal: the buffer given for ${label} holds ${given.size} bytes, ${bytes} needed`);
+        return given;
+      }
       const b = pool.acquire(Math.max(bytes, 4), STORAGE(), label);
       owned.push(b);
       return b;
     };
     const dispatches: Dispatch[] = [];
+    // an input that is also a result's buffer (accumulate: the prior value is the result's own
+    // buffer) is read from a copy made first: one buffer may not be bound for reading and writing
+    const copies: { from: GPUBuffer; to: GPUBuffer; bytes: number }[] = [];
+    const given = new Set(outputs.values());
+    for (const [name, v] of values) {
+      if (!given.has(v.buffer)) continue;
+      const bytes = numel(v.shape) * 4;
+      const to = alloc(bytes, `${name} (copy)`);
+      copies.push({ from: v.buffer, to, bytes });
+      values.set(name, { buffer: to, shape: v.shape });
+    }
     try {
       for (const k of this.wgsl.kernels) {
         if (k.scan) this.layoutScan(k, params, values, alloc, dispatches);
@@ -106,7 +123,7 @@ export class WebGpuProgram {
       for (const b of owned) pool.release(b);
       throw e;
     }
-    return this.record(dispatches, values, owned, readback);
+    return this.record(dispatches, values, owned, readback, copies);
   }
 
   /** A plain or row kernel: its main (or rows) dispatch, its scatters, then its finish. */
@@ -291,7 +308,7 @@ export class WebGpuProgram {
   }
 
   /** One uniform buffer, one command encoder with every dispatch, the readback copies, one submit. */
-  private record(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>, owned: readonly GPUBuffer[], readback: boolean): Submitted {
+  private record(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>, owned: readonly GPUBuffer[], readback: boolean, copies: readonly { from: GPUBuffer; to: GPUBuffer; bytes: number }[] = []): Submitted {
     const { device, pool } = this.ctx;
 
     // one uniform buffer for the call, a 256-byte-aligned segment per dispatch
@@ -311,6 +328,7 @@ export class WebGpuProgram {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder({ label: this.plan.name });
+    for (const c of copies) if (c.bytes > 0) encoder.copyBufferToBuffer(c.from, 0, c.to, 0, c.bytes);
     const pass = encoder.beginComputePass({ label: this.plan.name });
     dispatches.forEach((d, i) => {
       const p = this.ctx.pipeline(d.kernel.code, d.entry, d.kernel.bindings);

@@ -1,7 +1,9 @@
 // `npm run bench`, WebGPU section: lossc's kernels on the WebGPU device (on a GPU-less machine,
 // Mesa lavapipe: a sanity check, not a GPU number). Per case: kernels in the plan, dispatches per
-// call, the median time of a call with upload and readback, and of a GPU-resident call (inputs
-// already on the GPU, results left there, timed to queue completion), with the GB/s each achieves.
+// call, the median time of a call with upload and readback, of a GPU-resident call (inputs
+// already on the GPU, results left there, timed to queue completion), and of the resident
+// training step (wrt: ['input'], results written into GpuTensors the caller keeps), with the
+// GB/s each achieves.
 import { nn, tensor, type Tensor } from 'lossc';
 import { requestDevice, releaseDevice } from '../../runtime/webgpu/device.js';
 import type { TensorArg, WebGpuLoss } from '../../runtime/webgpu/loss.js';
@@ -67,7 +69,7 @@ export async function benchWebGpu(): Promise<void> {
     bytes: 4 * 2 * m + 4 * rows,
   });
 
-  console.log('case                                        elements  kernels  dispatches  call ms   GB/s  resident ms   GB/s');
+  console.log('case                                        elements  kernels  dispatches  call ms   GB/s  resident ms   GB/s  step ms   GB/s');
   for (const c of cases) {
     const call = await time(() => c.loss.valueAndGrad(...c.inputs));
     const kernels = c.loss.lastStats!.kernels;
@@ -80,10 +82,16 @@ export async function benchWebGpu(): Promise<void> {
       r.value.release();
       r.grads.forEach((g) => g?.release());
     });
-    resident.forEach((t) => (t as { release(): void }).release());
+    const value = c.loss.upload(tensor(new Float32Array(1), []));
+    const grad = c.loss.upload(tensor(new Float32Array(c.inputs[0]!.data.length), c.inputs[0]!.shape));
+    const step = await time(async () => {
+      await c.loss.valueAndGradGpu(resident, { wrt: ['input'], out: { value, grads: [grad] } });
+      await device.queue.onSubmittedWorkDone();
+    });
+    for (const t of [...resident, value, grad]) (t as { release(): void }).release();
     const gbs = (ms: number): string => (c.bytes / ms / 1e6).toFixed(2).padStart(6);
     console.log(
-      `${c.name.padEnd(42)} ${String(c.elements).padStart(9)} ${String(kernels).padStart(8)} ${String(dispatches).padStart(11)} ${call.toFixed(1).padStart(8)} ${gbs(call)} ${onGpu.toFixed(1).padStart(12)} ${gbs(onGpu)}`,
+      `${c.name.padEnd(42)} ${String(c.elements).padStart(9)} ${String(kernels).padStart(8)} ${String(dispatches).padStart(11)} ${call.toFixed(1).padStart(8)} ${gbs(call)} ${onGpu.toFixed(1).padStart(12)} ${gbs(onGpu)} ${step.toFixed(1).padStart(8)} ${gbs(step)}`,
     );
   }
   await releaseDevice();

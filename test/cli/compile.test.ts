@@ -114,7 +114,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       expect(js).not.toMatch(/^\s*import\s/m); // no imports: runs anywhere
       // the library's own run-time code, bundled: nothing of the compiler but resolveShape's file
       const bundled = [...js.matchAll(/^\/\/ (\S+)\.(?:ts|js)$/gm)].map((m) => m[1]!.replace(/^.*?\b((?:runtime|compiler)\/)/, '$1')).filter((f) => !f.endsWith(name)).sort();
-      expect(bundled).toEqual(['compiler/abi/strides', 'compiler/ir/shape', 'runtime/binding', 'runtime/checks', 'runtime/executor', 'runtime/standalone', 'runtime/tensor']);
+      expect(bundled).toEqual(['compiler/abi/strides', 'compiler/ir/shape', 'compiler/methodVariant', 'runtime/binding', 'runtime/callOptions', 'runtime/checks', 'runtime/executor', 'runtime/standalone', 'runtime/tensor']);
       expect(js).toMatch(/export\s*\{[^}]*create/);
       expect(readFileSync(join(tmp.dir, `${name}.d.ts`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`);
     }
@@ -134,6 +134,8 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
         "export const v: Tensor = create({ reduction: 'sum', labelSmoothing: 0.1, weight: null }).valueAndGrad(x, t).value;",
         "export const g = focal.create({ gamma: 1 }).vjp([x, x], x);",
         "export const bad = focal.create({ reduction: 'average' });",
+        "export const step = create().valueAndGrad([x, t], { wrt: ['input'], out: { value: x, grads: [x, null] }, accumulate: true }).grads;",
+        "export const into: Tensor = create({ reduction: 'none' }).forward([x, t], { out: t });",
       ].join('\n'),
     );
     const program = ts.createProgram([use], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] });
@@ -239,6 +241,38 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     } finally {
       t.done();
     }
+  });
+
+  it('training-step options in a module: wrt (every input or the first), out written in place, accumulate', async () => {
+    const child = await runNode(
+      tmp.dir,
+      `
+      import { create } from './CrossEntropyLoss.js';
+      const x = { data: Float64Array.from({ length: 12 }, (_, i) => Math.sin(i)), shape: [4, 3], dtype: 'float64' };
+      const p = { data: Float64Array.from({ length: 12 }, (_, i) => (i % 3 === 1 ? 1 : 0)), shape: [4, 3], dtype: 'float64' };
+      const t = { data: Int32Array.from([0, 2, 1, 1]), shape: [4], dtype: 'int32' };
+      const ce = create({ labelSmoothing: 0.1 });
+      const full = ce.valueAndGrad(x, t);
+      const g = { data: new Float64Array(12), shape: [4, 3], dtype: 'float64' };
+      const value = { data: new Float64Array(1), shape: [], dtype: 'float64' };
+      const r = ce.valueAndGrad([x, t], { wrt: ['input'], out: { value, grads: [g] } });
+      ce.valueAndGrad([x, t], { out: { grads: [g] }, accumulate: true });
+      const probs = ce.valueAndGrad(x, p); // the probability-target form: two differentiable inputs
+      const onlyInput = ce.valueAndGrad([x, p], { wrt: [0] });
+      let other;
+      try { ce.valueAndGrad([x, p], { wrt: ['target'] }); other = 'no error'; } catch (e) { other = e.message; }
+      process.stdout.write(JSON.stringify({
+        same: r.grads[0] === g && r.value === value,
+        value: value.data[0] === full.value.data[0],
+        twice: Array.from(g.data).every((v, i) => v === full.grads[0].data[i] * 2),
+        onlyInput: onlyInput.grads[1] === null && Array.from(onlyInput.grads[0].data).every((v, i) => v === probs.grads[0].data[i]),
+        other,
+      }));
+      `,
+    );
+    expect(child.code, child.stderr).toBe(0);
+    const got = JSON.parse(child.stdout) as Record<string, unknown>;
+    expect(got).toEqual({ same: true, value: true, twice: true, onlyInput: true, other: expect.stringMatching(/CrossEntropyLoss\.valueAndGrad: this module carries gradients for every input; every input with accumulate; wrt \[input\]; wrt \[input\] with accumulate; wrt \[target\] needs lossc's library/) });
   });
 
   it('a function-valued option cannot be carried: create() with one throws a clear Error', async () => {
