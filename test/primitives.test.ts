@@ -19,6 +19,8 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   maximum: { arity: 2, sample: (r) => [r(), r() + 3] },
   minimum: { arity: 2, sample: (r) => [r(), r() + 3] },
   xlogy: { arity: 2, sample: (r) => [r(), 0.5 + Math.abs(r())] },
+  // away from the jumps at multiples of b
+  mod: { arity: 2, sample: (r) => [3.3 + 0.5 * r(), 1.5 + 0.1 * r()] },
   neg: { arity: 1, sample: (r) => [r()] },
   abs: { arity: 1, sample: (r) => [0.1 + Math.abs(r())] },
   exp: { arity: 1, sample: (r) => [r()] },
@@ -51,7 +53,7 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
 };
 
 // primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are skipped
-const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'mod', 'floorDiv', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
+const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'floorDiv', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

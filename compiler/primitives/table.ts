@@ -141,7 +141,8 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     eval: (a, c) => Math.pow(a, c), js: (a, c) => `Math.pow(${a}, ${c})`, wgsl: (a, c) => `lc_pow(${a}, ${c})`,
     vjp: (g, out) => [
       b.mul(g, b.mul(x1(out), b.pow(x0(out), b.sub(x1(out), 1)))),
-      x1(out).op === 'const' ? null : b.mul(g, b.mul(out, b.log(x0(out)))),
+      // torch: the exponent's gradient is 0 where the base is 0 and the exponent >= 0 (0^y is constant there)
+      x1(out).op === 'const' ? null : b.where(b.and(b.eq(x0(out), 0), b.ge(x1(out), 0)), 0, b.mul(g, b.mul(out, b.log(x0(out))))),
     ],
   },
   maximum: {
@@ -168,6 +169,8 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   mod: {
     category: 'elementwise', doc: 'a mod b, with the sign of b (Python\'s %)', infer: sameEw, exact: true,
     eval: (a, c) => ((a % c) + c) % c, js: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`, wgsl: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`,
+    // torch's remainder: self.grad = grad, other.grad = -grad * floor(self / other)
+    vjp: (g, out) => [g, b.mul(b.neg(g), b.floorDiv(x0(out), x1(out)))],
   },
   floorDiv: {
     category: 'elementwise', doc: 'floor(a / b)', infer: sameEw,
