@@ -74,15 +74,14 @@ function checkAt(loss: Loss, def: LossDef, inputs: Tensor[], random: () => numbe
         data[i] = v + d;
         return objective(inputs.map((t, j) => (j === k ? { ...t, data } : t)));
       };
-      const errorWithStep = (h: number): number => {
-        const fd = (at(h) - at(-h)) / (2 * h);
-        return Math.abs(g.data[i]! - fd) / Math.max(1, Math.abs(fd));
-      };
+      const fdWithStep = (h: number): number => (at(h) - at(-h)) / (2 * h);
+      const errorOf = (fd: number): number => Math.abs(g.data[i]! - fd) / Math.max(1, Math.abs(fd));
       // a step of 1e-6 misjudges a function that bends on that scale (a norm at 0 kept off its
       // kink by an eps of 1e-6): then a step 1000 times smaller decides
       const h = 1e-6 * Math.max(1, Math.abs(v));
-      const first = errorWithStep(h);
-      const err = first <= 1e-7 || Number.isNaN(first) ? first : Math.min(first, errorWithStep(h * 1e-3));
+      const fd = fdWithStep(h);
+      const first = errorOf(fd);
+      const err = first <= 1e-7 || Number.isNaN(first) ? first : Math.min(first, errorOf(fdWithStep(h * 1e-3)));
       worst = Number.isNaN(err) ? (Number.isNaN(g.data[i]!) && Number.isNaN(fd) ? worst : Infinity) : Math.max(worst, err);
     }
     return { name: spec.name, error: worst };
