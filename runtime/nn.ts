@@ -2,12 +2,14 @@
 // then forward / vjp / valueAndGrad / explain. Every built-in and every custom loss goes
 // through the same class: a LossDef in, kernels out, compiled once per structure and dtype.
 import { instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
-import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
+import { compileMethod, stableForward, type CompiledMethod, type Method } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { compileCpuProgram, type CpuProgram } from './cpu.js';
 import type { Arg } from './checks.js';
 import type { Tensor } from './tensor.js';
 import { callLoss, gradsByArgument, normalizeOptions, type MethodRunner } from './binding.js';
+import { findingsToDiagnostics } from './notes.js';
+import type { Diagnostic } from '../dsl/diagnostics.js';
 
 export interface ExplainResult {
   readonly kernels: { readonly name: string; readonly reads: string[]; readonly writes: string[] }[];
@@ -109,6 +111,14 @@ export class Loss {
     const kernels = c.plan.kernels.map((k) => ({ name: k.name, reads: [...k.reads], writes: [...k.writes] }));
     const text = c.dumps.map((d) => `== ${d.pass}\n${d.text}`).join('\n\n');
     return { kernels, text };
+  }
+
+  /**
+   * What the stabilisation stage rewrote in this loss (notes: `log(sigmoid(x)) computed as
+   * logSigmoid(x) ...`) and what it could not make stable (warnings), at their source positions.
+   */
+  get notes(): Diagnostic[] {
+    return findingsToDiagnostics(this.def.name, stableForward(compiled(this.def, this.options, 'forward').instance).findings);
   }
 
   /** Gradients by argument position, each shaped like the argument as given (checks may view it otherwise). */
