@@ -248,8 +248,13 @@ function xlogyMatch(n: Node, ctx: MatchContext): StableMatch | null {
     const y = arg(l);
     if (y === t) return { node: b.xlogy(t, t), parts: [t, t] };
     if (!meaningful(t, ctx)) continue;
-    // t log(t / q): t log t - t log q, each 0 where t is 0 (KL divergence)
-    if (is(y, 'div') && arg(y) === t) return { node: b.sub(b.xlogy(t, t), b.xlogy(t, arg(y, 1))), parts: [t, y] };
+    // t log(t / q): t log t - t log q, each 0 where t is 0 (KL divergence); log q in its
+    // stable form when it has one (t * logSoftmax(x) is 0 where t is 0 too)
+    const times = (q: Node): Node => {
+      const l = stableLog(q, ctx);
+      return l ? b.mul(t, l) : b.xlogy(t, q);
+    };
+    if (is(y, 'div') && arg(y) === t) return { node: b.sub(b.xlogy(t, t), times(arg(y, 1))), parts: [t, y] };
     return { node: b.xlogy(t, y), parts: [t, y] };
   }
   return null;
@@ -305,10 +310,9 @@ export const STABLE_RULES: readonly StableRule[] = [
       const m = normArg(n);
       if (!m) return null;
       const { x, sum } = m;
-      const axes = sum.attrs.axes!;
-      const back = b.expandTo(n, axes, sum.attrs.keepDims!, x.shape);
-      // torch's norm backward: x / |x|, masked to 0 where the norm is 0
-      return { node: b.withGrad(n, [x, b.where(b.eq(back, 0), 0, b.div(x, back))]), parts: [x], axes };
+      // torch's norm backward: x / |x|, masked to 0 where the norm is 0; stated for the sum of
+      // squares s (d sqrt(s) / ds = 0.5 / sqrt(s), 0 where s = 0), so that it keeps the norm's shape
+      return { node: b.withGrad(n, [sum, b.where(b.eq(sum, 0), 0, b.div(0.5, n))]), parts: [x], axes: sum.attrs.axes! };
     },
     note: ([x], axes) => `sqrt(sum(${x} * ${x}${axes})) is a norm: its gradient is 0 where ${x} is 0, as torch's norm (not NaN)`,
   },
