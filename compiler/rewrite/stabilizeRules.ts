@@ -274,7 +274,11 @@ export const STABLE_RULES: readonly StableRule[] = [
     name: '1 / (1 + exp(-x))',
     match: (n) => {
       const x = literalSigmoidArg(n);
-      return x ? { node: b.sigmoid(x), parts: [x] } : null;
+      if (x) return { node: b.sigmoid(x), parts: [x] };
+      // a / (1 + exp(-x)): a * sigmoid(x)
+      const d = is(n, 'div') ? onePlus(arg(n, 1)) : null;
+      const y = d && is(d, 'exp') ? negated(arg(d)) : null;
+      return y ? { node: b.mul(arg(n), b.sigmoid(y)), parts: [y] } : null;
     },
     note: ([x]) => `1 / (1 + exp(-${x})) computed as sigmoid(${x}) (no overflow for large |${x}|)`,
   },
