@@ -32,3 +32,11 @@ export const DISABLE_NEXT_LINE = /(#|\/\/)\s*lossc-disable-next-line\b/;
 export function quietAt(lines: readonly string[], line: number): boolean {
   return DISABLE_NEXT_LINE.test(lines[line - 2] ?? '') || /(#|\/\/)\s*lossc-disable-line\b/.test(lines[line - 1] ?? '');
 }
+
+const names = new WeakMap<Node, string>();
+
+/** A name the source gave a node (`let p = sigmoid(input)`): the first one names it. */
+export function nameNode(n: Node, name: string): void {
+  if (!names.has(n)) names.set(n, name);
+}
+export const nameOf = (n: Node): string | undefined => names.get(n);

@@ -7,7 +7,7 @@
 // that states its own derivative), and anything a rule produced. The built-in losses, which
 // follow torch's own formulas to the bit, are not stabilised at all (LossDef.stabilize: false).
 import { toposort, type Node } from '../ir/node.js';
-import { originOf, recordOrigin, type Origin } from '../ir/origin.js';
+import { nameOf, originOf, recordOrigin, type Origin } from '../ir/origin.js';
 import { rewrite, type Rule } from '../rewrite/engine.js';
 import { STABLE_RULES, axesText, normArg, negated, oneMinus, spelledSoftmax, softmaxComposite, type MatchContext } from '../rewrite/stabilizeRules.js';
 
@@ -144,6 +144,8 @@ const SYMBOL: Partial<Record<string, string>> = { add: '+', sub: '-', mul: '*', 
 
 /** How a note names a node: the source text that made it, else an input's name, else a short formula. */
 export function describe(n: Node, depth = 0): string {
+  const name = nameOf(n);
+  if (name) return name;
   const o = originOf(n);
   if (o?.text) return o.text;
   if (n.op === 'input' || n.op === 'param') return String(n.attrs.name);

@@ -166,6 +166,9 @@ function stableLog(a: Node, ctx: MatchContext): Node | null {
   return null;
 }
 
+/** A description as an operand: in parentheses unless it is a name, a number or a call. */
+const op = (x: string | undefined): string => (x === undefined ? '' : /^[\w.]+(\(.*\))?$/.test(x) ? x : `(${x})`);
+
 const axesText = (axes: readonly number[] | undefined): string => (!axes || isAllAxes(axes) ? '' : `, ${axes.length === 1 ? axes[0] : `(${axes.join(', ')})`}`);
 export { axesText };
 
@@ -190,7 +193,7 @@ const LOG_RULES: readonly StableRule[] = [
       const x = p && sigmoidArg(p);
       return x ? { node: b.logSigmoid(b.neg(x)), parts: [x] } : null;
     },
-    note: ([x]) => `log(1 - sigmoid(${x})) computed as logSigmoid(-${x}) (finite for large |${x}|)`,
+    note: ([x]) => `log(1 - sigmoid(${x})) computed as logSigmoid(-${op(x)}) (finite for large |${x}|)`,
   },
   {
     name: 'log(softmax(x))',
@@ -198,7 +201,7 @@ const LOG_RULES: readonly StableRule[] = [
       const s = logOf(n) && (softmaxComposite(arg(n)) ?? spelledSoftmax(arg(n)));
       return s ? { node: logSoftmaxOf(s.x, s.axes), parts: [s.x], axes: s.axes } : null;
     },
-    note: ([x], axes) => `log(softmax(${x}${axes})) computed as logSoftmax(${x}${axes}) (finite however far apart ${x}'s entries are)`,
+    note: ([x], axes) => `log(softmax(${x}${axes})) computed as logSoftmax(${x}${axes}) (finite however far apart the entries of ${x} are)`,
   },
   {
     name: 'log(sum(exp(x)))',
@@ -236,7 +239,7 @@ const LOG_RULES: readonly StableRule[] = [
       const x = logOf(n) && onePlus(arg(n));
       return x ? { node: b.log1p(x), parts: [x] } : null;
     },
-    note: ([x]) => `log(1 + ${x}) computed as log1p(${x}) (exact for small ${x})`,
+    note: ([x]) => `log(1 + ${op(x)}) computed as log1p(${x}) (exact for small ${x})`,
   },
 ];
 
@@ -268,7 +271,7 @@ export const STABLE_RULES: readonly StableRule[] = [
   {
     name: 'x ** 2',
     match: (n) => (is(n, 'pow') && isConst(arg(n, 1), 2) ? { node: b.mul(arg(n), arg(n)), parts: [arg(n)] } : null),
-    note: ([x]) => `${x} ** 2 computed as ${x} * ${x} (exact, and defined for negative ${x} on every backend)`,
+    note: ([x]) => `${op(x)} ** 2 computed as ${op(x)} * ${op(x)} (one exact rounding, no pow call; gradient 2 * ${op(x)})`,
   },
   {
     name: '1 / (1 + exp(-x))',
@@ -280,7 +283,7 @@ export const STABLE_RULES: readonly StableRule[] = [
       const y = d && is(d, 'exp') ? negated(arg(d)) : null;
       return y ? { node: b.mul(arg(n), b.sigmoid(y)), parts: [y] } : null;
     },
-    note: ([x]) => `1 / (1 + exp(-${x})) computed as sigmoid(${x}) (no overflow for large |${x}|)`,
+    note: ([x]) => `1 / (1 + exp(-${op(x)})) computed as sigmoid(${x}) (no overflow for large |${x}|)`,
   },
   {
     name: 'exp(x) - 1',
@@ -306,7 +309,7 @@ export const STABLE_RULES: readonly StableRule[] = [
   {
     name: 'x * log(y)',
     match: xlogyMatch,
-    note: ([t, y]) => (t === y ? `${t} * log(${t}) computed as xlogy(${t}, ${t}) (0 where ${t} is 0, as torch.xlogy)` : `${t} * log(${y}) computed as xlogy(${t}, ${y}) (0 where ${t} is 0, as torch.xlogy)`),
+    note: ([t, y]) => (t === y ? `${op(t)} * log(${t}) computed as xlogy(${t}, ${t}) (0 where ${t} is 0, as torch.xlogy)` : `${op(t)} * log(${y}) computed as xlogy(${t}, ${y}) (0 where ${t} is 0, as torch.xlogy)`),
   },
   {
     name: 'sqrt(sum(x * x))',
@@ -318,6 +321,6 @@ export const STABLE_RULES: readonly StableRule[] = [
       // squares s (d sqrt(s) / ds = 0.5 / sqrt(s), 0 where s = 0), so that it keeps the norm's shape
       return { node: b.withGrad(n, [sum, b.where(b.eq(sum, 0), 0, b.div(0.5, n))]), parts: [x], axes: sum.attrs.axes! };
     },
-    note: ([x], axes) => `sqrt(sum(${x} * ${x}${axes})) is a norm: its gradient is 0 where ${x} is 0, as torch's norm (not NaN)`,
+    note: ([x], axes) => `sqrt(sum(${op(x)} * ${op(x)}${axes})) is a norm: its gradient is 0 where ${x} is 0, as torch's norm (not NaN)`,
   },
 ];
