@@ -30,7 +30,10 @@ export interface Stabilized {
  */
 export function stabilize(output: Node, differentiable: readonly Node[]): Stabilized {
   const wrt = new Set(differentiable);
-  const frozen = statedValues(output);
+  // what a withGrad states is never rewritten nor warned about; what a rule made is not rewritten again
+  const stated = statedValues(output);
+  const frozen = new Set(stated);
+  const replacements = new Set<Node>();
   const findings: Finding[] = [];
   const dataMemo = new Map<Node, boolean>();
   const ctx: MatchContext = { isData: (n) => isData(n, wrt, dataMemo) };
@@ -42,6 +45,7 @@ export function stabilize(output: Node, differentiable: readonly Node[]): Stabil
       const m = r.match(n, ctx);
       if (!m || m.node === n) return null;
       freezeProduct(m.node, m.parts, frozen);
+      replacements.add(m.node);
       const origin = originOf(n);
       if (origin) recordOrigin(m.node, origin);
       const names = m.parts.map((p) => describe(p));
@@ -53,8 +57,12 @@ export function stabilize(output: Node, differentiable: readonly Node[]): Stabil
     const origin = originOf(from);
     if (origin) recordOrigin(to, origin);
     if (frozen.has(from)) frozen.add(to);
+    if (stated.has(from)) stated.add(to);
+    if (replacements.has(from)) replacements.add(to);
   });
-  findings.push(...warnings(stable!, frozen, ctx));
+  // warnings look at what the user wrote and at what replaced it, not inside the stable forms
+  const quiet = new Set([...frozen].filter((n) => !replacements.has(n)));
+  findings.push(...warnings(stable!, quiet, ctx));
   return { output: stable!, findings };
 }
 
@@ -93,7 +101,7 @@ function isData(n: Node, wrt: ReadonlySet<Node>, memo: Map<Node, boolean>): bool
 // ------------------------------------------------------------------ warnings
 
 /** What no rewrite can make stable: a log or a division of something that can reach 0 or overflow. */
-function warnings(output: Node, frozen: ReadonlySet<Node>, ctx: MatchContext): Finding[] {
+function warnings(output: Node, quiet: ReadonlySet<Node>, ctx: MatchContext): Finding[] {
   const out: Finding[] = [];
   const warn = (n: Node, rule: string, message: string): void => {
     const origin = originOf(n);
@@ -101,12 +109,14 @@ function warnings(output: Node, frozen: ReadonlySet<Node>, ctx: MatchContext): F
     out.push({ severity: 'warning', rule, message, ...(origin ? { origin } : {}) });
   };
   for (const n of toposort([output])) {
-    if (frozen.has(n)) continue;
-    if (n.op === 'log') {
-      const v = n.inputs[0]!;
+    if (quiet.has(n)) continue;
+    // log(v), or xlogy(w, v): -inf where v is 0 (xlogy too, where w is not)
+    if (n.op === 'log' || n.op === 'xlogy') {
+      const v = n.inputs[n.op === 'log' ? 0 : 1]!;
       const p = oneMinus(v);
-      if (v.op === 'input') warn(n, 'unguarded log', `log(${describe(v)}) is -inf where ${describe(v)} is 0, and its gradient inf: clamp it (clampMin(${describe(v)}, eps)), or write w * log(${describe(v)}) with a target w that is 0 there`);
-      else if (p?.op === 'input') warn(n, 'unguarded log', `log(1 - ${describe(p)}) is -inf where ${describe(p)} is 1, and its gradient inf: clamp it (clampMin(1 - ${describe(p)}, eps)), or use log1p(-${describe(p)}) for ${describe(p)} near 0`);
+      const what = n.op === 'log' ? `log(${describe(v)}) is -inf where ${describe(v)} is 0` : `${describe(n.inputs[0]!)} * log(${describe(v)}) is -inf where ${describe(v)} is 0 (and ${describe(n.inputs[0]!)} is not)`;
+      if (v.op === 'input') warn(n, 'unguarded log', `${what}, and its gradient inf: clamp it (clampMin(${describe(v)}, eps))`);
+      else if (p?.op === 'input') warn(n, 'unguarded log', `log(1 - ${describe(p)}) is -inf where ${describe(p)} is 1, and its gradient inf: clamp it (clampMin(1 - ${describe(p)}, eps))`);
     }
     if (n.op === 'div') {
       const [num, den] = n.inputs as [Node, Node];
