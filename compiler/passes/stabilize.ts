@@ -41,7 +41,8 @@ export function stabilize(output: Node, differentiable: readonly Node[]): Stabil
   const rules: Rule[] = STABLE_RULES.map((r) => ({
     name: r.name,
     apply: (n) => {
-      if (frozen.has(n)) return null;
+      // a scan's step is a graph of its own (the engine visits it too): left as written
+      if (frozen.has(n) || n.graph !== output.graph) return null;
       const m = r.match(n, ctx);
       if (!m || m.node === n) return null;
       freezeProduct(m.node, m.parts, frozen);
