@@ -3,9 +3,10 @@
 // from the stable form too. Every rewrite is reported (a note at the source position of the
 // rewritten expression); patterns no rewrite can make stable get a warning.
 //
-// What is never rewritten: the value a withGrad states (the builders' composites, and a loss
-// that states its own derivative), and anything a rule produced. The built-in losses, which
-// follow torch's own formulas to the bit, are not stabilised at all (LossDef.stabilize: false).
+// What is never rewritten: what a withGrad states, its value and its derivatives (the builders'
+// composites, and a loss that states its own derivative), and anything a rule produced. The
+// built-in losses, which follow torch's own formulas to the bit, are not stabilised at all
+// (LossDef.stabilize: false).
 import { toposort, type Node } from '../ir/node.js';
 import { nameOf, originOf, recordOrigin, type Origin } from '../ir/origin.js';
 import { rewrite, type Rule } from '../rewrite/engine.js';
@@ -67,13 +68,13 @@ export function stabilize(output: Node, differentiable: readonly Node[]): Stabil
   return { output: stable!, findings };
 }
 
-/** Nodes inside the value of a withGrad (down to the variables it states derivatives for). */
+/** What a withGrad states: its value and its derivatives, down to the variables they are for. */
 function statedValues(output: Node): Set<Node> {
   const frozen = new Set<Node>();
   for (const n of toposort([output])) {
     if (n.op !== 'withGrad') continue;
-    const vars = new Set(n.inputs.filter((_, i) => i % 2 === 1));
-    freezeProduct(n.inputs[0]!, [...vars], frozen);
+    const vars = n.inputs.filter((_, i) => i % 2 === 1);
+    for (const [i, stated] of n.inputs.entries()) if (i % 2 === 0) freezeProduct(stated, vars, frozen);
   }
   return frozen;
 }

@@ -71,6 +71,11 @@ describe('notes', () => {
     );
   });
 
+  it('what a loss states with withGrad, value and derivative, is left as written', () => {
+    const src = 'loss Stated(input: f32[N]) {\n  return sum(withGrad(log(sigmoid(input)), (input, log(1 + exp(input)))))\n}\n';
+    expect(compile(src).notes).toEqual([]);
+  });
+
   it('built-in losses are compiled as torch writes them: no stabilisation, no notes', () => {
     for (const def of builtinLosses) {
       expect(def.stabilize, def.name).toBe(false);
