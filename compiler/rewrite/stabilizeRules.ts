@@ -234,6 +234,17 @@ const LOG_RULES: readonly StableRule[] = [
     note: ([p, q]) => `log(where(..., ${p}, ${q})) computed as where(..., log(${p}), log(${q})), each in its stable form`,
   },
   {
+    // a selection or a view in between: log(gather(softmax(x), target)) is gather(logSoftmax(x), target)
+    name: 'log(gather(y))',
+    match: (n, ctx) => {
+      const g = logOf(n);
+      if (!g || !['gather', 'broadcastTo', 'unsqueeze'].includes(g.op)) return null;
+      const l = stableLog(arg(g), ctx);
+      return l ? { node: g.graph.make(g.op, [l, ...g.inputs.slice(1)], g.attrs), parts: [arg(g)] } : null;
+    },
+    note: ([y]) => `log(gather(${y}, ...)) computed as gather(log(${y}), ...), the log in its stable form (likewise through unsqueeze and broadcasts)`,
+  },
+  {
     name: 'log(1 + x)',
     match: (n) => {
       const x = logOf(n) && onePlus(arg(n));

@@ -138,6 +138,13 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['log(softmax(x))'],
   },
   {
+    name: 'CeGatherThenLog', inputs: 'indices',
+    dsl: 'return -mean(log(gather(softmax(input, 1), target, 1)))',
+    ts: (x, t) => B.neg(B.mean(B.log(B.gather(B.softmax(x!, 1), t!, 1)))),
+    reference: { builtin: 'CrossEntropyLoss' },
+    fires: ['log(gather(y))'],
+  },
+  {
     name: 'CeLogsumexpByHand', inputs: 'classes',
     dsl: 'return mean(log(sum(exp(input), 1)) - sum(target * input, 1))',
     ts: (x, t) => B.mean(B.sub(B.log(B.sum(B.exp(x!), [1])), B.sum(B.mul(t!, x!), [1]))),
