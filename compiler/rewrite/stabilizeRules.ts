@@ -14,7 +14,7 @@
 // pattern wherever the pattern is finite (tested in float64: test/stabilize.test.ts).
 import type { Node } from '../ir/node.js';
 import * as b from '../ir/builders.js';
-import { ALL_AXES, isAllAxes } from '../ir/shape.js';
+import { ALL_AXES, broadcastsTo, isAllAxes } from '../ir/shape.js';
 
 export interface StableMatch {
   readonly node: Node;
@@ -232,6 +232,26 @@ const LOG_RULES: readonly StableRule[] = [
       return p && q ? { node: b.where(arg(w), p, q), parts: [arg(w, 1), arg(w, 2)] } : null;
     },
     note: ([p, q]) => `log(where(..., ${p}, ${q})) computed as where(..., log(${p}), log(${q})), each in its stable form`,
+  },
+  {
+    // a reduction in between: the probability of a target distribution (or one-hot) under a softmax
+    name: 'log(sum(t * softmax(x)))',
+    match: (n) => {
+      const s = logOf(n);
+      if (!s || !is(s, 'sum') || !is(arg(s), 'mul')) return null;
+      const axes = s.attrs.axes!;
+      const m = arg(s);
+      for (const [t, p] of [[arg(m), arg(m, 1)], [arg(m, 1), arg(m)]] as const) {
+        const sm = softmaxComposite(p) ?? spelledSoftmax(p);
+        if (!sm || !sameAxes(sm.axes, axes)) continue;
+        // t must not widen the product (its axes would then not be the softmax's)
+        if (!isAllAxes(axes) && !broadcastsTo(t.shape, p.shape)) continue;
+        const shifted = b.add(logSoftmaxOf(sm.x, sm.axes), b.log(t));
+        return { node: b.logsumexp(shifted, axes, s.attrs.keepDims!), parts: [t, sm.x], axes };
+      }
+      return null;
+    },
+    note: ([t, x], axes) => `log(sum(${op(t)} * softmax(${x}${axes})${axes})) computed as logsumexp(logSoftmax(${x}${axes}) + log(${t})${axes}) (finite however far apart the entries of ${x} are)`,
   },
   {
     // a selection or a view in between: log(gather(softmax(x), target)) is gather(logSoftmax(x), target)

@@ -31,14 +31,16 @@ const PARAMS: Record<InputSet, string> = {
   regression: 'input: f32[N], nograd target: f32[N]',
   pairs: 'x1: f32[N, D], x2: f32[N, D]',
 };
+/** The same inputs for the builders: a target shaped like the input, as the .loss declarations say. */
+const target = { name: 'target', kind: 'float', differentiable: false, shapeLike: { input: 'input' } } as const;
 export const SPECS: Record<InputSet, (string | InputSpec)[]> = {
-  binary: ['input', { name: 'target', kind: 'float', differentiable: false }],
-  binarySoft: ['input', { name: 'target', kind: 'float', differentiable: false }],
-  signs: ['input', { name: 'target', kind: 'float', differentiable: false }],
-  classes: ['input', { name: 'target', kind: 'float', differentiable: false }],
-  indices: ['input', { name: 'target', kind: 'int' }],
-  regression: ['input', { name: 'target', kind: 'float', differentiable: false }],
-  pairs: ['x1', 'x2'],
+  binary: ['input', target],
+  binarySoft: ['input', target],
+  signs: ['input', target],
+  classes: ['input', target],
+  indices: ['input', { name: 'target', kind: 'int', shapeLike: { input: 'input', dropAxis: 1 } }],
+  regression: ['input', target],
+  pairs: ['x1', { name: 'x2', kind: 'float', shapeLike: { input: 'x1' } }],
 };
 
 export const lossSource = (name: string, set: InputSet, body: string): string => `loss ${name}(${PARAMS[set]}) {\n${body}\n}\n`;
@@ -143,6 +145,13 @@ export const CORPUS: readonly CorpusEntry[] = [
     ts: (x, t) => B.neg(B.mean(B.log(B.gather(B.softmax(x!, 1), t!, 1)))),
     reference: { builtin: 'CrossEntropyLoss' },
     fires: ['log(gather(y))'],
+  },
+  {
+    name: 'LogProbabilityOfTarget', inputs: 'classes',
+    dsl: 'return -mean(log(sum(target * softmax(input, 1), 1)))',
+    ts: (x, t) => B.neg(B.mean(B.log(B.sum(B.mul(t!, B.softmax(x!, 1)), [1])))),
+    reference: { dsl: 'return -mean(logsumexp(logSoftmax(input, 1) + log(target), 1))' },
+    fires: ['log(sum(t * softmax(x)))'],
   },
   {
     name: 'CeLogsumexpByHand', inputs: 'classes',

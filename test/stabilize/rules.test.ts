@@ -27,6 +27,7 @@ const CASES: Record<string, RuleCase> = {
   'log(sum(exp(x)))': { inputs: 'classes', body: 'return sum(log(sum(exp(input), 1)) * sum(target, 1))', unstableAsWritten: true },
   'log(1 + exp(x))': { inputs: 'binary', body: 'return sum(log(1 + exp(input)))', unstableAsWritten: true },
   'log(where(c, a, b))': { inputs: 'binary', body: 'let p = sigmoid(input)\nreturn sum(log(where(target > 0.5, p, 1 - p)))', unstableAsWritten: true },
+  'log(sum(t * softmax(x)))': { inputs: 'classes', body: 'return sum(log(sum(target * softmax(input, 1), 1)))', unstableAsWritten: true },
   'log(gather(y))': { inputs: 'indices', body: 'return sum(log(gather(softmax(input, 1), target, 1)))', unstableAsWritten: true },
   'log(1 + x)': { inputs: 'regression', body: 'return sum(log(1 + abs(input - target)))', unstableAsWritten: false },
   'x * log(y)': { inputs: 'classes', body: 'return sum(target * log(target / softmax(input, 1)))', unstableAsWritten: true },
