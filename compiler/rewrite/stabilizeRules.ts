@@ -288,8 +288,12 @@ function xlogyMatch(n: Node, ctx: MatchContext): StableMatch | null {
       const l = stableLog(q, ctx);
       return l ? b.mul(t, l) : b.xlogy(t, q);
     };
-    if (is(y, 'div') && arg(y) === t) return { node: b.sub(b.xlogy(t, t), times(arg(y, 1))), parts: [t, y] };
+    if (is(y, 'div') && arg(y) === t) return { node: b.sub(b.xlogy(t, t), times(arg(y, 1))), parts: [t, y, arg(y, 1)] };
     return { node: b.xlogy(t, y), parts: [t, y] };
+  }
+  // t (log t - r): torch's kl_div, xlogy(t, t) - t r (0 where t is 0)
+  for (const [t, d] of [[arg(n), arg(n, 1)], [arg(n, 1), arg(n)]] as const) {
+    if (is(d, 'sub') && is(arg(d), 'log') && arg(arg(d)) === t && meaningful(t, ctx)) return { node: b.sub(b.xlogy(t, t), b.mul(t, arg(d, 1))), parts: [t, t] };
   }
   return null;
 }
@@ -340,7 +344,10 @@ export const STABLE_RULES: readonly StableRule[] = [
   {
     name: 'x * log(y)',
     match: xlogyMatch,
-    note: ([t, y]) => (t === y ? `${op(t)} * log(${t}) computed as xlogy(${t}, ${t}) (0 where ${t} is 0, as torch.xlogy)` : `${op(t)} * log(${y}) computed as xlogy(${t}, ${y}) (0 where ${t} is 0, as torch.xlogy)`),
+    note: ([t, y, q]) =>
+      q !== undefined ? `${op(t)} * log(${y}) computed as xlogy(${t}, ${t}) - ${op(t)} * log(${q}) (0 where ${t} is 0, as torch's kl_div; log(${q}) in its stable form)`
+      : t === y ? `${op(t)} * log(${t}) computed as xlogy(${t}, ${t}) (0 where ${t} is 0, as torch.xlogy)`
+      : `${op(t)} * log(${y}) computed as xlogy(${t}, ${y}) (0 where ${t} is 0, as torch.xlogy)`,
   },
   {
     name: 'sqrt(sum(x * x))',

@@ -176,6 +176,13 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['x * log(y)'],
   },
   {
+    name: 'KlLogDifference', inputs: 'classes',
+    dsl: 'return sum(target * (log(target) - input)) / dim(input, 0)',
+    ts: (x, t) => B.div(B.sum(B.mul(t!, B.sub(B.log(t!), x!))), B.dim(x!, 0)),
+    reference: { builtin: 'KLDivLoss', options: { reduction: 'batchmean' } },
+    fires: ['x * log(y)'],
+  },
+  {
     name: 'FocalLogPt', inputs: 'binary',
     dsl: 'let p = sigmoid(input)\nlet pt = where(target > 0.5, p, 1 - p)\nreturn mean(-(1 - pt) ** 2 * log(pt))',
     ts: (x, t) => {
