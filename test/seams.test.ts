@@ -1,7 +1,7 @@
 // Every builder's derivative at its seams (issue 16). A custom loss gets its gradient from the
 // builders it uses, so each one exported from 'lossc', and each function the .loss language
 // offers, is checked here in float64 through compile():
-//   - where the function is differentiable (random points AND the switch points of the `where`s
+//   - where the function is differentiable (points near random ones AND the switch points of the `where`s
 //     a composite is built from: 0 for sigmoid and softplus, ties for logsumexp), against central
 //     differences: sigmoid'(0) = 0.25, softplus'(0) = 0.5;
 //   - where it has a real kink, against torch's documented choice (abs and relu at 0: 0; clamp at
@@ -137,6 +137,11 @@ const NO_GRADIENT: Record<string, string> = {
   affineShape: 'a shape value (for iota and broadcastTo), not a tensor',
 };
 
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+}
+
 const F64 = (v: ArrayLike<number>, shape: readonly number[]): Tensor => tensor(v, shape, 'float64');
 
 function lossOf(k: Case) {
@@ -153,7 +158,12 @@ describe('builders: the gradient at random points and at every seam (float64, ce
   for (const k of CASES.filter((k) => k.smooth)) {
     it(k.name, () => {
       const loss = lossOf(k);
-      for (const at of k.smooth!) {
+      // each listed point (the seams among them), and a random point near it: every entry
+      // scaled by a random factor in [0.7, 1.3] (signs, zeros and int indices kept)
+      const r = rng(k.name.length * 7919 + 1);
+      const specs = (k.inputs ?? ['x']).map((s) => (typeof s === 'string' ? 'float' : s.kind));
+      const jitter = (at: readonly Vec[]): Vec[] => at.map((v, i) => (specs[i] === 'int' ? [...v] : v.map((e) => e * (0.7 + 0.6 * r()))));
+      for (const at of k.smooth!.flatMap((p) => [p, jitter(p)])) {
         const args = tensorsAt(k, at);
         const { grads } = loss.valueAndGrad(...args);
         args.forEach((t, i) => {
