@@ -1,9 +1,9 @@
 // Every builder's derivative at its seams (issue 16). A custom loss gets its gradient from the
 // builders it uses, so each one exported from 'lossc', and each function the .loss language
 // offers, is checked here in float64 through compile():
-//   - where the function is differentiable (points near random ones AND the switch points of the `where`s
-//     a composite is built from: 0 for sigmoid and softplus, ties for logsumexp), against central
-//     differences: sigmoid'(0) = 0.25, softplus'(0) = 0.5;
+//   - where the function is differentiable (listed points, random points near them, and the
+//     switch points of the `where`s a composite is built from: 0 for sigmoid and softplus, ties
+//     for logsumexp), against central differences: sigmoid'(0) = 0.25, softplus'(0) = 0.5;
 //   - where it has a real kink, against torch's documented choice (abs and relu at 0: 0; clamp at
 //     its bounds: 1; maximum / minimum / amax at ties: split evenly; xlogy at x = 0: 0).
 import { describe, it, expect } from 'vitest';
@@ -189,6 +189,17 @@ describe('builders: the gradient at random points and at every seam (float64, ce
     expect(lossOf(CASES.find((k) => k.name === 'sigmoid')!).valueAndGrad(at0).grads[0]!.data[0]).toBe(0.25);
     expect(lossOf(CASES.find((k) => k.name === 'softplus')!).valueAndGrad(at0).grads[0]!.data[0]).toBe(0.5);
     expect(lossOf(CASES.find((k) => k.name === 'logSigmoid')!).valueAndGrad(at0).grads[0]!.data[0]).toBe(0.5);
+  });
+});
+
+describe('the same from the loss language (its functions call these builders)', () => {
+  it("sigmoid'(0), softplus'(0), logSigmoid'(0), relu'(0), abs'(0), clamp' at its bounds", () => {
+    const src = 'loss Seams(input: f32[N]) {\n  return sum(sigmoid(input) + 10 * softplus(input) + 100 * logSigmoid(input) + 1000 * relu(input) + 10000 * abs(input) + 100000 * clamp(input, 0, 1))\n}\n';
+    const { grads } = compile(src).valueAndGrad(F64([0, 1], [2]));
+    // at 0: 0.25 + 10 * 0.5 + 100 * 0.5 + 0 + 0 + 100000 (clamp's lower bound); at 1: clamp's upper bound
+    const s1 = 1 / (1 + Math.exp(-1));
+    expect(grads[0]!.data[0]).toBe(0.25 + 5 + 50 + 100000);
+    expect(grads[0]!.data[1]).toBeCloseTo(s1 * (1 - s1) + 10 * s1 + 100 * (1 - s1) + 1000 + 10000 + 100000, 9);
   });
 });
 
