@@ -123,6 +123,11 @@ export class WebGpuLoss {
     return this.inner.options;
   }
 
+  /** The stabilisation stage's notes and warnings (the same as on the JS backend: one graph). */
+  get notes(): Loss['notes'] {
+    return this.inner.notes;
+  }
+
   async forward(...inputs: TensorArg[]): Promise<Tensor> {
     return this.host(inputs, [], (ts) => this.inner.forward(...ts));
   }

@@ -14,6 +14,7 @@ describe.skipIf(skipReason !== null)(`the naive corpus, stabilised, on WebGPU (f
   for (const e of CORPUS) {
     it(e.name, async () => {
       const gpu = await compile(lossSource(e.name, e.inputs, e.dsl), { file: `corpus/${e.name}.loss`, target: 'wgsl' });
+      expect(gpu.notes.length, 'the notes, as on the JS backend').toBe(e.fires.length);
       const ref = reference(e);
       for (const kind of ['ordinary', 'extreme'] as const) {
         const inputs = inputsOf(e.inputs, kind, 'float32');
