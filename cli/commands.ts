@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
 import type { Method } from '../compiler/pipeline.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { loadSources, parseOptions } from './sources.js';
+import { loadSources, parseOptions, type LoadedSource } from './sources.js';
+import { printStabilization } from './notes.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { UsageError, UserError } from './errors.js';
 
@@ -75,14 +76,15 @@ export async function compileCommand(args: CompileArgs, io: Io): Promise<number>
 }
 
 async function compileSources(
-  sources: readonly { losses: readonly LossDef[] }[],
+  sources: readonly LoadedSource[],
   args: CompileArgs,
   io: Io,
   emitModule: typeof import('./module.js').emitModule,
   types: import('./module.js').TypesWriter | undefined,
 ): Promise<void> {
-  for (const { losses } of sources) {
-    for (const def of losses) {
+  for (const source of sources) {
+    for (const def of source.losses) {
+      await printStabilization(source, def, {}, io);
       const progress = new Progress(io.progress, `compiling ${def.name}: variant`);
       const t0 = performance.now();
       let m;
@@ -121,7 +123,9 @@ export async function explainCommand(args: ExplainArgs, io: Io): Promise<number>
   const { Loss } = await import('../runtime/nn.js');
   const losses = source!.losses;
   for (const def of losses) {
-    const text = await asUserError(() => new Loss(def, parseOptions(args.options, def, 'float32')).explain(args.method).text);
+    const options = await asUserError(() => parseOptions(args.options, def, 'float32'));
+    await asUserError(() => printStabilization(source, def, options, io));
+    const text = await asUserError(() => new Loss(def, options).explain(args.method).text);
     if (losses.length > 1) io.out(`==== ${def.name}\n`);
     io.out(`${text}\n`);
   }
@@ -142,13 +146,14 @@ export interface CheckArgs {
 export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
   const sources = await loadSources(args.sources, args.loss);
   const { checkGradients } = await import('./check.js');
-  const defs = sources.flatMap((s) => s.losses);
+  const defs = sources.flatMap((s) => s.losses.map((def) => ({ def, source: s })));
   const progress = new Progress(io.progress, 'checking');
   let failed = 0;
   try {
-    for (const [i, def] of defs.entries()) {
+    for (const [i, { def, source }] of defs.entries()) {
       progress.update(i, defs.length, def.name);
       const options = parseOptions(args.options, def, 'float64');
+      await printStabilization(source, def, options, io).catch(() => undefined); // a loss that cannot build fails below
       let text: string;
       try {
         const r = checkGradients(def, { options, seed: args.seed, tolerance: args.tolerance, shape: args.shape });

@@ -90,6 +90,12 @@ export interface LossDef {
   readonly checks?: readonly InputCheck[];
   build(ctx: BuildContext): Node;
   /**
+   * false: compile the formulas as written, without the stabilisation stage
+   * (compiler/passes/stabilize.ts). The built-in losses, which follow torch's own formulas and
+   * quirks to the bit, say so; a custom loss is stabilised unless it opts out.
+   */
+  readonly stabilize?: boolean;
+  /**
    * other forms of the same loss taking inputs of other kinds (CrossEntropyLoss's class
    * probabilities instead of indices): a call uses the first form its tensors' dtypes fit
    */

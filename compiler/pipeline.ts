@@ -1,7 +1,7 @@
 // The pipeline, as a table of contents: each pass is named, runs in order, and can be dumped
 // (`lossc explain`, `fn.explain()`).
 //
-//   build graph -> differentiate -> simplify (markers, algebra, stable forms, CSE) -> fuse -> emit
+//   build graph -> stabilize -> differentiate -> simplify (markers, algebra, stable forms, CSE) -> fuse -> emit
 import type { Node } from './ir/node.js';
 import { scalarShape } from './ir/shape.js';
 import { vjpGraph } from './passes/grad.js';
@@ -13,6 +13,7 @@ import { priorInput, type MethodVariant } from './methodVariant.js';
 import type { LossInstance } from './loss.js';
 import { printNodes, printPlan } from './ir/print.js';
 import { add } from './ir/builders.js';
+import { stabilize, printFindings, type Stabilized } from './passes/stabilize.js';
 
 export type Method = 'forward' | 'vjp' | 'valueAndGrad';
 
@@ -35,7 +36,10 @@ export { methodVariantKey, type MethodVariant } from './methodVariant.js';
 export function compileMethod(inst: LossInstance, method: Method, variant: MethodVariant = {}): CompiledMethod {
   const dumps: { pass: string; text: string }[] = [];
   const name = `${inst.def.name}_${method}`;
-  const out = inst.output;
+  // the forward graph in its stable forms, before anything is differentiated
+  const stable = stableForward(inst);
+  dumps.push({ pass: 'stabilize', text: printFindings(stable.findings, inst.def.stabilize !== false) });
+  const out = stable.output;
   const results: { name: string; node: Node }[] = [];
   const gradOf: number[] = [];
 
@@ -79,4 +83,20 @@ export function compileMethod(inst: LossInstance, method: Method, variant: Metho
 
 function graphSeed(inst: LossInstance): Node[] {
   return [inst.graph.input('grad_output', 'float', inst.output.shape)];
+}
+
+const stabilized = new WeakMap<LossInstance, Stabilized>();
+
+/**
+ * The instance's output with its unstable patterns rewritten, and the notes and warnings
+ * (once per instance: every method differentiates the same stable graph). Built-in losses
+ * (def.stabilize === false) keep torch's formulas as they are.
+ */
+export function stableForward(inst: LossInstance): Stabilized {
+  let s = stabilized.get(inst);
+  if (!s) {
+    s = inst.def.stabilize === false ? { output: inst.output, findings: [] } : stabilize(inst.output, inst.inputs.filter((_, i) => inst.differentiable[i]));
+    stabilized.set(inst, s);
+  }
+  return s;
 }

@@ -6,6 +6,7 @@
 import { Node, type Kind } from '../compiler/ir/node.js';
 import { Graph } from '../compiler/ir/graph.js';
 import { PRIMITIVES } from '../compiler/primitives/table.js';
+import { recordOrigin } from '../compiler/ir/origin.js';
 import type { Accepts, DslFunction, Param } from './functions.js';
 import { BuildFailure, didYouMean, errorValue, RaisedError, ShapeValue, type Env, type Loc, type Lowered, type Reporter, type Value } from './lower.js';
 import { describeType, scalarFloat, tensorOf, type Dims, type StaticType } from './types.js';
@@ -115,7 +116,9 @@ export function applyFunction(f: DslFunction, callee: Callee, args: readonly Arg
     at,
     eval: (env) => {
       try {
-        return callBuilder(env, () => env.ctx.graph);
+        const made = callBuilder(env, () => env.ctx.graph);
+        if (made instanceof Node) recordOrigin(made, r.source.origin(at));
+        return made;
       } catch (e) {
         if (e instanceof BuildFailure || e instanceof RaisedError) throw e;
         throw new BuildFailure({ severity: 'error', message: `${callee.display}: ${(e as Error).message}`, span: r.source.span(at) });

@@ -6,6 +6,7 @@ import type { Graph, Node } from '../compiler/ir/node.js';
 import type { ShapeExpr } from '../compiler/ir/shape.js';
 import type { BuildContext, BuilderFunction } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
+import { quietAt, type Origin } from '../compiler/ir/origin.js';
 import { ERROR, tensorOf, type StaticType } from './types.js';
 
 /** A shape no node has yet (affineShape's value): iota and broadcastTo take it. */
@@ -76,6 +77,12 @@ export class Source {
   ) {}
   span(at: Loc): Span {
     return { file: this.file, line: at.line, column: at.column, length: Math.max(1, at.end - at.start + 1) };
+  }
+  private lines?: string[];
+  /** where a node built at `at` came from, for the compiler's notes and warnings */
+  origin(at: Loc): Origin {
+    this.lines ??= this.text.split(/\r?\n/);
+    return { ...this.span(at), text: this.quote(at), ...(quietAt(this.lines, at.line) ? { quiet: true } : {}) };
   }
   /** the source text of `at`, shortened for messages */
   quote(at: Loc): string {

@@ -9,6 +9,7 @@
 import type { CstNode, IToken } from './chevrotain.js';
 import type { InputCheck, InputSpec, LossDef, OptionSpec } from '../compiler/loss.js';
 import { Node } from '../compiler/ir/node.js';
+import { nameNode } from '../compiler/ir/origin.js';
 import { CompileError, type Diagnostic } from './diagnostics.js';
 import { BaseLossVisitor } from './grammar.js';
 import { CONSTANTS, FUNCTIONS } from './functions.js';
@@ -369,7 +370,11 @@ class FileVisitor extends BaseLossVisitor {
       at: tokenLoc(nameTok),
       what: 'let',
       eval: (env) => {
-        if (!env.values.has(binding)) env.values.set(binding, value.eval(env));
+        if (!env.values.has(binding)) {
+          const v = value.eval(env);
+          if (v instanceof Node) nameNode(v, nameTok.image); // notes call it by its name
+          env.values.set(binding, v);
+        }
         return env.values.get(binding)!;
       },
     };

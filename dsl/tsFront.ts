@@ -318,7 +318,7 @@ class Reader {
     if (inputs.length === 0 && this.diagnostics.length === before) this.error(`loss ${name} takes no Tensor parameter`, at);
     const body = this.functionBody(fn, scope, name);
     if (this.diagnostics.length > before) return null;
-    const program: Program = { constants: this.constants, body, at: this.span(at) };
+    const program: Program = { constants: this.constants, body, at: this.span(at), lines: this.sf.getFullText().split(/\r?\n/) };
     const doc = jsDocOf(at) ?? jsDocOf(fn) ?? `custom loss ${name} (TypeScript)`;
     return {
       def: { name, doc, inputs, options, build: (ctx) => buildProgram(program, ctx, bindings) },

@@ -8,6 +8,7 @@ import type { Kind, Node } from '../compiler/ir/node.js';
 import type { BuildContext } from '../compiler/loss.js';
 import { FUNCTIONS, OPERATORS, type Accepts, type DslFunction } from './functions.js';
 import { CompileError, type Span } from './diagnostics.js';
+import { nameNode, quietAt, recordOrigin } from '../compiler/ir/origin.js';
 
 /** A name's meaning: each declaration is one Binding object, so scopes resolve once, when reading. */
 export interface Binding {
@@ -53,6 +54,8 @@ export interface Program {
   readonly constants: readonly { readonly binding: Binding; readonly value: Expr }[];
   readonly body: readonly Stmt[];
   readonly at: Span;
+  /** the file's lines: each node a call makes records where it came from (for the compiler's notes) */
+  readonly lines?: readonly string[];
 }
 
 const fail = (message: string, at: Span): never => {
@@ -72,7 +75,7 @@ function describe(v: Value): string {
 
 /** Build the loss's graph: bind inputs and options, evaluate the constants, then run the body. */
 export function buildProgram(program: Program, ctx: BuildContext, bindings: ReadonlyMap<Binding, (ctx: BuildContext) => Value>): Node {
-  const env = new Env(ctx);
+  const env = new Env(ctx, program.lines);
   for (const [b, get] of bindings) env.values.set(b, get(ctx));
   for (const c of program.constants) env.values.set(c.binding, env.eval(c.value));
   const result = env.run(program.body);
@@ -84,12 +87,28 @@ export function buildProgram(program: Program, ctx: BuildContext, bindings: Read
 class Env {
   readonly values = new Map<Binding, Value>();
   private readonly inlining: Helper[] = [];
-  constructor(readonly ctx: BuildContext) {}
+  constructor(
+    readonly ctx: BuildContext,
+    private readonly lines?: readonly string[],
+  ) {}
+
+  /** Where a node made at `at` came from: the span, its text (its first line), a disable comment above it. */
+  private remember(v: Value, at: Span): Value {
+    if (!this.lines || !isNode(v)) return v;
+    const line = this.lines[at.line - 1] ?? '';
+    const text = line.slice(at.column - 1, at.column - 1 + at.length).trim();
+    recordOrigin(v, { ...at, text: text.length > 40 ? `${text.slice(0, 37)}...` : text, ...(quietAt(this.lines, at.line) ? { quiet: true } : {}) });
+    return v;
+  }
 
   /** Statements in order; the value of the first return reached (undefined: none). */
   run(stmts: readonly Stmt[]): { value: Value; at: Span } | undefined {
     for (const s of stmts) {
-      if (s.k === 'const') this.values.set(s.binding, this.eval(s.value));
+      if (s.k === 'const') {
+        const v = this.eval(s.value);
+        if (isNode(v)) nameNode(v, s.binding.name); // notes call it by its name
+        this.values.set(s.binding, v);
+      }
       else if (s.k === 'return') return { value: this.eval(s.value), at: s.value.at };
       else {
         const test = this.eval(s.test);
@@ -252,7 +271,7 @@ class Env {
     });
     while (args.length && args[args.length - 1] === undefined) args.pop(); // omitted: the builder's default
     try {
-      return (f.builder as unknown as (...a: unknown[]) => Node)(...args);
+      return this.remember((f.builder as unknown as (...a: unknown[]) => Node)(...args), at);
     } catch (e) {
       if (e instanceof CompileError) throw e;
       return fail(`${display}: ${(e as Error).message}`, at);

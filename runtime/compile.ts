@@ -36,6 +36,11 @@ export interface CompileOptions {
   readonly name?: string;
   /** .loss text: the file name diagnostics name */
   readonly file?: string;
+  /**
+   * false: compile the formulas as written, without the stabilisation stage (log(sigmoid(x)) ->
+   * logSigmoid(x), ...; see `loss.notes`). Default true.
+   */
+  readonly stabilize?: boolean;
 }
 
 type Source = string | LossDef | CustomLossSpec;
@@ -47,7 +52,8 @@ type Source = string | LossDef | CustomLossSpec;
 export function compile(source: Source, opts?: CompileOptions & { target?: 'js' }): Loss;
 export function compile(source: Source, opts: CompileOptions & { target: 'wgsl' }): Promise<WebGpuLoss>;
 export function compile(source: Source, opts: CompileOptions = {}): Loss | Promise<WebGpuLoss> {
-  const loss = new Loss(definition(source, opts), opts.options ?? {});
+  const def = definition(source, opts);
+  const loss = new Loss(opts.stabilize === false ? { ...def, stabilize: false } : def, opts.options ?? {});
   return opts.target === 'wgsl' ? loss.to('webgpu') : loss;
 }
 

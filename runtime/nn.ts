@@ -2,13 +2,15 @@
 // then forward / vjp / valueAndGrad / explain. Every built-in and every custom loss goes
 // through the same class: a LossDef in, kernels out, compiled once per structure and dtype.
 import { instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
-import { compileMethod, methodVariantKey, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
+import { compileMethod, methodVariantKey, stableForward, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { compileCpuProgram, type CpuProgram } from './cpu.js';
 import type { Arg } from './checks.js';
 import type { Tensor, TensorData } from './tensor.js';
 import { BindingCache, callLoss, gradsByArgument, normalizeOptions, type MethodRunner } from './binding.js';
 import { parseCallOptions, type CallOptions, type ForwardOptions } from './callOptions.js';
+import { findingsToDiagnostics } from './notes.js';
+import type { Diagnostic } from '../dsl/diagnostics.js';
 
 export interface ExplainResult {
   readonly kernels: { readonly name: string; readonly reads: string[]; readonly writes: string[] }[];
@@ -143,6 +145,14 @@ export class Loss {
     const kernels = c.plan.kernels.map((k) => ({ name: k.name, reads: [...k.reads], writes: [...k.writes] }));
     const text = c.dumps.map((d) => `== ${d.pass}\n${d.text}`).join('\n\n');
     return { kernels, text };
+  }
+
+  /**
+   * What the stabilisation stage rewrote in this loss (notes: `log(sigmoid(x)) computed as
+   * logSigmoid(x) ...`) and what it could not make stable (warnings), at their source positions.
+   */
+  get notes(): Diagnostic[] {
+    return findingsToDiagnostics(this.def.name, stableForward(compiled(this.def, this.options, 'forward').instance).findings);
   }
 
   /** Choose the form, bind and check the arguments, run, shape the results: runtime/binding.ts, shared with standalone modules. */

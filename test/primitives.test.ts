@@ -20,6 +20,8 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   maximum: { arity: 2, sample: (r) => [r(), r() + 3] },
   minimum: { arity: 2, sample: (r) => [r(), r() + 3] },
   xlogy: { arity: 2, sample: (r) => [r(), 0.5 + Math.abs(r())] },
+  // away from the jumps at multiples of b
+  mod: { arity: 2, sample: (r) => [3.3 + 0.5 * r(), 1.5 + 0.1 * r()] },
   neg: { arity: 1, sample: (r) => [r()] },
   abs: { arity: 1, sample: (r) => [0.1 + Math.abs(r())] },
   exp: { arity: 1, sample: (r) => [r()] },
@@ -28,8 +30,6 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
   log1p: { arity: 1, sample: (r) => [Math.abs(r())] },
   sqrt: { arity: 1, sample: (r) => [0.2 + Math.abs(r())] },
   tanh: { arity: 1, sample: (r) => [r()] },
-  // a in (3, 7), b in (2.5, 4.5): away from the jumps at multiples of b for these seeds
-  mod: { arity: 2, sample: (r) => [5 + r(), 3.5 + r() / 2], build: ([a, c]) => b.mod(a!, c!) },
   where: { arity: 2, sample: (r) => [r(), r()], build: ([a, c]) => b.where(b.gt(a!, 0), b.mul(a!, a!), b.mul(c!, 3)) },
   cast: { arity: 1, sample: (r) => [r()], build: ([a]) => b.cast(b.mul(a!, a!), 'float') },
   withGrad: { arity: 1, sample: (r) => [r()], build: ([a]) => b.withGrad(b.exp(a!), [a!, b.exp(a!)]) },

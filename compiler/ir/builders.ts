@@ -114,17 +114,30 @@ export const mean = (x: Node, axes: readonly number[] = ALL_AXES, keepDims = fal
 export const clampMin = (x: Operand, lo: Operand): Node => where(lt(x, lo), lo, x);
 export const clampMax = (x: Operand, hi: Operand): Node => where(gt(x, hi), hi, x);
 export const clamp = (x: Operand, lo: Operand, hi: Operand): Node => clampMax(clampMin(x, lo), hi);
-export const relu = (x: Operand): Node => clampMin(x, 0);
+/** max(x, 0), with torch's derivative: 1 where x > 0, 0 at the kink (threshold_backward). */
+export const relu = (x: Operand): Node => {
+  const [xn] = lift([x]);
+  return withGrad(clampMin(xn!, 0), [xn!, where(gt(xn!, 0), 1, 0)]);
+};
 /**
  * 1 / (1 + e^-x), through e = e^-|x| so that it never overflows and shares its exp with
- * softplus(±x) (the pair every logistic loss computes).
+ * softplus(±x) (the pair every logistic loss computes). Its derivative is stated, torch's
+ * s (1 - s): the branches' own derivative would take abs's 0 at x = 0, where sigmoid is smooth.
  */
 export const sigmoid = (x: Operand): Node => {
-  const e = exp(neg(abs(x)));
-  return where(ge(x, 0), div(1, add(1, e)), div(e, add(1, e)));
+  const [xn] = lift([x]);
+  const e = exp(neg(abs(xn!)));
+  const s = where(ge(xn!, 0), div(1, add(1, e)), div(e, add(1, e)));
+  return withGrad(s, [xn!, mul(sub(1, s), s)]);
 };
-/** log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
-export const softplus = (x: Operand): Node => add(clampMin(x, 0), log1p(exp(neg(abs(x)))));
+/**
+ * log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|), with its derivative sigmoid(x)
+ * stated (the pieces' kinks at x = 0 would give 1 there instead of 0.5).
+ */
+export const softplus = (x: Operand): Node => {
+  const [xn] = lift([x]);
+  return withGrad(add(clampMin(xn!, 0), log1p(exp(neg(abs(xn!))))), [xn!, sigmoid(xn!)]);
+};
 /**
  * log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), with torch's derivative (1 - sigmoid(x) for x < 0,
  * e^-|x| / (1 + e^-|x|) otherwise, so 0.5 at x = 0 where the min's kink would say otherwise).

@@ -162,7 +162,8 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     eval: (a, c) => Math.pow(a, c), js: (a, c) => `Math.pow(${a}, ${c})`, wgsl: (a, c) => `lc_pow(${a}, ${c})`,
     vjp: (g, out) => [
       b.mul(g, b.mul(x1(out), b.pow(x0(out), b.sub(x1(out), 1)))),
-      x1(out).op === 'const' ? null : b.mul(g, b.mul(out, b.log(x0(out)))),
+      // torch: the exponent's gradient is 0 where the base is 0 and the exponent >= 0 (0^y is constant there)
+      x1(out).op === 'const' ? null : b.where(b.and(b.eq(x0(out), 0), b.ge(x1(out), 0)), 0, b.mul(g, b.mul(out, b.log(x0(out))))),
     ],
   },
   maximum: {

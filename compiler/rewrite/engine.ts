@@ -13,14 +13,20 @@ export interface RewriteStats {
   readonly fired: Map<string, number>;
 }
 
-export function rewrite(roots: readonly Node[], rules: readonly Rule[], stats?: RewriteStats): Node[] {
+/** Told when a node is remade with rewritten operands (a pass that keeps facts about nodes carries them over). */
+export type OnRebuild = (from: Node, to: Node) => void;
+
+export function rewrite(roots: readonly Node[], rules: readonly Rule[], stats?: RewriteStats, onRebuild?: OnRebuild): Node[] {
   const done = new Map<Node, Node>();
   const rebuild = (n: Node): Node => {
     const inputs = n.inputs.map((i) => done.get(i)!);
     // a scan's body is a graph of its own: the same rules apply inside it
     const body = n.attrs.body ? rewriteBody(n.attrs.body, rules, stats) : undefined;
     const same = inputs.every((x, k) => x === n.inputs[k]) && body === n.attrs.body;
-    return same ? n : n.graph.make(n.op, inputs, body ? { ...n.attrs, body } : n.attrs);
+    if (same) return n;
+    const to = n.graph.make(n.op, inputs, body ? { ...n.attrs, body } : n.attrs);
+    onRebuild?.(n, to);
+    return to;
   };
   for (const n of toposort(roots)) {
     let cur = rebuild(n);
@@ -28,7 +34,7 @@ export function rewrite(roots: readonly Node[], rules: readonly Rule[], stats?: 
       const next = applyFirst(cur, rules, stats);
       if (!next || next === cur) break;
       // a replacement may be a new node whose operands themselves want rewriting
-      cur = next.inputs.some((i) => !done.has(i)) ? rewrite([next], rules, stats)[0]! : next;
+      cur = next.inputs.some((i) => !done.has(i)) ? rewrite([next], rules, stats, onRebuild)[0]! : next;
     }
     done.set(n, cur);
   }

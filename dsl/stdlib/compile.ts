@@ -9,7 +9,7 @@ export function compileStdlib(files: ReadonlyMap<string, string>, typescriptLoss
   const all = [
     ...[...files.keys()].sort().flatMap((f) => compileLossSource(files.get(f)!, `dsl/stdlib/${f}`, { trialBuilds: false })),
     ...typescriptLosses,
-  ];
+  ].map(asWritten);
   const names = new Set<string>();
   for (const d of all) {
     if (names.has(d.name)) throw new Error(`lossc: the built-in loss ${d.name} is defined twice (in a .loss file and in TypeScript?)`);
@@ -17,3 +17,6 @@ export function compileStdlib(files: ReadonlyMap<string, string>, typescriptLoss
   }
   return all;
 }
+
+/** Built-ins are torch's formulas, quirks included: the stabilisation stage leaves them as written. */
+const asWritten = (d: LossDef): LossDef => ({ ...d, stabilize: false, ...(d.overloads ? { overloads: d.overloads.map(asWritten) } : {}) });

@@ -139,6 +139,11 @@ export class WebGpuLoss {
     return this.inner.options;
   }
 
+  /** The stabilisation stage's notes and warnings (the same as on the JS backend: one graph). */
+  get notes(): Loss['notes'] {
+    return this.inner.notes;
+  }
+
   /** The loss, read back. Array form: `forward(inputs, { out })` (a host tensor, filled and returned). */
   async forward(...inputs: TensorArg[]): Promise<Tensor>;
   async forward(inputs: TensorArg[], opts?: { out?: Tensor | null }): Promise<Tensor>;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { example, lossc, repo } from './helpers.js';
+import { example, lossc, repo, tempFolder } from './helpers.js';
 import { checkGradients } from '../../cli/check.js';
 import { defineLoss } from '../../runtime/compile.js';
 import { add, mul, stopGradient, sub, sum, withGrad } from '../../compiler/ir/builders.js';
@@ -14,7 +14,8 @@ const examples = readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.
 describe('lossc check', () => {
   it('passes on every example', async () => {
     const run = await lossc('check', ...examples.map(example));
-    expect(run.err).toBe('');
+    // only the stabilisation stage's notes (naiveFocal.loss), no error or warning
+    expect(run.err.split('\n').filter((l) => /: (error|warning): /.test(l))).toEqual([]);
     expect(run.out).not.toMatch(/FAIL/);
     expect(run.out).toMatch(new RegExp(`${run.out.match(/^ok /gm)!.length} passed, 0 failed`));
     expect(run.code).toBe(0);
@@ -43,5 +44,23 @@ describe('lossc check', () => {
     expect(r.text).toMatch(/^FAIL Wrong/);
     const right = checkGradients(defineLoss({ name: 'Right', inputs: ['x', 'y'], build: (x, y) => sum(mul(sub(x, y), x)) }));
     expect(right.ok).toBe(true);
+  });
+});
+
+describe('lossc prints what the stabilisation stage did', () => {
+  const notes = [
+    /naiveFocal\.loss:18:16: note: focus \*\* 2 computed as focus \* focus/,
+    /naiveFocal\.loss:18:29: note: log\(where\(\.\.\., p, 1 - p\)\) computed as where\(\.\.\., log\(p\), log\(1 - p\)\), each in its stable form/,
+  ];
+  it.each([['check'], ['explain'], ['compile']])('lossc %s: the notes, at their source positions', async (command) => {
+    const { dir, done } = tempFolder();
+    try {
+      const run = await lossc(command, example('naiveFocal.loss'), ...(command === 'compile' ? ['-o', dir] : []));
+      expect(run.code, run.err).toBe(0);
+      for (const n of notes) expect(run.err).toMatch(n);
+      if (command === 'explain') expect(run.out).toMatch(/== stabilize\nx \*\* 2 +focus \*\* 2 computed as focus \* focus/);
+    } finally {
+      done();
+    }
   });
 });
