@@ -6,7 +6,7 @@ import type { InputCheck, InputSpec, OptionSpec, OptionValue } from '../compiler
 import type { Method } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { resolveShape, ShapeError, type ShapeExpr } from '../compiler/ir/shape.js';
-import { applyChecks, type Arg } from './checks.js';
+import { applyChecks, checkOptionValues, type Arg } from './checks.js';
 import { isTensor, shapeStr, type Tensor } from './tensor.js';
 import { checkElementCount, validateTensor } from './validate.js';
 import { sameDims } from './strides.js';
@@ -78,6 +78,8 @@ export function normalizeOptions(def: LossSignature, given: Record<string, unkno
         break;
     }
   }
+  const checks = [def, ...(def.overloads ?? [])].flatMap((d) => d.checks ?? []);
+  checkOptionValues(def.name, def.options, checks, values);
   return { values, tensors };
 }
 

@@ -1,7 +1,7 @@
 // PyTorch-style loss objects over compiled graphs: `new nn.MSELoss({ reduction: 'sum' })`,
 // then forward / vjp / valueAndGrad / explain. Every built-in and every custom loss goes
 // through the same class: a LossDef in, kernels out, compiled once per structure and dtype.
-import { instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
+import { checkLossNames, instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
 import { compileMethod, type CompiledMethod, type Method } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { compileCpuProgram, type CpuProgram } from './cpu.js';
@@ -65,6 +65,7 @@ export class Loss {
     options: Record<string, unknown> = {},
     protected readonly backend: Backend = cpuBackend,
   ) {
+    checkLossNames(def);
     const { values, tensors } = normalizeOptions(def, options);
     this.options = values;
     this.tensorOptions = tensors;

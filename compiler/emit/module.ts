@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { instantiate, type LossDef, type OptionValue } from '../loss.js';
+import { checkLossNames, instantiate, type LossDef, type OptionValue } from '../loss.js';
 import { compileMethod, type CompiledMethod, type Method } from '../pipeline.js';
 import { cpuProgramData } from '../../runtime/cpu.js';
 import { variantKey } from '../../runtime/binding.js';
@@ -137,6 +137,7 @@ function portable(p: CpuProgramData): CpuProgramData {
 
 /** `DIR/<Name>.js` and `DIR/<Name>.d.ts` (and the WGSL files for target wgsl) for one loss. */
 export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promise<EmittedModule> {
+  checkLossNames(def); // the name becomes file names and identifiers below
   const targets = opts.targets ?? ['js'];
   const files: EmittedFile[] = [];
   let variants = 0;
