@@ -309,7 +309,9 @@ export function typesWriter(opts: { readonly worker?: boolean } = {}): TypesWrit
   let worker: import('node:worker_threads').Worker | undefined;
   const pending = new Map<number, { resolve: (t: string) => void; sig: TypesSignature }>();
   let next = 0;
+  let closed = false;
   const start = import('node:worker_threads').then(({ Worker }) => {
+    if (closed) return undefined; // closed before it started (a command that failed early): never start it
     const w = new Worker(TYPES_WORKER, { eval: true, workerData: { module: import.meta.url } });
     w.unref();
     w.on('message', (m: { id: number; text?: string; error?: string }) => {
@@ -333,12 +335,15 @@ export function typesWriter(opts: { readonly worker?: boolean } = {}): TypesWrit
       new Promise((resolve) => {
         const id = next++;
         pending.set(id, { resolve, sig });
-        void start.then((w) => w.postMessage({ id, sig }), () => {
+        void start.then((w) => (w ? w.postMessage({ id, sig }) : void declarationsText(sig).then(resolve)), () => {
           pending.delete(id);
           void declarationsText(sig).then(resolve);
         });
       }),
-    close: () => void worker?.terminate(),
+    close: () => {
+      closed = true;
+      void worker?.terminate();
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 // Hostile calls of the library: every bad tensor, option and name is an Error naming it (torch's
 // message where torch has one), never a silent NaN, a truncated read or code run from a name.
 import { describe, it, expect } from 'vitest';
-import { nn, tensor, compile, defineLoss, mean, mul, sub, type Tensor } from 'lossc';
+import { nn, tensor, compile, defineLoss, mean, mul, sub, type Node, type Tensor } from 'lossc';
 import { identifier } from '../../compiler/emit/names.js';
 import { MAX_ELEMENTS } from '../../runtime/validate.js';
 
@@ -165,9 +165,9 @@ describe('names that reach generated code', () => {
   });
 
   it('input names are identifiers, each used once', () => {
-    expect(() => compile({ name: 'D', inputs: ['a', 'a'], build: (a) => a })).toThrow("D: the name 'a' is used twice (input names must be distinct)");
-    expect(() => compile({ name: 'D', inputs: ['a', 'b c'], build: (a) => a })).toThrow('D: input names must be identifiers');
-    expect(() => compile(defineLoss({ name: 'D', inputs: ['a}', 'b'], build: (a) => a }))).toThrow('input names must be identifiers');
+    expect(() => compile({ name: 'D', inputs: ['a', 'a'], build: (a: Node) => a })).toThrow("D: the name 'a' is used twice (input names must be distinct)");
+    expect(() => compile({ name: 'D', inputs: ['a', 'b c'], build: (a: Node) => a })).toThrow('D: input names must be identifiers');
+    expect(() => compile(defineLoss({ name: 'D', inputs: ['a}', 'b'], build: (a: Node) => a }))).toThrow('input names must be identifiers');
   });
 
   it('the emitters spell any name as an identifier', () => {
