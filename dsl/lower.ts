@@ -79,7 +79,8 @@ export class Source {
   }
   /** the source text of `at`, shortened for messages */
   quote(at: Loc): string {
-    const s = this.text.slice(at.start, at.end + 1).replace(/\s+/g, ' ');
+    // at most a few hundred characters are read: a long expression's quote costs no more than a short one's
+    const s = this.text.slice(at.start, Math.min(at.end + 1, at.start + 200)).replace(/\s+/g, ' ');
     return s.length > 40 ? `${s.slice(0, 37)}...` : s;
   }
 }
