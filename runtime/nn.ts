@@ -40,7 +40,14 @@ export function compiled(def: LossDef, options: Readonly<Record<string, OptionVa
     if (!instances) instanceCache.set(def, (instances = new Map()));
     let inst = instances.get(skey);
     if (!inst) instances.set(skey, (inst = instantiate(def, options)));
-    methods.set(key, (c = compileMethod(inst, method)));
+    try {
+      c = compileMethod(inst, method);
+    } catch (e) {
+      // the passes recurse along the graph's depth: say so rather than leak the engine's words
+      if (e instanceof RangeError && /call stack/i.test(e.message)) throw new RangeError(`${def.name}.${method}: the loss's expression is too deep to compile (thousands of operations in one chain); split it, e.g. sum a stack of terms instead of chaining them with '+'`);
+      throw e;
+    }
+    methods.set(key, c);
   }
   return c;
 }
