@@ -67,6 +67,13 @@ export class BuildFailure extends Error {
  */
 export class RaisedError extends RangeError {}
 
+/**
+ * A function given as an option (distanceFunction) threw, or returned no tensor: the user's code,
+ * not the .loss source that called it, is to blame, so no source position is given; the error it
+ * threw is the cause. A RaisedError, so it reaches the caller unchanged.
+ */
+export class OptionFunctionError extends RaisedError {}
+
 // ------------------------------------------------------------------ source and diagnostics
 
 export class Source {

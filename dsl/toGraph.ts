@@ -13,7 +13,7 @@ import { CompileError, type Diagnostic } from './diagnostics.js';
 import { BaseLossVisitor } from './grammar.js';
 import { CONSTANTS, FUNCTIONS } from './functions.js';
 import { bindCheck, CHECKS } from './checks.js';
-import { BuildFailure, didYouMean, errorValue, RaisedError, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source, type Value } from './lower.js';
+import { BuildFailure, didYouMean, errorValue, OptionFunctionError, RaisedError, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source, type Value } from './lower.js';
 import { applyFunction, type Arg } from './calls.js';
 import { binary, logical, logicalNot, negative } from './operators.js';
 import { child, childrenLoc, elementLoc, first, inSourceOrder, isToken, nodes, tokenLoc, tokens, unquote, type Children } from './cst.js';
@@ -585,7 +585,6 @@ class FileVisitor extends BaseLossVisitor {
         return errorValue(at);
       }
     }
-    const source = this.source;
     return {
       type: tensorOf('float', null),
       at,
@@ -595,9 +594,14 @@ class FileVisitor extends BaseLossVisitor {
           const v = value.eval(env);
           return v instanceof Node ? v : env.ctx.graph.scalarConst(v as number);
         });
-        const out = f(...xs);
+        let out: unknown;
+        try {
+          out = f(...xs);
+        } catch (e) {
+          throw new OptionFunctionError(`the ${b.name} option threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
         if (!(out instanceof Node) || out.graph !== env.ctx.graph) {
-          throw new BuildFailure({ severity: 'error', message: `${b.name} must return a lossc tensor computed from its arguments (a builder node)`, span: source.span(at) });
+          throw new OptionFunctionError(`the ${b.name} option must return a lossc tensor computed from its arguments (a builder node), got ${out === null ? 'null' : typeof out}`);
         }
         return out;
       },

@@ -25,19 +25,33 @@ export interface Backend {
   run(compiled: CompiledMethod, precision: Precision, args: Map<string, Arg>, params: Map<string, number>): { data: Float32Array | Float64Array; shape: number[] }[];
 }
 
-/** Compiled methods per definition, by structure and method: every instance with the same structure shares them. */
-const methodCache = new WeakMap<LossDef, Map<string, CompiledMethod>>();
-const instanceCache = new WeakMap<LossDef, Map<string, LossInstance>>();
+/**
+ * Compiled methods per definition, by structure and method: every instance with the same structure
+ * shares them. A structure with a function option (distanceFunction) is cached under that function,
+ * so its kernels are freed with it: a new closure per instance must not grow the cache forever.
+ */
+interface Caches {
+  readonly methods: Map<string, CompiledMethod>;
+  readonly instances: Map<string, LossInstance>;
+}
+const caches = new WeakMap<object, WeakMap<LossDef, Caches>>();
+
+function cachesFor(def: LossDef, options: Readonly<Record<string, OptionValue>>): Caches {
+  const fn = def.options.map((o) => (o.type === 'function' ? options[o.name] : null)).find((v) => typeof v === 'function');
+  const owner: object = fn ?? def;
+  let byDef = caches.get(owner);
+  if (!byDef) caches.set(owner, (byDef = new WeakMap()));
+  let c = byDef.get(def);
+  if (!c) byDef.set(def, (c = { methods: new Map(), instances: new Map() }));
+  return c;
+}
 
 export function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method): CompiledMethod {
   const skey = structuralKey(def, options);
   const key = `${skey}#${method}`;
-  let methods = methodCache.get(def);
-  if (!methods) methodCache.set(def, (methods = new Map()));
+  const { methods, instances } = cachesFor(def, options);
   let c = methods.get(key);
   if (!c) {
-    let instances = instanceCache.get(def);
-    if (!instances) instanceCache.set(def, (instances = new Map()));
     let inst = instances.get(skey);
     if (!inst) instances.set(skey, (inst = instantiate(def, options)));
     try {

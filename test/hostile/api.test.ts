@@ -1,7 +1,7 @@
 // Hostile calls of the library: every bad tensor, option and name is an Error naming it (torch's
 // message where torch has one), never a silent NaN, a truncated read or code run from a name.
 import { describe, it, expect } from 'vitest';
-import { nn, tensor, compile, defineLoss, mean, mul, sub, type Node, type Tensor } from 'lossc';
+import { nn, tensor, compile, defineLoss, builtinLosses, mean, mul, sub, sum, type Node, type Tensor } from 'lossc';
 import { identifier } from '../../compiler/emit/names.js';
 import { MAX_ELEMENTS } from '../../runtime/validate.js';
 
@@ -174,5 +174,58 @@ describe('names that reach generated code', () => {
     expect(identifier('x(){}; globalThis.PWNED=1')).toBe('x______globalThis_PWNED_1');
     expect(identifier('9lives')).toBe('_9lives');
     expect(identifier('')).toBe('_');
+  });
+});
+
+describe('function options (TripletMarginWithDistanceLoss distanceFunction)', () => {
+  const a = f64([1, 2, 3, 4], [2, 2]);
+  it("an error inside the user's function is the user's, not blamed on the stdlib's source", () => {
+    const failing = new nn.TripletMarginWithDistanceLoss({ distanceFunction: () => { throw new TypeError('my bug'); } });
+    let caught: unknown;
+    try {
+      failing.forward(a, a, a);
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as Error).message).toBe('the distanceFunction option threw: my bug');
+    expect((caught as Error).message).not.toMatch(/embedding\.loss/);
+    expect(((caught as Error).cause as Error).message).toBe('my bug');
+    expect(() => new nn.TripletMarginWithDistanceLoss({ distanceFunction: () => 3 as unknown as Node }).forward(a, a, a)).toThrow(
+      'the distanceFunction option must return a lossc tensor computed from its arguments (a builder node), got number',
+    );
+  });
+
+  it('the kernels compiled for a closure are freed with it (no cache entry per closure)', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { compiled } = await import('../../runtime/nn.js');
+    const def = builtinLosses.find((d) => d.name === 'TripletMarginWithDistanceLoss')!;
+    const use = (): WeakRef<object> => {
+      const loss = new nn.TripletMarginWithDistanceLoss({ distanceFunction: (x: Node, y: Node) => sum(mul(x, y), [-1]) });
+      loss.forward(a, a, a);
+      return new WeakRef(compiled(def, loss.options, 'forward'));
+    };
+    const refs = [use(), use(), use()];
+    for (let i = 0; i < 10 && refs.some((r) => r.deref()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      gc();
+    }
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+  });
+});
+
+describe('standalone modules run the same boundary checks', () => {
+  it('createLoss over standaloneData: bad tensors and options get the library messages', async () => {
+    const { standaloneData } = await import('../../compiler/emit/module.js');
+    const { createLoss } = await import('../../runtime/standalone.js');
+    const def = builtinLosses.find((d) => d.name === 'HuberLoss')!;
+    const { data } = standaloneData(def);
+    expect(() => createLoss(data, { delta: 0 })).toThrow('HuberLoss: huber_loss does not support non-positive values for delta.');
+    const huber = createLoss(data, {});
+    expect(() => huber.forward(raw(new Float32Array(2), [3]), y3)).toThrow("HuberLoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2");
+    expect(() => huber.vjp([x3, y3], null as unknown as Tensor)).toThrow('HuberLoss.vjp: gradOutput must be a tensor');
+    expect(huber.forward(x3, y3).data[0]).toBeCloseTo((0 + 0.5 + 1.5) / 3, 6);
   });
 });

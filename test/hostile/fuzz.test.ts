@@ -46,8 +46,8 @@ function hostileCall(def: LossDef, r: Random, dtype: 'float32' | 'float64'): Cal
   if (tensorOption && r() < 0.25) {
     const shape = Array.from({ length: Math.floor(r() * 3) }, () => 1 + Math.floor(r() * 4));
     const n = shape.reduce((a, b) => a * b, 1);
-    const Arr = dtype === 'float32' ? Float32Array : Float64Array;
-    options[tensorOption.name] = { data: Arr.from({ length: n }, () => 0.5 + r()), shape, dtype };
+    const values = Array.from({ length: n }, () => 0.5 + r());
+    options[tensorOption.name] = { data: dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values), shape, dtype };
     what = `option ${tensorOption.name} of shape [${shape}]`;
   }
   if (r() < 0.6) {
