@@ -58,7 +58,10 @@ export function checkElementCount(shape: readonly number[], what: string): numbe
  * (Float32Array for float32, ...) holding exactly numel(shape) elements. `what` names it.
  */
 export function validateTensor(x: unknown, what: string): asserts x is Tensor {
-  if (x === null || x === undefined || typeof x !== 'object') throw new TypeError(`${what} must be a tensor ({ data, shape, dtype }), got ${show(x)}`);
+  if (x === null || x === undefined || typeof x !== 'object' || Array.isArray(x) || ArrayBuffer.isView(x)) {
+    const hint = Array.isArray(x) || ArrayBuffer.isView(x) ? ' (make one with tensor(data, shape))' : '';
+    throw new TypeError(`${what} must be a tensor ({ data, shape, dtype }), got ${show(x)}${hint}`);
+  }
   const { data, shape, dtype } = x as { data?: unknown; shape?: unknown; dtype?: unknown };
   const kind = typeof dtype === 'string' ? ARRAY_OF[dtype] : undefined;
   if (!kind) throw new TypeError(`${what} has an unknown dtype ${show(dtype)} (expected 'float32', 'float64' or 'int32')`);
