@@ -144,6 +144,18 @@ const corpus = [
   ...readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.loss')).map((f) => join(repo, 'examples', f)),
 ].map((path) => ({ path, text: readFileSync(path, 'utf8') }));
 
+describe('80 KB of random pieces of the language', () => {
+  it.each([1, 2, 3])('seed %i: diagnostics, capped, no exception', (seed) => {
+    const random = seeded(seed);
+    let text = '';
+    while (text.length < 80_000) text += PIECES[Math.floor(random() * PIECES.length)]! + (random() < 0.5 ? ' ' : '');
+    const r = read(text);
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+    expect(r.diagnostics.length).toBeLessThanOrEqual(MAX_DIAGNOSTICS + 1);
+    for (const d of r.diagnostics) expect(d.message).not.toMatch(/internal error|call stack/);
+  });
+});
+
 describe('DSL mutation fuzzer (stdlib and examples)', () => {
   const runs = Number(process.env['LOSSC_FUZZ_RUNS'] ?? 300);
   it(`${runs} mutants: each a set of diagnostics or losses that compile; no exception escapes`, () => {
