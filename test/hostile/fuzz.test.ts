@@ -14,7 +14,7 @@ import { randomInputs, seededRandom, type Random } from '../../compiler/cli/inpu
 import type { Tensor } from '../../runtime/tensor.js';
 import { gpu, skipNote } from '../webgpu/gpu.js';
 
-const RUNS = Number(process.env['LOSSC_FUZZ_RUNS'] ?? 12);
+const RUNS = Number(process.env['LOSSC_FUZZ_RUNS'] ?? 40);
 const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const HOSTILE_NUMBERS = [NaN, -1, 0, 0.5, 1.5, 2, 3, -100, Infinity, -Infinity, 1e308, -0];
 
