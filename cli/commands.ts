@@ -1,6 +1,6 @@
 // The `lossc` subcommands, each a function of parsed arguments and an output sink, so tests can
 // call them without a process. main.ts wires them to commander.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
 import type { Method } from '../compiler/pipeline.js';
@@ -62,17 +62,45 @@ export function parseTargets(text: string): ('js' | 'wgsl')[] {
 }
 
 export async function compileCommand(args: CompileArgs, io: Io): Promise<number> {
+  if (typeof args.out !== 'string' || args.out.trim() === '') throw new UsageError('-o/--out needs a directory to write to, such as -o out');
   const { emitModule, typesWriter } = await import('./module.js');
   // the .d.ts writer starts loading ts-morph now, in a worker, unless a .ts source loads it here anyway
   const types = args.targets.includes('js') ? typesWriter({ worker: !args.sources.some((s) => /\.[mc]?ts$/.test(s)) }) : undefined;
   try {
     const sources = await loadSources(args.sources, args.loss);
-    mkdirSync(args.out, { recursive: true });
+    makeOutputDirectory(args.out);
     await compileSources(sources, args, io, emitModule, types);
   } finally {
     types?.close();
   }
   return 0;
+}
+
+/** -o DIR: created if missing; a file there, or a place that cannot be written, is an error naming it. */
+function makeOutputDirectory(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`-o ${dir}: a file of that name exists; give a directory`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create the output directory ${dir}: ${fsReason(e)}`);
+  }
+}
+
+/** A file-system error as words (its code explained), without Node's syscall detail. */
+function fsReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EEXIST: 'a file of that name exists',
+    ENOTDIR: 'a part of the path is a file, not a directory',
+    ENOENT: 'no such file or directory',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    EISDIR: 'it is a directory',
+    ENAMETOOLONG: 'the name is too long',
+  };
+  return (code && words[code]) ?? (e instanceof Error ? e.message : String(e));
 }
 
 async function compileSources(
@@ -99,7 +127,11 @@ async function compileSources(
       const ms = performance.now() - t0;
       for (const f of m.files) {
         const path = join(args.out, f.name);
-        writeFileSync(path, f.text);
+        try {
+          writeFileSync(path, f.text);
+        } catch (e) {
+          throw new UserError(`cannot write ${path}: ${fsReason(e)}`);
+        }
         io.out(`wrote ${path} (${kb(f.text.length)})\n`);
       }
       io.out(`  ${def.name}: ${m.variants} variant${m.variants === 1 ? '' : 's'} x 3 methods, ${ms.toFixed(0)} ms\n`);
@@ -161,6 +193,7 @@ export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
         if (!r.ok) failed++;
       } catch (e) {
         // one loss that cannot run on these inputs is a failed check, not the end of the run
+        if (args.shape && e instanceof Error && !(e instanceof UsageError)) e.message = `${e.message} (with --shape ${args.shape.join(',')})`;
         if (defs.length === 1) await asUserError(() => Promise.reject(e));
         text = `FAIL ${def.name}: ${e instanceof Error ? e.message : String(e)}`;
         failed++;
@@ -220,8 +253,16 @@ export async function benchCommand(args: BenchArgs, io: Io): Promise<number> {
 }
 const fmtMs = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(1)} us` : `${ms.toFixed(3)} ms`);
 
-export function parseShape(text: string): number[] {
+/** What one input of `lossc bench` may hold: 2^27 elements (512 MB in float32), so a typo cannot run for minutes. */
+export const BENCH_MAX_ELEMENTS = 2 ** 27;
+/** `lossc check` runs two forward calls per input element (central differences): 2^14 elements at most. */
+export const CHECK_MAX_ELEMENTS = 2 ** 14;
+
+/** `--shape 4096,1024`: positive integer sizes whose product is at most `maxElements` (the command's limit). */
+export function parseShape(text: string, maxElements = BENCH_MAX_ELEMENTS, command = 'bench'): number[] {
   const dims = text.split(/[,x\s]+/).filter(Boolean).map(Number);
   if (!dims.length || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new UsageError(`--shape must be positive integers such as 1024,256, not '${text}'`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n > maxElements) throw new UsageError(`--shape ${dims.join(',')} has ${n} elements; lossc ${command} takes at most ${maxElements} per input`);
   return dims;
 }

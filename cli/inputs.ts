@@ -53,9 +53,13 @@ export function randomInputs(def: LossDef, options: Readonly<Record<string, Opti
     if (c.kind === 'classIndex') {
       const of = plan(c.of);
       of.shape ??= [...base];
-      const axis = c.axis < 0 ? c.axis + of.shape.length : c.axis;
-      plan(c.input).shape ??= c.sameShape ? [...of.shape] : of.shape.filter((_, i) => i !== axis);
-      plan(c.input).range = [Math.max(0, c.min ?? 0), of.shape[axis] ?? 1];
+      // an unbatched `of` (torch's single sample, e.g. a [C] input) is seen with a batch axis of 1: so is the index
+      const unbatched = checks.some((b) => b.kind === 'batchIfUnbatched' && b.of === c.of && b.rank === of.shape!.length && b.inputs.includes(c.input));
+      const seen = unbatched ? [1, ...of.shape] : of.shape;
+      const axis = c.axis < 0 ? c.axis + seen.length : c.axis;
+      const index = c.sameShape ? [...seen] : seen.filter((_, i) => i !== axis);
+      plan(c.input).shape ??= unbatched ? index.slice(1) : index;
+      plan(c.input).range = [Math.max(0, c.min ?? 0), seen[axis] ?? 1];
     } else if (c.kind === 'ctc') {
       // torch's (T, N, C) log-probabilities, (N, S) padded targets without the blank, every frame used
       const [N, C] = [base[0] ?? 4, Math.max(3, base[1] ?? 5)];
@@ -82,9 +86,13 @@ export function randomInputs(def: LossDef, options: Readonly<Record<string, Opti
       const like = plan(spec.shapeLike.input);
       like.shape ??= [...base];
       const axis = spec.shapeLike.dropAxis;
-      const a = axis === undefined ? -1 : axis < 0 ? axis + like.shape.length : axis;
-      p.shape ??= axis === undefined ? [...like.shape] : like.shape.filter((_, i) => i !== a);
-      if (spec.kind === 'int' && axis !== undefined) p.range ??= [0, like.shape[a] ?? 1];
+      // as for class indices: an unbatched `like` is seen with a batch axis of 1, and so is this input
+      const unbatched = axis !== undefined && checks.some((b) => b.kind === 'batchIfUnbatched' && b.of === spec.shapeLike!.input && b.rank === like.shape!.length && b.inputs.includes(spec.name));
+      const seen = unbatched ? [1, ...like.shape] : like.shape;
+      const a = axis === undefined ? -1 : axis < 0 ? axis + seen.length : axis;
+      const derived = axis === undefined ? [...seen] : seen.filter((_, i) => i !== a);
+      p.shape ??= unbatched ? derived.slice(1) : derived;
+      if (spec.kind === 'int' && axis !== undefined) p.range ??= [0, seen[a] ?? 1];
     }
   }
   for (const c of checks) {

@@ -92,7 +92,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .addHelpText('after', examples(EXAMPLES.check))
     .action(async (sources: string[], o: { options?: string; loss?: string; seed: string; tolerance: string; shape?: string }) => {
       const c = await commands();
-      code = await c.checkCommand({ sources, options: o.options, loss: o.loss, seed: number('--seed', o.seed), tolerance: number('--tolerance', o.tolerance), shape: o.shape === undefined ? undefined : c.parseShape(o.shape) }, io);
+      code = await c.checkCommand({ sources, options: o.options, loss: o.loss, seed: number('--seed', o.seed), tolerance: number('--tolerance', o.tolerance), shape: o.shape === undefined ? undefined : c.parseShape(o.shape, c.CHECK_MAX_ELEMENTS, 'check') }, io);
     });
 
   program
@@ -165,6 +165,8 @@ if (invokedPath && invokedPath === safeRealpath(fileURLToPath(import.meta.url)))
   main().then(
     (code) => {
       process.exitCode = code;
+      // the command is over: nothing it started may keep the process alive (an unref'd timer fires only if something does)
+      setTimeout(() => process.exit(code), 1000).unref();
     },
     (e: unknown) => {
       process.stderr.write(`lossc: internal error: ${String(e)}\n`);

@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { checkLossNames, instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, methodVariantKey, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import { cpuProgramData } from '../runtime/cpu.js';
 import { variantKey } from '../runtime/binding.js';
@@ -158,6 +158,7 @@ function portable(p: CpuProgramData): CpuProgramData {
 
 /** `DIR/<Name>.js` and `DIR/<Name>.d.ts` (and the WGSL files for target wgsl) for one loss. */
 export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promise<EmittedModule> {
+  checkLossNames(def); // the name becomes file names and identifiers below
   const targets = opts.targets ?? ['js'];
   const files: EmittedFile[] = [];
   let variants = 0;
@@ -329,7 +330,9 @@ export function typesWriter(opts: { readonly worker?: boolean } = {}): TypesWrit
   let worker: import('node:worker_threads').Worker | undefined;
   const pending = new Map<number, { resolve: (t: string) => void; sig: TypesSignature }>();
   let next = 0;
+  let closed = false;
   const start = import('node:worker_threads').then(({ Worker }) => {
+    if (closed) return undefined; // closed before it started (a command that failed early): never start it
     const w = new Worker(TYPES_WORKER, { eval: true, workerData: { module: import.meta.url } });
     w.unref();
     w.on('message', (m: { id: number; text?: string; error?: string }) => {
@@ -353,12 +356,15 @@ export function typesWriter(opts: { readonly worker?: boolean } = {}): TypesWrit
       new Promise((resolve) => {
         const id = next++;
         pending.set(id, { resolve, sig });
-        void start.then((w) => w.postMessage({ id, sig }), () => {
+        void start.then((w) => (w ? w.postMessage({ id, sig }) : void declarationsText(sig).then(resolve)), () => {
           pending.delete(id);
           void declarationsText(sig).then(resolve);
         });
       }),
-    close: () => void worker?.terminate(),
+    close: () => {
+      closed = true;
+      void worker?.terminate();
+    },
   };
 }
 

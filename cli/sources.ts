@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import type { LossDef } from '../compiler/loss.js';
 import type { Diagnostic } from '../dsl/diagnostics.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { SourceErrors, UsageError } from './errors.js';
+import { SourceErrors, UsageError, UserError } from './errors.js';
 
 export interface LoadedSource {
   /** what the user named: a path, or a built-in loss name */
@@ -24,7 +24,9 @@ export async function loadSource(spec: string, only?: string): Promise<LoadedSou
   const looksLikeFile = SOURCE_EXTENSIONS.has(ext) || spec.includes('/') || spec.includes('\\');
   let loaded: LoadedSource;
   if (looksLikeFile || existsSync(spec)) {
-    if (!existsSync(spec) || !statSync(spec).isFile()) throw new UsageError(`no such file: ${spec}`);
+    if (!existsSync(spec)) throw new UsageError(`no such file: ${spec}`);
+    if (statSync(spec).isDirectory()) throw new UsageError(`${spec} is a directory: give a .loss or .ts file (or a built-in loss name)`);
+    if (!statSync(spec).isFile()) throw new UsageError(`${spec} is not a regular file: give a .loss or .ts file (or a built-in loss name)`);
     if (!SOURCE_EXTENSIONS.has(ext)) throw new UsageError(`${spec}: expected a .loss or .ts file (or a built-in loss name)`);
     const text = readFileSync(spec, 'utf8');
     const read =
@@ -33,6 +35,9 @@ export async function loadSource(spec: string, only?: string): Promise<LoadedSou
         : (await import('../dsl/tsFront.js')).parseTsLossSource(text, spec);
     const errors = read.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new SourceErrors(read.diagnostics, text);
+    if (read.losses.length === 0) {
+      throw new UserError(ext === '.loss' ? `${spec} declares no loss (a .loss file needs at least one 'loss Name(...) { ... }')` : `${spec} exports no loss (an exported function or a class extending Loss)`);
+    }
     loaded = { spec, losses: read.losses, warnings: read.diagnostics, text };
   } else {
     const { builtinLoss, builtinLosses } = await import('../runtime/losses.js');

@@ -24,7 +24,7 @@ export type OptionSpec =
    * other value shares one graph in which the option is a run-time parameter. So a finite set of
    * variants covers every value, and a standalone module can carry them all.
    */
-  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly cases?: readonly number[]; readonly doc?: string }
+  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly cases?: readonly number[]; readonly integer?: boolean; readonly doc?: string }
   /** a function of builder nodes (e.g. a distance function): structural, by identity */
   | { readonly name: string; readonly type: 'function'; readonly default: null; readonly doc?: string }
   | { readonly name: string; readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly doc?: string }
@@ -80,7 +80,16 @@ export type InputCheck =
    * a declared shape (the DSL's `f32[N, C]`): the rank, fixed sizes, and named sizes that must
    * agree across every input declaring the same name; '*' stands for any number of axes
    */
-  | { readonly kind: 'dims'; readonly input: string; readonly dims: readonly (string | number | '*')[] };
+  | { readonly kind: 'dims'; readonly input: string; readonly dims: readonly (string | number | '*')[] }
+  /**
+   * a numeric option's range, checked when the loss is constructed (torch checks it at each call):
+   * min <= value (min < value with minExclusive) and value <= max; {value} in the message is the value
+   */
+  | { readonly kind: 'optionRange'; readonly option: string; readonly min?: number; readonly max?: number; readonly minExclusive?: boolean; readonly message: string }
+  /** a per-class tensor option: given, it is 1-D with one entry per class (`of`'s size along `axis`); {classes} and {shape} in the message */
+  | { readonly kind: 'classWeight'; readonly input: string; readonly of: string; readonly axis: number; readonly message: string }
+  /** `input` broadcasts against `like` without growing it (torch's BCELoss weight); {input}, {like} and {broadcast} in the message */
+  | { readonly kind: 'broadcastsTo'; readonly input: string; readonly like: string; readonly message: string };
 
 export interface LossDef {
   readonly name: string;
@@ -139,7 +148,26 @@ export function structuralKey(def: LossDef, options: Readonly<Record<string, Opt
     .join(',');
 }
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A loss's name, and its inputs' and options' names, are identifiers, each used once: they name
+ * kernels, files of standalone modules and arguments in messages, so they are checked before any
+ * of that (names made of other text are refused, never escaped).
+ */
+export function checkLossNames(def: LossDef): void {
+  const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v) : String(v));
+  if (typeof def.name !== 'string' || !IDENTIFIER.test(def.name)) throw new TypeError(`a loss's name must be an identifier (letters, digits and _, not starting with a digit), got ${show(def.name)}`);
+  const seen = new Set<string>();
+  for (const [what, name] of [...def.inputs.map((i) => ['input', i.name] as const), ...def.options.map((o) => ['option', o.name] as const)]) {
+    if (typeof name !== 'string' || !IDENTIFIER.test(name)) throw new TypeError(`${def.name}: ${what} names must be identifiers (letters, digits and _, not starting with a digit), got ${show(name)}`);
+    if (seen.has(name)) throw new TypeError(`${def.name}: the name '${name}' is used twice (${what} names must be distinct)`);
+    seen.add(name);
+  }
+}
+
 export function instantiate(def: LossDef, options: Readonly<Record<string, OptionValue>>): LossInstance {
+  checkLossNames(def);
   const graph = new Graph();
   const inputs = new Map<string, Node>();
   const order: Node[] = [];

@@ -58,6 +58,21 @@ export const CHECKS: Readonly<Record<string, CheckKind>> = {
       ...(v.sameShape !== undefined ? { sameShape: Boolean(v.sameShape) } : {}),
     }),
   },
+  /** optionRange(delta, min=0, minExclusive=true): a numeric option's range, checked when the loss is constructed */
+  optionRange: {
+    params: [{ name: 'option', sort: 'option' }, n('min', true), n('max', true), { name: 'minExclusive', sort: 'flag', optional: true }],
+    message: true,
+    make: ({ values: v }, message) => ({
+      kind: 'optionRange', option: str(v.option), message,
+      ...(v.min !== undefined ? { min: Number(v.min) } : {}),
+      ...(v.max !== undefined ? { max: Number(v.max) } : {}),
+      ...(v.minExclusive !== undefined ? { minExclusive: Boolean(v.minExclusive) } : {}),
+    }),
+  },
+  /** classWeight(weight, input, 1): a per-class tensor option has one entry per class of `of` along `axis` */
+  classWeight: { params: [t('input'), t('of'), n('axis')], message: true, make: ({ values: v }, message) => ({ kind: 'classWeight', input: str(v.input), of: str(v.of), axis: Number(v.axis), message }) },
+  /** broadcastsTo(weight, input): `input` broadcasts against `like` without growing it */
+  broadcastsTo: { params: [t('input'), t('like')], message: true, make: ({ values: v }, message) => ({ kind: 'broadcastsTo', input: str(v.input), like: str(v.like), message }) },
   /** ctc(log_probs, targets, input_lengths, target_lengths): torch's ctc_loss checks; concatenated targets become padded */
   ctc: {
     params: [t('logProbs'), t('targets'), t('inputLengths'), t('targetLengths')],

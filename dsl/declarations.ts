@@ -146,7 +146,7 @@ export function readOption(name: string, type: OptionType, dflt: Lowered, extras
     cases.push(c.type.constant);
   }
   return {
-    spec: { name, type: 'number', default: dflt.type.constant, ...(extras.cases ? { cases } : {}), ...doc },
+    spec: { name, type: 'number', default: dflt.type.constant, ...(extras.cases ? { cases } : {}), ...(kind === 'int' ? { integer: true } : {}), ...doc },
     type: { ...scalarFloat(), ...(extras.cases ? { cases: { option: name, values: cases } } : {}) },
     eval: (env) => env.ctx.num(name),
   };

@@ -21,13 +21,27 @@ export interface Diagnostic {
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const { file, line, column, length } = d.span;
   const out = [`${file}:${line}:${column}: ${d.severity}: ${d.message}`];
-  const text = source?.split(/\r?\n/)[line - 1];
+  const text = source === undefined ? undefined : lineOf(source, line);
   if (text !== undefined) {
     out.push(`  ${text}`);
     out.push(`  ${' '.repeat(Math.max(0, column - 1))}${'^'.repeat(Math.max(1, Math.min(length, text.length - column + 1)))}`);
   }
   for (const n of d.notes ?? []) out.push(n.span ? `${n.span.file}:${n.span.line}:${n.span.column}: note: ${n.message}` : `  note: ${n.message}`);
   return out.join('\n');
+}
+
+/** Line `line` (1-based) of `source`, lines ending with LF, CRLF or a lone CR; found without splitting the whole text. */
+export function lineOf(source: string, line: number): string | undefined {
+  const ends = /\r\n?|\n/g;
+  let start = 0;
+  for (let l = 1; l < line; l++) {
+    const m = ends.exec(source);
+    if (!m) return undefined;
+    start = m.index + m[0].length;
+  }
+  ends.lastIndex = start;
+  const m = ends.exec(source);
+  return source.slice(start, m ? m.index : source.length);
 }
 
 /** Each diagnostic once (same place, same message), in source order. */

@@ -14,7 +14,7 @@
 // dsl/README.md has the whole grammar with examples; toGraph.ts gives it meaning.
 import { CstParser, type CstNode, type IRecognitionException, type IToken } from './chevrotain.js';
 import * as T from './tokens.js';
-import { SyntaxErrorMessages } from './syntaxErrors.js';
+import { MAX_SYNTAX_ERRORS, SyntaxErrorMessages, TooManySyntaxErrors } from './syntaxErrors.js';
 
 class LossParser extends CstParser {
   constructor(readonly messages: SyntaxErrorMessages) {
@@ -428,13 +428,20 @@ const parser = new LossParser(messages);
 export interface ParseResult {
   readonly cst: CstNode;
   readonly errors: readonly IRecognitionException[];
+  /** the parse stopped at MAX_SYNTAX_ERRORS errors: there may be more */
+  readonly stopped?: boolean;
 }
 
 export function parseTokens(tokens: IToken[]): ParseResult {
   messages.tokens = tokens;
   parser.input = tokens;
-  const cst = parser.file();
-  return { cst, errors: parser.errors };
+  try {
+    const cst = parser.file();
+    return { cst, errors: parser.errors };
+  } catch (e) {
+    if (!(e instanceof TooManySyntaxErrors)) throw e;
+    return { cst: { name: 'file', children: {} }, errors: parser.errors.slice(0, MAX_SYNTAX_ERRORS), stopped: true };
+  }
 }
 
 /** The visitor base class for this grammar (chevrotain checks that it visits every rule). */

@@ -16,6 +16,8 @@ import { lex, LineEnd } from './tokens.js';
 import { parseTokens } from './grammar.js';
 import { RaisedError, Source } from './lower.js';
 import { toLossDefs } from './toGraph.js';
+import { capDiagnostics, MAX_DIAGNOSTICS, nestingDiagnostic } from './limits.js';
+import { MAX_SYNTAX_ERRORS } from './syntaxErrors.js';
 
 export { CompileError, formatDiagnostic, type Diagnostic } from './diagnostics.js';
 
@@ -28,13 +30,36 @@ export interface ParseOptions {
   readonly trialBuilds?: boolean;
 }
 
+/**
+ * The losses of a .loss source and its diagnostics. Any text gets an answer: diagnostics (at most
+ * MAX_DIAGNOSTICS, then a count), never an exception, in about linear time (see limits.ts).
+ */
 export function parseLossSource(text: string, file: string, opts: ParseOptions = {}): { losses: LossDef[]; diagnostics: Diagnostic[] } {
+  if (typeof text !== 'string') throw new TypeError(`parseLossSource: the source must be a string, got ${text === null ? 'null' : typeof text}`);
+  try {
+    const { losses, diagnostics } = readLossSource(text, file, opts);
+    return { losses, diagnostics: capDiagnostics(diagnostics, file) };
+  } catch (e) {
+    // the limits should make this unreachable; if some construct still recurses too deeply, say so as a diagnostic
+    const what = e instanceof RangeError && /call stack|array length|string length/i.test(e.message) ? 'the source is nested too deeply or is too large to read' : `internal error while reading the source: ${(e as Error).message}`;
+    return { losses: [], diagnostics: [error(what, { file, line: 1, column: 1, length: 1 })] };
+  }
+}
+
+function readLossSource(text: string, file: string, opts: ParseOptions): { losses: LossDef[]; diagnostics: Diagnostic[] } {
   const source = new Source(file, text);
   const lexed = lex(text);
   const syntax: Diagnostic[] = lexed.errors.map((e) => error(e.message, { file, line: e.line ?? 1, column: e.column ?? 1, length: e.length }));
+  if (syntax.length > MAX_DIAGNOSTICS) return { losses: [], diagnostics: sortAndDedupe(syntax) };
+  const tooDeep = nestingDiagnostic(lexed.tokens, file);
+  if (tooDeep) return { losses: [], diagnostics: sortAndDedupe([...syntax, tooDeep]) };
   const parsed = parseTokens(lexed.tokens);
   // a character the lexer dropped leaves the parser confused: report it alone
   if (syntax.length === 0) syntax.push(...parsed.errors.map((e) => error(e.message, syntaxErrorSpan(e, lexed.tokens, file))));
+  if (parsed.stopped && syntax.length) {
+    const last = syntax[syntax.length - 1]!.span;
+    syntax.push(error(`more syntax errors follow; reading stopped after ${MAX_SYNTAX_ERRORS}`, last));
+  }
   if (syntax.length) return { losses: [], diagnostics: sortAndDedupe(syntax) };
 
   const read = toLossDefs(parsed.cst, source);

@@ -68,6 +68,13 @@ export class BuildFailure extends Error {
  */
 export class RaisedError extends RangeError {}
 
+/**
+ * A function given as an option (distanceFunction) threw, or returned no tensor: the user's code,
+ * not the .loss source that called it, is to blame, so no source position is given; the error it
+ * threw is the cause. A RaisedError, so it reaches the caller unchanged.
+ */
+export class OptionFunctionError extends RaisedError {}
+
 // ------------------------------------------------------------------ source and diagnostics
 
 export class Source {
@@ -86,7 +93,8 @@ export class Source {
   }
   /** the source text of `at`, shortened for messages */
   quote(at: Loc): string {
-    const s = this.text.slice(at.start, at.end + 1).replace(/\s+/g, ' ');
+    // at most a few hundred characters are read: a long expression's quote costs no more than a short one's
+    const s = this.text.slice(at.start, Math.min(at.end + 1, at.start + 200)).replace(/\s+/g, ' ');
     return s.length > 40 ? `${s.slice(0, 37)}...` : s;
   }
 }
@@ -114,25 +122,44 @@ export class Reporter {
 export function didYouMean(name: string, candidates: Iterable<string>): Diagnostic['notes'] {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+  if (name.length > MAX_SUGGESTED_LENGTH) return [];
+  let examined = 0;
   for (const c of candidates) {
+    // bounded work per unknown name, however many names a hostile file defines
+    if (++examined > MAX_SUGGESTION_CANDIDATES) break;
+    if (Math.abs(c.length - name.length) >= bestDistance) continue;
     const d = c.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, c);
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
   return best === undefined ? [] : [{ message: `did you mean '${best}'?` }];
 }
 
+/** Suggestions are looked for among this many names (the innermost first), for names up to this long. */
+const MAX_SUGGESTION_CANDIDATES = 500;
+const MAX_SUGGESTED_LENGTH = 64;
+
 /** Edits (insert, delete, substitute, swap two neighbours) from a to b: "flaot" is one from "float". */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // three rows (this one, the last, the one before for swaps), no allocation per call
+  const n = b.length + 1;
+  if (rows.length < 3 * n) rows = new Int32Array(3 * n * 2);
+  let prev2 = rows.subarray(0, n);
+  let prev = rows.subarray(n, 2 * n);
+  let cur = rows.subarray(2 * n, 3 * n);
+  for (let j = 0; j < n; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
+    cur[0] = i;
+    for (let j = 1; j < n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur[j] = d;
     }
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return d[a.length]![b.length]!;
+  return prev[n - 1]!;
 }
+let rows = new Int32Array(192);
 
 // ------------------------------------------------------------------ scopes
 
@@ -155,8 +182,9 @@ export class Scope {
     for (let s: Scope | null = this; s; s = s.parent) if (s.outside?.scope.lookup(name)) return s.outside.why(name);
     return undefined;
   }
-  visibleNames(): string[] {
-    return [...this.names.keys(), ...(this.parent?.visibleNames() ?? [])];
+  /** innermost first; lazily, so a caller that stops early reads only what it needs */
+  *visibleNames(): Generator<string> {
+    for (let s: Scope | null = this; s; s = s.parent) yield* s.names.keys();
   }
   /** Names are never redefined in a loss: a second definition is an error pointing at the first. */
   define(b: Binding, report: Reporter): void {

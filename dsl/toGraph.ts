@@ -14,7 +14,7 @@ import { CompileError, type Diagnostic } from './diagnostics.js';
 import { BaseLossVisitor } from './grammar.js';
 import { CONSTANTS, FUNCTIONS } from './functions.js';
 import { bindCheck, CHECKS } from './checks.js';
-import { BuildFailure, didYouMean, errorValue, RaisedError, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source } from './lower.js';
+import { BuildFailure, didYouMean, errorValue, OptionFunctionError, RaisedError, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source, type Value } from './lower.js';
 import { applyFunction, type Arg } from './calls.js';
 import { binary, logical, logicalNot, negative } from './operators.js';
 import { child, childrenLoc, elementLoc, first, inSourceOrder, isToken, nodes, tokenLoc, tokens, unquote, type Children } from './cst.js';
@@ -53,6 +53,24 @@ interface LossState {
   doc?: string;
   result?: Lowered;
   statements: number;
+}
+
+
+/** How many operands of a left-associative chain one eval call may recurse through. */
+const CHAIN_STEP = 64;
+
+/** `l` with its value kept per build (env): evaluating it again returns the same value without recursing. */
+function keptPerBuild(l: Lowered): Lowered {
+  const values = new WeakMap<Env, Value>();
+  return {
+    ...l,
+    eval: (env) => {
+      if (values.has(env)) return values.get(env)!;
+      const v = l.eval(env);
+      values.set(env, v);
+      return v;
+    },
+  };
 }
 
 export interface ReadLoss {
@@ -472,7 +490,18 @@ class FileVisitor extends BaseLossVisitor {
 
   private leftAssociative(operands: CstNode[], operators: IToken[], scope: Scope): Lowered {
     const values = operands.map((n) => this.expr(n, scope));
-    return values.reduce((acc, v, i) => binary(operators[i - 1]!.image, acc, v, this.report));
+    if (values.length <= CHAIN_STEP) return values.reduce((acc, v, i) => binary(operators[i - 1]!.image, acc, v, this.report));
+    // a long chain (a + b + c + ...): each step's value is kept per build, and the last step's eval
+    // first evaluates every CHAIN_STEP-th step in order, so no eval recurses more than CHAIN_STEP deep
+    const steps: Lowered[] = [];
+    const last = values.reduce((acc, v, i) => {
+      const step = binary(operators[i - 1]!.image, acc, v, this.report);
+      if (i % CHAIN_STEP !== 0) return step;
+      const kept = keptPerBuild(step);
+      steps.push(kept);
+      return kept;
+    });
+    return { ...last, eval: (env) => (steps.forEach((s) => s.eval(env)), last.eval(env)) };
   }
 
   unary(c: Children, scope: Scope): Lowered {
@@ -561,7 +590,6 @@ class FileVisitor extends BaseLossVisitor {
         return errorValue(at);
       }
     }
-    const source = this.source;
     return {
       type: tensorOf('float', null),
       at,
@@ -571,9 +599,14 @@ class FileVisitor extends BaseLossVisitor {
           const v = value.eval(env);
           return v instanceof Node ? v : env.ctx.graph.scalarConst(v as number);
         });
-        const out = f(...xs);
+        let out: unknown;
+        try {
+          out = f(...xs);
+        } catch (e) {
+          throw new OptionFunctionError(`the ${b.name} option threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
         if (!(out instanceof Node) || out.graph !== env.ctx.graph) {
-          throw new BuildFailure({ severity: 'error', message: `${b.name} must return a lossc tensor computed from its arguments (a builder node)`, span: source.span(at) });
+          throw new OptionFunctionError(`the ${b.name} option must return a lossc tensor computed from its arguments (a builder node), got ${out === null ? 'null' : typeof out}`);
         }
         return out;
       },
@@ -588,7 +621,10 @@ class FileVisitor extends BaseLossVisitor {
     const outside = scope.isolatedFrom(name);
     if (FUNCTIONS[name] || this.fns.has(name) || SPECIAL_FORMS.has(name)) this.report.error(`'${name}' is a function: call it, as in ${name}(...)`, at);
     else if (outside) this.report.error(outside, at);
-    else this.report.error(`unknown name '${name}'`, at, didYouMean(name, [...scope.visibleNames(), ...Object.keys(CONSTANTS)]));
+    else this.report.error(`unknown name '${name}'`, at, didYouMean(name, (function* () {
+      yield* Object.keys(CONSTANTS);
+      yield* scope.visibleNames();
+    })()));
     return errorValue(at);
   }
 

@@ -44,9 +44,9 @@ export const Scan = keyword('scan');
 
 /** `1`, `0.5`, `1e-8`, `.5`; a trailing `f` rounds the value to float32 (`1e-12f`), as a C float literal. */
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?f?/, label: 'a number' });
-export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /'[^'\n]*'|"[^"\n]*"/, label: 'a string' });
+export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /'[^'\r\n]*'|"[^"\r\n]*"/, label: 'a string' });
 /** Matched only when StringLiteral is not: the lexer turns it into an "unterminated string" error. */
-export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /'[^'\n]*|"[^"\n]*/, label: 'an unterminated string' });
+export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /'[^'\r\n]*|"[^"\r\n]*/, label: 'an unterminated string' });
 
 export const ComparisonOperator = createToken({ name: 'ComparisonOperator', pattern: Lexer.NA, label: 'a comparison' });
 export const AdditiveOperator = createToken({ name: 'AdditiveOperator', pattern: Lexer.NA, label: "'+' or '-'" });
@@ -84,9 +84,10 @@ export const Semicolon = op('Semicolon', /;/, "';'", StatementEnd);
 /** Never lexed directly: made from a Newline by insertLineEnds. */
 export const LineEnd = createToken({ name: 'LineEnd', pattern: Lexer.NA, categories: [StatementEnd], label: 'the end of the line' });
 
-const Newline = createToken({ name: 'Newline', pattern: /\r?\n/, line_breaks: true });
-const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r]+/, group: Lexer.SKIPPED });
-const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n]*/, group: Lexer.SKIPPED });
+/** A line ends with LF, CRLF or a lone CR (classic Mac files): each is one line break, as chevrotain counts them. */
+const Newline = createToken({ name: 'Newline', pattern: /\r\n?|\n/, line_breaks: true });
+const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t]+/, group: Lexer.SKIPPED });
+const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\r\n]*/, group: Lexer.SKIPPED });
 
 /** In matching order: comments before '/', longer operators before their prefixes, keywords before names. */
 export const allTokens: TokenType[] = [
@@ -129,6 +130,12 @@ const endsAnExpression = new Set<TokenType>([Identifier, Loss, Fn, Type, Option,
 const continuesTheStatement = new Set<TokenType>([Else, LBrace]);
 
 function insertLineEnds(tokens: readonly IToken[]): IToken[] {
+  // the first token after each run of newlines, found in one backward pass (linear in blank lines)
+  const after: (IToken | undefined)[] = new Array(tokens.length);
+  for (let i = tokens.length - 1, next: IToken | undefined; i >= 0; i--) {
+    after[i] = next;
+    if (tokens[i]!.tokenType !== Newline) next = tokens[i];
+  }
   const out: IToken[] = [];
   let depth = 0; // open '(' and '['
   let scanHeader: number | null = null; // the depth of a scan whose header ('scan ... {') is being read
@@ -140,9 +147,7 @@ function insertLineEnds(tokens: readonly IToken[]): IToken[] {
     if (t.tokenType !== Newline) return void out.push(t);
     if (scanHeader !== null) return; // a scan's header may span lines, up to its '{'
     const last = out[out.length - 1];
-    let j = i + 1;
-    while (tokens[j]?.tokenType === Newline) j++;
-    const next = tokens[j];
+    const next = after[i];
     if (depth === 0 && last && endsAnExpression.has(last.tokenType) && !(next && continuesTheStatement.has(next.tokenType))) {
       out.push(createTokenInstance(LineEnd, '', t.startOffset, t.startOffset, t.startLine!, t.startLine!, t.startColumn!, t.startColumn!));
     }

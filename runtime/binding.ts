@@ -7,8 +7,9 @@ import type { Method } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { priorInput, type MethodVariant } from '../compiler/methodVariant.js';
 import { resolveShape, ShapeError, type ShapeExpr } from '../compiler/ir/shape.js';
-import { applyChecks, type Arg } from './checks.js';
+import { applyChecks, checkOptionValues, type Arg } from './checks.js';
 import { isTensor, shapeStr, type Tensor, type TensorData } from './tensor.js';
+import { checkElementCount, validateTensor } from './validate.js';
 import { numel, sameDims } from '../compiler/abi/strides.js';
 import { resolveOutputs, resolveVariant, type CallOptions } from './callOptions.js';
 
@@ -80,8 +81,8 @@ export function normalizeOptions(def: LossSignature, given: Record<string, unkno
         break;
       case 'tensor':
         if (v === null) values[o.name] = null;
-        else if (!isTensor(v)) throw new TypeError(`${def.name}: option '${o.name}' must be a tensor or null`);
         else {
+          validateTensor(v, `${def.name}: option '${o.name}'`);
           if (v.dtype === 'int32') throw new TypeError(`${def.name}: option '${o.name}' must be a floating-point tensor, got int32`);
           values[o.name] = { shape: v.shape };
           tensors.set(o.name, v);
@@ -89,6 +90,8 @@ export function normalizeOptions(def: LossSignature, given: Record<string, unkno
         break;
     }
   }
+  const checks = [def, ...(def.overloads ?? [])].flatMap((d) => d.checks ?? []);
+  checkOptionValues(def.name, def.options, checks, values);
   return { values, tensors };
 }
 
@@ -261,8 +264,9 @@ function bindCall<S extends LossSignature>(
   try {
     const outShape = resolveShape(runner.outputShape, new Map([...args].map(([k, v]) => [k, v.shape] as const)));
     const shownShape = unbatched && outShape.length > 0 ? outShape.slice(1) : outShape;
-    if (gradOutput) {
-      if (!isTensor(gradOutput)) throw new TypeError(`${form.name}.vjp: gradOutput must be a tensor`);
+    checkElementCount(outShape, `${form.name}: the result`);
+    if (method === 'vjp') {
+      validateTensor(gradOutput, `${form.name}.vjp: gradOutput`);
       if (!sameDims(gradOutput.shape, shownShape)) throw new RangeError(`${form.name}.vjp: gradOutput has shape ${shapeStr(gradOutput.shape)} but the loss output has shape ${shapeStr(shownShape)}`);
       if (gradOutput.dtype !== (precision === 'f32' ? 'float32' : 'float64')) throw new TypeError(`${form.name}.vjp: gradOutput has dtype ${gradOutput.dtype} but the inputs are ${precision === 'f32' ? 'float32' : 'float64'}`);
     }
@@ -319,7 +323,7 @@ function bindArguments(def: LossSignature, options: NormalizedOptions, inputs: r
   let floatDtype: string | null = null;
   const args = new Map<string, Arg>();
   const take = (name: string, t: unknown, kind: 'float' | 'int'): void => {
-    if (!isTensor(t)) throw new TypeError(`${sig}: argument '${name}' must be a tensor (got ${t === null ? 'null' : typeof t})`);
+    validateTensor(t, `${sig}: argument '${name}'`);
     if (kind === 'int') {
       if (t.dtype !== 'int32') throw new TypeError(`${sig}: expected '${name}' to be an int32 tensor of indices, got ${t.dtype} with shape ${shapeStr(t.shape)}`);
     } else {

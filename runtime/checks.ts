@@ -1,5 +1,5 @@
 // Data-dependent argument checks, run before any kernel (torch raises these from Python).
-import type { InputCheck } from '../compiler/loss.js';
+import type { InputCheck, OptionSpec } from '../compiler/loss.js';
 import { shapeStr } from './tensor.js';
 import { sameDims } from '../compiler/abi/strides.js';
 
@@ -43,6 +43,25 @@ export function applyChecks(loss: string, checks: readonly InputCheck[], args: M
       checkClassIndex(c, args, options, fail);
       continue;
     }
+    if (c.kind === 'optionRange') continue; // checked once, when the loss is constructed (checkOptionRanges)
+    if (c.kind === 'classWeight') {
+      const w = args.get(c.input);
+      const x = args.get(c.of);
+      if (!w || !x) continue;
+      const axis = c.axis < 0 ? c.axis + x.shape.length : c.axis;
+      const classes = x.shape[axis];
+      if (w.shape.length !== 1 || w.shape[0] !== classes) fail(c.message.replace('{classes}', String(classes ?? 0)).replace('{shape}', shapeStr(w.shape)));
+      continue;
+    }
+    if (c.kind === 'broadcastsTo') {
+      const w = args.get(c.input);
+      const like = args.get(c.like);
+      if (!w || !like) continue;
+      const b = broadcastShapes(w.shape, like.shape);
+      if (typeof b === 'string') fail(`${b} (${c.input} has shape ${shapeStr(w.shape)}, ${c.like} has shape ${shapeStr(like.shape)})`);
+      else if (!sameDims(b, like.shape)) fail(c.message.replace('{input}', shapeStr(w.shape)).replace('{like}', shapeStr(like.shape)).replace('{broadcast}', shapeStr(b)));
+      continue;
+    }
     const a = args.get(c.input);
     if (!a) continue;
     switch (c.kind) {
@@ -74,6 +93,39 @@ export function applyChecks(loss: string, checks: readonly InputCheck[], args: M
     }
   }
   return { unbatched };
+}
+
+/** The broadcast of two shapes, or torch's message saying why they do not broadcast. */
+function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | string {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return `The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${i}`;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/**
+ * The option checks that need no tensor: every number is a number (NaN is not), an integer
+ * option holds an integer, and each `optionRange` check holds. Run when a loss is constructed.
+ */
+export function checkOptionValues(loss: string, specs: readonly OptionSpec[], checks: readonly InputCheck[], values: Readonly<Record<string, unknown>>): void {
+  for (const o of specs) {
+    if (o.type !== 'number') continue;
+    const v = values[o.name] as number;
+    if (Number.isNaN(v)) throw new RangeError(`${loss}: option '${o.name}' must be a number, got NaN`);
+    if (o.integer && !Number.isInteger(v)) throw new TypeError(`${loss}: option '${o.name}' must be an integer, got ${v}`);
+  }
+  for (const c of checks) {
+    if (c.kind !== 'optionRange') continue;
+    const v = values[c.option] as number;
+    const low = c.min === undefined || (c.minExclusive ? v > c.min : v >= c.min);
+    const high = c.max === undefined || v <= c.max;
+    if (!low || !high) throw new RangeError(`${loss}: ${c.message.replace('{value}', String(v))} (option '${c.option}' = ${v})`);
+  }
 }
 
 /** torch's nll_loss checks: the target's shape, then each index (unless ignored) within the class axis. */
@@ -160,6 +212,7 @@ function checkCtc(c: Extract<InputCheck, { kind: 'ctc' }>, args: Map<string, Arg
   } else if (tg.shape.length !== 2 || tg.shape[0] !== N) fail(`${c.targets} must be (N, S) padded or 1-D concatenated, got shape ${shapeStr(tg.shape)}`);
   const S = padded.shape[1]!;
   const blank = options['blank'];
+  if (typeof blank === 'number' && !(blank >= 0 && blank < C)) fail(`blank must be in label range (blank = ${blank}, ${C} classes)`);
   for (let n = 0; n < N; n++) {
     if (tl.data[n]! > S) fail(`Expected tensor to have size at least ${tl.data[n]} at dimension 1, but got size ${S} for argument #2 'targets' (while checking arguments for ctc_loss)`);
     for (let j = 0; j < tl.data[n]!; j++) {

@@ -6,6 +6,7 @@ import type { KernelLayout } from '../compiler/emit/js.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
 import { IOTA, broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../compiler/abi/strides.js';
 import type { Site } from '../compiler/emit/expr.js';
+import { MAX_ELEMENTS } from './validate.js';
 
 type KernelFn = (X: ArrayLike<number>[], O: Float32Array[] | Float64Array[], S: Float64Array, L: Layout) => void;
 interface Layout {
@@ -279,6 +280,7 @@ interface PlainShapes {
 function plainShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): PlainShapes {
   const domain = dims(k.domain);
   const n = numel(domain);
+  if (n > MAX_ELEMENTS) throw new RangeError(`${k.name}: a loop over shape [${domain.join(', ')}] (${n} elements) is more than lossc supports (${MAX_ELEMENTS})`);
   const views = k.sites.map((s) => siteView(s, domain, dims));
   const outShapes = k.outputs.map((o) => dims(o.shape));
   const scatter = k.outputs.map((o, j) => !(o.register || o.mode === 'store' || sameDims(outShapes[j]!, domain)));

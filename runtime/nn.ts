@@ -1,7 +1,7 @@
 // PyTorch-style loss objects over compiled graphs: `new nn.MSELoss({ reduction: 'sum' })`,
 // then forward / vjp / valueAndGrad / explain. Every built-in and every custom loss goes
 // through the same class: a LossDef in, kernels out, compiled once per structure and dtype.
-import { instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
+import { checkLossNames, instantiate, structuralKey, type LossDef, type OptionValue, type LossInstance } from '../compiler/loss.js';
 import { compileMethod, methodVariantKey, stableForward, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import { compileCpuProgram, type CpuProgram } from './cpu.js';
@@ -37,22 +37,43 @@ export interface Backend {
   isResident?(data: TensorData): boolean;
 }
 
-/** Compiled methods per definition, by structure and method: every instance with the same structure shares them. */
-const methodCache = new WeakMap<LossDef, Map<string, CompiledMethod>>();
-const instanceCache = new WeakMap<LossDef, Map<string, LossInstance>>();
+/**
+ * Compiled methods per definition, by structure and method: every instance with the same structure
+ * shares them. A structure with a function option (distanceFunction) is cached under that function,
+ * so its kernels are freed with it: a new closure per instance must not grow the cache forever.
+ */
+interface Caches {
+  readonly methods: Map<string, CompiledMethod>;
+  readonly instances: Map<string, LossInstance>;
+}
+const caches = new WeakMap<object, WeakMap<LossDef, Caches>>();
+
+function cachesFor(def: LossDef, options: Readonly<Record<string, OptionValue>>): Caches {
+  const fn = def.options.map((o) => (o.type === 'function' ? options[o.name] : null)).find((v) => typeof v === 'function');
+  const owner: object = fn ?? def;
+  let byDef = caches.get(owner);
+  if (!byDef) caches.set(owner, (byDef = new WeakMap()));
+  let c = byDef.get(def);
+  if (!c) byDef.set(def, (c = { methods: new Map(), instances: new Map() }));
+  return c;
+}
 
 export function compiled(def: LossDef, options: Readonly<Record<string, OptionValue>>, method: Method, variant: MethodVariant = {}): CompiledMethod {
   const skey = structuralKey(def, options);
   const key = `${skey}#${method}#${methodVariantKey(variant)}`;
-  let methods = methodCache.get(def);
-  if (!methods) methodCache.set(def, (methods = new Map()));
+  const { methods, instances } = cachesFor(def, options);
   let c = methods.get(key);
   if (!c) {
-    let instances = instanceCache.get(def);
-    if (!instances) instanceCache.set(def, (instances = new Map()));
     let inst = instances.get(skey);
     if (!inst) instances.set(skey, (inst = instantiate(def, options)));
-    methods.set(key, (c = compileMethod(inst, method, variant)));
+    try {
+      c = compileMethod(inst, method, variant);
+    } catch (e) {
+      // the passes recurse along the graph's depth: say so rather than leak the engine's words
+      if (e instanceof RangeError && /call stack/i.test(e.message)) throw new RangeError(`${def.name}.${method}: the loss's expression is too deep to compile (thousands of operations in one chain); split it, e.g. sum a stack of terms instead of chaining them with '+'`);
+      throw e;
+    }
+    methods.set(key, c);
   }
   return c;
 }
@@ -80,6 +101,7 @@ export class Loss {
     options: Record<string, unknown> = {},
     protected readonly backend: Backend = cpuBackend,
   ) {
+    checkLossNames(def);
     const { values, tensors } = normalizeOptions(def, options);
     this.options = values;
     this.tensorOptions = tensors;

@@ -7,6 +7,7 @@ import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';
+import { identifier } from './names.js';
 import { reductionField, type OutputSlot } from './slots.js';
 import { emitScanKernel, type ScanLayout } from './jsScan.js';
 
@@ -99,7 +100,7 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
   if (k.rows) {
     const code = emitRowKernelBody(k, p, precision);
     const head = [
-      `function ${k.name}(X, O, S, L) {`,
+      `function ${identifier(k.name)}(X, O, S, L) {`,
       `  const fr = Math.fround;`,
       ...p.sites.map((_, s) => `  const x${s} = X[${s}];`),
       ...code.outputs.map((_, j) => `  const o${j} = O[${j}];`),
@@ -149,7 +150,7 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
   const sitesUsed = p.sites.length;
   const lines: string[] = [];
   const emit = (indent: number, ...ls: string[]): void => void lines.push(...ls.map((l) => '  '.repeat(indent) + l));
-  emit(0, `function ${k.name}(X, O, S, L) {`);
+  emit(0, `function ${identifier(k.name)}(X, O, S, L) {`);
   emit(1, `const fr = Math.fround;`);
   emit(1, ...Array.from({ length: sitesUsed }, (_, s) => `const x${s} = X[${s}];`));
   emit(1, ...outputs.map((_, j) => `const o${j} = O[${j}];`));

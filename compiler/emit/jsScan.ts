@@ -5,6 +5,7 @@ import type { Node } from '../ir/node.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type Spelling } from './expr.js';
 import type { KernelLayout } from './js.js';
+import { identifier } from './names.js';
 
 export interface ScanLayout {
   readonly reverse: boolean;
@@ -39,7 +40,7 @@ export function emitScanKernel(k: Kernel, precision: Precision, base: Spelling):
   const xsSites = sites.filter((s) => body.xs.some((p) => p.attrs.name === printer.sites[s]!.buffer));
 
   const lines = [
-    `function ${k.name}(X, O, S, L) {`,
+    `function ${identifier(k.name)}(X, O, S, L) {`,
     `  const fr = Math.fround;`,
     ...sites.map((s) => `  const x${s} = X[${s}];`),
     `  const out = O[0], init = L.init;`,

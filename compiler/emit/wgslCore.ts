@@ -9,6 +9,7 @@ import type { Kernel } from '../plan/kernelPlan.js';
 import { foldedValue } from '../reference.js';
 import { BodyPrinter, IOTA, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { helpersFor, workgroupReductions } from './wgslPrelude.js';
+import { identifier } from './names.js';
 
 export const WORKGROUP_SIZE = 256;
 /** invocations per row in a row kernel: fewer than a plain pass, since every row reduction is a barrier round */
@@ -321,7 +322,7 @@ export function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: reado
   const helpers = helpersFor(`${reductions}\n${body}`);
   const code = [
     ...(env.subgroups ? ['enable subgroups;', ''] : []),
-    `// lossc kernel ${k.name}${rowAxis !== undefined ? ` (rows along axis ${rowAxis})` : ''}`,
+    `// lossc kernel ${identifier(k.name)}${rowAxis !== undefined ? ` (rows along axis ${rowAxis})` : ''}`,
     core,
     '',
     ...helpers,

@@ -24,6 +24,7 @@ import type { CompiledMethod, Method } from '../../compiler/pipeline.js';
 import type { Precision } from '../../compiler/plan/kernelPlan.js';
 import type { Arg } from '../checks.js';
 import type { Tensor } from '../tensor.js';
+import { deviceResident, validateTensor } from '../validate.js';
 import { numel } from '../../compiler/abi/strides.js';
 import { requestDevice } from './device.js';
 import { gpuContext, type GpuContext } from './context.js';
@@ -195,6 +196,7 @@ export class WebGpuLoss {
 
   /** Put a host tensor on the GPU (float32 or int32). */
   upload(t: Tensor): GpuTensor {
+    validateTensor(t, `${this.name}.upload: the tensor`);
     if (t.dtype === 'float64') throw new TypeError(`${this.name}.upload: WebGPU computes in float32; got a float64 tensor`);
     const buffer = this.uploadData(t.data as Float32Array | Int32Array);
     return new GpuTensor(this.ctx, buffer, [...t.shape], t.dtype, true);
@@ -249,6 +251,7 @@ export class WebGpuLoss {
     if (!isGpuTensor(a)) return a;
     a.check(`${this.name}: an argument`);
     const data = a.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0);
+    deviceResident.add(data); // its elements are in the GPU buffer: the boundary check skips the length
     this.stands.set(data, { buffer: a.buffer });
     return { data, shape: a.shape, dtype: a.dtype };
   }

@@ -114,7 +114,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       expect(js).not.toMatch(/^\s*import\s/m); // no imports: runs anywhere
       // the library's own run-time code, bundled: nothing of the compiler but resolveShape's file
       const bundled = [...js.matchAll(/^\/\/ (\S+)\.(?:ts|js)$/gm)].map((m) => m[1]!.replace(/^.*?\b((?:runtime|compiler)\/)/, '$1')).filter((f) => !f.endsWith(name)).sort();
-      expect(bundled).toEqual(['compiler/abi/strides', 'compiler/ir/shape', 'compiler/methodVariant', 'runtime/binding', 'runtime/callOptions', 'runtime/checks', 'runtime/executor', 'runtime/standalone', 'runtime/tensor']);
+      expect(bundled).toEqual(['compiler/abi/strides', 'compiler/ir/shape', 'compiler/methodVariant', 'runtime/binding', 'runtime/callOptions', 'runtime/checks', 'runtime/executor', 'runtime/standalone', 'runtime/tensor', 'runtime/validate']);
       expect(js).toMatch(/export\s*\{[^}]*create/);
       expect(readFileSync(join(tmp.dir, `${name}.d.ts`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`);
     }

@@ -10,13 +10,15 @@ import {
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
 const weight: OptionSpec = { name: 'weight', type: 'tensor', default: null, rank: 1, doc: 'a rescaling weight per class, shape [C]' };
-const ignoreIndex: OptionSpec = { name: 'ignoreIndex', type: 'number', default: -100, doc: 'a target value that contributes nothing' };
+const ignoreIndex: OptionSpec = { name: 'ignoreIndex', type: 'number', default: -100, integer: true, doc: 'a target value that contributes nothing' };
 const float = (name: string, differentiable = true): InputSpec => ({ name, kind: 'float', differentiable });
 /** class indices: the input's shape without the class axis */
 const classTarget: InputSpec = { name: 'target', kind: 'int', shapeLike: { input: 'input', dropAxis: 1 } };
 
 /** torch accepts one sample without its batch axis: seen as a batch of one. */
 const unbatched = (rank: number, ...inputs: string[]): InputCheck => ({ kind: 'batchIfUnbatched', of: 'input', rank, inputs });
+const classWeight = (message = 'weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {shape}'): InputCheck => ({ kind: 'classWeight', input: 'weight', of: 'input', axis: 1, message });
+const labelSmoothingRange: InputCheck = { kind: 'optionRange', option: 'labelSmoothing', min: 0, max: 1, message: 'label_smoothing must be between 0.0 and 1.0. Got: {value}' };
 const classIndex = (extra: Partial<Extract<InputCheck, { kind: 'classIndex' }>> = {}): InputCheck => ({ kind: 'classIndex', input: 'target', of: 'input', axis: 1, ...extra });
 
 /** weight[c] for every class position c along `axis` of x: broadcasts against x whatever its rank. */
@@ -42,7 +44,7 @@ export const NLLLoss: LossDef = {
   doc: 'negative log likelihood of class indices under log-probabilities: -weight[t] * input[t]',
   inputs: [float('input'), classTarget],
   options: [weight, ignoreIndex, reduction],
-  checks: [unbatched(1, 'input', 'target'), classIndex({ ignore: 'ignoreIndex' })],
+  checks: [unbatched(1, 'input', 'target'), classWeight(), classIndex({ ignore: 'ignoreIndex' })],
   build: (c) => {
     const { perPosition, weightSum } = nll(c, c.input('input'), c.input('target'), c.tensor('weight'));
     return reduceNll(c.str('reduction'), perPosition, weightSum);
@@ -57,7 +59,7 @@ const CrossEntropyLossProbabilities: LossDef = {
   doc: 'cross entropy against class probabilities: -sum_c weight[c] target[c] log_softmax(input)[c]',
   inputs: [float('input'), { name: 'target', kind: 'float', shapeLike: { input: 'input' } }],
   options: crossEntropyOptions,
-  checks: [unbatched(1, 'input', 'target'), { kind: 'sameShape', input: 'target', like: 'input', message: 'class-probability targets must have the shape of input: target {target}, input {input}' }],
+  checks: [labelSmoothingRange, unbatched(1, 'input', 'target'), classWeight('cross_entropy: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {shape}'), { kind: 'sameShape', input: 'target', like: 'input', message: 'class-probability targets must have the shape of input: target {target}, input {input}' }],
   build: (c) => {
     const [x, t0, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
     const classes = dim(x, 1);
@@ -77,7 +79,7 @@ export const CrossEntropyLoss: LossDef = {
   doc: 'cross entropy of class indices under softmax(input), with weights, ignore_index and label smoothing',
   inputs: [float('input'), classTarget],
   options: crossEntropyOptions,
-  checks: [unbatched(1, 'input', 'target'), classIndex({ ignore: 'ignoreIndex' })],
+  checks: [labelSmoothingRange, unbatched(1, 'input', 'target'), classWeight(), classIndex({ ignore: 'ignoreIndex' })],
   overloads: [CrossEntropyLossProbabilities],
   build: (c) => {
     const [x, t, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
@@ -98,8 +100,13 @@ export const MultiMarginLoss: LossDef = {
   name: 'MultiMarginLoss',
   doc: 'multi-class hinge: sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y], divided by C',
   inputs: [float('input'), classTarget],
-  options: [{ name: 'p', type: 'number', default: 1, cases: [1, 2] }, { name: 'margin', type: 'number', default: 1 }, weight, reduction],
-  checks: [unbatched(1, 'input', 'target'), classIndex()],
+  options: [{ name: 'p', type: 'number', default: 1, cases: [1, 2], integer: true }, { name: 'margin', type: 'number', default: 1 }, weight, reduction],
+  checks: [
+    { kind: 'optionRange', option: 'p', min: 1, max: 2, message: 'only p == 1 and p == 2 supported' },
+    unbatched(1, 'input', 'target'),
+    classWeight('inconsistent weight size, expected {classes} but got {shape}'),
+    classIndex(),
+  ],
   build: (c) => {
     const [x, t, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
     const p = c.numCase('p');

@@ -5,7 +5,7 @@
 import type { LossDef, OptionSpec, InputSpec, BuildContext } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
 import {
-  abs, add, clampMin, div, eq, minimum, mul, pow, reduce, sqrt, sub, sum, where, withGrad,
+  abs, add, amax, clampMin, div, eq, minimum, mul, ne, pow, reduce, sqrt, sub, sum, where, withGrad,
 } from '../../compiler/ir/builders.js';
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
@@ -45,16 +45,18 @@ export const CosineEmbeddingLoss: LossDef = {
 const maskedSqrt = (s: Node): Node => withGrad(sqrt(s), [s, where(eq(s, 0), 0, div(0.5, sqrt(s)))]);
 
 /** ||v||_p along the last axis, with torch's gradient conventions at zero norms. */
-export function pnorm(v: Node, p: Node | 1 | 2): Node {
+export function pnorm(v: Node, p: Node | 0 | 1 | 2 | typeof Infinity): Node {
   if (p === 1) return sum(abs(v), [-1]);
   if (p === 2) return maskedSqrt(sum(mul(v, v), [-1]));
+  if (p === Infinity) return amax(abs(v), [-1]);
+  if (p === 0) return sum(where(ne(v, 0), 1, 0), [-1]);
   const s = sum(pow(abs(v), p), [-1]);
   const invP = div(1, p);
   return withGrad(pow(s, invP), [s, where(eq(s, 0), 0, mul(invP, pow(s, sub(invP, 1))))]);
 }
 
 /** torch's pairwise_distance: ||x1 - x2 + eps||_p over the last axis. */
-export const pairwiseDistance = (a: Node, b: Node, p: Node | 1 | 2 = 2, eps: Node | number = 1e-6): Node => pnorm(add(sub(a, b), eps), p);
+export const pairwiseDistance = (a: Node, b: Node, p: Node | 0 | 1 | 2 | typeof Infinity = 2, eps: Node | number = 1e-6): Node => pnorm(add(sub(a, b), eps), p);
 
 function tripletLoss(c: BuildContext, distance: (a: Node, b: Node) => Node): Node {
   const [a, pos, neg] = [c.input('anchor'), c.input('positive'), c.input('negative')];
@@ -72,14 +74,14 @@ export const TripletMarginLoss: LossDef = {
   inputs: tripletInputs,
   options: [
     { name: 'margin', type: 'number', default: 1 },
-    { name: 'p', type: 'number', default: 2, cases: [1, 2] },
+    { name: 'p', type: 'number', default: 2, cases: [0, 1, 2, Infinity] },
     { name: 'eps', type: 'number', default: 1e-6 },
     { name: 'swap', type: 'bool', default: false },
     reduction,
   ],
   build: (c) => {
     const p = c.numCase('p');
-    return tripletLoss(c, (x, y) => pairwiseDistance(x, y, p === 'other' ? c.num('p') : (p as 1 | 2), c.num('eps')));
+    return tripletLoss(c, (x, y) => pairwiseDistance(x, y, p === 'other' ? c.num('p') : p, c.num('eps')));
   },
 };
 

@@ -45,6 +45,7 @@ export const SmoothL1Loss: LossDef = {
   doc: '0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)',
   inputs: inputTarget,
   options: [reduction(), num('beta', 1.0)],
+  checks: [{ kind: 'optionRange', option: 'beta', min: 0, message: 'smooth_l1_loss does not support negative values for beta.' }],
   build: (c) => {
     const [x, y, beta] = [c.input('input'), c.input('target'), c.num('beta')];
     const z = abs(sub(x, y));
@@ -63,6 +64,7 @@ export const HuberLoss: LossDef = {
   doc: '0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)',
   inputs: inputTarget,
   options: [reduction(), num('delta', 1.0)],
+  checks: [{ kind: 'optionRange', option: 'delta', min: 0, minExclusive: true, message: 'huber_loss does not support non-positive values for delta.' }],
   build: (c) => {
     const [x, y, delta] = [c.input('input'), c.input('target'), c.num('delta')];
     const z = abs(sub(x, y));
@@ -88,6 +90,7 @@ export const BCELoss: LossDef = {
   checks: [
     { kind: 'sameShape', input: 'target', like: 'input', message: 'Using a target size ({target}) that is different to the input size ({input}) is deprecated. Please ensure they have the same size.' },
     { kind: 'range', input: 'input', min: 0, max: 1, message: 'all elements of input should be between 0 and 1' },
+    { kind: 'broadcastsTo', input: 'weight', like: 'input', message: "output with shape {like} doesn't match the broadcast shape {broadcast}" },
   ],
   build: (c) => {
     const [x, y, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
@@ -161,6 +164,7 @@ export const KLDivLoss: LossDef = {
   doc: 'target * (log target - input), or exp(target) * (target - input) with logTarget',
   inputs: inputTarget,
   options: [reduction(['none', 'mean', 'sum', 'batchmean']), flag('logTarget', false)],
+  checks: [{ kind: 'batchIfUnbatched', of: 'input', rank: 0, inputs: ['input', 'target'] }],
   build: (c) => {
     const [x, y] = [c.input('input'), c.input('target')];
     const loss = c.flag('logTarget') ? mul(exp(y), sub(y, x)) : sub(xlogy(y, y), mul(y, x));

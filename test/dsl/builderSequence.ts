@@ -21,7 +21,7 @@ export const CTCLoss: LossDef = {
   doc: 'connectionist temporal classification: -log of the summed probability of every alignment of the targets to the frames',
   inputs: [{ name: 'log_probs', kind: 'float' }, int('targets'), int('input_lengths'), int('target_lengths')],
   options: [
-    { name: 'blank', type: 'number', default: 0 },
+    { name: 'blank', type: 'number', default: 0, integer: true },
     { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' },
     { name: 'zeroInfinity', type: 'bool', default: false },
   ],

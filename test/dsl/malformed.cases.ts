@@ -35,7 +35,7 @@ export const MALFORMED: readonly Malformed[] = [
   { what: 'an unknown option in a condition', source: loss("  option reduction: 'none' | 'sum' = 'sum'\n  return if reductoin == 'sum' { sum(x) } else { x }"), expected: "3:13: unknown name 'reductoin'", note: "did you mean 'reduction'?" },
   { what: 'an unknown element type', source: loss('  return x', 'x: flaot'), expected: "1:11: unknown element type 'flaot' (expected f32, f64, float, i32 or int)", note: "did you mean 'float'?" },
   { what: 'a function used as a value', source: loss('  return exp'), expected: "2:10: 'exp' is a function: call it, as in exp(...)" },
-  { what: 'an unknown check', source: loss('  check positive(x), "x > 0"\n  return x'), expected: "2:9: unknown check 'positive' (checks: nonNegative, range, sameShape, unsqueezeLastIfMissing, batchIfUnbatched, classIndex, ctc)" },
+  { what: 'an unknown check', source: loss('  check positive(x), "x > 0"\n  return x'), expected: "2:9: unknown check 'positive' (checks: nonNegative, range, sameShape, unsqueezeLastIfMissing, batchIfUnbatched, classIndex, optionRange, classWeight, broadcastsTo, ctc)" },
   // duplicates
   { what: 'two inputs with one name', source: 'loss A(x: f32, x: f32) { return x }', expected: "1:16: 'x' is already defined", note: "'x' was first defined here" },
   { what: 'a let redefining a name', source: loss('  let y = x\n  let y = x * 2\n  return y'), expected: "3:7: 'y' is already defined", note: "'y' was first defined here" },
