@@ -3,4 +3,4 @@
 // the plain import is resolved by Vite, whose alias in vite.config.ts points 'chevrotain' at
 // that same bundle (node_modules/chevrotain/lib/chevrotain.mjs). Same exports.
 export { CstParser, EOF, Lexer, createToken, createTokenInstance } from 'chevrotain';
-export type { CstElement, CstNode, ILexingError, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
+export type { CstElement, CstNode, ICstVisitor, ILexingError, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
