@@ -122,7 +122,9 @@ async function loadDawn(tried: string[]): Promise<DawnModule | null> {
     }
     return mod as DawnModule;
   } catch (err) {
-    tried.push(`import('webgpu') failed: ${err instanceof Error ? err.message : String(err)}`);
+    const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module) 'webgpu'/.test(String(err));
+    // Dawn is an optional peer dependency of lossc (132 MB, prebuilt per platform): say how to get it
+    tried.push(missing ? "the 'webgpu' package (Dawn, WebGPU for Node) is not installed: npm install webgpu" : `import('webgpu') failed: ${err instanceof Error ? err.message : String(err)}`);
     return null;
   }
 }
