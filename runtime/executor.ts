@@ -46,7 +46,9 @@ export class CpuProgram {
     this.layouts = data.layouts;
     this.precision = data.precision;
     this.results = data.results;
-    this.fns = this.layouts.map((k) => new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn);
+    // a standalone module's kernels are functions in its file; the library compiles each kernel's
+    // source here, which a browser page with a Content-Security-Policy allows only with 'unsafe-eval'
+    this.fns = this.layouts.map((k) => (k as { readonly fn?: KernelFn }).fn ?? (new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn));
   }
 
   run(args: RunArgs): RunResult[] {

@@ -2,6 +2,7 @@
 //
 //   dist/esm/lossc.mjs, dist/esm/loss.mjs (+ chunks)   `import` (Node, browsers, bundlers)
 //   dist/cjs/lossc.cjs, dist/cjs/loss.cjs               `require`
+//   dist/standalone/runtime.js                          the run time of standalone modules (lossc compile)
 //
 // Each bundle carries lossc and chevrotain (its only run-time dependency; its single-file build
 // loads in ~15 ms where its 60-file entry takes ~250 ms), and the built-in .loss files as text:
@@ -67,4 +68,6 @@ const common = {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await build({ ...common, format: 'esm', splitting: true, outdir: join(root, 'dist', 'esm'), outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]' });
   await build({ ...common, format: 'cjs', outdir: join(root, 'dist', 'cjs'), outExtension: { '.js': '.cjs' } });
+  // the run time every standalone module (`lossc compile`) carries: one IIFE, pasted into .mjs and .cjs files alike
+  await build({ ...common, entryPoints: [join(root, 'runtime', 'standalone.ts')], format: 'iife', globalName: 'LosscStandalone', minify: true, legalComments: 'none', outfile: join(root, 'dist', 'standalone', 'runtime.js') });
 }

@@ -51,6 +51,26 @@ export interface CompileArgs {
   readonly out: string;
   readonly targets: readonly ('js' | 'wgsl')[];
   readonly loss?: string;
+  /** --options (JSON text), --methods, --precision: what the modules carry */
+  readonly options?: string;
+  readonly methods?: readonly Method[];
+  readonly precisions?: readonly ('f32' | 'f64')[];
+  readonly formats?: readonly ('mjs' | 'cjs')[];
+}
+
+/** --methods, --precision and --format of `lossc compile`, checked. */
+export function parseSelection(o: { options?: string; methods?: string; precision?: string; format?: string }): Pick<CompileArgs, 'options' | 'methods' | 'precisions' | 'formats'> {
+  const list = <T extends string>(flag: string, text: string | undefined, allowed: Readonly<Record<string, T>>): T[] | undefined => {
+    if (text === undefined) return undefined;
+    const items = text.split(',').map((t) => t.trim()).filter(Boolean);
+    if (!items.length) throw new UsageError(`${flag} needs one of ${Object.keys(allowed).join(', ')}`);
+    for (const t of items) if (!(t in allowed)) throw new UsageError(`${flag}: unknown value '${t}' (expected ${Object.keys(allowed).join(', ')})`);
+    return [...new Set(items.map((t) => allowed[t]!))];
+  };
+  const methods = list('--methods', o.methods, { forward: 'forward', vjp: 'vjp', valueAndGrad: 'valueAndGrad' } as const);
+  const precisions = list('--precision', o.precision, { float32: 'f32', float64: 'f64' } as const);
+  const formats = list('--format', o.format, { mjs: 'mjs', cjs: 'cjs' } as const);
+  return { ...(o.options !== undefined ? { options: o.options } : {}), ...(methods ? { methods } : {}), ...(precisions ? { precisions } : {}), ...(formats ? { formats } : {}) };
 }
 
 export function parseTargets(text: string): ('js' | 'wgsl')[] {
@@ -62,8 +82,7 @@ export function parseTargets(text: string): ('js' | 'wgsl')[] {
 
 export async function compileCommand(args: CompileArgs, io: Io): Promise<number> {
   const { emitModule, typesWriter } = await import('../emit/module.js');
-  // the .d.ts writer starts loading ts-morph now, in a worker, unless a .ts source loads it here anyway
-  const types = args.targets.includes('js') ? typesWriter({ worker: !args.sources.some((s) => /\.[mc]?ts$/.test(s)) }) : undefined;
+  const types = args.targets.includes('js') ? typesWriter() : undefined;
   try {
     const sources = await loadSources(args.sources, args.loss);
     mkdirSync(args.out, { recursive: true });
@@ -87,9 +106,14 @@ async function compileSources(
       const t0 = performance.now();
       let m;
       try {
-        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), ...(types ? { types } : {}) });
+        const only = {
+          ...(args.options !== undefined ? { options: parseOptions(args.options, def, 'float32') } : {}),
+          ...(args.methods ? { methods: args.methods } : {}),
+          ...(args.precisions ? { precisions: args.precisions } : {}),
+        };
+        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
       } catch (e) {
-        if (e instanceof Error && /WGSL backend is not available/.test(e.message)) throw new UserError(e.message);
+        if (e instanceof Error && /WGSL backend is not available|no variant has the options/.test(e.message)) throw new UserError(e.message);
         throw e;
       } finally {
         progress.done();
@@ -100,7 +124,8 @@ async function compileSources(
         writeFileSync(path, f.text);
         io.out(`wrote ${path} (${kb(f.text.length)})\n`);
       }
-      io.out(`  ${def.name}: ${m.variants} variant${m.variants === 1 ? '' : 's'} x 3 methods, ${ms.toFixed(0)} ms\n`);
+      const methods = args.methods?.length ?? 3;
+      io.out(`  ${def.name}: ${m.variants} variant${m.variants === 1 ? '' : 's'} x ${methods} method${methods === 1 ? '' : 's'}, ${ms.toFixed(0)} ms\n`);
     }
   }
 }

@@ -24,7 +24,7 @@ describe('examples', () => {
     const run = await lossc('compile', example(file), '-o', join(tmp.dir, 'out'));
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/wrote .*\.js/);
+    expect(run.out).toMatch(/wrote .*\.mjs/);
   });
 
   /** tsc, programmatically, over `files` in a project whose node_modules/lossc is this package. */
