@@ -129,6 +129,10 @@ async function loadDawn(tried: string[]): Promise<DawnModule | null> {
   }
 }
 
+/** What the last search for an adapter tried, and why each failed (for the error a caller reports). */
+let lastAttempts: readonly string[] = [];
+export const lastDeviceAttempts = (): readonly string[] => lastAttempts;
+
 async function create(opts: RequestDeviceOptions): Promise<LosscDevice | null> {
   const tried: string[] = [];
   const wantSubgroups = opts.requireSubgroups === true;
@@ -208,6 +212,7 @@ async function create(opts: RequestDeviceOptions): Promise<LosscDevice | null> {
     return result;
   }
 
+  lastAttempts = nav?.gpu ? tried : ['navigator.gpu: absent', ...tried];
   if (requireWebGPU()) {
     throw new Error(
       'lossc: LOSSC_REQUIRE_WEBGPU=1 but no WebGPU adapter was found. Tried:\n  - ' +
