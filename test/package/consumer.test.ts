@@ -156,6 +156,11 @@ describe('the packed package', () => {
     const run = node(['-e', "const { create } = require('./out/MSELoss.cjs'); const f = (d) => ({ data: Float32Array.from(d), shape: [d.length], dtype: 'float32' }); console.log(create().valueAndGrad(f([1, 2, 3]), f([0, 0, 0])).value.data[0])"]);
     expect(run.status, run.stderr).toBe(0);
     expect(Number(run.stdout)).toBe(Math.fround(14 / 3));
+    // a loss written in TypeScript needs the optional ts-morph: the command says so
+    writeFileSync(join(app, 'sq.ts'), "import { Tensor, mean } from 'lossc/loss';\nexport function sq(a: Tensor): Tensor {\n  return mean(a * a);\n}\n");
+    const ts = spawnSync(join(app, 'node_modules/.bin/lossc'), ['compile', 'sq.ts', '-o', out], { cwd: app, encoding: 'utf8' });
+    expect(ts.status).toBe(1);
+    expect(ts.stderr).toContain('sq.ts: reading a loss written in TypeScript needs ts-morph, an optional dependency of lossc: npm install -D ts-morph');
   });
 
   it("the README's snippets run against the installed package", async () => {
