@@ -42,7 +42,7 @@ export interface ModuleSelection {
 }
 
 export interface EmittedFile {
-  /** a file name (no directory): <Name>.js, <Name>.d.ts, <Name>.wgsl, <Name>.wgsl.json */
+  /** a file name (no directory): <Name>.mjs, <Name>.cjs, <Name>.d.mts, <Name>.d.cts, <Name>.wgsl, <Name>.wgsl.json */
   readonly name: string;
   readonly text: string;
 }

@@ -55,6 +55,9 @@ const CALLS = `
   const result = { ce: [ce.value.data[0], ...ce.grads[0].data], mse: mse.data[0] };
 `;
 
+/** A loss written in TypeScript, for `lossc compile sq.ts`. */
+const SQ_TS = "import { Tensor, mean } from 'lossc/loss';\nexport function sq(a: Tensor): Tensor {\n  return mean(a * a);\n}\n";
+
 beforeAll(() => {
   expect(existsSync(join(repo, 'dist/esm/lossc.mjs')), 'run `npm run build` first: the package is packed from dist/').toBe(true);
   tmp = mkdtempSync(join(tmpdir(), 'lossc-pack-'));
@@ -157,7 +160,7 @@ describe('the packed package', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(Number(run.stdout)).toBe(Math.fround(14 / 3));
     // a loss written in TypeScript needs the optional ts-morph: the command says so
-    writeFileSync(join(app, 'sq.ts'), "import { Tensor, mean } from 'lossc/loss';\nexport function sq(a: Tensor): Tensor {\n  return mean(a * a);\n}\n");
+    writeFileSync(join(app, 'sq.ts'), SQ_TS);
     const ts = spawnSync(join(app, 'node_modules/.bin/lossc'), ['compile', 'sq.ts', '-o', out], { cwd: app, encoding: 'utf8' });
     expect(ts.status).toBe(1);
     expect(ts.stderr).toContain('sq.ts: reading a loss written in TypeScript needs ts-morph, an optional dependency of lossc: npm install -D ts-morph');
@@ -183,7 +186,25 @@ describe('the packed package', () => {
       expect(r.status, `README snippet at line ${s.line}:\n${s.code}\n${r.stderr}`).toBe(0);
     }
   }, 60_000);
+
+  it('with the optional peers installed: to(\'webgpu\') runs on Dawn from ESM and CommonJS, and lossc compile reads a .ts loss', () => {
+    writeFileSync(join(app, 'sq.ts'), SQ_TS);
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(tmp, packed.filename), `webgpu@${devVersion('webgpu')}`, `ts-morph@${devVersion('ts-morph')}`], { cwd: app, encoding: 'utf8' });
+    const ts = spawnSync(join(app, 'node_modules/.bin/lossc'), ['compile', 'sq.ts', '-o', join(app, 'out')], { cwd: app, encoding: 'utf8' });
+    expect(ts.status, ts.stderr).toBe(0);
+    expect(ts.stdout).toContain('sq.mjs');
+    const gpu = "new L.nn.MSELoss().to('webgpu').then((g) => g.forward(L.tensor([1, 2, 3], [3]), L.tensor([0, 0, 0], [3]))).then((r) => console.log(r.data[0]), (e) => console.log(e.message));";
+    for (const [flag, load] of [['--input-type=module', "import * as L from 'lossc';"], ['--input-type=commonjs', "const L = require('lossc');"]] as const) {
+      const r = spawnSync(process.execPath, [flag, '-e', `${load}\n${gpu}`], { cwd: app, encoding: 'utf8' });
+      expect(r.stdout).not.toContain('is not installed');
+      // a machine with an adapter (CI: LOSSC_REQUIRE_WEBGPU=1) computes; one without says what it tried
+      if (process.env['LOSSC_REQUIRE_WEBGPU'] === '1') expect(Number(r.stdout.trim()), `${flag}: ${r.stdout}${r.stderr}`).toBe(Math.fround(14 / 3));
+    }
+  }, 120_000);
 });
+
+/** A devDependency's exact version (the one `npm ci` put in npm's cache). */
+const devVersion = (name: string): string => (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[name]!;
 
 describe.skipIf(!browserPresent)('the packed package in a browser (headless Chromium)', () => {
   it('bundles with esbuild from node_modules with no shims, and runs; a strict CSP refuses the JIT but runs a standalone module', async () => {
