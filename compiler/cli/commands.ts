@@ -56,6 +56,8 @@ export interface CompileArgs {
   readonly methods?: readonly Method[];
   readonly precisions?: readonly ('f32' | 'f64')[];
   readonly formats?: readonly ('mjs' | 'cjs')[];
+  /** --shared-runtime: the run time in a file of its own */
+  readonly sharedRuntime?: boolean;
 }
 
 /** --methods, --precision and --format of `lossc compile`, checked. */
@@ -100,6 +102,7 @@ async function compileSources(
   emitModule: typeof import('../emit/module.js').emitModule,
   types: import('../emit/module.js').TypesWriter | undefined,
 ): Promise<void> {
+  const written = new Set<string>();
   for (const { losses } of sources) {
     for (const def of losses) {
       const progress = new Progress(io.progress, `compiling ${def.name}: variant`);
@@ -111,7 +114,7 @@ async function compileSources(
           ...(args.methods ? { methods: args.methods } : {}),
           ...(args.precisions ? { precisions: args.precisions } : {}),
         };
-        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
+        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, sharedRuntime: args.sharedRuntime === true, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
       } catch (e) {
         if (e instanceof Error && /WGSL backend is not available|no variant has the options/.test(e.message)) throw new UserError(e.message);
         throw e;
@@ -121,6 +124,8 @@ async function compileSources(
       const ms = performance.now() - t0;
       for (const f of m.files) {
         const path = join(args.out, f.name);
+        if (written.has(path)) continue; // the shared run time, once
+        written.add(path);
         writeFileSync(path, f.text);
         io.out(`wrote ${path} (${kb(f.text.length)})\n`);
       }

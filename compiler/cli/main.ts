@@ -66,10 +66,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .option('--methods <methods>', 'only these methods: forward, vjp, valueAndGrad, comma-separated')
     .option('--precision <precisions>', 'only these precisions: float32, float64, comma-separated')
     .option('--format <formats>', 'module files: mjs, cjs or mjs,cjs', 'mjs,cjs')
+    .option('--shared-runtime', 'the run time in DIR/lossc-runtime.mjs / .cjs, imported by each module, instead of inside each')
     .addHelpText('after', examples(EXAMPLES.compile))
-    .action(async (sources: string[], o: { out: string; target: string; loss?: string; options?: string; methods?: string; precision?: string; format: string }) => {
+    .action(async (sources: string[], o: { out: string; target: string; loss?: string; options?: string; methods?: string; precision?: string; format: string; sharedRuntime?: boolean }) => {
       const c = await commands();
-      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss, ...c.parseSelection(o) }, io);
+      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss, sharedRuntime: o.sharedRuntime === true, ...c.parseSelection(o) }, io);
     });
 
   program

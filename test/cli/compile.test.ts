@@ -124,7 +124,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     }
   });
 
-  it('--options, --precision and --methods carry only what is asked for; create() names what is missing', async () => {
+  it('--options, --precision and --methods carry only what is asked for; create() names what is missing; --shared-runtime', async () => {
     const t = tempFolder();
     try {
       const run = await lossc('compile', 'MSELoss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad,forward', '--format', 'cjs', '-o', t.dir);
@@ -152,6 +152,23 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
         'MSELoss: this module was compiled without float64 kernels (lossc compile --precision)',
         'MSELoss: this module carries no compiled variant for options reduction=mean (it was compiled for reduction=sum: lossc compile --options)',
       ]);
+      // --shared-runtime: the run time once, in lossc-runtime.mjs / .cjs, which each module imports
+      const shared = join(t.dir, 'shared');
+      const sr = await lossc('compile', 'MSELoss', 'L1Loss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad', '--shared-runtime', '-o', shared);
+      expect(sr.code, sr.err).toBe(0);
+      expect(sr.out.match(/lossc-runtime\.mjs/g)).toHaveLength(1);
+      expect(readFileSync(join(shared, 'lossc-runtime.mjs'), 'utf8')).toContain(readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').trim());
+      expect(readFileSync(join(shared, 'MSELoss.mjs'), 'utf8').length).toBeLessThan(8000);
+      const both = await runNode(shared, `
+        import { createRequire } from 'node:module';
+        import * as l1 from './L1Loss.mjs';
+        const mse = createRequire(import.meta.url)('./MSELoss.cjs');
+        const f32 = (xs) => ({ data: Float32Array.from(xs), shape: [xs.length], dtype: 'float32' });
+        const args = [f32([1, -2]), f32([0, 0])];
+        process.stdout.write(JSON.stringify([mse.create({ reduction: 'sum' }).valueAndGrad(...args).value.data[0], l1.create({ reduction: 'sum' }).valueAndGrad(...args).value.data[0]]));
+      `);
+      expect(both.code, both.stderr).toBe(0);
+      expect(JSON.parse(both.stdout)).toEqual([5, 3]);
       expect((await lossc('compile', 'MSELoss', '--methods', 'backward', '-o', t.dir)).code).toBe(2);
       expect((await lossc('compile', 'MSELoss', '--options', '{"gamma": 1}', '-o', t.dir)).code).toBe(2);
     } finally {
