@@ -29,6 +29,8 @@ let app = '';
 let packed: { files: { path: string }[]; filename: string };
 
 const node = (args: string[], cwd = app) => spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, LOSSC_REQUIRE_WEBGPU: '' } });
+/** The installed `lossc` command (node_modules/.bin/lossc, as npx runs it). */
+const lossc = (args: string[]) => spawnSync(join(app, 'node_modules/.bin/lossc'), args, { cwd: app, encoding: 'utf8' });
 const duBytes = (dir: string): number => readdirSync(dir).reduce((n, f) => {
   const p = join(dir, f);
   const s = statSync(p);
@@ -75,7 +77,9 @@ afterAll(() => {
 describe('the packed package', () => {
   it('ships the bundles, types, CLI, LICENSE and README: no tests, examples, sources or source maps', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/esm/lossc.mjs', 'dist/cjs/lossc.cjs', 'dist/types/lossc.d.ts', 'dist/standalone/runtime.js', 'dist/compiler/cli/main.js']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/esm/lossc.mjs', 'dist/cjs/lossc.cjs', 'dist/types/lossc.d.ts', 'dist/standalone/runtime.js']));
+    const bin = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['lossc']!;
+    expect(files).toContain(bin.replace(/^\.\//, ''));
     expect(files.filter((f) => /^dist\/(test|examples)\/|\.map$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
   });
 
@@ -151,7 +155,7 @@ describe('the packed package', () => {
 
   it('the installed lossc compile (no esbuild, no ts-morph) writes a small module that CommonJS requires', () => {
     const out = join(app, 'out');
-    const r = node([join(app, 'node_modules/lossc/dist/compiler/cli/main.js'), 'compile', 'MSELoss', '--options', '{"reduction": "mean"}', '--precision', 'float32', '--methods', 'forward,valueAndGrad', '-o', out]);
+    const r = lossc(['compile', 'MSELoss', '--options', '{"reduction": "mean"}', '--precision', 'float32', '--methods', 'forward,valueAndGrad', '-o', out]);
     expect(r.status, r.stderr).toBe(0);
     const size = statSync(join(out, 'MSELoss.cjs')).size;
     console.log(`standalone MSELoss (mean, float32, forward + valueAndGrad): ${(size / 1024).toFixed(1)} kB .cjs`);
@@ -161,7 +165,7 @@ describe('the packed package', () => {
     expect(Number(run.stdout)).toBe(Math.fround(14 / 3));
     // a loss written in TypeScript needs the optional ts-morph: the command says so
     writeFileSync(join(app, 'sq.ts'), SQ_TS);
-    const ts = spawnSync(join(app, 'node_modules/.bin/lossc'), ['compile', 'sq.ts', '-o', out], { cwd: app, encoding: 'utf8' });
+    const ts = lossc(['compile', 'sq.ts', '-o', out]);
     expect(ts.status).toBe(1);
     expect(ts.stderr).toContain('sq.ts: reading a loss written in TypeScript needs ts-morph, an optional dependency of lossc: npm install -D ts-morph');
   });
@@ -190,7 +194,7 @@ describe('the packed package', () => {
   it('with the optional peers installed: to(\'webgpu\') runs on Dawn from ESM and CommonJS, and lossc compile reads a .ts loss', () => {
     writeFileSync(join(app, 'sq.ts'), SQ_TS);
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(tmp, packed.filename), `webgpu@${devVersion('webgpu')}`, `ts-morph@${devVersion('ts-morph')}`], { cwd: app, encoding: 'utf8' });
-    const ts = spawnSync(join(app, 'node_modules/.bin/lossc'), ['compile', 'sq.ts', '-o', join(app, 'out')], { cwd: app, encoding: 'utf8' });
+    const ts = lossc(['compile', 'sq.ts', '-o', join(app, 'out')]);
     expect(ts.status, ts.stderr).toBe(0);
     expect(ts.stdout).toContain('sq.mjs');
     const gpu = "new L.nn.MSELoss().to('webgpu').then((g) => g.forward(L.tensor([1, 2, 3], [3]), L.tensor([0, 0, 0], [3]))).then((r) => console.log(r.data[0]), (e) => console.log(e.message));";
@@ -214,7 +218,7 @@ describe.skipIf(!browserPresent)('the packed package in a browser (headless Chro
     expect(Object.keys(bundled.metafile!.inputs).filter((f) => /^node:|\b(fs|path|module|url|worker_threads)$/.test(f))).toEqual([]);
     // the standalone module of the previous test, or a fresh one
     const out = join(app, 'out');
-    if (!existsSync(join(out, 'MSELoss.mjs'))) node([join(app, 'node_modules/lossc/dist/compiler/cli/main.js'), 'compile', 'MSELoss', '--precision', 'float32', '-o', out]);
+    if (!existsSync(join(out, 'MSELoss.mjs'))) lossc(['compile', 'MSELoss', '--precision', 'float32', '-o', out]);
     const standalone = `import { create } from './MSELoss.mjs';\nconst f = (d) => ({ data: Float32Array.from(d), shape: [d.length], dtype: 'float32' });\ndocument.title = String(create().forward(f([1, 2, 3]), f([0, 0, 0])).data[0]);`;
     const files: Record<string, string> = {
       '/lib.js': bundled.outputFiles[0]!.text,
