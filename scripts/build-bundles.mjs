@@ -12,7 +12,7 @@
 // (Dawn, for Node) is imported only by to('webgpu'), with a computed specifier: never bundled.
 // The `lossc` command runs from tsc's output (dist/compiler/cli), which reads the same sources.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,7 @@ const common = {
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const dir of ['esm', 'cjs', 'standalone', 'types']) rmSync(join(root, 'dist', dir), { recursive: true, force: true }); // no stale chunks
   await build({ ...common, format: 'esm', splitting: true, outdir: join(root, 'dist', 'esm'), outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]' });
   await build({ ...common, format: 'cjs', outdir: join(root, 'dist', 'cjs'), outExtension: { '.js': '.cjs' } });
   // the run time every standalone module (`lossc compile`) carries: one IIFE, pasted into .mjs and .cjs files alike
