@@ -52,6 +52,28 @@ export interface CompileArgs {
   readonly out: string;
   readonly targets: readonly ('js' | 'wgsl')[];
   readonly loss?: string;
+  /** --options (JSON text), --methods, --precision: what the modules carry */
+  readonly options?: string;
+  readonly methods?: readonly Method[];
+  readonly precisions?: readonly ('f32' | 'f64')[];
+  readonly formats?: readonly ('mjs' | 'cjs')[];
+  /** --shared-runtime: the run time in a file of its own */
+  readonly sharedRuntime?: boolean;
+}
+
+/** --methods, --precision and --format of `lossc compile`, checked. */
+export function parseSelection(o: { options?: string; methods?: string; precision?: string; format?: string }): Pick<CompileArgs, 'options' | 'methods' | 'precisions' | 'formats'> {
+  const list = <T extends string>(flag: string, text: string | undefined, allowed: Readonly<Record<string, T>>): T[] | undefined => {
+    if (text === undefined) return undefined;
+    const items = text.split(',').map((t) => t.trim()).filter(Boolean);
+    if (!items.length) throw new UsageError(`${flag} needs one of ${Object.keys(allowed).join(', ')}`);
+    for (const t of items) if (!(t in allowed)) throw new UsageError(`${flag}: unknown value '${t}' (expected ${Object.keys(allowed).join(', ')})`);
+    return [...new Set(items.map((t) => allowed[t]!))];
+  };
+  const methods = list('--methods', o.methods, { forward: 'forward', vjp: 'vjp', valueAndGrad: 'valueAndGrad' } as const);
+  const precisions = list('--precision', o.precision, { float32: 'f32', float64: 'f64' } as const);
+  const formats = list('--format', o.format, { mjs: 'mjs', cjs: 'cjs' } as const);
+  return { ...(o.options !== undefined ? { options: o.options } : {}), ...(methods ? { methods } : {}), ...(precisions ? { precisions } : {}), ...(formats ? { formats } : {}) };
 }
 
 export function parseTargets(text: string): ('js' | 'wgsl')[] {
@@ -64,8 +86,7 @@ export function parseTargets(text: string): ('js' | 'wgsl')[] {
 export async function compileCommand(args: CompileArgs, io: Io): Promise<number> {
   if (typeof args.out !== 'string' || args.out.trim() === '') throw new UsageError('-o/--out needs a directory to write to, such as -o out');
   const { emitModule, typesWriter } = await import('./module.js');
-  // the .d.ts writer starts loading ts-morph now, in a worker, unless a .ts source loads it here anyway
-  const types = args.targets.includes('js') ? typesWriter({ worker: !args.sources.some((s) => /\.[mc]?ts$/.test(s)) }) : undefined;
+  const types = args.targets.includes('js') ? typesWriter() : undefined;
   try {
     const sources = await loadSources(args.sources, args.loss);
     makeOutputDirectory(args.out);
@@ -110,6 +131,7 @@ async function compileSources(
   emitModule: typeof import('./module.js').emitModule,
   types: import('./module.js').TypesWriter | undefined,
 ): Promise<void> {
+  const written = new Set<string>();
   for (const source of sources) {
     for (const def of source.losses) {
       await printStabilization(source, def, {}, io);
@@ -117,9 +139,14 @@ async function compileSources(
       const t0 = performance.now();
       let m;
       try {
-        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), ...(types ? { types } : {}) });
+        const only = {
+          ...(args.options !== undefined ? { options: parseOptions(args.options, def, 'float32') } : {}),
+          ...(args.methods ? { methods: args.methods } : {}),
+          ...(args.precisions ? { precisions: args.precisions } : {}),
+        };
+        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, sharedRuntime: args.sharedRuntime === true, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
       } catch (e) {
-        if (e instanceof Error && /WGSL backend is not available/.test(e.message)) throw new UserError(e.message);
+        if (e instanceof Error && /WGSL backend is not available|no variant has the options/.test(e.message)) throw new UserError(e.message);
         throw e;
       } finally {
         progress.done();
@@ -127,6 +154,8 @@ async function compileSources(
       const ms = performance.now() - t0;
       for (const f of m.files) {
         const path = join(args.out, f.name);
+        if (written.has(path)) continue; // the shared run time, once
+        written.add(path);
         try {
           writeFileSync(path, f.text);
         } catch (e) {
@@ -134,7 +163,8 @@ async function compileSources(
         }
         io.out(`wrote ${path} (${kb(f.text.length)})\n`);
       }
-      io.out(`  ${def.name}: ${m.variants} variant${m.variants === 1 ? '' : 's'} x 3 methods, ${ms.toFixed(0)} ms\n`);
+      const methods = args.methods?.length ?? 3;
+      io.out(`  ${def.name}: ${m.variants} variant${m.variants === 1 ? '' : 's'} x ${methods} method${methods === 1 ? '' : 's'}, ${ms.toFixed(0)} ms\n`);
     }
   }
 }

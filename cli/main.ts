@@ -9,7 +9,7 @@ import { SourceErrors, UsageError, UserError } from './errors.js';
 import type { Io } from './commands.js';
 
 const EXAMPLES = {
-  compile: ['lossc compile examples/focal.loss -o out', 'lossc compile examples/customMseFunction.ts --target js,wgsl -o out', 'lossc compile CrossEntropyLoss -o out'],
+  compile: ['lossc compile examples/focal.loss -o out', `lossc compile MSELoss --options '{"reduction": "mean"}' --precision float32 --methods valueAndGrad -o out`, 'lossc compile examples/customMseFunction.ts --target js,wgsl -o out', 'lossc compile CrossEntropyLoss -o out'],
   explain: ['lossc explain MSELoss --method valueAndGrad', `lossc explain HuberLoss --options '{"delta": 0.5}'`],
   check: ['lossc check examples/dice.loss', 'lossc check CrossEntropyLoss NLLLoss'],
   bench: ['lossc bench BCEWithLogitsLoss --shape 4096,1024'],
@@ -57,15 +57,20 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
 
   program
     .command('compile')
-    .description('compile every loss of the sources into standalone modules: DIR/<Name>.js (no imports) and DIR/<Name>.d.ts; with wgsl, DIR/<Name>.wgsl and DIR/<Name>.wgsl.json')
+    .description('compile every loss of the sources into standalone modules: DIR/<Name>.mjs and DIR/<Name>.cjs (no imports, no eval) with DIR/<Name>.d.mts / .d.cts; with wgsl, DIR/<Name>.wgsl and DIR/<Name>.wgsl.json')
     .argument('<sources...>', 'a .loss file, a .ts file, or a built-in loss name')
     .requiredOption('-o, --out <dir>', 'the directory to write to (created if missing)')
     .option('--target <targets>', 'js, wgsl, or js,wgsl', 'js')
     .addOption(loss())
+    .addOption(new Option('--options <json>', "only the variant these option values choose (the others at their defaults), e.g. '{\"reduction\": \"sum\"}'"))
+    .option('--methods <methods>', 'only these methods: forward, vjp, valueAndGrad, comma-separated')
+    .option('--precision <precisions>', 'only these precisions: float32, float64, comma-separated')
+    .option('--format <formats>', 'module files: mjs, cjs or mjs,cjs', 'mjs,cjs')
+    .option('--shared-runtime', 'the run time in DIR/lossc-runtime.mjs / .cjs, imported by each module, instead of inside each')
     .addHelpText('after', examples(EXAMPLES.compile))
-    .action(async (sources: string[], o: { out: string; target: string; loss?: string }) => {
+    .action(async (sources: string[], o: { out: string; target: string; loss?: string; options?: string; methods?: string; precision?: string; format: string; sharedRuntime?: boolean }) => {
       const c = await commands();
-      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss }, io);
+      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss, sharedRuntime: o.sharedRuntime === true, ...c.parseSelection(o) }, io);
     });
 
   program

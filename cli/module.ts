@@ -1,8 +1,9 @@
 // Standalone kernel modules (`lossc compile`): a loss compiled ahead of time for every structural
 // variant of its options, so that nothing is compiled at run time.
 //
-//   DIR/<Name>.js     an ES module with no imports: `create(options?)` -> { forward, vjp, valueAndGrad }
-//   DIR/<Name>.d.ts   its types (written with ts-morph)
+//   DIR/<Name>.mjs    an ES module with no imports: `create(options?)` -> { forward, vjp, valueAndGrad }
+//   DIR/<Name>.cjs    the same as a CommonJS module (`require`), so the module type is never ambiguous
+//   DIR/<Name>.d.mts, DIR/<Name>.d.cts   their types
 //   DIR/<Name>.wgsl   --target wgsl: every WGSL module of every variant and method, concatenated
 //   DIR/<Name>.wgsl.json   which module is which (offsets into the .wgsl) and each one's manifest
 //
@@ -10,9 +11,13 @@
 // `cases` or 'other' (function-valued options cannot be carried: create() with one throws). Per
 // variant, method and precision the module carries runtime/cpu.ts's CpuProgramData, printed as a
 // JS literal (shape expressions hold -Infinity for "all axes", so not JSON) with repeated parts
-// hoisted into constants. The run-time code is runtime/standalone.ts, the library's own code,
-// bundled by esbuild: executor, checks, strides, resolveShape, and binding.ts (which nn.ts runs).
-import { existsSync } from 'node:fs';
+// hoisted into constants; each kernel is a real function in the file (no `new Function`, so the
+// module runs under a strict Content-Security-Policy). `only` narrows what is carried: the
+// variant of given options, some methods, one precision. The run-time code is
+// runtime/standalone.ts, the library's own code (executor, checks, strides, resolveShape and
+// binding.ts, which nn.ts runs), bundled by esbuild when the package is built
+// (scripts/build-bundles.mjs -> dist/standalone/runtime.js): `lossc compile` needs no bundler.
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { checkLossNames, instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
@@ -21,12 +26,23 @@ import { cpuProgramData } from '../runtime/cpu.js';
 import { variantKey } from '../runtime/binding.js';
 import type { StandaloneForm, StandaloneMethodData, StandaloneMethodError } from '../runtime/standalone.js';
 import type { CpuProgramData } from '../runtime/executor.js';
+import type { Precision } from '../compiler/plan/kernelPlan.js';
 
 export type Target = 'js' | 'wgsl';
 export const METHODS: readonly Method[] = ['forward', 'vjp', 'valueAndGrad'];
+export const PRECISIONS: readonly Precision[] = ['f32', 'f64'];
+export type ModuleFormat = 'mjs' | 'cjs';
+
+/** What a module carries: every variant, method and precision unless narrowed. */
+export interface ModuleSelection {
+  /** option values: only the structural variant they choose (others at their defaults) */
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly methods?: readonly Method[];
+  readonly precisions?: readonly Precision[];
+}
 
 export interface EmittedFile {
-  /** a file name (no directory): <Name>.js, <Name>.d.ts, <Name>.wgsl, <Name>.wgsl.json */
+  /** a file name (no directory): <Name>.mjs, <Name>.cjs, <Name>.d.mts, <Name>.d.cts, <Name>.wgsl, <Name>.wgsl.json */
   readonly name: string;
   readonly text: string;
 }
@@ -35,7 +51,7 @@ export interface ModuleOptions {
   readonly targets?: readonly Target[];
   /** called after each compiled variant (for progress displays) */
   readonly onProgress?: (done: number, total: number) => void;
-  /** writes the .d.ts files; pass one to share it (and its worker) across losses */
+  /** writes the .d.ts files; pass one to share it across losses */
   readonly types?: TypesWriter;
   /**
    * carry the training-step gradient variants (carriedGradientVariants: accumulate, wrt the first
@@ -43,7 +59,18 @@ export interface ModuleOptions {
    * valueAndGrad / vjp take `out` but not `wrt` or `accumulate`.
    */
   readonly gradientVariants?: boolean;
+  readonly only?: ModuleSelection;
+  /** module files to write (default both: .mjs and .cjs) */
+  readonly formats?: readonly ModuleFormat[];
+  /**
+   * The run time in a file of its own (`lossc-runtime.mjs` / `.cjs`, the same for every loss)
+   * that each module imports, instead of inside each module: for many losses, or the smallest files.
+   */
+  readonly sharedRuntime?: boolean;
 }
+
+/** The shared run time's file name (`sharedRuntime`). */
+export const RUNTIME_FILE = 'lossc-runtime';
 
 export interface EmittedModule {
   readonly loss: string;
@@ -85,8 +112,9 @@ export function carriedGradientVariants(inst: { readonly differentiable: readonl
 }
 
 /** A compiled method of every variant of every form, with a progress callback per variant; `gradientVariants`: also carriedGradientVariants, as `<method>#<variant key>`. */
-function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Method, c: CompiledMethod | Error) => void, onProgress?: (done: number, total: number) => void, gradientVariants = false): number {
-  const work = formsOf(def).flatMap((form) => structuralVariants(form).map((values) => ({ form, values })));
+function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Method, c: CompiledMethod | Error) => void, onProgress?: (done: number, total: number) => void, only: ModuleSelection = {}, gradientVariants = false): number {
+  const work = formsOf(def).flatMap((form) => selectedVariants(form, only.options).map((values) => ({ form, values })));
+  const methods = only.methods ?? METHODS;
   work.forEach(({ form, values }, i) => {
     const key = variantKey(form, values);
     let inst: ReturnType<typeof instantiate> | Error;
@@ -95,7 +123,7 @@ function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Met
     } catch (e) {
       inst = e as Error;
     }
-    for (const method of METHODS) {
+    for (const method of methods) {
       let c: CompiledMethod | Error;
       try {
         c = inst instanceof Error ? inst : compileMethod(inst, method);
@@ -111,10 +139,29 @@ function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Met
   return work.length;
 }
 
+/** The structural variants of `form` that `options` (when given) choose: one, with the others at their defaults. */
+function selectedVariants(form: LossDef, options: Readonly<Record<string, unknown>> | undefined): Record<string, OptionValue>[] {
+  const all = structuralVariants(form);
+  if (!options) return all;
+  for (const name of Object.keys(options)) {
+    if (!form.options.some((o) => o.name === name)) throw new Error(`${form.name} has no option '${name}' (options: ${form.options.map((o) => o.name).join(', ') || 'none'})`);
+  }
+  const chosen: Record<string, unknown> = {};
+  for (const o of form.options) {
+    const v = options[o.name];
+    chosen[o.name] = o.type === 'tensor' ? (v == null ? null : { shape: [1] }) : (v ?? o.default);
+  }
+  const key = variantKey(form, chosen);
+  const found = all.filter((values) => variantKey(form, values) === key);
+  if (found.length === 0) throw new Error(`${form.name}: no variant has the options ${key}`);
+  return found;
+}
+
 // ------------------------------------------------------------------ the module
 
 /** The data a standalone module carries for `def` (every form, variant, method, precision). */
-export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void, gradientVariants = true): { data: StandaloneForm; variants: number } {
+export function standaloneData(def: LossDef, onProgress?: (done: number, total: number) => void, only: ModuleSelection = {}, gradientVariants = true): { data: StandaloneForm; variants: number } {
+  const precisions = only.precisions ?? PRECISIONS;
   const byForm = new Map<LossDef, Record<string, Partial<Record<Method, StandaloneMethodData | StandaloneMethodError>>>>();
   const variants = compileAll(
     def,
@@ -131,11 +178,11 @@ export function standaloneData(def: LossDef, onProgress?: (done: number, total: 
         params: [...c.instance.params],
         results: [...c.results],
         gradOf: [...c.gradOf],
-        f32: portable(cpuProgramData(c.plan, 'f32')),
-        f64: portable(cpuProgramData(c.plan, 'f64')),
+        ...Object.fromEntries(precisions.map((p) => [p, portable(cpuProgramData(c.plan, p))])),
       };
     },
     onProgress,
+    only,
     gradientVariants,
   );
   const formData = (form: LossDef): StandaloneForm => ({
@@ -150,10 +197,15 @@ export function standaloneData(def: LossDef, onProgress?: (done: number, total: 
   return { data: { ...formData(main!), ...(overloads.length ? { overloads: overloads.map(formData) } : {}) }, variants };
 }
 
-/** Program data without compile-time fields (a KernelLayout output's `node`). */
+/** Program data without compile-time fields (a KernelLayout output's `node`), each kernel's source as a function. */
 function portable(p: CpuProgramData): CpuProgramData {
-  const layouts = p.layouts.map((k) => ({ ...k, outputs: k.outputs.map(({ node: _node, ...slot }) => slot) }));
+  const layouts = p.layouts.map(({ source, ...k }) => ({ ...k, fn: new Code(source), outputs: k.outputs.map(({ node: _node, ...slot }) => slot) }));
   return { ...p, layouts } as unknown as CpuProgramData;
+}
+
+/** JavaScript code that printLiteral writes as it is (a kernel: a function expression). */
+export class Code {
+  constructor(readonly text: string) {}
 }
 
 /** `DIR/<Name>.js` and `DIR/<Name>.d.ts` (and the WGSL files for target wgsl) for one loss. */
@@ -163,58 +215,62 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
   const files: EmittedFile[] = [];
   let variants = 0;
   if (targets.includes('js')) {
-    const built = standaloneData(def, opts.onProgress, opts.gradientVariants ?? true);
+    const built = standaloneData(def, opts.onProgress, opts.only, opts.gradientVariants ?? true);
     variants = built.variants;
-    const writer = opts.types ?? typesWriter();
-    try {
-      const types = writer.write(typesSignature(def)); // ts-morph loads meanwhile, in a worker where it can
-      files.push({ name: `${def.name}.js`, text: await bundle(def, built.data) });
-      files.push({ name: `${def.name}.d.ts`, text: await types });
-    } finally {
-      if (!opts.types) writer.close();
+    const types = await (opts.types ?? typesWriter()).write(typesSignature(def));
+    for (const format of opts.formats ?? ['mjs', 'cjs']) {
+      files.push({ name: `${def.name}.${format}`, text: moduleText(def, built.data, format, opts.sharedRuntime === true) });
+      files.push({ name: `${def.name}.d.${format === 'mjs' ? 'mts' : 'cts'}`, text: types });
+      if (opts.sharedRuntime) files.push({ name: `${RUNTIME_FILE}.${format}`, text: runtimeModuleText(format) });
     }
   }
   if (targets.includes('wgsl')) {
-    const w = await wgslFiles(def, targets.includes('js') ? undefined : opts.onProgress);
+    const w = await wgslFiles(def, targets.includes('js') ? undefined : opts.onProgress, opts.only);
     variants = w.variants;
     files.push(...w.files);
   }
   return { loss: def.name, files, variants };
 }
 
-/** runtime/standalone: the .ts source under vitest, the compiled .js in dist. */
-function standaloneEntry(): string {
+/** The standalone run time (runtime/standalone.ts bundled by esbuild at build time): an IIFE defining `LosscStandalone`. */
+function standaloneRuntime(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = ['../runtime/standalone.js', '../runtime/standalone.ts'].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
+  // dist/cli -> dist/standalone (the package); cli -> dist/standalone (sources, after npm run build)
+  const candidates = ['../standalone/runtime.js', '../dist/standalone/runtime.js'].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`lossc: runtime/standalone was not found next to the compiler (looked for ${candidates.join(', ')})`);
-  return found;
+  if (!found) throw new Error(`lossc: the standalone run time was not found (looked for ${candidates.join(', ')}); run \`npm run build\``);
+  return readFileSync(found, 'utf8').trim();
 }
 
-async function bundle(def: LossDef, data: StandaloneForm): Promise<string> {
-  const { build } = await import('esbuild');
+/** `<Name>.mjs` or `<Name>.cjs`: the run time, the loss as data, and create(). */
+function moduleText(def: LossDef, data: StandaloneForm, format: ModuleFormat, sharedRuntime: boolean): string {
   const { decls, expr } = printLiteral(data);
-  const entry = [
-    `import { createLoss } from ${JSON.stringify(standaloneEntry())};`,
+  const doc = `/** ${def.name}: create(options?) -> { forward, vjp, valueAndGrad } over { data, shape, dtype } objects. */`;
+  const runtime = `./${RUNTIME_FILE}.${format}`;
+  return [
+    `// ${def.name}: a standalone lossc kernel module (generated by \`lossc compile\`; do not edit). ${sharedRuntime ? `Needs ${runtime} next to it` : 'No imports'}, no compiler, no eval.`,
+    `// ${def.doc.replace(/\s+/g, ' ')}`,
+    ...(format === 'cjs' ? ["'use strict';"] : []),
+    !sharedRuntime ? standaloneRuntime() : format === 'mjs' ? `import { LosscStandalone } from '${runtime}';` : `const { LosscStandalone } = require('${runtime}');`,
     ...decls,
     `const LOSS = ${expr};`,
-    `/** ${def.name}: create(options?) -> { forward, vjp, valueAndGrad } over { data, shape, dtype } objects. */`,
-    `export function create(options) { return createLoss(LOSS, options); }`,
-    `export const name = ${JSON.stringify(def.name)};`,
+    doc,
+    ...(format === 'mjs'
+      ? ['export function create(options) { return LosscStandalone.createLoss(LOSS, options); }', `export const name = ${JSON.stringify(def.name)};`]
+      : ['function create(options) { return LosscStandalone.createLoss(LOSS, options); }', 'exports.create = create;', `exports.name = ${JSON.stringify(def.name)};`]),
     '',
   ].join('\n');
-  const result = await build({
-    stdin: { contents: entry, resolveDir: dirname(standaloneEntry()), sourcefile: `${def.name}.js`, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    legalComments: 'none',
-    logLevel: 'silent',
-    banner: { js: `// ${def.name}: a standalone lossc kernel module (generated by \`lossc compile\`; do not edit). No imports, no compiler.\n// ${def.doc.replace(/\s+/g, ' ')}` },
-  });
-  return result.outputFiles[0]!.text;
+}
+
+/** `lossc-runtime.mjs` / `.cjs`: the run time alone, for modules written with `sharedRuntime`. */
+function runtimeModuleText(format: ModuleFormat): string {
+  return [
+    '// The run time of standalone lossc kernel modules (generated by `lossc compile --shared-runtime`; do not edit).',
+    ...(format === 'cjs' ? ["'use strict';"] : []),
+    standaloneRuntime(),
+    format === 'mjs' ? 'export { LosscStandalone };' : 'exports.LosscStandalone = LosscStandalone;',
+    '',
+  ].join('\n');
 }
 
 // ------------------------------------------------------------------ a JS literal with shared parts
@@ -236,6 +292,11 @@ export function printLiteral(value: unknown): { decls: string[]; expr: string } 
       return t;
     }
     if (typeof v === 'boolean') return String(v);
+    if (v instanceof Code) {
+      const t = `(${v.text})`;
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+      return t;
+    }
     if (typeof v !== 'object') throw new Error(`printLiteral: cannot print a ${typeof v}`);
     const known = text.get(v);
     if (known !== undefined) {
@@ -254,7 +315,7 @@ export function printLiteral(value: unknown): { decls: string[]; expr: string } 
   const hoisted = new Map<string, string>();
   const shared = (t: string): boolean => t.length > 24 && (counts.get(t) ?? 0) > 1;
   const print = (v: unknown): string => {
-    if (v === null || typeof v !== 'object') {
+    if (v === null || typeof v !== 'object' || v instanceof Code) {
       const t = plain(v);
       return shared(t) ? hoist(t, t) : t;
     }
@@ -305,154 +366,53 @@ export function typesSignature(def: LossDef): TypesSignature {
   };
 }
 
-/** Writes .d.ts text. ts-morph takes a few hundred milliseconds to load: a worker loads it while the caller compiles. */
+/** Writes .d.ts text. */
 export interface TypesWriter {
   write(sig: TypesSignature): Promise<string>;
   close(): void;
 }
 
-const TYPES_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ready = import(workerData.module).then(async (m) => { await import('ts-morph'); return m; });
-ready.catch(() => {});
-parentPort.on('message', async ({ id, sig }) => {
-  try { parentPort.postMessage({ id, text: await (await ready).declarationsText(sig) }); }
-  catch (e) { parentPort.postMessage({ id, error: String((e && e.message) || e) }); }
-});`;
-
-/**
- * A TypesWriter: in a worker thread when running compiled JS (from dist) and `worker` is not
- * false (a caller that has loaded ts-morph already says so), else in this thread.
- */
-export function typesWriter(opts: { readonly worker?: boolean } = {}): TypesWriter {
-  const inThread: TypesWriter = { write: declarationsText, close: () => {} };
-  if (opts.worker === false || !import.meta.url.endsWith('.js')) return inThread; // TypeScript sources (vitest): a worker could not load them
-  let worker: import('node:worker_threads').Worker | undefined;
-  const pending = new Map<number, { resolve: (t: string) => void; sig: TypesSignature }>();
-  let next = 0;
-  let closed = false;
-  const start = import('node:worker_threads').then(({ Worker }) => {
-    if (closed) return undefined; // closed before it started (a command that failed early): never start it
-    const w = new Worker(TYPES_WORKER, { eval: true, workerData: { module: import.meta.url } });
-    w.unref();
-    w.on('message', (m: { id: number; text?: string; error?: string }) => {
-      const p = pending.get(m.id);
-      if (!p) return;
-      pending.delete(m.id);
-      if (m.text !== undefined) p.resolve(m.text);
-      else void declarationsText(p.sig).then(p.resolve); // the worker failed: write them here
-    });
-    w.on('error', () => {
-      for (const [id, p] of pending) {
-        pending.delete(id);
-        void declarationsText(p.sig).then(p.resolve);
-      }
-    });
-    worker = w;
-    return w;
-  });
-  return {
-    write: (sig) =>
-      new Promise((resolve) => {
-        const id = next++;
-        pending.set(id, { resolve, sig });
-        void start.then((w) => (w ? w.postMessage({ id, sig }) : void declarationsText(sig).then(resolve)), () => {
-          pending.delete(id);
-          void declarationsText(sig).then(resolve);
-        });
-      }),
-    close: () => {
-      closed = true;
-      void worker?.terminate();
-    },
-  };
+/** A TypesWriter (plain text: no TypeScript compiler needed). `opts` is accepted for callers that pass it. */
+export function typesWriter(_opts: { readonly worker?: boolean } = {}): TypesWriter {
+  return { write: (sig) => Promise.resolve(declarationsText(sig)), close: () => {} };
 }
 
-export async function declarationsText(sig: TypesSignature): Promise<string> {
-  const { Project, VariableDeclarationKind } = await import('ts-morph');
-  const project = new Project({ useInMemoryFileSystem: true });
-  const file = project.createSourceFile(`${sig.name}.d.ts`, '');
-  file.insertText(0, `// ${sig.name}: types of the standalone lossc kernel module ${sig.name}.js (generated; do not edit).\n`);
-  file.addTypeAlias({ name: 'DType', isExported: true, type: `'float32' | 'float64' | 'int32'` });
-  file.addInterface({
-    name: 'Tensor',
-    isExported: true,
-    docs: ['A row-major, contiguous tensor: float32 or float64 in, the same out; class indices are int32.'],
-    properties: [
-      { name: 'data', isReadonly: true, type: 'Float32Array | Float64Array | Int32Array' },
-      { name: 'shape', isReadonly: true, type: 'readonly number[]' },
-      { name: 'dtype', isReadonly: true, type: 'DType' },
-    ],
-  });
-  file.addInterface({
-    name: `${sig.name}Options`,
-    isExported: true,
-    docs: [`Options of ${sig.name}, applied at run time; every one has a default.`],
-    properties: sig.options.map((o) => ({ name: o.name, hasQuestionToken: true, type: o.type, docs: [o.doc] })),
-  });
-  const params = (form: readonly string[]) => form.map((n) => ({ name: safeName(n), type: 'Tensor' }));
-  const tuple = (form: readonly string[]) => `[${form.map((n) => `${safeName(n)}: Tensor`).join(', ')}]`;
+export function declarationsText(sig: TypesSignature): string {
+  const doc = (lines: readonly string[], indent = ''): string =>
+    lines.length === 1 ? `${indent}/** ${lines[0]!.replace(/\*\//g, '*\\/')} */\n` : `${indent}/**\n${lines.map((l) => `${indent} * ${l.replace(/\*\//g, '*\\/')}\n`).join('')}${indent} */\n`;
+  const params = (form: readonly string[]): string => form.map((n) => `${safeName(n)}: Tensor`).join(', ');
+  const tuple = (form: readonly string[]): string => `[${params(form)}]`;
   const lossType = sig.name.endsWith('Loss') ? sig.name : `${sig.name}Loss`;
-  file.addInterface({
-    name: 'CallOptions',
-    isExported: true,
-    docs: ['A training step: only the gradients of `wrt` (every input, or the first differentiable one), written into `out` (returned as the same objects); `accumulate` adds them into out.grads.'],
-    properties: [
-      { name: 'wrt', hasQuestionToken: true, isReadonly: true, type: 'readonly (string | number)[]' },
-      { name: 'out', hasQuestionToken: true, isReadonly: true, type: '{ readonly value?: Tensor | null; readonly grads?: readonly (Tensor | null | undefined)[] }' },
-      { name: 'accumulate', hasQuestionToken: true, isReadonly: true, type: 'boolean' },
-    ],
-  });
-  const arrayForm = (f: readonly string[], opts: string) => [{ name: 'inputs', type: tuple(f) }, { name: 'opts', hasQuestionToken: true, type: opts }];
-  file.addInterface({
-    name: lossType,
-    isExported: true,
-    docs: [sig.doc],
-    properties: [
-      { name: 'name', isReadonly: true, type: 'string' },
-      { name: 'options', isReadonly: true, type: 'Readonly<Record<string, unknown>>' },
-    ],
-    methods: [
-      ...sig.forms.map((f) => ({ name: 'forward', returnType: 'Tensor', parameters: params(f), docs: ['The loss (a scalar unless reduction is none).'] })),
-      ...sig.forms.map((f) => ({ name: 'forward', returnType: 'Tensor', parameters: arrayForm(f, '{ readonly out?: Tensor | null }'), docs: ['The loss, written into `out` when given.'] })),
-      ...sig.forms.map((f) => ({
-        name: 'vjp',
-        returnType: '(Tensor | null)[]',
-        parameters: [{ name: 'inputs', type: tuple(f) }, { name: 'gradOutput', type: 'Tensor' }, { name: 'opts', hasQuestionToken: true, type: 'CallOptions' }],
-        docs: ['d sum(output * gradOutput) / d input, per input (null for integer or non-differentiable inputs).'],
-      })),
-      ...sig.forms.map((f) => ({
-        name: 'valueAndGrad',
-        returnType: '{ value: Tensor; grads: (Tensor | null)[] }',
-        parameters: params(f),
-        docs: ['The loss and its gradients in one fused pass (a scalar-reduced loss).'],
-      })),
-      ...sig.forms.map((f) => ({
-        name: 'valueAndGrad',
-        returnType: '{ value: Tensor; grads: (Tensor | null)[] }',
-        parameters: arrayForm(f, 'CallOptions'),
-        docs: ['The same, for a training step: see CallOptions.'],
-      })),
-    ],
-  });
-  file.addFunction({
-    name: 'create',
-    isExported: true,
-    hasDeclareKeyword: true,
-    parameters: [{ name: 'options', hasQuestionToken: true, type: `${sig.name}Options` }],
-    returnType: lossType,
-    docs: [`${sig.name} with these options over its defaults. Throws for a function-valued option.`],
-  });
-  file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'name', type: JSON.stringify(sig.name) }] });
-  file.formatText({ indentSize: 2 });
-  return file.getFullText();
+  const method = (docs: string, text: string): string => `${doc([docs], '  ')}  ${text};\n`;
+  return [
+    `// ${sig.name}: types of the standalone lossc kernel module ${sig.name}.mjs / ${sig.name}.cjs (generated; do not edit).\n`,
+    `export type DType = 'float32' | 'float64' | 'int32';\n`,
+    doc(['A row-major, contiguous tensor: float32 or float64 in, the same out; class indices are int32.']),
+    'export interface Tensor {\n  readonly data: Float32Array | Float64Array | Int32Array;\n  readonly shape: readonly number[];\n  readonly dtype: DType;\n}\n',
+    doc([`Options of ${sig.name}, applied at run time; every one has a default.`]),
+    `export interface ${sig.name}Options {\n${sig.options.map((o) => `${doc([o.doc], '  ')}  ${o.name}?: ${o.type};\n`).join('')}}\n`,
+    doc(['A training step: only the gradients of `wrt` (every input, or the first differentiable one), written into `out` (returned as the same objects); `accumulate` adds them into out.grads.']),
+    'export interface CallOptions {\n  readonly wrt?: readonly (string | number)[];\n  readonly out?: { readonly value?: Tensor | null; readonly grads?: readonly (Tensor | null | undefined)[] };\n  readonly accumulate?: boolean;\n}\n',
+    doc([sig.doc]),
+    `export interface ${lossType} {\n`,
+    '  readonly name: string;\n  readonly options: Readonly<Record<string, unknown>>;\n',
+    ...sig.forms.map((f) => method('The loss (a scalar unless reduction is none).', `forward(${params(f)}): Tensor`)),
+    ...sig.forms.map((f) => method('The loss, written into `out` when given.', `forward(inputs: ${tuple(f)}, opts?: { readonly out?: Tensor | null }): Tensor`)),
+    ...sig.forms.map((f) => method('d sum(output * gradOutput) / d input, per input (null for integer or non-differentiable inputs).', `vjp(inputs: ${tuple(f)}, gradOutput: Tensor, opts?: CallOptions): (Tensor | null)[]`)),
+    ...sig.forms.map((f) => method('The loss and its gradients in one fused pass (a scalar-reduced loss).', `valueAndGrad(${params(f)}): { value: Tensor; grads: (Tensor | null)[] }`)),
+    ...sig.forms.map((f) => method('The same, for a training step: see CallOptions.', `valueAndGrad(inputs: ${tuple(f)}, opts?: CallOptions): { value: Tensor; grads: (Tensor | null)[] }`)),
+    '}\n',
+    doc([`${sig.name} with these options over its defaults. Throws for a function-valued option, or options this module was not compiled for.`]),
+    `export declare function create(options?: ${sig.name}Options): ${lossType};\n`,
+    `export declare const name: ${JSON.stringify(sig.name)};\n`,
+  ].join('');
 }
 const RESERVED = new Set(['default', 'function', 'var', 'new', 'delete', 'in', 'class', 'this', 'void']);
 const safeName = (n: string): string => (RESERVED.has(n) ? `${n}_` : n);
 
 // ------------------------------------------------------------------ WGSL
 
-async function wgslFiles(def: LossDef, onProgress?: (done: number, total: number) => void): Promise<{ files: EmittedFile[]; variants: number }> {
+async function wgslFiles(def: LossDef, onProgress?: (done: number, total: number) => void, only: ModuleSelection = {}): Promise<{ files: EmittedFile[]; variants: number }> {
   let wgslModules: ((c: CompiledMethod) => { modules: readonly { kernel: string; file: string; code: string }[]; manifest: unknown }) | undefined;
   try {
     ({ wgslModules } = await import('../compiler/emit/wgslModules.js'));
@@ -493,6 +453,7 @@ async function wgslFiles(def: LossDef, onProgress?: (done: number, total: number
       }
     },
     onProgress,
+    only,
   );
   const index = {
     format: 'lossc-wgsl-modules/1',

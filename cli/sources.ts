@@ -8,6 +8,17 @@ import type { Diagnostic } from '../dsl/diagnostics.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { SourceErrors, UsageError, UserError } from './errors.js';
 
+/** The TypeScript front end, which needs ts-morph: an optional peer dependency of lossc (~14 MB), asked for by name. */
+async function tsFront(spec: string): Promise<typeof import('../dsl/tsFront.js')> {
+  try {
+    return await import('../dsl/tsFront.js');
+  } catch (e) {
+    if (/ts-morph/.test(String((e as Error).message)) && (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      throw new UserError(`${spec}: reading a loss written in TypeScript needs ts-morph, an optional dependency of lossc: npm install -D ts-morph`);
+    throw e;
+  }
+}
+
 export interface LoadedSource {
   /** what the user named: a path, or a built-in loss name */
   readonly spec: string;
@@ -32,7 +43,7 @@ export async function loadSource(spec: string, only?: string): Promise<LoadedSou
     const read =
       ext === '.loss'
         ? (await import('../dsl/index.js')).parseLossSource(text, spec)
-        : (await import('../dsl/tsFront.js')).parseTsLossSource(text, spec);
+        : (await tsFront(spec)).parseTsLossSource(text, spec);
     const errors = read.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new SourceErrors(read.diagnostics, text);
     if (read.losses.length === 0) {

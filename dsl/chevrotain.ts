@@ -11,4 +11,4 @@ const entry = createRequire(import.meta.url).resolve('chevrotain');
 const bundle = (await import(pathToFileURL(join(dirname(entry), '..', 'chevrotain.mjs')).href)) as typeof Chevrotain;
 
 export const { CstParser, EOF, Lexer, createToken, createTokenInstance } = bundle;
-export type { CstElement, CstNode, ILexingError, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
+export type { CstElement, CstNode, ICstVisitor, ILexingError, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';

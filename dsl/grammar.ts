@@ -12,7 +12,7 @@
 //   power       := primary (('**' | '^') unary)?     right-associative; -x**2 is -(x**2), as in Python
 //
 // dsl/README.md has the whole grammar with examples; toGraph.ts gives it meaning.
-import { CstParser, type CstNode, type IRecognitionException, type IToken } from './chevrotain.js';
+import { CstParser, type CstNode, type ICstVisitor, type IRecognitionException, type IToken } from './chevrotain.js';
 import * as T from './tokens.js';
 import { MAX_SYNTAX_ERRORS, SyntaxErrorMessages, TooManySyntaxErrors } from './syntaxErrors.js';
 
@@ -20,7 +20,7 @@ class LossParser extends CstParser {
   constructor(readonly messages: SyntaxErrorMessages) {
     // chevrotain's grammar validations cost ~0.3 s at every start; the tests construct the parser
     // with them on (LOSSC_VALIDATE_GRAMMAR, set in vitest.config.ts), so a grammar mistake is caught there
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3, skipValidations: process.env['LOSSC_VALIDATE_GRAMMAR'] !== '1' });
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3, skipValidations: !validateGrammar() });
     this.performSelfAnalysis();
   }
 
@@ -421,9 +421,14 @@ class LossParser extends CstParser {
   });
 }
 
-// One parser for the process, as chevrotain recommends: building one analyses the grammar.
+// One parser for the process, as chevrotain recommends: building one analyses the grammar
+// (~50 ms), so it is built on the first parse or visit, not when lossc is imported.
 const messages = new SyntaxErrorMessages();
-const parser = new LossParser(messages);
+let theParser: LossParser | undefined;
+const parser = (): LossParser => (theParser ??= new LossParser(messages));
+
+/** LOSSC_VALIDATE_GRAMMAR=1 (the tests set it); no `process` in a browser. */
+const validateGrammar = (): boolean => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['LOSSC_VALIDATE_GRAMMAR'] === '1';
 
 export interface ParseResult {
   readonly cst: CstNode;
@@ -433,16 +438,30 @@ export interface ParseResult {
 }
 
 export function parseTokens(tokens: IToken[]): ParseResult {
+  const p = parser();
   messages.tokens = tokens;
-  parser.input = tokens;
+  p.input = tokens;
   try {
-    const cst = parser.file();
-    return { cst, errors: parser.errors };
+    const cst = p.file();
+    return { cst, errors: p.errors };
   } catch (e) {
     if (!(e instanceof TooManySyntaxErrors)) throw e;
-    return { cst: { name: 'file', children: {} }, errors: parser.errors.slice(0, MAX_SYNTAX_ERRORS), stopped: true };
+    return { cst: { name: 'file', children: {} }, errors: p.errors.slice(0, MAX_SYNTAX_ERRORS), stopped: true };
   }
 }
 
-/** The visitor base class for this grammar (chevrotain checks that it visits every rule). */
-export const BaseLossVisitor = parser.getBaseCstVisitorConstructor();
+/**
+ * The visitor base class for this grammar (chevrotain checks that it visits every rule):
+ * chevrotain's, whose methods use only `this` and the rule names, reached through the parser
+ * when first called.
+ */
+export class BaseLossVisitor implements ICstVisitor<unknown, unknown> {
+  visit(cstNode: CstNode | CstNode[], param?: unknown): unknown {
+    return chevrotainVisitor().visit.call(this, cstNode, param);
+  }
+  validateVisitor(): void {
+    chevrotainVisitor().validateVisitor.call(this);
+  }
+}
+let visitorPrototype: ICstVisitor<unknown, unknown> | undefined;
+const chevrotainVisitor = (): ICstVisitor<unknown, unknown> => (visitorPrototype ??= parser().getBaseCstVisitorConstructor().prototype as ICstVisitor<unknown, unknown>);

@@ -99,7 +99,9 @@ export const allTokens: TokenType[] = [
   ComparisonOperator, AdditiveOperator, MultiplicativeOperator, PowerOperator, StatementEnd, LineEnd,
 ];
 
-const lexer = new Lexer(allTokens, {
+// built on first use, not when lossc is imported (building it analyses every token pattern)
+let lexer: InstanceType<typeof Lexer> | undefined;
+const makeLexer = (): InstanceType<typeof Lexer> => new Lexer(allTokens, {
   positionTracking: 'full',
   ensureOptimizations: false,
   errorMessageProvider: {
@@ -115,7 +117,7 @@ export interface LexResult {
 }
 
 export function lex(text: string): LexResult {
-  const result = lexer.tokenize(text);
+  const result = (lexer ??= makeLexer()).tokenize(text);
   const errors = [...result.errors];
   for (const t of result.tokens) {
     if (t.tokenType === UnterminatedString) errors.push({ offset: t.startOffset, line: t.startLine, column: t.startColumn, length: t.image.length, message: 'unterminated string: add the closing quote on the same line' });

@@ -49,6 +49,9 @@ type Source = string | LossDef | CustomLossSpec;
  * A custom loss, from .loss text, a LossDef, or the short builder form. With target 'wgsl' the
  * result runs on WebGPU (a Promise: the device is acquired asynchronously).
  */
+// the short form first: its builder's parameters are then typed (Node) without annotations
+export function compile(source: CustomLossSpec, opts?: CompileOptions & { target?: 'js' }): Loss;
+export function compile(source: CustomLossSpec, opts: CompileOptions & { target: 'wgsl' }): Promise<WebGpuLoss>;
 export function compile(source: Source, opts?: CompileOptions & { target?: 'js' }): Loss;
 export function compile(source: Source, opts: CompileOptions & { target: 'wgsl' }): Promise<WebGpuLoss>;
 export function compile(source: Source, opts: CompileOptions = {}): Loss | Promise<WebGpuLoss> {

@@ -60,7 +60,9 @@ export class CpuProgram {
     this.precision = data.precision;
     this.results = data.results;
     this.resultIndex = new Map(this.results.map((r, i) => [r, i]));
-    this.fns = this.layouts.map((k) => new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn);
+    // a standalone module's kernels are functions in its file; the library compiles each kernel's
+    // source here, which a browser page with a Content-Security-Policy allows only with 'unsafe-eval'
+    this.fns = this.layouts.map((k) => (k as { readonly fn?: KernelFn }).fn ?? (new Function(`"use strict";\nreturn ${k.source}`)() as KernelFn));
   }
 
   /**

@@ -7,3 +7,5 @@ export { compile, defineLoss, type CustomLossSpec } from './compile.js';
 export type { LossDef, OptionSpec, InputSpec, BuildContext } from '../compiler/loss.js';
 export type { Node } from '../compiler/ir/node.js';
 export * from '../compiler/ir/builders.js';
+export { compileLossSource, parseLossSource, CompileError, formatDiagnostic, type Diagnostic } from '../dsl/index.js';
+export { wgslModules, type WgslModules } from '../compiler/emit/wgslModules.js';

@@ -3,7 +3,8 @@ import { Loss, type Backend } from './nn.js';
 import type { LossDef } from '../compiler/loss.js';
 import type { Tensor } from './tensor.js';
 import type { Node } from '../compiler/ir/node.js';
-import { loadStdlib } from '../dsl/stdlib/index.js';
+import { stdlibSources } from '../dsl/stdlib/index.js';
+import { lazyStdlib } from '../dsl/stdlib/lazy.js';
 
 /** Every option of every built-in loss, camelCased from torch's names, with torch's defaults. */
 export interface LossOptions {
@@ -29,24 +30,45 @@ export interface LossOptions {
 
 export type LossClass = new (options?: LossOptions) => Loss;
 
-function lossClass(def: LossDef): LossClass {
+/** A built-in loss's class: its .loss file is read when the first instance is made. */
+function lossClass(name: string): LossClass {
   const C = class extends Loss {
     constructor(options: LossOptions = {}, backend?: Backend) {
-      super(def, options, backend);
+      super(builtinLoss(name)!, options, backend);
     }
   };
-  Object.defineProperty(C, 'name', { value: def.name });
+  Object.defineProperty(C, 'name', { value: name });
   return C;
 }
 
-/** The stdlib: every built-in loss is a .loss file (dsl/stdlib/*.loss), read as a user's loss is. */
-export const builtinLosses: readonly LossDef[] = loadStdlib();
+/** The stdlib: every built-in loss is a .loss file (dsl/stdlib/*.loss), read as a user's loss is, when first used. */
+const stdlib = lazyStdlib(stdlibSources);
+
+/** Every built-in loss (reading this reads every .loss file; `builtinLoss(name)` reads one). */
+export const builtinLosses: readonly LossDef[] = loadedOnFirstUse(() => stdlib.all());
 
 export function builtinLoss(name: string): LossDef | undefined {
-  return builtinLosses.find((d) => d.name === name);
+  return stdlib.get(name);
 }
 
-const cls = (name: string): LossClass => lossClass(builtinLoss(name)!);
+/** An array whose elements are computed when it is first read (it is never written). */
+function loadedOnFirstUse<T>(load: () => readonly T[]): readonly T[] {
+  let items: readonly T[] | undefined;
+  const target = (): readonly T[] => (items ??= load());
+  return new Proxy([] as T[], {
+    get: (_, key) => Reflect.get(target(), key),
+    has: (_, key) => Reflect.has(target(), key),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(target(), key);
+      return d && { ...d, configurable: true };
+    },
+    set: () => false,
+    deleteProperty: () => false,
+  });
+}
+
+const cls = lossClass;
 
 export const nn = {
   L1Loss: cls('L1Loss'),

@@ -22,8 +22,9 @@ export interface StandaloneMethodData {
   readonly params: readonly string[];
   readonly results: readonly string[];
   readonly gradOf: readonly number[];
-  readonly f32: CpuProgramData;
-  readonly f64: CpuProgramData;
+  /** per precision compiled for (`lossc compile --precision` may carry one) */
+  readonly f32?: CpuProgramData;
+  readonly f64?: CpuProgramData;
 }
 
 /** A method the compiler refused for a variant (valueAndGrad of a 'none'-reduced loss): the call throws this message. */
@@ -68,7 +69,7 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
   const runnerFor = (method: Method) => (form: StandaloneForm, mv: MethodVariant): MethodRunner => {
     const key = variantKey(form, normalized.values);
     const variant = form.variants[key];
-    if (!variant) throw new Error(`${form.name}: this module carries no compiled variant for options ${key}`);
+    if (!variant) throw new Error(`${form.name}: this module carries no compiled variant for options ${key} (it was compiled for ${Object.keys(form.variants).join('; ') || 'none'}: lossc compile --options)`);
     const m = methodEntry(form, variant, method, mv);
     if ('error' in m) throw new Error(m.error);
     let runner = runners.get(m);
@@ -81,7 +82,9 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
         run: (precision, args, params, outs) => {
           let byPrecision = programs.get(m);
           if (!byPrecision) programs.set(m, (byPrecision = {}));
-          const program = (byPrecision[precision] ??= new CpuProgram(m[precision]));
+          const data = m[precision];
+          if (!data) throw new Error(`${form.name}: this module was compiled without ${precision === 'f32' ? 'float32' : 'float64'} kernels (lossc compile --precision)`);
+          const program = (byPrecision[precision] ??= new CpuProgram(data));
           return program.run({ buffers: args, params, outs });
         },
       };
@@ -127,7 +130,7 @@ function methodEntry(
   const vkey = methodVariantKey(mv);
   const m = variant[vkey ? `${method}#${vkey}` : method];
   if (m) return m;
-  if (!variant[method]) throw new Error(`${form.name}: this module was compiled without the ${method} method`);
+  if (!variant[method]) throw new Error(`${form.name}: this module was compiled without the ${method} method (lossc compile --methods)`);
   const names = form.inputs.map((i) => i.name);
   const describe = (key: string): string => {
     const wrt = /wrt=([\d,]*)/.exec(key)?.[1];

@@ -28,6 +28,11 @@ export function loadStdlib(typescriptLosses: readonly LossDef[] = []): LossDef[]
   return compileStdlib(lossSources(stdlibDirectory()), typescriptLosses);
 }
 
+/** The built-in .loss files: file name -> text (a browser bundle carries them inlined instead). */
+export function stdlibSources(): Map<string, string> {
+  return lossSources(stdlibDirectory());
+}
+
 function lossSources(dir: string): Map<string, string> {
   return new Map(readdirSync(dir).filter((f) => f.endsWith('.loss')).map((f) => [f, readFileSync(join(dir, f), 'utf8')] as const));
 }

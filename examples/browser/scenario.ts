@@ -2,8 +2,7 @@
 // same numbers from the same code: a custom loss compiled from .loss text (the focal loss) and a
 // built-in (nn.CrossEntropyLoss), forward and valueAndGrad, on the JS backend in float64 and
 // float32 and, where WebGPU exists, on `await loss.to('webgpu')` (float32).
-import { compile, nn, tensor, type Loss, type Tensor } from 'lossc';
-import { compileLossSource } from '../../dsl/index.js';
+import { compile, compileLossSource, nn, tensor, type Loss, type Tensor } from 'lossc';
 
 /** A tensor as JSON: float64 numbers survive JSON.stringify/parse exactly. */
 export interface TensorJson {

@@ -122,10 +122,16 @@ async function loadDawn(tried: string[]): Promise<DawnModule | null> {
     }
     return mod as DawnModule;
   } catch (err) {
-    tried.push(`import('webgpu') failed: ${err instanceof Error ? err.message : String(err)}`);
+    const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module) 'webgpu'/.test(String(err));
+    // Dawn is an optional peer dependency of lossc (132 MB, prebuilt per platform): say how to get it
+    tried.push(missing ? "the 'webgpu' package (Dawn, WebGPU for Node) is not installed: npm install webgpu" : `import('webgpu') failed: ${err instanceof Error ? err.message : String(err)}`);
     return null;
   }
 }
+
+/** What the last search for an adapter tried, and why each failed (for the error a caller reports). */
+let lastAttempts: readonly string[] = [];
+export const lastDeviceAttempts = (): readonly string[] => lastAttempts;
 
 async function create(opts: RequestDeviceOptions): Promise<LosscDevice | null> {
   const tried: string[] = [];
@@ -206,6 +212,7 @@ async function create(opts: RequestDeviceOptions): Promise<LosscDevice | null> {
     return result;
   }
 
+  lastAttempts = nav?.gpu ? tried : ['navigator.gpu: absent', ...tried];
   if (requireWebGPU()) {
     throw new Error(
       'lossc: LOSSC_REQUIRE_WEBGPU=1 but no WebGPU adapter was found. Tried:\n  - ' +

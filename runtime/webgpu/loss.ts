@@ -26,7 +26,7 @@ import type { Arg } from '../checks.js';
 import type { Tensor } from '../tensor.js';
 import { deviceResident, validateTensor } from '../validate.js';
 import { numel } from '../../compiler/abi/strides.js';
-import { requestDevice } from './device.js';
+import { lastDeviceAttempts, requestDevice } from './device.js';
 import { gpuContext, type GpuContext } from './context.js';
 import { WebGpuProgram, type CallStats, type GpuValue, type Submitted } from './program.js';
 import { wgslModules, type WgslModules } from '../../compiler/emit/wgslModules.js';
@@ -360,7 +360,7 @@ export class WebGpuLoss {
 /** `loss.to('webgpu')`: the loss on the process's WebGPU device. */
 export async function toWebGpu(def: LossDef, options: Record<string, unknown>): Promise<WebGpuLoss> {
   const gpu = await requestDevice();
-  if (!gpu) throw new Error(`lossc: no WebGPU adapter is available (run .ci/install-webgpu.sh for Mesa lavapipe; set LOSSC_REQUIRE_WEBGPU=1 to see what was tried)`);
+  if (!gpu) throw new Error(`lossc: no WebGPU adapter is available. Tried:\n  - ${lastDeviceAttempts().join('\n  - ')}\n(no GPU? run .ci/install-webgpu.sh for Mesa lavapipe, Vulkan on the CPU)`);
   return new WebGpuLoss(def, options, gpuContext(gpu));
 }
 

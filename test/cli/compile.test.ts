@@ -13,7 +13,7 @@ import { parseLossSource } from '../../dsl/index.js';
 import { parseTsLossSource } from '../../dsl/tsFront.js';
 import type { LossDef } from '../../compiler/loss.js';
 import type { DType, Tensor } from '../../runtime/tensor.js';
-import { decodeNumbers, encodeNumbers, example, lossc, runNode, tempFolder } from './helpers.js';
+import { decodeNumbers, encodeNumbers, example, lossc, repo, runNode, tempFolder } from './helpers.js';
 
 type TensorJson = { data: (number | string)[]; shape: number[]; dtype: DType };
 interface Case {
@@ -79,7 +79,7 @@ const out = (t) => (t ? { data: enc(t.data), shape: [...t.shape], dtype: t.dtype
 const attempt = (f) => { try { return f(); } catch (e) { return { error: e.message }; } };
 const results = [];
 for (const c of cases) {
-  const mod = await import('./' + c.module + '.js');
+  const mod = await import('./' + c.module + '.mjs');
   const options = Object.fromEntries(Object.entries(c.options).map(([k, v]) => [k, v && typeof v === 'object' && 'dtype' in v ? live(v) : v]));
   let loss;
   try { loss = mod.create(options); } catch (e) { results.push({ error: e.message }); continue; }
@@ -106,29 +106,85 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
   });
   afterAll(() => tmp.done());
 
-  it('writes <Name>.js and <Name>.d.ts for every loss, and says so', () => {
+  it('writes <Name>.mjs, <Name>.cjs and their .d.mts / .d.cts for every loss, and says so', () => {
     for (const name of ['FocalLoss', 'multiclassFocal', 'CustomMSE', 'CrossEntropyLoss']) {
-      expect(existsSync(join(tmp.dir, `${name}.js`))).toBe(true);
-      expect(compileOutput).toContain(join(tmp.dir, `${name}.d.ts`));
-      const js = readFileSync(join(tmp.dir, `${name}.js`), 'utf8');
-      expect(js).not.toMatch(/^\s*import\s/m); // no imports: runs anywhere
-      // the library's own run-time code, bundled: nothing of the compiler but resolveShape's file
-      const bundled = [...js.matchAll(/^\/\/ (\S+)\.(?:ts|js)$/gm)].map((m) => m[1]!.replace(/^.*?\b((?:runtime|compiler)\/)/, '$1')).filter((f) => !f.endsWith(name)).sort();
-      expect(bundled).toEqual(['compiler/abi/strides', 'compiler/ir/shape', 'compiler/methodVariant', 'runtime/binding', 'runtime/callOptions', 'runtime/checks', 'runtime/executor', 'runtime/standalone', 'runtime/tensor', 'runtime/validate']);
-      expect(js).toMatch(/export\s*\{[^}]*create/);
-      expect(readFileSync(join(tmp.dir, `${name}.d.ts`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`);
+      for (const [js, dts] of [['mjs', 'd.mts'], ['cjs', 'd.cts']] as const) {
+        expect(compileOutput).toContain(join(tmp.dir, `${name}.${js}`));
+        expect(compileOutput).toContain(join(tmp.dir, `${name}.${dts}`));
+        const text = readFileSync(join(tmp.dir, `${name}.${js}`), 'utf8');
+        expect(text).not.toMatch(/^\s*import\s|\brequire\(/m); // no imports: runs anywhere
+        // the library's run time, bundled at build time (dist/standalone/runtime.js), then the loss as data
+        expect(text).toContain(readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').trim());
+        // every kernel is a function in the file (no kernel source for `new Function`: a strict CSP allows it)
+        expect(text).toMatch(/\bfn: \(?\$?\w*/);
+        expect(text).not.toMatch(/\bsource: "/);
+        expect(text).toMatch(js === 'mjs' ? /^export function create\(options\)/m : /^exports\.create = create;$/m);
+        expect(readFileSync(join(tmp.dir, `${name}.${dts}`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`);
+      }
+    }
+  });
+
+  it('--options, --precision and --methods carry only what is asked for; create() names what is missing; --shared-runtime', async () => {
+    const t = tempFolder();
+    try {
+      const run = await lossc('compile', 'MSELoss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad,forward', '--format', 'cjs', '-o', t.dir);
+      expect(run.code, run.err).toBe(0);
+      expect(run.out).toContain('MSELoss: 1 variant x 2 methods');
+      expect(existsSync(join(t.dir, 'MSELoss.mjs'))).toBe(false);
+      const size = readFileSync(join(t.dir, 'MSELoss.cjs'), 'utf8').length - readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').length;
+      expect(size).toBeLessThan(8000); // the loss itself: one variant, two methods, float32
+      const child = await runNode(t.dir, `
+        import { createRequire } from 'node:module';
+        const { create } = createRequire(import.meta.url)('./MSELoss.cjs');
+        const f32 = (xs) => ({ data: Float32Array.from(xs), shape: [xs.length], dtype: 'float32' });
+        const f64 = (xs) => ({ data: Float64Array.from(xs), shape: [xs.length], dtype: 'float64' });
+        const loss = create({ reduction: 'sum' });
+        const out = [loss.valueAndGrad(f32([1, 2]), f32([0, 0])).value.data[0]];
+        for (const f of [() => loss.vjp([f32([1]), f32([1])], f32([1])), () => loss.forward(f64([1]), f64([1])), () => create().forward(f32([1]), f32([1]))]) {
+          try { f(); out.push('no error'); } catch (e) { out.push(e.message); }
+        }
+        process.stdout.write(JSON.stringify(out));
+      `);
+      expect(child.code, child.stderr).toBe(0);
+      expect(JSON.parse(child.stdout)).toEqual([
+        5,
+        'MSELoss: this module was compiled without the vjp method (lossc compile --methods)',
+        'MSELoss: this module was compiled without float64 kernels (lossc compile --precision)',
+        'MSELoss: this module carries no compiled variant for options reduction=mean (it was compiled for reduction=sum: lossc compile --options)',
+      ]);
+      // --shared-runtime: the run time once, in lossc-runtime.mjs / .cjs, which each module imports
+      const shared = join(t.dir, 'shared');
+      const sr = await lossc('compile', 'MSELoss', 'L1Loss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad', '--shared-runtime', '-o', shared);
+      expect(sr.code, sr.err).toBe(0);
+      expect(sr.out.match(/lossc-runtime\.mjs/g)).toHaveLength(1);
+      expect(readFileSync(join(shared, 'lossc-runtime.mjs'), 'utf8')).toContain(readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').trim());
+      expect(readFileSync(join(shared, 'MSELoss.mjs'), 'utf8').length).toBeLessThan(8000);
+      const both = await runNode(shared, `
+        import { createRequire } from 'node:module';
+        import * as l1 from './L1Loss.mjs';
+        const mse = createRequire(import.meta.url)('./MSELoss.cjs');
+        const f32 = (xs) => ({ data: Float32Array.from(xs), shape: [xs.length], dtype: 'float32' });
+        const args = [f32([1, -2]), f32([0, 0])];
+        process.stdout.write(JSON.stringify([mse.create({ reduction: 'sum' }).valueAndGrad(...args).value.data[0], l1.create({ reduction: 'sum' }).valueAndGrad(...args).value.data[0]]));
+      `);
+      expect(both.code, both.stderr).toBe(0);
+      expect(JSON.parse(both.stdout)).toEqual([5, 3]);
+      expect((await lossc('compile', 'MSELoss', '--methods', 'backward', '-o', t.dir)).code).toBe(2);
+      expect((await lossc('compile', 'MSELoss', '--options', '{"gamma": 1}', '-o', t.dir)).code).toBe(2);
+    } finally {
+      t.done();
     }
   });
 
   it('the .d.ts files type a user\'s calls (and reject wrong options)', async () => {
     const ts = (await import('typescript')).default;
     const { writeFileSync } = await import('node:fs');
-    const use = join(tmp.dir, 'use.ts');
+    const use = join(tmp.dir, 'use.mts');
     writeFileSync(
       use,
       [
-        "import { create, type Tensor } from './CrossEntropyLoss.js';",
-        "import * as focal from './FocalLoss.js';",
+        "import { create, type Tensor } from './CrossEntropyLoss.mjs';",
+        "import * as focal from './FocalLoss.mjs';",
         "const x: Tensor = { data: new Float32Array(6), shape: [2, 3], dtype: 'float32' };",
         "const t: Tensor = { data: new Int32Array(2), shape: [2], dtype: 'int32' };",
         "export const v: Tensor = create({ reduction: 'sum', labelSmoothing: 0.1, weight: null }).valueAndGrad(x, t).value;",
@@ -186,7 +242,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     const child = await runNode(
       tmp.dir,
       `
-      import { create } from './CrossEntropyLoss.js';
+      import { create } from './CrossEntropyLoss.mjs';
       const messages = [];
       const attempt = (f) => { try { f(); messages.push('no error'); } catch (e) { messages.push(e.message); } };
       const x = { data: new Float32Array(6), shape: [2, 3], dtype: 'float32' };
@@ -226,7 +282,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       const run = await lossc('compile', 'MSELoss', '--target', 'wgsl', '-o', t.dir);
       expect(run.code, run.err).toBe(0);
       expect(run.out).toContain(join(t.dir, 'MSELoss.wgsl.json'));
-      expect(existsSync(join(t.dir, 'MSELoss.js'))).toBe(false);
+      expect(existsSync(join(t.dir, 'MSELoss.mjs'))).toBe(false);
       const wgsl = readFileSync(join(t.dir, 'MSELoss.wgsl'), 'utf8');
       const index = JSON.parse(readFileSync(join(t.dir, 'MSELoss.wgsl.json'), 'utf8'));
       const { wgslModules } = await import('../../compiler/emit/wgslModules.js');
@@ -280,7 +336,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     try {
       expect((await lossc('compile', 'TripletMarginWithDistanceLoss', '-o', t.dir)).code).toBe(0);
       const child = await runNode(t.dir, `
-        import { create } from './TripletMarginWithDistanceLoss.js';
+        import { create } from './TripletMarginWithDistanceLoss.mjs';
         try { create({ distanceFunction: (a, b) => a }); console.log('no error'); } catch (e) { console.log(e.message); }
         const a = { data: Float64Array.from([1, 2, 3, 4]), shape: [2, 2], dtype: 'float64' };
         console.log(create({ margin: 0.5 }).forward(a, a, a).data[0]);

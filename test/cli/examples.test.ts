@@ -25,7 +25,7 @@ describe('examples', () => {
     // only the stabilisation stage's notes (naiveFocal.loss), no error or warning
     expect(run.err.split('\n').filter((l) => /: (error|warning): /.test(l))).toEqual([]);
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/wrote .*\.js/);
+    expect(run.out).toMatch(/wrote .*\.mjs/);
   });
 
   /** tsc, programmatically, over `files` in a project whose node_modules/lossc is this package. */
