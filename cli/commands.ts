@@ -59,6 +59,8 @@ export interface CompileArgs {
   readonly formats?: readonly ('mjs' | 'cjs')[];
   /** --shared-runtime: the run time in a file of its own */
   readonly sharedRuntime?: boolean;
+  /** false (--no-training-variants): without the training-step gradient kernels (wrt the first input, accumulate) */
+  readonly trainingVariants?: boolean;
 }
 
 /** --methods, --precision and --format of `lossc compile`, checked. */
@@ -144,7 +146,7 @@ async function compileSources(
           ...(args.methods ? { methods: args.methods } : {}),
           ...(args.precisions ? { precisions: args.precisions } : {}),
         };
-        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, sharedRuntime: args.sharedRuntime === true, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
+        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, sharedRuntime: args.sharedRuntime === true, gradientVariants: args.trainingVariants !== false, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
       } catch (e) {
         if (e instanceof Error && /WGSL backend is not available|no variant has the options/.test(e.message)) throw new UserError(e.message);
         throw e;

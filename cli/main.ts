@@ -9,7 +9,7 @@ import { SourceErrors, UsageError, UserError } from './errors.js';
 import type { Io } from './commands.js';
 
 const EXAMPLES = {
-  compile: ['lossc compile examples/focal.loss -o out', `lossc compile MSELoss --options '{"reduction": "mean"}' --precision float32 --methods valueAndGrad -o out`, 'lossc compile examples/customMseFunction.ts --target js,wgsl -o out', 'lossc compile CrossEntropyLoss -o out'],
+  compile: ['lossc compile examples/focal.loss -o out', `lossc compile MSELoss --options '{"reduction": "mean"}' --precision float32 --methods valueAndGrad --no-training-variants -o out`, 'lossc compile examples/customMseFunction.ts --target js,wgsl -o out', 'lossc compile CrossEntropyLoss -o out'],
   explain: ['lossc explain MSELoss --method valueAndGrad', `lossc explain HuberLoss --options '{"delta": 0.5}'`],
   check: ['lossc check examples/dice.loss', 'lossc check CrossEntropyLoss NLLLoss'],
   bench: ['lossc bench BCEWithLogitsLoss --shape 4096,1024'],
@@ -67,10 +67,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .option('--precision <precisions>', 'only these precisions: float32, float64, comma-separated')
     .option('--format <formats>', 'module files: mjs, cjs or mjs,cjs', 'mjs,cjs')
     .option('--shared-runtime', 'the run time in DIR/lossc-runtime.mjs / .cjs, imported by each module, instead of inside each')
+    .option('--no-training-variants', "leave out the training-step kernels (wrt the first input, accumulate): smaller modules whose vjp/valueAndGrad take `out` but not `wrt` or `accumulate`")
     .addHelpText('after', examples(EXAMPLES.compile))
-    .action(async (sources: string[], o: { out: string; target: string; loss?: string; options?: string; methods?: string; precision?: string; format: string; sharedRuntime?: boolean }) => {
+    .action(async (sources: string[], o: { out: string; target: string; loss?: string; options?: string; methods?: string; precision?: string; format: string; sharedRuntime?: boolean; trainingVariants: boolean }) => {
       const c = await commands();
-      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss, sharedRuntime: o.sharedRuntime === true, ...c.parseSelection(o) }, io);
+      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss, sharedRuntime: o.sharedRuntime === true, trainingVariants: o.trainingVariants, ...c.parseSelection(o) }, io);
     });
 
   program

@@ -159,7 +159,13 @@ export class Loss {
     if (device === 'js') return this;
     if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'webgpu' or 'js')`);
     const { toWebGpu } = await import('./webgpu/loss.js');
-    return toWebGpu(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) });
+    const options = { ...this.options, ...Object.fromEntries(this.tensorOptions) };
+    return toWebGpu(this.def, (backend) => new Loss(this.def, options, backend));
+  }
+
+  /** The compiled method (default variant) this loss's calls run: shared with every loss of the same structure. */
+  compiledMethod(method: Method): CompiledMethod {
+    return compiled(this.def, this.options, method);
   }
 
   explain(method: Method = 'forward'): ExplainResult {

@@ -75,7 +75,8 @@ const CASES: Case[] = [
     kinks: [{ at: [[0], [2]], grad: [[0], [0]] }],
   },
   { name: 'mod', covers: ['mod'], inputs: ['x', 'y'], build: (x, y) => B.mod(x!, y!), smooth: [[[3.5, -1.2], [2, 1.5]]] },
-  { name: 'floorDiv (piecewise constant)', covers: ['floorDiv'], build: (x) => B.add(B.floorDiv(x, 2), x), kinks: [{ at: [[3.5, -1, 2]], grad: [[1, 1, 1]] }] },
+  // floorDiv has no derivative (a gradient through it is an error, as torch's floor_divide; test/primitives.test.ts): behind stopGradient it is a constant factor
+  { name: 'floorDiv (no derivative; behind stopGradient)', covers: ['floorDiv'], build: (x) => B.add(B.mul(B.stopGradient(B.floorDiv(x, 2)), x), x), kinks: [{ at: [[3.5, -1, 2]], grad: [[2, 0, 2]] }] },
   // clamps: 1 inside and at the bounds (torch's clamp_backward: min <= x <= max), 0 outside
   { name: 'clamp', covers: ['clamp'], build: (x) => B.clamp(x, -1, 2), smooth: [[[-3, 0, 3]]], kinks: [{ at: [[-1, 2]], grad: [[1, 1]] }] },
   { name: 'clampMin', covers: ['clampMin'], build: (x) => B.clampMin(x, 0.5), smooth: [[[-3, 3]]], kinks: [{ at: [[0.5]], grad: [[1]] }] },

@@ -17,7 +17,7 @@
 // Both take the training-step options of the JS backend (runtime/callOptions.ts): `wrt`, `out`
 // (host Tensors for the first way, GpuTensors for the second: results are written into their
 // buffers and the same objects returned) and `accumulate` (added into out.grads on the GPU).
-import { Loss, compiled, type Backend, type ExplainResult } from '../nn.js';
+import type { Backend, ExplainResult, Loss } from '../nn.js';
 import type { CallOptions, ForwardOptions } from '../callOptions.js';
 import type { LossDef, OptionValue } from '../../compiler/loss.js';
 import type { CompiledMethod, Method } from '../../compiler/pipeline.js';
@@ -119,9 +119,13 @@ export class WebGpuLoss {
   /** kernels and dispatches of the last call */
   lastStats: CallStats | null = null;
 
+  /**
+   * `onBackend` makes the host-side Loss this one drives (the caller's: Loss.to passes one with
+   * the same definition and options), so this module needs nothing of nn.ts at run time.
+   */
   constructor(
     readonly def: LossDef,
-    options: Record<string, unknown>,
+    onBackend: (backend: Backend) => Loss,
     readonly ctx: GpuContext,
   ) {
     const backend: Backend = {
@@ -129,7 +133,7 @@ export class WebGpuLoss {
       run: (c, precision, args, params, outs) => this.execute(c, precision, args, params, outs),
       isResident: (data) => this.stands.has(data),
     };
-    this.inner = new Loss(def, options, backend);
+    this.inner = onBackend(backend);
   }
 
   get name(): string {
@@ -211,7 +215,7 @@ export class WebGpuLoss {
 
   /** The compiled method calls run (nn's cache: shared with the JS backend and explain). */
   private compiledFor(method: Method): CompiledMethod {
-    return compiled(this.def, this.inner.options, method);
+    return this.inner.compiledMethod(method);
   }
 
   private async host<T>(inputs: readonly TensorArg[], extra: readonly TensorArg[], call: (ts: Tensor[], extra: Tensor[]) => T): Promise<T> {
@@ -358,10 +362,10 @@ export class WebGpuLoss {
 }
 
 /** `loss.to('webgpu')`: the loss on the process's WebGPU device. */
-export async function toWebGpu(def: LossDef, options: Record<string, unknown>): Promise<WebGpuLoss> {
+export async function toWebGpu(def: LossDef, onBackend: (backend: Backend) => Loss): Promise<WebGpuLoss> {
   const gpu = await requestDevice();
   if (!gpu) throw new Error(`lossc: no WebGPU adapter is available. Tried:\n  - ${lastDeviceAttempts().join('\n  - ')}\n(no GPU? run .ci/install-webgpu.sh for Mesa lavapipe, Vulkan on the CPU)`);
-  return new WebGpuLoss(def, options, gpuContext(gpu));
+  return new WebGpuLoss(def, onBackend, gpuContext(gpu));
 }
 
 /** `f(a, b)` or `f([a, b], opts)`. */

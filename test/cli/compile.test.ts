@@ -127,7 +127,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
   it('--options, --precision and --methods carry only what is asked for; create() names what is missing; --shared-runtime', async () => {
     const t = tempFolder();
     try {
-      const run = await lossc('compile', 'MSELoss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad,forward', '--format', 'cjs', '-o', t.dir);
+      const run = await lossc('compile', 'MSELoss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad,forward', '--format', 'cjs', '--no-training-variants', '-o', t.dir);
       expect(run.code, run.err).toBe(0);
       expect(run.out).toContain('MSELoss: 1 variant x 2 methods');
       expect(existsSync(join(t.dir, 'MSELoss.mjs'))).toBe(false);
@@ -154,7 +154,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       ]);
       // --shared-runtime: the run time once, in lossc-runtime.mjs / .cjs, which each module imports
       const shared = join(t.dir, 'shared');
-      const sr = await lossc('compile', 'MSELoss', 'L1Loss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad', '--shared-runtime', '-o', shared);
+      const sr = await lossc('compile', 'MSELoss', 'L1Loss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad', '--no-training-variants', '--shared-runtime', '-o', shared);
       expect(sr.code, sr.err).toBe(0);
       expect(sr.out.match(/lossc-runtime\.mjs/g)).toHaveLength(1);
       expect(readFileSync(join(shared, 'lossc-runtime.mjs'), 'utf8')).toContain(readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').trim());
@@ -303,7 +303,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     const child = await runNode(
       tmp.dir,
       `
-      import { create } from './CrossEntropyLoss.js';
+      import { create } from './CrossEntropyLoss.mjs';
       const x = { data: Float64Array.from({ length: 12 }, (_, i) => Math.sin(i)), shape: [4, 3], dtype: 'float64' };
       const p = { data: Float64Array.from({ length: 12 }, (_, i) => (i % 3 === 1 ? 1 : 0)), shape: [4, 3], dtype: 'float64' };
       const t = { data: Int32Array.from([0, 2, 1, 1]), shape: [4], dtype: 'int32' };

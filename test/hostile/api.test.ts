@@ -217,13 +217,20 @@ describe('function options (TripletMarginWithDistanceLoss distanceFunction)', ()
 });
 
 describe('standalone modules run the same boundary checks', () => {
-  it('createLoss over standaloneData: bad tensors and options get the library messages', async () => {
-    const { standaloneData } = await import('../../cli/module.js');
-    const { createLoss } = await import('../../runtime/standalone.js');
+  it('a compiled module: bad tensors and options get the library messages', async () => {
+    const { emitModule } = await import('../../cli/module.js');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
     const def = builtinLosses.find((d) => d.name === 'HuberLoss')!;
-    const { data } = standaloneData(def);
-    expect(() => createLoss(data, { delta: 0 })).toThrow('HuberLoss: huber_loss does not support non-positive values for delta.');
-    const huber = createLoss(data, {});
+    const dir = mkdtempSync(join(tmpdir(), 'lossc-hostile-'));
+    const { files } = await emitModule(def, { formats: ['mjs'] });
+    for (const f of files) writeFileSync(join(dir, f.name), f.text);
+    const { create } = (await import(pathToFileURL(join(dir, 'HuberLoss.mjs')).href)) as { create: (o?: Record<string, unknown>) => { forward(...t: Tensor[]): Tensor; vjp(i: Tensor[], g: Tensor): (Tensor | null)[] } };
+    rmSync(dir, { recursive: true });
+    expect(() => create({ delta: 0 })).toThrow('HuberLoss: huber_loss does not support non-positive values for delta.');
+    const huber = create({});
     expect(() => huber.forward(raw(new Float32Array(2), [3]), y3)).toThrow("HuberLoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2");
     expect(() => huber.vjp([x3, y3], null as unknown as Tensor)).toThrow('HuberLoss.vjp: gradOutput must be a tensor');
     expect(huber.forward(x3, y3).data[0]).toBeCloseTo((0 + 0.5 + 1.5) / 3, 6);
