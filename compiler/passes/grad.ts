@@ -4,6 +4,7 @@
 import { toposort, type Node } from '../ir/node.js';
 import { hasDerivative, primitive } from '../primitives/table.js';
 import { exprText } from '../ir/print.js';
+import { originOf } from '../ir/origin.js';
 import { add, sumTo } from '../ir/builders.js';
 
 /**
@@ -49,7 +50,8 @@ export class NoDerivativeError extends Error {
     readonly node: Node,
     readonly why: string,
   ) {
-    super(`lossc: cannot differentiate through ${node.op} in ${exprText(node)}: ${why}`);
+    const at = originOf(node);
+    super(`${at ? `${at.file}:${at.line}:${at.column}: ` : ''}lossc: cannot differentiate through ${node.op} in ${exprText(node)}: ${why}`);
     this.name = 'NoDerivativeError';
   }
 }
