@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { checkLossNames, instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { checkLossNames, instantiate, structuralVariants, type LossDef, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, methodVariantKey, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import { cpuProgramData } from '../runtime/cpu.js';
 import { variantKey } from '../runtime/binding.js';
@@ -81,21 +81,6 @@ export interface EmittedModule {
 
 // ------------------------------------------------------------------ variants
 
-/** Every structural variant of a form's options: the values to instantiate it with. */
-export function structuralVariants(def: LossDef): Record<string, OptionValue>[] {
-  let combos: Record<string, OptionValue>[] = [{}];
-  for (const o of def.options) {
-    const choices: OptionValue[] =
-      o.type === 'enum' ? [...o.values]
-      : o.type === 'bool' ? [false, true]
-      : o.type === 'tensor' ? [null, { shape: [1] }]
-      : o.type === 'number' ? (o.cases?.length ? [...o.cases, otherThan(o.cases)] : [o.default])
-      : [null];
-    combos = combos.flatMap((c) => choices.map((v) => ({ ...c, [o.name]: v })));
-  }
-  return combos;
-}
-const otherThan = (cases: readonly number[]): number => Math.max(0, ...cases.filter(Number.isFinite)) + 1.25;
 
 const formsOf = (def: LossDef): LossDef[] => [def, ...(def.overloads ?? [])];
 

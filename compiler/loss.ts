@@ -115,7 +115,7 @@ export interface LossDef {
 export interface LossInstance {
   readonly def: LossDef;
   readonly graph: Graph;
-  /** graph inputs in call order: the loss's arguments, then given tensor options */
+/** graph inputs in call order: the loss's arguments, then given tensor options */
   readonly inputs: readonly Node[];
   readonly differentiable: readonly boolean[];
   readonly params: readonly string[];
@@ -132,6 +132,35 @@ const fnId = (f: object): number => {
 };
 
 const numberCase = (cases: readonly number[], v: number): number | 'other' => (cases.includes(v) ? v : 'other');
+
+/** A value of a numeric option that is none of its `cases`: the one its run-time-parameter graph is built with. */
+export function otherThanCases(o: { readonly cases?: readonly number[]; readonly integer?: boolean }): number {
+  const top = Math.max(0, ...(o.cases ?? []).filter(Number.isFinite));
+  return o.integer ? top + 1 : top + 0.5;
+}
+
+/**
+ * THE structural variants of a loss's options, each a full set of values: every enum value, both
+ * bools, a tensor option absent or given, each numeric case and one value that is none of them,
+ * a function option as `functions` lists (default: absent only; a trial build passes a stand-in).
+ * More than `limit` combinations: the defaults, then each option varied alone.
+ */
+export function structuralVariants(def: { readonly options: readonly OptionSpec[] }, opts: { readonly functions?: readonly OptionValue[]; readonly limit?: number } = {}): Record<string, OptionValue>[] {
+  const defaults: Record<string, OptionValue> = Object.fromEntries(def.options.map((o) => [o.name, o.default]));
+  const choices: [string, readonly OptionValue[]][] = [];
+  for (const o of def.options) {
+    if (o.type === 'enum') choices.push([o.name, o.values]);
+    else if (o.type === 'bool') choices.push([o.name, [false, true]]);
+    else if (o.type === 'tensor') choices.push([o.name, [null, { shape: [1] }]]);
+    else if (o.type === 'function') choices.push([o.name, opts.functions ?? [null]]);
+    else if (o.cases?.length) choices.push([o.name, [...o.cases, otherThanCases(o)]]);
+  }
+  const total = choices.reduce((n, [, vs]) => n * vs.length, 1);
+  if (opts.limit !== undefined && total > opts.limit) return [defaults, ...choices.flatMap(([name, vs]) => vs.map((v) => ({ ...defaults, [name]: v })))];
+  let combos: Record<string, OptionValue>[] = [defaults];
+  for (const [name, vs] of choices) combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [name]: v })));
+  return combos;
+}
 
 export function structuralKey(def: LossDef, options: Readonly<Record<string, OptionValue>>): string {
   return def.options

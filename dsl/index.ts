@@ -8,7 +8,7 @@
 // at the call's span, rather than when someone first calls the loss. An error("...") the loss
 // raises on purpose for some option value is not a mistake.
 import { EOF, type IRecognitionException, type IToken } from './chevrotain.js';
-import { instantiate, type LossDef, type OptionValue } from '../compiler/loss.js';
+import { instantiate, structuralVariants, type LossDef, type OptionValue } from '../compiler/loss.js';
 import { add } from '../compiler/ir/builders.js';
 import type { Node } from '../compiler/ir/node.js';
 import { CompileError, sortAndDedupe, type Diagnostic, type Span } from './diagnostics.js';
@@ -97,7 +97,7 @@ function syntaxErrorSpan(e: IRecognitionException, tokens: readonly IToken[], fi
 const MAX_TRIAL_BUILDS = 256;
 
 function trialBuild(def: LossDef, at: Span): Diagnostic[] {
-  for (const options of structuralCombinations(def)) {
+  for (const options of structuralVariants(def, { functions: [null, trialFunction], limit: MAX_TRIAL_BUILDS })) {
     try {
       instantiate(def, options);
     } catch (e) {
@@ -112,24 +112,4 @@ function trialBuild(def: LossDef, at: Span): Diagnostic[] {
 /** A function option's stand-in for trial builds: any function of its arguments' nodes. */
 const trialFunction = (...xs: Node[]): Node => xs.reduce((a, b) => add(a, b));
 
-/** Each case of a numeric option, and one value that is none of them. */
-const caseValues = (cases: readonly number[]): number[] => [...cases, Math.max(0, ...cases) + 0.5];
-
-function structuralCombinations(def: LossDef): Record<string, OptionValue>[] {
-  const defaults: Record<string, OptionValue> = {};
-  const choices: [string, OptionValue[]][] = [];
-  for (const o of def.options) {
-    defaults[o.name] = o.default;
-    if (o.type === 'enum') choices.push([o.name, [...o.values]]);
-    else if (o.type === 'bool') choices.push([o.name, [false, true]]);
-    else if (o.type === 'tensor') choices.push([o.name, [null, { shape: [1] }]]);
-    else if (o.type === 'function') choices.push([o.name, [null, trialFunction]]);
-    else if (o.type === 'number' && o.cases?.length) choices.push([o.name, caseValues(o.cases)]);
-  }
-  const total = choices.reduce((n, [, vs]) => n * vs.length, 1);
-  if (total > MAX_TRIAL_BUILDS) return [defaults, ...choices.flatMap(([name, vs]) => vs.map((v) => ({ ...defaults, [name]: v })))];
-  let combos: Record<string, OptionValue>[] = [defaults];
-  for (const [name, vs] of choices) combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [name]: v })));
-  return combos;
-}
 

@@ -23,7 +23,7 @@
 // diagnostic at file:line:col naming the construct.
 import { Node as TsNode, Project, SyntaxKind, ts, type CallExpression, type ClassDeclaration, type ImportDeclaration, type MethodDeclaration, type ObjectBindingPattern, type ParameterDeclaration, type SourceFile } from 'ts-morph';
 import type { BuildContext, InputSpec, LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
-import { instantiate } from '../compiler/loss.js';
+import { instantiate, structuralVariants } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
 import { CompileError, sortAndDedupe } from './diagnostics.js';
 import { FUNCTIONS, OPERATORS } from './functions.js';
@@ -82,12 +82,7 @@ export function compileTsLossSource(text: string, file: string): LossDef[] {
 
 /** Build every structural combination once, so that errors only a build sees are reported now, at their span. */
 function trialBuild(def: LossDef): Diagnostic[] {
-  let combos: Record<string, OptionValue>[] = [{}];
-  for (const o of def.options) {
-    const vs: OptionValue[] = o.type === 'enum' ? [...o.values] : o.type === 'bool' ? [false, true] : o.type === 'tensor' ? [null, { shape: [1] }] : [o.default];
-    combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [o.name]: v })));
-  }
-  for (const options of combos.slice(0, 256)) {
+  for (const options of structuralVariants(def, { limit: 256 })) {
     try {
       instantiate(def, options);
     } catch (e) {
