@@ -9,3 +9,6 @@ export type { Node } from '../compiler/ir/node.js';
 export * from '../compiler/ir/builders.js';
 export { compileLossSource, parseLossSource, CompileError, formatDiagnostic, type Diagnostic } from '../dsl/index.js';
 export { wgslModules, type WgslModules } from '../compiler/emit/wgslModules.js';
+export { GpuTensor } from './webgpu/gpuTensor.js';
+export { fromGpuBuffer, type FromGpuBufferOptions, type WebGpuOptions } from './webgpu/interop.js';
+export type { WebGpuLoss, GpuCallOptions, GpuValueAndGrad, TensorArg } from './webgpu/loss.js';

@@ -151,16 +151,17 @@ export class Loss {
   /**
    * This loss on another backend, with the same options. 'webgpu' loads lossc's WebGPU runtime
    * only now (Dawn in Node, navigator.gpu in browsers); its methods return Promises, and it
-   * rejects when no adapter exists. 'js' is this loss itself.
+   * rejects when no adapter exists. 'js' is this loss itself. `{ device }`: run on a GPUDevice you
+   * already have (its queue, in order with your own submissions) instead of lossc's own.
    */
   to(device: 'js'): Promise<Loss>;
-  to(device: 'webgpu'): Promise<import('./webgpu/loss.js').WebGpuLoss>;
-  async to(device: 'webgpu' | 'js'): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
+  to(device: 'webgpu', opts?: import('./webgpu/interop.js').WebGpuOptions): Promise<import('./webgpu/loss.js').WebGpuLoss>;
+  async to(device: 'webgpu' | 'js', opts?: import('./webgpu/interop.js').WebGpuOptions): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
     if (device === 'js') return this;
     if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'webgpu' or 'js')`);
     const { toWebGpu } = await import('./webgpu/loss.js');
     const options = { ...this.options, ...Object.fromEntries(this.tensorOptions) };
-    return toWebGpu(this.def, (backend) => new Loss(this.def, options, backend));
+    return toWebGpu(this.def, (backend) => new Loss(this.def, options, backend), opts);
   }
 
   /** The compiled method (default variant) this loss's calls run: shared with every loss of the same structure. */

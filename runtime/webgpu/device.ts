@@ -14,7 +14,8 @@
  * has LOSSC_REQUIRE_WEBGPU=1, in which case it throws and says what was tried.
  */
 
-export type LosscBackend = 'navigator.gpu' | 'dawn-vulkan' | 'dawn-opengles';
+/** 'external': a GPUDevice the caller gave (`to('webgpu', { device })`). */
+export type LosscBackend = 'navigator.gpu' | 'dawn-vulkan' | 'dawn-opengles' | 'external';
 
 export interface LosscDevice {
   device: GPUDevice;

@@ -28,66 +28,12 @@ import { deviceResident, validateTensor } from '../validate.js';
 import { numel } from '../../compiler/abi/strides.js';
 import { lastDeviceAttempts, requestDevice } from './device.js';
 import { gpuContext, type GpuContext } from './context.js';
-import { WebGpuProgram, type CallStats, type GpuValue, type Submitted } from './program.js';
+import { WebGpuProgram, type CallStats, type GivenBuffer, type GpuValue, type Submitted } from './program.js';
 import { wgslModules, type WgslModules } from '../../compiler/emit/wgslModules.js';
+import { GpuTensor, isGpuTensor } from './gpuTensor.js';
+import { checkOnDevice, externalDevice, type WebGpuOptions } from './interop.js';
 
-/** A tensor in a GPU buffer: f32 or i32 elements, row-major. */
-export class GpuTensor {
-  private released = false;
-
-  constructor(
-    private readonly ctx: GpuContext,
-    readonly buffer: GPUBuffer,
-    readonly shape: readonly number[],
-    readonly dtype: 'float32' | 'int32',
-    private readonly owner: boolean,
-  ) {
-    if (owner) finalizer.register(this, { ctx, buffer }, this);
-  }
-
-  get size(): number {
-    return numel(this.shape);
-  }
-
-  get isReleased(): boolean {
-    return this.released;
-  }
-
-  /** Copy the contents back to the host. */
-  async read(): Promise<Tensor> {
-    this.check('read');
-    const bytes = this.size * 4;
-    const { device, pool } = this.ctx;
-    const staging = pool.acquire(Math.max(bytes, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lossc read');
-    const encoder = device.createCommandEncoder();
-    if (bytes > 0) encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, bytes);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const raw = staging.getMappedRange(0, Math.max(bytes, 4)).slice(0, bytes);
-    staging.unmap();
-    pool.release(staging);
-    const data = this.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw);
-    return { data, shape: [...this.shape], dtype: this.dtype };
-  }
-
-  /** Return the buffer to lossc's pool; the GpuTensor may not be used afterwards. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.owner) {
-      finalizer.unregister(this);
-      this.ctx.pool.release(this.buffer);
-    }
-  }
-
-  check(what: string): void {
-    if (this.released) throw new Error(`lossc: ${what} of a released GpuTensor (shape [${this.shape.join(', ')}])`);
-  }
-}
-
-const finalizer = new FinalizationRegistry<{ ctx: GpuContext; buffer: GPUBuffer }>(({ ctx, buffer }) => ctx.pool.release(buffer));
-
-export const isGpuTensor = (x: unknown): x is GpuTensor => x instanceof GpuTensor;
+export { GpuTensor, isGpuTensor };
 
 export type TensorArg = Tensor | GpuTensor;
 
@@ -115,7 +61,7 @@ export class WebGpuLoss {
   private pending: Pending | null = null;
   private readonly programs = new WeakMap<CompiledMethod, WebGpuProgram>();
   /** stand-in data arrays for GPU-resident arguments and results (`given`: the caller's out tensor) */
-  private readonly stands = new WeakMap<object, { buffer: GPUBuffer; tensor?: GpuTensor; given?: GpuTensor }>();
+  private readonly stands = new WeakMap<object, { buffer: GPUBuffer; offset?: number; tensor?: GpuTensor; given?: GpuTensor }>();
   /** kernels and dispatches of the last call */
   lastStats: CallStats | null = null;
 
@@ -198,6 +144,25 @@ export class WebGpuLoss {
     return this.device(inputs, [], (ts) => this.inner.valueAndGrad(ts, this.gpuOut(opts)), (r) => ({ value: this.wrap(r.value)!, grads: r.grads.map((g) => this.wrap(g)) }));
   }
 
+  /**
+   * A GPU-resident call submitted now, its results returned at once rather than as a Promise: for
+   * hosts whose own call must return synchronously (tfjs's customGrad, lossc/tfjs). The same work
+   * as forwardGpu / vjpGpu / valueAndGradGpu; `validated` rejects if the device refused it (the
+   * results are then garbage). `gradOutput` is vjp's.
+   */
+  submitGpu(method: 'forward' | 'vjp' | 'valueAndGrad', inputs: TensorArg[], opts?: GpuCallOptions, gradOutput?: TensorArg): { value: GpuTensor | null; grads: (GpuTensor | null)[]; validated: Promise<void> } {
+    if (method === 'vjp' && gradOutput === undefined) throw new TypeError(`${this.name}.submitGpu('vjp'): gradOutput is required`);
+    const extra = method === 'vjp' ? [gradOutput!] : [];
+    const { out, pending } = this.capture(inputs, extra, false, (ts, [g]) =>
+      method === 'forward' ? this.inner.forward(ts, this.gpuOut(opts) as ForwardOptions) : method === 'vjp' ? this.inner.vjp(ts, g!, this.gpuOut(opts)) : this.inner.valueAndGrad(ts, this.gpuOut(opts)),
+    );
+    const validated = pending.submitted!.validated;
+    if (method === 'forward') return { value: this.wrap(out as Tensor), grads: [], validated };
+    if (method === 'vjp') return { value: null, grads: (out as (Tensor | null)[]).map((g) => this.wrap(g)), validated };
+    const r = out as { value: Tensor; grads: (Tensor | null)[] };
+    return { value: this.wrap(r.value), grads: r.grads.map((g) => this.wrap(g)), validated };
+  }
+
   /** Put a host tensor on the GPU (float32 or int32). */
   upload(t: Tensor): GpuTensor {
     validateTensor(t, `${this.name}.upload: the tensor`);
@@ -254,9 +219,10 @@ export class WebGpuLoss {
   private standIn(a: TensorArg): Tensor {
     if (!isGpuTensor(a)) return a;
     a.check(`${this.name}: an argument`);
+    checkOnDevice(this.ctx, a, this.name);
     const data = a.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0);
     deviceResident.add(data); // its elements are in the GPU buffer: the boundary check skips the length
-    this.stands.set(data, { buffer: a.buffer });
+    this.stands.set(data, { buffer: a.buffer, offset: a.offset });
     return { data, shape: a.shape, dtype: a.dtype };
   }
 
@@ -324,7 +290,7 @@ export class WebGpuLoss {
     const uploads: GPUBuffer[] = [];
     for (const [name, a] of args) {
       const s = this.stands.get(a.data as object);
-      if (s) inputs.set(name, { buffer: s.buffer, shape: a.shape });
+      if (s) inputs.set(name, { buffer: s.buffer, shape: a.shape, offset: s.offset ?? 0 });
       else {
         const buffer = this.uploadData(a.data as Float32Array | Int32Array);
         uploads.push(buffer);
@@ -333,10 +299,10 @@ export class WebGpuLoss {
     }
     // caller-owned results: GpuTensors (their stand-ins) are written in place on the GPU; host
     // arrays (the read-back methods) are filled when the readback lands
-    const outputs = new Map<string, GPUBuffer>();
+    const outputs = new Map<string, GivenBuffer>();
     outs.forEach((o, i) => {
       const s = o && this.stands.get(o);
-      if (s) outputs.set(c.plan.results[i]!, s.buffer);
+      if (s) outputs.set(c.plan.results[i]!, { buffer: s.buffer, offset: s.offset ?? 0 });
     });
     let submitted: Submitted;
     try {
@@ -361,8 +327,9 @@ export class WebGpuLoss {
   }
 }
 
-/** `loss.to('webgpu')`: the loss on the process's WebGPU device. */
-export async function toWebGpu(def: LossDef, onBackend: (backend: Backend) => Loss): Promise<WebGpuLoss> {
+/** `loss.to('webgpu')`: the loss on the process's WebGPU device, or on `opts.device` (the caller's). */
+export async function toWebGpu(def: LossDef, onBackend: (backend: Backend) => Loss, opts: WebGpuOptions = {}): Promise<WebGpuLoss> {
+  if (opts.device !== undefined) return new WebGpuLoss(def, onBackend, gpuContext(externalDevice(opts.device, `${def.name}.to('webgpu', { device })`)));
   const gpu = await requestDevice();
   if (!gpu) throw new Error(`lossc: no WebGPU adapter is available. Tried:\n  - ${lastDeviceAttempts().join('\n  - ')}\n(no GPU? run .ci/install-webgpu.sh for Mesa lavapipe, Vulkan on the CPU)`);
   return new WebGpuLoss(def, onBackend, gpuContext(gpu));

@@ -15,6 +15,14 @@ import type { GpuContext } from './context.js';
 export interface GpuValue {
   readonly buffer: GPUBuffer;
   readonly shape: readonly number[];
+  /** where the elements start in `buffer`, in bytes (a caller's buffer: fromGpuBuffer's offset); 0 when absent */
+  readonly offset?: number;
+}
+
+/** A buffer the caller gave for a result, from byte `offset`. */
+export interface GivenBuffer {
+  readonly buffer: GPUBuffer;
+  readonly offset?: number;
 }
 
 export interface CallStats {
@@ -83,7 +91,7 @@ export class WebGpuProgram {
    * them); results stay on the GPU, owned by the caller (release them to ctx.pool), unless
    * `readback`, which copies them out and returns their buffers to the pool.
    */
-  submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean, outputs: ReadonlyMap<string, GPUBuffer> = new Map()): Submitted {
+  submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean, outputs: ReadonlyMap<string, GivenBuffer> = new Map()): Submitted {
     const { pool } = this.ctx;
     const inputShapes = new Map([...inputs].map(([k, v]) => [k, v.shape] as const));
     const memo = new Map<ShapeExpr, number[]>();
@@ -94,8 +102,8 @@ export class WebGpuProgram {
       // a result the caller gave a buffer for (`outputs`, by result name; the label is the buffer's name)
       const given = outputs.get(label);
       if (given) {
-        if (given.size < bytes) throw new Error(`internal: the buffer given for ${label} holds ${given.size} bytes, ${bytes} needed`);
-        return given;
+        if (given.buffer.size - (given.offset ?? 0) < bytes) throw new Error(`internal: the buffer given for ${label} holds ${given.buffer.size - (given.offset ?? 0)} bytes from its offset, ${bytes} needed`);
+        return given.buffer;
       }
       const b = pool.acquire(Math.max(bytes, 4), STORAGE(), label);
       owned.push(b);
@@ -104,19 +112,24 @@ export class WebGpuProgram {
     const dispatches: Dispatch[] = [];
     // an input that is also a result's buffer (accumulate: the prior value is the result's own
     // buffer) is read from a copy made first: one buffer may not be bound for reading and writing
-    const copies: { from: GPUBuffer; to: GPUBuffer; bytes: number }[] = [];
-    const given = new Set(outputs.values());
+    const copies: { from: GPUBuffer; offset: number; to: GPUBuffer; bytes: number }[] = [];
+    const given = new Set([...outputs.values()].map((g) => g.buffer));
     for (const [name, v] of values) {
       if (!given.has(v.buffer)) continue;
       const bytes = numel(v.shape) * 4;
       const to = alloc(bytes, `${name} (copy)`);
-      copies.push({ from: v.buffer, to, bytes });
+      copies.push({ from: v.buffer, offset: v.offset ?? 0, to, bytes });
       values.set(name, { buffer: to, shape: v.shape });
     }
     try {
       for (const k of this.wgsl.kernels) {
         if (k.scan) this.layoutScan(k, params, values, alloc, dispatches);
         else this.layoutKernel(k, dims, params, values, alloc, dispatches);
+      }
+      // results written into a caller's buffer at an offset are bound there
+      for (const [name, g] of outputs) {
+        const v = values.get(name);
+        if (v && v.buffer === g.buffer && g.offset) values.set(name, { ...v, offset: g.offset });
       }
       this.checkBindingSizes(dispatches, values);
     } catch (e) {
@@ -308,7 +321,7 @@ export class WebGpuProgram {
   }
 
   /** One uniform buffer, one command encoder with every dispatch, the readback copies, one submit. */
-  private record(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>, owned: readonly GPUBuffer[], readback: boolean, copies: readonly { from: GPUBuffer; to: GPUBuffer; bytes: number }[] = []): Submitted {
+  private record(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>, owned: readonly GPUBuffer[], readback: boolean, copies: readonly { from: GPUBuffer; offset: number; to: GPUBuffer; bytes: number }[] = []): Submitted {
     const { device, pool } = this.ctx;
 
     // one uniform buffer for the call, a 256-byte-aligned segment per dispatch
@@ -328,7 +341,7 @@ export class WebGpuProgram {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder({ label: this.plan.name });
-    for (const c of copies) if (c.bytes > 0) encoder.copyBufferToBuffer(c.from, 0, c.to, 0, c.bytes);
+    for (const c of copies) if (c.bytes > 0) encoder.copyBufferToBuffer(c.from, c.offset, c.to, 0, c.bytes);
     const pass = encoder.beginComputePass({ label: this.plan.name });
     dispatches.forEach((d, i) => {
       const p = this.ctx.pipeline(d.kernel.code, d.entry, d.kernel.bindings);
@@ -337,9 +350,10 @@ export class WebGpuProgram {
         if (b.buffer === '$uniform') return { binding: n, resource: { buffer: uniform, offset: offsets[i]!, size: segBytes[i]! } };
         const buf = d.buffers.get(b.buffer)!;
         const range = d.ranges?.get(b.buffer);
-        if (range) return { binding: n, resource: { buffer: buf, offset: range.offset, size: range.size } };
         const v = values.get(b.buffer);
-        return { binding: n, resource: { buffer: buf, offset: 0, size: Math.min(Math.max(4, v ? numel(v.shape) * 4 : buf.size), buf.size) } };
+        const at = v?.buffer === buf ? (v.offset ?? 0) : 0; // a caller's buffer, from its offset
+        if (range) return { binding: n, resource: { buffer: buf, offset: at + range.offset, size: range.size } };
+        return { binding: n, resource: { buffer: buf, offset: at, size: Math.min(Math.max(4, v ? numel(v.shape) * 4 : buf.size), buf.size - at) } };
       });
       pass.setPipeline(p.pipeline);
       pass.setBindGroup(0, device.createBindGroup({ layout: p.layout, entries }));
@@ -360,7 +374,7 @@ export class WebGpuProgram {
       staging = pool.acquire(Math.max(bytes, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lossc readback');
       results.forEach((r, i) => {
         const { offset, length } = layout[i]!;
-        if (length > 0) encoder.copyBufferToBuffer(r.value.buffer, 0, staging!, offset, length * 4);
+        if (length > 0) encoder.copyBufferToBuffer(r.value.buffer, r.value.offset ?? 0, staging!, offset, length * 4);
       });
     }
     device.queue.submit([encoder.finish()]);
