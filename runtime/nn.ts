@@ -160,8 +160,12 @@ export class Loss {
     if (device === 'js') return this;
     if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'webgpu' or 'js')`);
     const { toWebGpu } = await import('./webgpu/loss.js');
-    const options = { ...this.options, ...Object.fromEntries(this.tensorOptions) };
-    return toWebGpu(this.def, (backend) => new Loss(this.def, options, backend), opts);
+    return toWebGpu(this.def, (backend) => this.withBackend(backend), opts);
+  }
+
+  /** This loss, with the same options, driven by another backend (to() uses it; so does lossc/tfjs, which cannot await). */
+  withBackend(backend: Backend): Loss {
+    return new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, backend);
   }
 
   /** The compiled method (default variant) this loss's calls run: shared with every loss of the same structure. */

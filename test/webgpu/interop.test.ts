@@ -50,7 +50,7 @@ async function readFloats(b: GPUBuffer, offset: number, n: number): Promise<numb
   staging.destroy();
   return out;
 }
-const seq = (n: number, f: (i: number) => number): Float32Array => Float32Array.from({ length: n }, (_, i) => f(i));
+const seq = (n: number, f: (i: number) => number): Float32Array<ArrayBuffer> => Float32Array.from({ length: n }, (_, i) => f(i));
 const close = (got: readonly number[], want: ArrayLike<number>, rel = 2e-6): void => {
   expect(got.length).toBe(want.length);
   got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(want[i]!))));
