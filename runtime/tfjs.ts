@@ -169,6 +169,8 @@ class GpuPath {
   private readonly gpu: WebGpuLoss;
   /** lossc buffers lent to tfjs (zero-copy gradient tensors): returned to lossc's pool once tfjs has submitted the work reading them */
   private lent: GpuTensor[] = [];
+  /** 1, kept on the device for handoff() (one tensor per tfLoss and device, for good) */
+  private one: tf.Tensor | null = null;
   /** a validation error of an earlier (synchronous) submission, reported by the next call */
   private failure: unknown = null;
 
@@ -212,10 +214,17 @@ class GpuPath {
     validated.catch((e: unknown) => (this.failure = e));
   }
 
-  /** A lossc result as a tfjs tensor of its own (tfjs copies it on the GPU and submits at once), the lossc buffer back to the pool. */
-  private copied(t: GpuTensor): tf.Tensor {
-    const out = tf.tensor({ buffer: t.buffer }, [...t.shape], 'float32');
-    t.release();
+  /**
+   * A lossc result as a tfjs tensor of its own, `t * scale`: tfjs reads lossc's buffer in place
+   * (zero copy) in one elementwise kernel whose output is tfjs's, of exactly the tensor's size
+   * (tfjs reads a buffer whole: lossc's pool rounds sizes up). The lossc buffer is lent until
+   * tfjs next submits its work (see gpuInputs).
+   */
+  private handoff(t: GpuTensor, scale?: tf.Tensor): tf.Tensor {
+    const view = tf.tensor({ buffer: t.buffer, zeroCopy: true }, [...t.shape], 'float32');
+    const out = tf.mul(view, scale ?? (this.one ??= tf.keep(tf.scalar(1))));
+    view.dispose();
+    this.lent.push(t);
     return out;
   }
 
@@ -225,7 +234,7 @@ class GpuPath {
     const r = this.gpu.submitGpu('forward', xs);
     this.watch(r.validated);
     tf.dispose(refs); // lossc's work is submitted: tfjs may reuse these buffers for later work
-    return this.copied(r.value!);
+    return this.handoff(r.value!);
   }
 
   call(inputs: tf.Tensor[], scalar: boolean, save: tf.GradSaveFunc): CustomGradResult {
@@ -236,18 +245,11 @@ class GpuPath {
       this.watch(r.validated);
       tf.dispose(refs);
       return {
-        value: this.copied(r.value!),
+        value: this.handoff(r.value!),
         gradFunc: (dy) =>
           inputs.map((x, i) => {
             const g = r.grads[i];
-            if (!g) return tf.zerosLike(x);
-            // tfjs reads lossc's buffer in place (zero copy) while scaling it by dy; the buffer is
-            // lent until tfjs next submits (see gpuInputs)
-            const view = tf.tensor({ buffer: g.buffer, zeroCopy: true }, [...g.shape], 'float32');
-            const scaled = tf.mul(view, dy);
-            view.dispose();
-            this.lent.push(g);
-            return scaled;
+            return g ? this.handoff(g, dy) : tf.zerosLike(x);
           }),
       };
     }
@@ -257,7 +259,7 @@ class GpuPath {
     this.watch(r.validated);
     tf.dispose(refs);
     return {
-      value: this.copied(r.value!),
+      value: this.handoff(r.value!),
       gradFunc: (dy, saved) => {
         this.checkFailure();
         const { xs: ys, refs: yrefs } = this.gpuInputs([...saved, dy]);
@@ -265,7 +267,7 @@ class GpuPath {
         const v = this.gpu.submitGpu('vjp', ys, this.wrt, gradOutput);
         this.watch(v.validated);
         tf.dispose(yrefs);
-        return saved.map((x, i) => (v.grads[i] ? this.copied(v.grads[i]!) : tf.zerosLike(x)));
+        return saved.map((x, i) => (v.grads[i] ? this.handoff(v.grads[i]!) : tf.zerosLike(x)));
       },
     };
   }
