@@ -53,9 +53,9 @@ function taping(): boolean {
 const isInt = (spec: InputSpec): boolean => spec.kind === 'int';
 
 export function tfLoss(loss: Loss, opts: TfLossOptions = {}): TfLoss {
-  if (loss instanceof WebGpuLoss) throw new TypeError(`tfLoss(): pass the loss itself, not its .to('webgpu') form: lossc/tfjs follows tfjs's backend (on 'webgpu', tfjs's own GPUDevice)`);
-  const l = loss as Partial<Loss> | null;
-  if (!l || typeof l !== 'object' || typeof l.valueAndGrad !== 'function' || typeof l.vjp !== 'function' || !l.def) throw new TypeError(`tfLoss(): loss must be a lossc loss (new nn.CrossEntropyLoss(), compile(...)), got ${loss === null ? 'null' : typeof loss}`);
+  const l = loss as unknown as (Partial<Loss> & { forwardGpu?: unknown }) | null;
+  if (l && typeof l === 'object' && typeof l.forwardGpu === 'function') throw new TypeError(`tfLoss(): pass the loss itself, not its .to('webgpu') form: lossc/tfjs follows tfjs's backend (on 'webgpu', tfjs's own GPUDevice)`);
+  if (!l || typeof l !== 'object' || typeof l.valueAndGrad !== 'function' || typeof l.withBackend !== 'function' || typeof l.compiledMethod !== 'function' || !l.def) throw new TypeError(`tfLoss(): loss must be a lossc loss (new nn.CrossEntropyLoss(), compile(...)), got ${loss === null ? 'null' : typeof loss}`);
   if (opts.order !== undefined && opts.order !== 'torch' && opts.order !== 'keras') throw new TypeError(`tfLoss(): order must be 'torch' or 'keras', got '${String(opts.order)}'`);
   if (opts.precision !== undefined && opts.precision !== 'float32' && opts.precision !== 'float64') throw new TypeError(`tfLoss(): precision must be 'float32' or 'float64', got '${String(opts.precision)}'`);
   const def = loss.def;
