@@ -7,12 +7,14 @@ export interface Snippet {
   readonly code: string;
 }
 
-export function readmeSnippets(markdown: string): Snippet[] {
+export function readmeSnippets(markdown: string, tag?: string): Snippet[] {
   const out: Snippet[] = [];
-  const fence = /^```(\w*)\n([\s\S]*?)^```$/gm;
+  // "```ts tfjs": a snippet that needs a package the consumer does not install (its own test runs it)
+  const fence = /^```(\w*)(?: (\w+))?\n([\s\S]*?)^```$/gm;
   for (const m of markdown.matchAll(fence)) {
     const line = markdown.slice(0, m.index).split('\n').length;
-    const [, lang, body] = m;
+    const [, lang, blockTag, body] = m;
+    if (blockTag !== tag) continue;
     if (lang === 'ts' || lang === 'js') out.push({ line, code: body! });
     else if (lang === 'loss') out.push({ line, code: `import { compileLossSource } from 'lossc';\ncompileLossSource(${JSON.stringify(body)}, 'README.md');\n` });
   }
