@@ -228,6 +228,15 @@ class GpuPath {
     return out;
   }
 
+  /** A one-element dy's value when tfjs holds it on the host (not yet uploaded: reading it reads no GPU memory); else undefined. */
+  private hostScalar(dy: tf.Tensor): number | undefined {
+    if (dy.size !== 1) return undefined;
+    // tfjs-backend-webgpu's tensor map (no public API says where a tensor's data is)
+    const map = (tf.backend() as unknown as { tensorMap?: { get?: (id: object) => { values?: ArrayLike<number> | null; resource?: unknown } | undefined } }).tensorMap;
+    const data = typeof map?.get === 'function' ? map.get(dy.dataId) : undefined;
+    return data && data.resource == null && data.values ? data.values[0] : undefined;
+  }
+
   value(inputs: tf.Tensor[]): tf.Tensor {
     this.checkFailure();
     const { xs, refs } = this.gpuInputs(inputs);
@@ -246,11 +255,15 @@ class GpuPath {
       tf.dispose(refs);
       return {
         value: this.handoff(r.value!),
-        gradFunc: (dy) =>
-          inputs.map((x, i) => {
+        gradFunc: (dy) => {
+          // tfjs's gradient seed is tf.ones on the host: scaling by it would upload it (a buffer
+          // created per step); by the 1 kept on the GPU it is the same product
+          const scale = this.hostScalar(dy) === 1 ? undefined : dy;
+          return inputs.map((x, i) => {
             const g = r.grads[i];
-            return g ? this.handoff(g, dy) : tf.zerosLike(x);
-          }),
+            return g ? this.handoff(g, scale) : tf.zerosLike(x);
+          });
+        },
       };
     }
     save(inputs);
