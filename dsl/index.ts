@@ -8,12 +8,12 @@
 // at the call's span, rather than when someone first calls the loss. An error("...") the loss
 // raises on purpose for some option value is not a mistake.
 import { EOF, type IRecognitionException, type IToken } from './chevrotain.js';
-import type { LossDef, OptionValue } from '../compiler/loss.js';
+import type { LossDef } from '../compiler/loss.js';
 import { trialBuild } from './trial.js';
 import { CompileError, sortAndDedupe, type Diagnostic, type Span } from './diagnostics.js';
 import { lex, LineEnd } from './tokens.js';
 import { parseTokens } from './grammar.js';
-import { RaisedError, Source } from './lower.js';
+import { Source } from './lower.js';
 import { toLossDefs } from './toGraph.js';
 import { capDiagnostics, MAX_DIAGNOSTICS, nestingDiagnostic } from './limits.js';
 import { MAX_SYNTAX_ERRORS } from './syntaxErrors.js';

@@ -22,7 +22,7 @@
 // Anything else (loops, let, assignment, closures, other calls, object literals, ...) is a
 // diagnostic at file:line:col naming the construct.
 import { Node as TsNode, Project, SyntaxKind, ts, type CallExpression, type ClassDeclaration, type ImportDeclaration, type MethodDeclaration, type ObjectBindingPattern, type ParameterDeclaration, type SourceFile } from 'ts-morph';
-import type { BuildContext, InputSpec, LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
+import type { BuildContext, InputSpec, LossDef, OptionSpec } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
 import { CompileError, sortAndDedupe } from './diagnostics.js';
 import { FUNCTIONS, OPERATORS } from './functions.js';

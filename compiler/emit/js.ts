@@ -3,7 +3,6 @@
 // every operand has the domain's shape; and a strided loop (coalesced axes, inner loop with
 // constant strides) for broadcasting and axis reductions. No closures or arrays per element.
 import type { Node } from '../ir/node.js';
-import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';

@@ -2,7 +2,6 @@
 // row's elements (reducing into locals that the later stages read) and work done once per row.
 // Values constant along the row (its log-sum-exp, its target's weight) are computed once per row.
 import type { Node } from '../ir/node.js';
-import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter } from './expr.js';
 import { rowSlots, type OutputSlot } from '../abi/slots.js';

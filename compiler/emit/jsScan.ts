@@ -1,7 +1,6 @@
 // JS for a recurrence (a scan kernel): a loop over the steps around the body's loop over one
 // state's elements. Each step reads the previous state (the initial one first), its slice of each
 // sequence and the constants, and writes its state into the stacked result.
-import type { Node } from '../ir/node.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type Spelling } from './expr.js';
 import type { KernelLayout } from './js.js';

@@ -8,7 +8,6 @@ import type { ShapeExpr } from '../ir/shape.js';
 import { isAllAxes } from '../ir/shape.js';
 import { reductionOf } from '../reference.js';
 import type { ReductionDesc } from '../abi/strides.js';
-import type { Node } from '../ir/node.js';
 import type { ScalarSource, Site } from './expr.js';
 import { emitWgsl, MAX_RANK, ROW_WORKGROUP_SIZE, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type EntryKind, type EntryLayout, type WgslBinding, type WgslOptions } from './wgsl.js';
 

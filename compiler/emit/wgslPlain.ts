@@ -2,7 +2,7 @@
 // finishing workgroup for full reductions and the scalar epilogue (finish), and one scatter entry
 // per accumulation into a smaller tensor (scatter_wg_j / scatter_inv_j).
 import type { Node } from '../ir/node.js';
-import { scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel } from '../plan/kernelPlan.js';
 import { plainSlots } from '../abi/slots.js';
 import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, ModuleCtx, offsetLoop, reduceCall, toF32, WORKGROUP_SIZE, type EntryKind, type EntryText, type KernelEnv, type WgslEntry, type WgslKernel, type WgslSlot } from './wgslCore.js';

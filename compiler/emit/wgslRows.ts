@@ -1,6 +1,6 @@
 // The row kernel kind (a softmax's class axis): one workgroup per row, the row's stages in order.
 import type { Node } from '../ir/node.js';
-import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput } from '../plan/kernelPlan.js';
 import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, MAX_RANK, ModuleCtx, reduceCall, toF32, ROW_WORKGROUP_SIZE, type EntryText, type KernelEnv, type WgslKernel, type WgslSlot } from './wgslCore.js';
 import { emitFinish, emitScatter } from './wgslPlain.js';

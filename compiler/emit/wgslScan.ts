@@ -1,5 +1,4 @@
 // The scan kernel kind: a recurrence, one step after another in one workgroup.
-import type { Node } from '../ir/node.js';
 import type { Kernel } from '../plan/kernelPlan.js';
 import { scanBinding, scanSlot } from '../abi/slots.js';
 import { assemble, builtins, EntryCtx, entryLayout, header, HEADERS, indent, ModuleCtx, offsetLoop, readAs, toF32, WORKGROUP_SIZE, type KernelEnv, type WgslEntry, type WgslKernel, type WgslSlot } from './wgslCore.js';

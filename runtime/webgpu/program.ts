@@ -193,7 +193,7 @@ export class WebGpuProgram {
 
   /** rows: one workgroup per row; each slot's strides split into the outer ones and the one along the row. */
   private layoutRows(c: KernelCall): { partials?: GPUBuffer; count: number } {
-    const { k, dims, domain, n, loop } = c;
+    const { k, dims, domain, loop } = c;
     const entry = k.entries.find((e) => e.kind === 'rows')!;
     const { views, rows, C, outer, along } = rowCall(domain, k.rowAxis!, entry.sites, entry.addressed!.map((j) => loop[j]!), dims);
     if (outer.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks rows through more than ${MAX_RANK} strided axes`);
