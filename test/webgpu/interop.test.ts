@@ -2,7 +2,7 @@
 // (`to('webgpu', { device })`), the test's own GPUBuffers as inputs and outs (`fromGpuBuffer`, at
 // offsets), lossc's submissions in order with the test's own on the same queue, and who owns what.
 import { describe, it, expect, afterAll } from 'vitest';
-import { fromGpuBuffer, GpuTensor, nn, tensor, type Tensor } from 'lossc';
+import { fromGpuBuffer, GpuTensor, nn, tensor } from 'lossc';
 import { releaseDevice } from '../../runtime/webgpu/device.js';
 import { skipNote, skipReason } from './gpu.js';
 
