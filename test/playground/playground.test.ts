@@ -204,7 +204,7 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     if ((await wasm.getAttribute('data-ok')) !== 'true') expect(await wasm.textContent()).toContain("no to('wasm')");
 
     const check = (await page.textContent('#gradcheck')) ?? '';
-    expect(check).toMatch(/ok {2}Mine {2}\(input \[4, 5\], target \[4, 5\]; valueAndGrad vs central differences/);
+    expect(check).toMatch(/^ok +Mine +\(input \[4\], target \[4\]; valueAndGrad vs central differences/m);
     expect(await page.getAttribute('#gradcheck', 'data-ok')).toBe('true');
     await shot('6-run', '#run');
   });
