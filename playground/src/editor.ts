@@ -54,6 +54,8 @@ export interface LossEditor {
   show(diagnostics: readonly Diagnostic[], file: string): void;
   /** put the cursor at a 1-based line and column */
   goto(line: number, column: number): void;
+  /** scroll `offset` to the top of the editor, the cursor there */
+  reveal(offset: number): void;
 }
 
 export function createEditor(parent: HTMLElement, text: string, onChange: (text: string) => void): LossEditor {
@@ -95,6 +97,10 @@ export function createEditor(parent: HTMLElement, text: string, onChange: (text:
       const { from } = spanOffsets(view.state.doc, line, column, 0);
       view.dispatch({ selection: { anchor: from }, scrollIntoView: true });
       view.focus();
+    },
+    reveal(offset) {
+      const at = Math.min(Math.max(0, offset), view.state.doc.length);
+      view.dispatch({ selection: { anchor: at }, effects: EditorView.scrollIntoView(at, { y: 'start', yMargin: 8 }) });
     },
   };
 }

@@ -327,12 +327,14 @@ function readInputs(): Tensor[] {
 
 const short = (t: Tensor | null | undefined, n = 6): string => (t ? `[${t.shape.join(', ')}] ${Array.from(t.data.slice(0, n), (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(7))).join(', ')}${t.data.length > n ? ', …' : ''}` : '—');
 
+const ms = (t: number): string => (t < 0.1 ? `${(t * 1000).toFixed(1)} µs` : `${t.toFixed(2)} ms`);
+
 function renderResults(outcomes: readonly BackendOutcome[]): void {
   const table = $<HTMLTableElement>('results');
   table.replaceChildren();
   const head = table.insertRow();
   const gradNames = current!.def.inputs.map((i) => `d/d ${i.name}`);
-  for (const h of ['backend', 'device', 'value', ...gradNames, 'ms (grad call)', 'ms (forward)', 'vs JS']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
+  for (const h of ['backend', 'device', 'value', ...gradNames, 'time per grad call', 'per forward', 'vs JS']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
   for (const o of outcomes) {
     const tr = table.insertRow();
     tr.dataset['backend'] = o.backend;
@@ -359,8 +361,8 @@ function renderResults(outcomes: readonly BackendOutcome[]): void {
       c.dataset['values'] = JSON.stringify(g ? Array.from(g.data) : null);
       c.textContent = short(g, 4);
     });
-    tr.insertCell().textContent = `${o.ms!.grad.toFixed(3)} (${o.ms!.runs} runs)`;
-    tr.insertCell().textContent = o.ms!.forward.toFixed(3);
+    tr.insertCell().textContent = `${ms(o.ms!.grad)} (${o.ms!.runs} calls)`;
+    tr.insertCell().textContent = ms(o.ms!.forward);
     const diff = tr.insertCell();
     diff.className = 'diff';
     if (o.maxRelDiff !== undefined) {
@@ -437,6 +439,8 @@ function load(source: string, loss: string | null, stabilize: boolean): void {
   $<HTMLInputElement>('stabilize').checked = stabilize;
   $<HTMLFormElement>('options').dataset['key'] = '';
   editor.setText(source);
+  const at = loss === null ? -1 : source.search(new RegExp(`\\bloss\\s+${loss}\\s*\\(`));
+  if (at >= 0) editor.reveal(source.lastIndexOf('\n', at) + 1);
   compileSource();
 }
 

@@ -89,7 +89,10 @@ export function renderOptionsForm(form: HTMLFormElement, def: LossDef, values: R
       };
       box.addEventListener('change', update);
       input.addEventListener('change', update);
-      row.append(box, input);
+      const field = document.createElement('span');
+      field.className = 'tensor-field';
+      field.append(box, input);
+      row.append(field);
     } else {
       const span = document.createElement('span');
       span.className = 'hint';

@@ -84,7 +84,7 @@ export interface BackendOutcome {
   readonly unavailable?: boolean;
   readonly forward?: Tensor;
   readonly grads?: (Tensor | null)[];
-  /** median milliseconds of the gradient call (valueAndGrad, or vjp for an unreduced loss), and of forward */
+  /** milliseconds per call of the gradient call (valueAndGrad, or vjp for an unreduced loss), and of forward */
   readonly ms?: { readonly grad: number; readonly forward: number; readonly runs: number };
   /** largest |x - js| / max |js| over the result tensors, against the JS backend's results */
   readonly maxRelDiff?: number;
@@ -103,17 +103,20 @@ async function evaluate(target: Target, inputs: Tensor[]): Promise<{ forward: Te
   return { forward, grads: await gradCall(), gradCall };
 }
 
-/** Median time of `f` over a few runs (at most ~250 ms in all, at least 3 runs). */
-async function median(f: () => Promise<unknown>): Promise<{ ms: number; runs: number }> {
-  const times: number[] = [];
+/**
+ * Milliseconds per call of `f`: calls repeated for at least ~100 ms (and 3 calls), the total
+ * divided by their number (a page's clock ticks in 0.1 ms steps: one fast call reads as 0).
+ */
+async function perCall(f: () => Promise<unknown>): Promise<{ ms: number; runs: number }> {
   const start = performance.now();
-  while (times.length < 3 || (times.length < 25 && performance.now() - start < 250)) {
-    const t0 = performance.now();
+  let runs = 0;
+  let elapsed = 0;
+  do {
     await f();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[times.length >> 1]!, runs: times.length };
+    runs++;
+    elapsed = performance.now() - start;
+  } while (runs < 3 || (elapsed < 100 && runs < 2000));
+  return { ms: elapsed / runs, runs };
 }
 
 function relDiff(a: Tensor | null | undefined, b: Tensor | null | undefined): number {
@@ -141,8 +144,8 @@ export async function runBackends(loss: Loss, inputs: Tensor[]): Promise<Backend
       label = loaded.label;
       const args = spec.float32Only ? inputs.map(toFloat32) : inputs;
       const r = await evaluate(loaded.target, args);
-      const grad = await median(r.gradCall);
-      const fwd = await median(async () => loaded.target.forward(...args));
+      const grad = await perCall(r.gradCall);
+      const fwd = await perCall(async () => loaded.target.forward(...args));
       if (spec.name === 'js') js = r;
       const maxRelDiff = js && spec.name !== 'js' ? Math.max(relDiff(r.forward, js.forward), ...r.grads.map((g, i) => relDiff(g, js!.grads[i]))) : undefined;
       out.push({ backend: spec.name, label, ok: true, forward: r.forward, grads: r.grads, ms: { grad: grad.ms, forward: fwd.ms, runs: grad.runs }, ...(maxRelDiff !== undefined ? { maxRelDiff } : {}) });

@@ -77,7 +77,7 @@ export function drawSweep(parent: HTMLElement, sweep: Sweep, what: string): void
       height: 260,
       scales: { x: { time: false } },
       axes: [{ label: what }, {}],
-      series: [{ label: 'x' }, ...drawn.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false }))],
+      series: [{ label: 'x' }, ...drawn.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false, ...(i > 0 ? { dash: [7, 5] } : {}) }))],
     };
     new uPlot(opts, [sweep.xs, ...drawn.map((s) => s[key])] as uPlot.AlignedData, box);
   }
