@@ -59,7 +59,7 @@ const initial: PageState = {
 const state: PageState = { ...initial, ...((decodeState(location.hash) as Partial<PageState> | null) ?? {}) };
 
 /** The compiled loss now shown, and what it was compiled from. */
-let current: { def: LossDef; loss: Loss; optionValues: Record<string, OptionJson>; key: string } | null = null;
+let current: { def: LossDef; loss: Loss; optionValues: Record<string, OptionJson>; key: string; lossFor: (dtype: FloatDType) => Loss } | null = null;
 let parseDiagnostics: Diagnostic[] = [];
 const inspections = new Map<string, LossInspection | Error>();
 
@@ -176,7 +176,14 @@ function buildLoss(def: LossDef): void {
   renderDiagnostics(all, null);
   const inputsKey = def.inputs.map((i) => `${i.name}:${i.kind}`).join(',');
   const inputsChanged = current?.key !== inputsKey;
-  current = { def, loss, optionValues: values, key: inputsKey };
+  // tensor options must have the inputs' dtype: a float64 run gets the same loss with float64 ones
+  const byDtype = new Map<FloatDType, Loss>([['float32', loss]]);
+  const lossFor = (dtype: FloatDType): Loss => {
+    let l = byDtype.get(dtype);
+    if (!l) byDtype.set(dtype, (l = compile(def, { options: lossOptions(def, values, dtype), stabilize: state.stabilize })));
+    return l;
+  };
+  current = { def, loss, optionValues: values, key: inputsKey, lossFor };
   inspections.clear();
   setStatus('ok', `${def.name}: ${def.inputs.length} input(s), ${def.options.length} option(s)`);
   renderView();
@@ -377,16 +384,16 @@ async function run(): Promise<void> {
   const status = $('run-status');
   status.dataset['state'] = 'busy';
   status.textContent = 'running…';
-  const { def, loss, optionValues: values } = current;
+  const { def, lossFor, optionValues: values } = current;
   try {
     const inputs = readInputs();
-    renderResults(await runBackends(loss, inputs));
+    renderResults(await runBackends(lossFor, inputs));
     status.textContent = '';
     const check = $('gradcheck');
     const numel = inputs.reduce((n, t) => n + t.data.length, 0);
     if (numel > 4096) check.textContent = `gradient check skipped: ${numel} elements (at most 4096 here; run \`lossc check\`)`;
     else {
-      const r = gradientCheck(def, lossOptions(def, values), dims(), state.seed);
+      const r = gradientCheck(state.stabilize ? def : { ...def, stabilize: false }, lossOptions(def, values, 'float64'), dims(), state.seed);
       check.textContent = `lossc check (its own random inputs of these sizes):\n${r.text}`;
       check.dataset['ok'] = String(r.ok);
     }
@@ -416,7 +423,7 @@ function sweep(): void {
     const input = Number($<HTMLSelectElement>('sweep-input').value);
     const index = Number($<HTMLInputElement>('sweep-index').value);
     const xs = linspace(Number($<HTMLInputElement>('sweep-from').value), Number($<HTMLInputElement>('sweep-to').value), 201);
-    const series: SweepSeries[] = [sweepLoss(current.def.name, current.loss, inputs, input, index, xs)];
+    const series: SweepSeries[] = [sweepLoss(current.def.name, current.lossFor('float64'), inputs, input, index, xs)];
     const builtin = $<HTMLSelectElement>('sweep-builtin').value;
     if (builtin) {
       const B = (nn as Record<string, new () => Loss>)[builtin]!;

@@ -18,13 +18,13 @@ export function changedOptions(def: LossDef, values: Readonly<Record<string, Opt
   return Object.fromEntries(def.options.filter((o) => JSON.stringify(values[o.name] ?? null) !== JSON.stringify(defaultOf(o))).map((o) => [o.name, values[o.name]!]));
 }
 
-/** The options as the loss's constructor takes them: tensor options as float32 tensors. */
-export function lossOptions(def: LossDef, values: Readonly<Record<string, OptionJson>>): Record<string, unknown> {
+/** The options as the loss's constructor takes them: tensor options as tensors of `dtype` (the inputs' float dtype). */
+export function lossOptions(def: LossDef, values: Readonly<Record<string, OptionJson>>, dtype: 'float32' | 'float64' = 'float32'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const o of def.options) {
     const v = values[o.name];
     if (v === undefined || o.type === 'function') continue;
-    out[o.name] = o.type === 'tensor' ? (Array.isArray(v) ? tensor(Float32Array.from(v), [v.length], 'float32') : null) : v;
+    out[o.name] = o.type === 'tensor' ? (Array.isArray(v) ? tensor(v, [v.length], dtype) : null) : v;
   }
   return out;
 }

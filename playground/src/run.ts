@@ -133,14 +133,18 @@ function relDiff(a: Tensor | null | undefined, b: Tensor | null | undefined): nu
   return worst;
 }
 
-/** Every backend on the same inputs, the JS backend first (the others are compared with it). */
-export async function runBackends(loss: Loss, inputs: Tensor[]): Promise<BackendOutcome[]> {
+/**
+ * Every backend on the same inputs, the JS backend first (the others are compared with it).
+ * `lossFor(dtype)`: the loss with its tensor options in that dtype (they must match the inputs').
+ */
+export async function runBackends(lossFor: (dtype: FloatDType) => Loss, inputs: Tensor[]): Promise<BackendOutcome[]> {
+  const dtype: FloatDType = inputs.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
   const out: BackendOutcome[] = [];
   let js: { forward: Tensor; grads: (Tensor | null)[] } | undefined;
   for (const spec of BACKENDS) {
     let label: string = spec.name;
     try {
-      const loaded = await spec.load(loss);
+      const loaded = await spec.load(lossFor(spec.float32Only ? 'float32' : dtype));
       label = loaded.label;
       const args = spec.float32Only ? inputs.map(toFloat32) : inputs;
       const r = await evaluate(loaded.target, args);
