@@ -161,7 +161,8 @@ function buildLoss(def: LossDef): void {
   } catch (e) {
     current = null;
     editor.show(parseDiagnostics, FILE);
-    renderDiagnostics(parseDiagnostics, `${def.name}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    renderDiagnostics(parseDiagnostics, m.startsWith(def.name) ? m : `${def.name}: ${m}`);
     setStatus('error', 'the options are refused');
     return;
   }
@@ -185,6 +186,10 @@ function buildLoss(def: LossDef): void {
   };
   current = { def, loss, optionValues: values, key: inputsKey, lossFor };
   inspections.clear();
+  // results of another loss (or other options) would mislead: run again to see these
+  $('results').replaceChildren();
+  $('gradcheck').textContent = '';
+  $('sweep-plots').replaceChildren();
   setStatus('ok', `${def.name}: ${def.inputs.length} input(s), ${def.options.length} option(s)`);
   renderView();
   renderSweepInputs();
@@ -260,7 +265,12 @@ function renderView(): void {
       parts.push(heading(`${r.loss}.${r.method}: the graph as differentiated (${r.graph.nodes.length} nodes)`), graphPicture(r.graph, null, { constants }));
       break;
     case 'simplified':
-      parts.push(heading(`${r.loss}.${r.method}: simplified, ${r.simplified.nodes.length} nodes in ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'} (coloured groups)`), kernelTable(r), graphPicture(r.simplified, r.kernels, { constants }));
+      {
+        const table = document.createElement('details');
+        table.open = r.kernels.length <= 4;
+        table.append(Object.assign(document.createElement('summary'), { textContent: `the ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'}` }), kernelTable(r));
+        parts.push(heading(`${r.loss}.${r.method}: simplified, ${r.simplified.nodes.length} nodes in ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'} (coloured groups)`), table, graphPicture(r.simplified, r.kernels, { constants }));
+      }
       break;
     case 'plan':
       parts.push(heading(`${r.loss}.${r.method}: the kernel plan`), kernelTable(r), pre(r.planText, 'plan'), heading('every stage (explain)'), pre(r.text, 'explain'));
