@@ -40,13 +40,19 @@ export function highlightLossSource(text: string): HighlightToken[] {
     at = t.startOffset + t.image.length;
     const type = t.tokenType;
     const next = tokens[i + 1];
-    const cls: HighlightClass =
-      isKeyword(type) ? 'keyword'
-      : type === Identifier ? (next?.tokenType === LParen && next.startOffset === at ? 'call' : 'name')
-      : type === NumberLiteral ? 'number'
-      : type === StringLiteral ? 'string'
-      : PUNCTUATION.test(t.image) ? 'punctuation'
-      : 'operator';
+    const cls: HighlightClass = isKeyword(type)
+      ? 'keyword'
+      : type === Identifier
+        ? next?.tokenType === LParen && next.startOffset === at
+          ? 'call'
+          : 'name'
+        : type === NumberLiteral
+          ? 'number'
+          : type === StringLiteral
+            ? 'string'
+            : PUNCTUATION.test(t.image)
+              ? 'punctuation'
+              : 'operator';
     out.push({ from: t.startOffset, to: at, class: cls });
   });
   comments(at, text.length);

@@ -95,7 +95,12 @@ export function inspectLoss(loss: Loss, method: Method = 'forward', opts: Inspec
     method,
     graph: graphData(c.graphs.graph, buffers, new Map()),
     simplified: graphData(c.graphs.simplify, buffers, partition),
-    kernels: plan.kernels.map((k, i) => kernelData(k, [...partition].filter(([, ks]) => ks.includes(i)).map(([n]) => n.id))),
+    kernels: plan.kernels.map((k, i) =>
+      kernelData(
+        k,
+        [...partition].filter(([, ks]) => ks.includes(i)).map(([n]) => n.id),
+      ),
+    ),
     planText: printPlan(plan),
     text: c.dumps.map((d) => `== ${d.pass}\n${d.text}`).join('\n\n'),
     js: { f32: js('f32'), f64: js('f64') },
@@ -158,7 +163,12 @@ function kernelData(k: Kernel, nodes: readonly number[]): KernelData {
     ...(k.rows ? { rowAxis: k.rows.axis } : {}),
     reads: [...k.reads],
     writes: [...k.writes],
-    outputs: [...k.outputs.map((o) => ({ o, epilogue: false })), ...k.epilogue.map((o) => ({ o, epilogue: true }))].map(({ o, epilogue }) => ({ buffer: o.buffer, mode: o.mode, id: o.node.id, epilogue })),
+    outputs: [...k.outputs.map((o) => ({ o, epilogue: false })), ...k.epilogue.map((o) => ({ o, epilogue: true }))].map(({ o, epilogue }) => ({
+      buffer: o.buffer,
+      mode: o.mode,
+      id: o.node.id,
+      epilogue,
+    })),
     nodes,
   };
 }

@@ -1,7 +1,17 @@
 // The .loss editor: CodeMirror 6, coloured by lossc's own lexer (highlightLossSource: the tokens
 // the parser reads), with the compiler's diagnostics as squiggles at their file:line:col spans.
 import { EditorState, RangeSetBuilder, type Text } from '@codemirror/state';
-import { Decoration, EditorView, ViewPlugin, drawSelection, highlightActiveLine, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from '@codemirror/view';
+import {
+  Decoration,
+  EditorView,
+  ViewPlugin,
+  drawSelection,
+  highlightActiveLine,
+  keymap,
+  lineNumbers,
+  type DecorationSet,
+  type ViewUpdate,
+} from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { lintGutter, setDiagnostics, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { highlightLossSource, type Diagnostic } from 'lossc';

@@ -55,7 +55,13 @@ export function graphPicture(graph: GraphData, kernels: readonly KernelData[] | 
   dagre.layout(g);
 
   const { width = 100, height = 100 } = g.graph();
-  const svg = el('svg', { xmlns: SVG, width: Math.ceil(width), height: Math.ceil(height), viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`, class: 'graph' });
+  const svg = el('svg', {
+    xmlns: SVG,
+    width: Math.ceil(width),
+    height: Math.ceil(height),
+    viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`,
+    class: 'graph',
+  });
   const defs = el('defs', {}, svg);
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#666' }, marker);
@@ -65,7 +71,21 @@ export function graphPicture(graph: GraphData, kernels: readonly KernelData[] | 
       const c = g.node(`k${i}`);
       if (!c || c.width === undefined) return;
       const grp = el('g', { class: 'kernel', 'data-kernel': i }, svg);
-      el('rect', { x: c.x - c.width / 2, y: c.y - c.height / 2, width: c.width, height: c.height, rx: 8, fill: kernelColor(i), 'fill-opacity': 0.1, stroke: kernelColor(i), 'stroke-width': 1.5 }, grp);
+      el(
+        'rect',
+        {
+          x: c.x - c.width / 2,
+          y: c.y - c.height / 2,
+          width: c.width,
+          height: c.height,
+          rx: 8,
+          fill: kernelColor(i),
+          'fill-opacity': 0.1,
+          stroke: kernelColor(i),
+          'stroke-width': 1.5,
+        },
+        grp,
+      );
       const t = el('text', { x: c.x - c.width / 2 + 8, y: c.y - c.height / 2 + 13, class: 'kernel-label', fill: kernelColor(i) }, grp);
       t.textContent = `kernel ${i}: ${k.kind === 'rows' ? `row kernel along axis ${k.rowAxis}` : k.kind === 'scan' ? 'recurrence' : 'pass'} over ${clip(k.domain, 36)}`;
     });
@@ -74,7 +94,17 @@ export function graphPicture(graph: GraphData, kernels: readonly KernelData[] | 
   for (const e of g.edges()) {
     const pts: readonly { x: number; y: number }[] = g.edge(e).points ?? [];
     if (pts.length < 2) continue;
-    el('path', { d: pts.map((p, i) => `${i ? 'L' : 'M'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' '), fill: 'none', stroke: '#888', 'stroke-width': 1, 'marker-end': 'url(#arrow)' }, edges);
+    el(
+      'path',
+      {
+        d: pts.map((p, i) => `${i ? 'L' : 'M'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' '),
+        fill: 'none',
+        stroke: '#888',
+        'stroke-width': 1,
+        'marker-end': 'url(#arrow)',
+      },
+      edges,
+    );
   }
   const nodes = el('g', { class: 'nodes' }, svg);
   for (const n of shown) {
@@ -84,7 +114,20 @@ export function graphPicture(graph: GraphData, kernels: readonly KernelData[] | 
     const grp = el('g', { class: `node op-${n.op}`, 'data-id': n.id, 'data-op': n.op, ...(home !== undefined ? { 'data-kernel': home } : {}) }, nodes);
     const x = p.x - p.width / 2;
     const y = p.y - p.height / 2;
-    el('rect', { x, y, width: p.width, height: p.height, rx: leaf ? 14 : 3, fill: leaf ? '#f4f4f4' : '#fff', stroke: home !== undefined ? kernelColor(home) : '#999', 'stroke-width': n.buffer && !leaf ? 2.5 : 1 }, grp);
+    el(
+      'rect',
+      {
+        x,
+        y,
+        width: p.width,
+        height: p.height,
+        rx: leaf ? 14 : 3,
+        fill: leaf ? '#f4f4f4' : '#fff',
+        stroke: home !== undefined ? kernelColor(home) : '#999',
+        'stroke-width': n.buffer && !leaf ? 2.5 : 1,
+      },
+      grp,
+    );
     const [a, b] = labelOf(n);
     el('text', { x: p.x, y: y + 15, 'text-anchor': 'middle', class: 'op' }, grp).textContent = a;
     el('text', { x: p.x, y: y + 29, 'text-anchor': 'middle', class: 'shape' }, grp).textContent = b;
@@ -92,7 +135,8 @@ export function graphPicture(graph: GraphData, kernels: readonly KernelData[] | 
     if (n.origin) title.push(`${n.origin.file}:${n.origin.line}:${n.origin.column}: ${n.origin.text}`);
     if (kernels && n.kernels.length > 1 && !leaf) title.push(`computed in kernels ${n.kernels.join(', ')} (recomputed inline, never stored)`);
     el('title', {}, grp).textContent = title.join('\n');
-    if (kernels && n.kernels.length > 1 && !leaf) n.kernels.slice(1).forEach((k, j) => el('circle', { cx: x + p.width - 6 - 9 * j, cy: y + 6, r: 3.5, fill: kernelColor(k) }, grp));
+    if (kernels && n.kernels.length > 1 && !leaf)
+      n.kernels.slice(1).forEach((k, j) => el('circle', { cx: x + p.width - 6 - 9 * j, cy: y + 6, r: 3.5, fill: kernelColor(k) }, grp));
   }
   graph.results.forEach((r, i) => {
     const p = g.node(`r${i}`);

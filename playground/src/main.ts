@@ -6,7 +6,19 @@
 /// <reference types="vite/client" />
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { builtinLossSource, compile, inspectLoss, nn, parseLossSource, type Diagnostic, type LossDef, type LossInspection, type Loss, type Method, type Tensor } from 'lossc';
+import {
+  builtinLossSource,
+  compile,
+  inspectLoss,
+  nn,
+  parseLossSource,
+  type Diagnostic,
+  type LossDef,
+  type LossInspection,
+  type Loss,
+  type Method,
+  type Tensor,
+} from 'lossc';
 import { createEditor } from './editor.js';
 import { graphPicture, kernelColor } from './graph.js';
 import { changedOptions, lossOptions, optionValues, renderOptionsForm, type OptionJson } from './options.js';
@@ -20,7 +32,10 @@ type View = (typeof VIEWS)[number];
 const METHODS: readonly Method[] = ['forward', 'vjp', 'valueAndGrad'];
 
 const examples: Record<string, string> = Object.fromEntries(
-  Object.entries(import.meta.glob('../../examples/*.loss', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(([path, text]) => [path.replace(/^.*\//, ''), text]),
+  Object.entries(import.meta.glob('../../examples/*.loss', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(([path, text]) => [
+    path.replace(/^.*\//, ''),
+    text,
+  ]),
 );
 
 /** What a share link carries. */
@@ -229,7 +244,8 @@ function kernelTable(r: LossInspection): HTMLTableElement {
   const table = document.createElement('table');
   table.className = 'kernels';
   const head = table.insertRow();
-  for (const h of ['', 'kernel', 'kind', 'domain', 'reads', 'writes', 'outputs', 'nodes']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
+  for (const h of ['', 'kernel', 'kind', 'domain', 'reads', 'writes', 'outputs', 'nodes'])
+    head.append(Object.assign(document.createElement('th'), { textContent: h }));
   r.kernels.forEach((k, i) => {
     const tr = table.insertRow();
     tr.dataset['kernel'] = String(i);
@@ -247,7 +263,8 @@ function kernelTable(r: LossInspection): HTMLTableElement {
 }
 
 function renderView(): void {
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#methods button'))) b.classList.toggle('active', b.dataset['method'] === state.method);
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#methods button')))
+    b.classList.toggle('active', b.dataset['method'] === state.method);
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#views button'))) b.classList.toggle('active', b.dataset['view'] === state.view);
   const view = $('view');
   view.dataset['view'] = state.view;
@@ -268,12 +285,27 @@ function renderView(): void {
       {
         const table = document.createElement('details');
         table.open = r.kernels.length <= 4;
-        table.append(Object.assign(document.createElement('summary'), { textContent: `the ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'}` }), kernelTable(r));
-        parts.push(heading(`${r.loss}.${r.method}: simplified, ${r.simplified.nodes.length} nodes in ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'} (coloured groups)`), table, graphPicture(r.simplified, r.kernels, { constants }));
+        table.append(
+          Object.assign(document.createElement('summary'), { textContent: `the ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'}` }),
+          kernelTable(r),
+        );
+        parts.push(
+          heading(
+            `${r.loss}.${r.method}: simplified, ${r.simplified.nodes.length} nodes in ${r.kernels.length} kernel${r.kernels.length === 1 ? '' : 's'} (coloured groups)`,
+          ),
+          table,
+          graphPicture(r.simplified, r.kernels, { constants }),
+        );
       }
       break;
     case 'plan':
-      parts.push(heading(`${r.loss}.${r.method}: the kernel plan`), kernelTable(r), pre(r.planText, 'plan'), heading('every stage (explain)'), pre(r.text, 'explain'));
+      parts.push(
+        heading(`${r.loss}.${r.method}: the kernel plan`),
+        kernelTable(r),
+        pre(r.planText, 'plan'),
+        heading('every stage (explain)'),
+        pre(r.text, 'explain'),
+      );
       break;
     case 'js':
       parts.push(heading(`${r.loss}.${r.method}: JS kernels (float32 inputs; float64 kernels differ in rounding only)`));
@@ -285,7 +317,10 @@ function renderView(): void {
         parts.push(heading(`${r.loss}.${r.method}: WGSL, one module per kernel`));
         for (const m of r.wgsl.modules) parts.push(heading(m.file), pre(m.code, 'code wgsl'));
         const details = document.createElement('details');
-        details.append(Object.assign(document.createElement('summary'), { textContent: 'manifest (bindings, dispatch, uniform layout)' }), pre(JSON.stringify(r.wgsl.manifest, null, 2), 'code'));
+        details.append(
+          Object.assign(document.createElement('summary'), { textContent: 'manifest (bindings, dispatch, uniform layout)' }),
+          pre(JSON.stringify(r.wgsl.manifest, null, 2), 'code'),
+        );
         parts.push(details);
       }
       break;
@@ -295,7 +330,12 @@ function renderView(): void {
 
 // ------------------------------------------------------------------ run
 
-const dims = (): number[] => state.dims.split(/[\s,x×]+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const dims = (): number[] =>
+  state.dims
+    .split(/[\s,x×]+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
 const inputDtype = (spec: LossDef['inputs'][number]): Tensor['dtype'] => (spec.kind === 'int' ? 'int32' : state.dtype);
 
 function renderInputs(tensors: readonly Tensor[]): void {
@@ -338,11 +378,19 @@ function readInputs(): Tensor[] {
   return current!.def.inputs.map((spec) => {
     const row = document.querySelector<HTMLElement>(`#inputs .input[data-input="${spec.name}"]`);
     if (!row) throw new Error(`input '${spec.name}' has no values: press "random inputs"`);
-    return parseTensor(spec.name, row.querySelector<HTMLInputElement>('input.shape')!.value, row.querySelector<HTMLTextAreaElement>('textarea')!.value, inputDtype(spec));
+    return parseTensor(
+      spec.name,
+      row.querySelector<HTMLInputElement>('input.shape')!.value,
+      row.querySelector<HTMLTextAreaElement>('textarea')!.value,
+      inputDtype(spec),
+    );
   });
 }
 
-const short = (t: Tensor | null | undefined, n = 6): string => (t ? `[${t.shape.join(', ')}] ${Array.from(t.data.slice(0, n), (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(7))).join(', ')}${t.data.length > n ? ', …' : ''}` : '—');
+const short = (t: Tensor | null | undefined, n = 6): string =>
+  t
+    ? `[${t.shape.join(', ')}] ${Array.from(t.data.slice(0, n), (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(7))).join(', ')}${t.data.length > n ? ', …' : ''}`
+    : '—';
 
 const ms = (t: number): string => (t < 0.1 ? `${(t * 1000).toFixed(1)} µs` : `${t.toFixed(2)} ms`);
 
@@ -351,7 +399,8 @@ function renderResults(outcomes: readonly BackendOutcome[]): void {
   table.replaceChildren();
   const head = table.insertRow();
   const gradNames = current!.def.inputs.map((i) => `d/d ${i.name}`);
-  for (const h of ['backend', 'device', 'value', ...gradNames, 'time per grad call', 'per forward', 'vs JS']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
+  for (const h of ['backend', 'device', 'value', ...gradNames, 'time per grad call', 'per forward', 'vs JS'])
+    head.append(Object.assign(document.createElement('th'), { textContent: h }));
   for (const o of outcomes) {
     const tr = table.insertRow();
     tr.dataset['backend'] = o.backend;

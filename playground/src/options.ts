@@ -15,7 +15,9 @@ export function optionValues(def: LossDef, values: Readonly<Record<string, Optio
 
 /** Only the options that differ from their defaults (for share links and constructors). */
 export function changedOptions(def: LossDef, values: Readonly<Record<string, OptionJson>>): Record<string, OptionJson> {
-  return Object.fromEntries(def.options.filter((o) => JSON.stringify(values[o.name] ?? null) !== JSON.stringify(defaultOf(o))).map((o) => [o.name, values[o.name]!]));
+  return Object.fromEntries(
+    def.options.filter((o) => JSON.stringify(values[o.name] ?? null) !== JSON.stringify(defaultOf(o))).map((o) => [o.name, values[o.name]!]),
+  );
 }
 
 /** The options as the loss's constructor takes them: tensor options as tensors of `dtype` (the inputs' float dtype). */
@@ -29,10 +31,19 @@ export function lossOptions(def: LossDef, values: Readonly<Record<string, Option
   return out;
 }
 
-const parseNumbers = (text: string): number[] => text.split(/[\s,;[\]]+/).filter(Boolean).map(Number);
+const parseNumbers = (text: string): number[] =>
+  text
+    .split(/[\s,;[\]]+/)
+    .filter(Boolean)
+    .map(Number);
 
 /** Fill `form` with one field per option; `onChange` gets every value after each edit. */
-export function renderOptionsForm(form: HTMLFormElement, def: LossDef, values: Readonly<Record<string, OptionJson>>, onChange: (values: Record<string, OptionJson>) => void): void {
+export function renderOptionsForm(
+  form: HTMLFormElement,
+  def: LossDef,
+  values: Readonly<Record<string, OptionJson>>,
+  onChange: (values: Record<string, OptionJson>) => void,
+): void {
   const current = optionValues(def, values);
   const rows: HTMLElement[] = [];
   const changed = (name: string, v: OptionJson): void => {

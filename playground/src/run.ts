@@ -32,7 +32,8 @@ export const BACKENDS: readonly BackendSpec[] = [
     name: 'webgpu',
     float32Only: true,
     load: async (loss) => {
-      if (!(navigator as Navigator & { gpu?: unknown }).gpu) throw new Unavailable('navigator.gpu is absent (no WebGPU in this browser, or not a secure context)');
+      if (!(navigator as Navigator & { gpu?: unknown }).gpu)
+        throw new Unavailable('navigator.gpu is absent (no WebGPU in this browser, or not a secure context)');
       const gpu = await loss.to('webgpu');
       return { label: gpu.ctx.gpu.adapterInfo, target: gpu };
     },
@@ -63,7 +64,10 @@ export const formatValues = (t: Tensor): string => Array.from(t.data, String).jo
 
 /** An input from its shape and values as typed (or pasted): an Error naming it when they disagree. */
 export function parseTensor(name: string, shapeText: string, valuesText: string, dtype: Tensor['dtype']): Tensor {
-  const shape = shapeText.split(/[\s,[\]x×]+/).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(/[\s,[\]x×]+/)
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`input '${name}': the shape [${shapeText}] must be sizes (integers >= 0)`);
   const tokens = valuesText.split(/[\s,;[\]]+/).filter(Boolean);
   const values = tokens.map((s) => (/^nan$/i.test(s) ? NaN : /^[+-]?inf(inity)?$/i.test(s) ? (s.startsWith('-') ? -Infinity : Infinity) : Number(s)));
@@ -71,7 +75,8 @@ export function parseTensor(name: string, shapeText: string, valuesText: string,
   if (bad >= 0) throw new Error(`input '${name}': value ${bad} ('${tokens[bad]}') is not a number`);
   const n = shape.reduce((a, b) => a * b, 1);
   if (values.length !== n) throw new Error(`input '${name}': shape [${shape.join(', ')}] holds ${n} values, ${values.length} given`);
-  if (dtype === 'int32' && values.some((v) => !Number.isInteger(v))) throw new Error(`input '${name}' holds class indices (int32): every value must be an integer`);
+  if (dtype === 'int32' && values.some((v) => !Number.isInteger(v)))
+    throw new Error(`input '${name}' holds class indices (int32): every value must be an integer`);
   return tensor(values, shape, dtype);
 }
 
@@ -98,7 +103,11 @@ async function evaluate(target: Target, inputs: Tensor[]): Promise<{ forward: Te
     const gradCall = async (): Promise<{ value: Tensor; grads: (Tensor | null)[] }> => target.valueAndGrad(...inputs);
     return { forward, grads: (await gradCall()).grads, gradCall };
   }
-  const ones = tensor(forward.dtype === 'float64' ? new Float64Array(forward.data.length).fill(1) : new Float32Array(forward.data.length).fill(1), [...forward.shape], forward.dtype);
+  const ones = tensor(
+    forward.dtype === 'float64' ? new Float64Array(forward.data.length).fill(1) : new Float32Array(forward.data.length).fill(1),
+    [...forward.shape],
+    forward.dtype,
+  );
   const gradCall = async (): Promise<(Tensor | null)[]> => target.vjp(inputs, ones);
   return { forward, grads: await gradCall(), gradCall };
 }
@@ -110,7 +119,7 @@ async function evaluate(target: Target, inputs: Tensor[]): Promise<{ forward: Te
 async function perCall(f: () => Promise<unknown>): Promise<{ ms: number; runs: number }> {
   const start = performance.now();
   let runs = 0;
-  let elapsed = 0;
+  let elapsed: number;
   do {
     await f();
     runs++;
@@ -152,7 +161,15 @@ export async function runBackends(lossFor: (dtype: FloatDType) => Loss, inputs: 
       const fwd = await perCall(async () => loaded.target.forward(...args));
       if (spec.name === 'js') js = r;
       const maxRelDiff = js && spec.name !== 'js' ? Math.max(relDiff(r.forward, js.forward), ...r.grads.map((g, i) => relDiff(g, js!.grads[i]))) : undefined;
-      out.push({ backend: spec.name, label, ok: true, forward: r.forward, grads: r.grads, ms: { grad: grad.ms, forward: fwd.ms, runs: grad.runs }, ...(maxRelDiff !== undefined ? { maxRelDiff } : {}) });
+      out.push({
+        backend: spec.name,
+        label,
+        ok: true,
+        forward: r.forward,
+        grads: r.grads,
+        ms: { grad: grad.ms, forward: fwd.ms, runs: grad.runs },
+        ...(maxRelDiff !== undefined ? { maxRelDiff } : {}),
+      });
     } catch (e) {
       out.push({ backend: spec.name, label, ok: false, error: message(e), ...(e instanceof Unavailable ? { unavailable: true } : {}) });
     }

@@ -66,7 +66,10 @@ const COLORS = ['#d62728', '#1f77b4'];
 export function drawSweep(parent: HTMLElement, sweep: Sweep, what: string): void {
   parent.replaceChildren();
   const drawn = sweep.series.filter((s) => !s.error);
-  for (const [title, key] of [[`loss vs ${what}`, 'value'], [`d loss / d ${what}`, 'slope']] as const) {
+  for (const [title, key] of [
+    [`loss vs ${what}`, 'value'],
+    [`d loss / d ${what}`, 'slope'],
+  ] as const) {
     const box = document.createElement('div');
     box.className = 'chart';
     box.dataset['chart'] = key;
@@ -77,7 +80,10 @@ export function drawSweep(parent: HTMLElement, sweep: Sweep, what: string): void
       height: 260,
       scales: { x: { time: false } },
       axes: [{ label: what }, {}],
-      series: [{ label: 'x' }, ...drawn.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false, ...(i > 0 ? { dash: [7, 5] } : {}) }))],
+      series: [
+        { label: 'x' },
+        ...drawn.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false, ...(i > 0 ? { dash: [7, 5] } : {}) })),
+      ],
     };
     new uPlot(opts, [sweep.xs, ...drawn.map((s) => s[key])] as uPlot.AlignedData, box);
   }
@@ -85,7 +91,8 @@ export function drawSweep(parent: HTMLElement, sweep: Sweep, what: string): void
     const p = document.createElement('p');
     p.className = s.error ? 'error' : 'hint';
     if (s.error) p.textContent = s.error;
-    else if (s.nonFinite.length) p.textContent = `${s.label}: NaN or infinite at ${s.nonFinite.length} of ${sweep.xs.length} points, from x = ${s.nonFinite[0]!.toPrecision(4)} to ${s.nonFinite[s.nonFinite.length - 1]!.toPrecision(4)} (gaps in the curves)`;
+    else if (s.nonFinite.length)
+      p.textContent = `${s.label}: NaN or infinite at ${s.nonFinite.length} of ${sweep.xs.length} points, from x = ${s.nonFinite[0]!.toPrecision(4)} to ${s.nonFinite[s.nonFinite.length - 1]!.toPrecision(4)} (gaps in the curves)`;
     else p.textContent = `${s.label}: finite everywhere on [${sweep.xs[0]}, ${sweep.xs[sweep.xs.length - 1]}]`;
     parent.append(p);
   }

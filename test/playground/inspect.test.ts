@@ -4,14 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { builtinLossSource, compileLossSource, highlightLossSource, inspectLoss, nn, compile } from 'lossc';
 
 describe('inspectLoss', () => {
-  it("MSELoss.valueAndGrad: one pass computing every node of the simplified graph, results as explain() names them", () => {
+  it('MSELoss.valueAndGrad: one pass computing every node of the simplified graph, results as explain() names them', () => {
     const loss = new nn.MSELoss();
     const r = inspectLoss(loss, 'valueAndGrad');
     expect(r.loss).toBe('MSELoss');
     expect(r.kernels).toHaveLength(1);
     const [k] = r.kernels;
     expect(k).toMatchObject({ name: 'MSELoss_valueAndGrad_k0', kind: 'pass', reads: ['input', 'target'], writes: ['grad_input', 'grad_target', 'value'] });
-    expect(k!.outputs.map((o) => [o.buffer, o.mode, o.epilogue])).toEqual([['t0', 'sum', false], ['grad_input', 'sum', false], ['grad_target', 'sum', false], ['value', 'store', true]]);
+    expect(k!.outputs.map((o) => [o.buffer, o.mode, o.epilogue])).toEqual([
+      ['t0', 'sum', false],
+      ['grad_input', 'sum', false],
+      ['grad_target', 'sum', false],
+      ['value', 'store', true],
+    ]);
     expect(r.simplified.results.map((x) => x.name)).toEqual(['value', 'grad_input', 'grad_target']);
     // every node of the simplified graph is computed (or read) by the single kernel
     expect(r.simplified.nodes.every((n) => n.kernels.length === 1 && n.kernels[0] === 0)).toBe(true);
@@ -54,7 +59,9 @@ describe('inspectLoss', () => {
     expect(d).toMatchObject({ op: 'sub', origin: { file: 'sq.loss', line: 2, column: 11 } });
     expect(r.graph.results.map((x) => x.name)).toEqual(['grad_input']);
     expect(r.graph.nodes.some((n) => n.op === 'input' && n.attrs.startsWith('grad_output'))).toBe(true);
-    expect(() => inspectLoss(new nn.L1Loss({ reduction: 'none' }), 'valueAndGrad')).toThrow("L1Loss.valueAndGrad needs a scalar loss; with reduction='none' the loss is a tensor");
+    expect(() => inspectLoss(new nn.L1Loss({ reduction: 'none' }), 'valueAndGrad')).toThrow(
+      "L1Loss.valueAndGrad needs a scalar loss; with reduction='none' the loss is a tensor",
+    );
   });
 });
 
@@ -62,16 +69,39 @@ describe('highlightLossSource', () => {
   it("gives the lexer's tokens their classes, comments included", () => {
     const src = 'loss L(x: f32[N]) {\n  # c\n  return mean(x ** 2) // d\n}';
     expect(highlightLossSource(src).map((t) => [src.slice(t.from, t.to), t.class])).toEqual([
-      ['loss', 'keyword'], ['L', 'call'], ['(', 'punctuation'], ['x', 'name'], [':', 'punctuation'], ['f32', 'name'], ['[', 'punctuation'], ['N', 'name'], [']', 'punctuation'], [')', 'punctuation'], ['{', 'punctuation'],
+      ['loss', 'keyword'],
+      ['L', 'call'],
+      ['(', 'punctuation'],
+      ['x', 'name'],
+      [':', 'punctuation'],
+      ['f32', 'name'],
+      ['[', 'punctuation'],
+      ['N', 'name'],
+      [']', 'punctuation'],
+      [')', 'punctuation'],
+      ['{', 'punctuation'],
       ['# c', 'comment'],
-      ['return', 'keyword'], ['mean', 'call'], ['(', 'punctuation'], ['x', 'name'], ['**', 'operator'], ['2', 'number'], [')', 'punctuation'], ['// d', 'comment'],
+      ['return', 'keyword'],
+      ['mean', 'call'],
+      ['(', 'punctuation'],
+      ['x', 'name'],
+      ['**', 'operator'],
+      ['2', 'number'],
+      [')', 'punctuation'],
+      ['// d', 'comment'],
       ['}', 'punctuation'],
     ]);
   });
 
   it("marks what the lexer cannot read; a '#' inside an unterminated string starts no comment", () => {
     const src = "let s = 'abc # x\n@";
-    expect(highlightLossSource(src).map((t) => [src.slice(t.from, t.to), t.class])).toEqual([['let', 'keyword'], ['s', 'name'], ['=', 'operator'], ["'abc # x", 'invalid'], ['@', 'invalid']]);
+    expect(highlightLossSource(src).map((t) => [src.slice(t.from, t.to), t.class])).toEqual([
+      ['let', 'keyword'],
+      ['s', 'name'],
+      ['=', 'operator'],
+      ["'abc # x", 'invalid'],
+      ['@', 'invalid'],
+    ]);
   });
 });
 

@@ -22,11 +22,21 @@ import { randomInputs, seededRandom } from '../../cli/inputs.js';
 const CHROMIUM = '/usr/bin/chromium';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(repo, 'playground-screenshots');
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 const present = existsSync(CHROMIUM);
 const required = process.env['LOSSC_REQUIRE_BROWSER'] === '1';
-const skipReason = present || required ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh (Debian's chromium); LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
+const skipReason =
+  present || required ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh (Debian's chromium); LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
 if (skipReason) console.warn(`playground tests skipped: ${skipReason}`);
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
@@ -61,12 +71,15 @@ async function typeSource(page: Page, text: string): Promise<void> {
 
 /** Wait until the page has compiled past `version` (body[data-version]) and say how it went. */
 async function compiled(page: Page, after: number): Promise<{ state: string; version: number }> {
-  await page.waitForFunction((v) => Number(document.body.dataset['version'] ?? 0) > v && document.body.dataset['compiled'] !== 'pending', after, { timeout: 20_000 });
+  await page.waitForFunction((v) => Number(document.body.dataset['version'] ?? 0) > v && document.body.dataset['compiled'] !== 'pending', after, {
+    timeout: 20_000,
+  });
   return page.evaluate(() => ({ state: document.body.dataset['compiled']!, version: Number(document.body.dataset['version']) }));
 }
 const version = (page: Page): Promise<number> => page.evaluate(() => Number(document.body.dataset['version'] ?? 0));
 
-const values = async (page: Page, selector: string): Promise<number[] | null> => JSON.parse((await page.getAttribute(selector, 'data-values')) ?? 'null') as number[] | null;
+const values = async (page: Page, selector: string): Promise<number[] | null> =>
+  JSON.parse((await page.getAttribute(selector, 'data-values')) ?? 'null') as number[] | null;
 
 describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipReason}]` : ''}`, () => {
   let outDir: string | undefined;
@@ -94,7 +107,13 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     url = served.url;
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'lossc-chromium-profile-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000, viewport: { width: 1500, height: 1000 } });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 20_000,
+      viewport: { width: 1500, height: 1000 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
     page.on('console', (m) => {
@@ -133,7 +152,10 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     expect((await compiled(page, v)).state).toBe('ok');
     // the textbook BCE is rewritten into its stable form, and the page says so at the source position
     const notes = await page.locator('#diagnostics li[data-severity="note"]').allTextContents();
-    expect(notes.some((n) => n.startsWith('playground.loss:3:') && /logSigmoid/.test(n)), notes.join('\n')).toBe(true);
+    expect(
+      notes.some((n) => n.startsWith('playground.loss:3:') && /logSigmoid/.test(n)),
+      notes.join('\n'),
+    ).toBe(true);
 
     await page.click('#methods button[data-method="valueAndGrad"]');
     await page.click('#views button[data-view="graph"]');
@@ -165,56 +187,67 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     await shot('5-wgsl', '#right');
   });
 
-  it.skipIf(skipReason !== null)('runs on JS and on WebGPU with equal values, the JS ones as lossc computes them in Node, and checks the gradients', async () => {
-    await page.click('#run-button');
-    await page.waitForSelector('#run-status[data-state="done"]', { state: 'attached', timeout: 60_000 });
-    expect(await page.textContent('#run-status')).toBe('');
-    const js = { value: await values(page, '#results tr[data-backend="js"] td.value'), grad: await values(page, '#results tr[data-backend="js"] td.grad[data-input="input"]') };
-    expect(await values(page, '#results tr[data-backend="js"] td.grad[data-input="target"]')).toBeNull(); // declared nograd
-
-    // the same inputs (lossc check's random inputs, seed 1, sizes 4, 5, float32) and loss in Node
-    const def = parseLossSource(FIXED, 'playground.loss').losses[0]!;
-    const loss = compile(def);
-    const inputs = randomInputs(def, loss.options, seededRandom(1), 'float32', [4, 5]) as Tensor[];
-    const node = loss.valueAndGrad(...inputs);
-    expect(js.value).toEqual(Array.from(node.value.data)); // float32 kernels round every operation: bit-identical
-    expect(js.grad).toEqual(Array.from(node.grads[0]!.data));
-
-    const gpuRow = page.locator('#results tr[data-backend="webgpu"]');
-    if ((await gpuRow.getAttribute('data-ok')) !== 'true') {
-      const why = await gpuRow.textContent();
-      if (process.env['LOSSC_REQUIRE_WEBGPU'] === '1') throw new Error(`LOSSC_REQUIRE_WEBGPU=1: WebGPU did not run in the page: ${why}`);
-      console.log(`playground: WebGPU did not run (${why}); only JS was checked`);
-    } else {
-      const device = (await gpuRow.locator('td.device').textContent()) ?? '';
-      expect(device.length).toBeGreaterThan(0);
-      const gpu = { value: await values(page, '#results tr[data-backend="webgpu"] td.value'), grad: await values(page, '#results tr[data-backend="webgpu"] td.grad[data-input="input"]') };
-      const close = (a: number[] | null, b: number[] | null): void => {
-        expect(a?.length).toBe(b?.length);
-        const scale = Math.max(...b!.map(Math.abs));
-        a!.forEach((x, i) => expect(Math.abs(x - b![i]!), `${x} vs ${b![i]}`).toBeLessThanOrEqual(1e-5 * scale));
+  it.skipIf(skipReason !== null)(
+    'runs on JS and on WebGPU with equal values, the JS ones as lossc computes them in Node, and checks the gradients',
+    async () => {
+      await page.click('#run-button');
+      await page.waitForSelector('#run-status[data-state="done"]', { state: 'attached', timeout: 60_000 });
+      expect(await page.textContent('#run-status')).toBe('');
+      const js = {
+        value: await values(page, '#results tr[data-backend="js"] td.value'),
+        grad: await values(page, '#results tr[data-backend="js"] td.grad[data-input="input"]'),
       };
-      close(gpu.value, js.value);
-      close(gpu.grad, js.grad);
-      expect(Number(await page.getAttribute('#results tr[data-backend="webgpu"] td.diff', 'data-max-rel-diff'))).toBeLessThanOrEqual(1e-5);
-      console.log(`playground WebGPU adapter: ${device}`);
-    }
-    // WASM: run where this lossc has to('wasm'), else said to be absent
-    const wasm = page.locator('#results tr[data-backend="wasm"]');
-    if ((await wasm.getAttribute('data-ok')) !== 'true') expect(await wasm.textContent()).toContain("no to('wasm')");
+      expect(await values(page, '#results tr[data-backend="js"] td.grad[data-input="target"]')).toBeNull(); // declared nograd
 
-    const check = (await page.textContent('#gradcheck')) ?? '';
-    expect(check).toMatch(/^ok +Mine +\(input \[4\], target \[4\]; valueAndGrad vs central differences/m);
-    expect(await page.getAttribute('#gradcheck', 'data-ok')).toBe('true');
-    await shot('6-run', '#run');
-  });
+      // the same inputs (lossc check's random inputs, seed 1, sizes 4, 5, float32) and loss in Node
+      const def = parseLossSource(FIXED, 'playground.loss').losses[0]!;
+      const loss = compile(def);
+      const inputs = randomInputs(def, loss.options, seededRandom(1), 'float32', [4, 5]) as Tensor[];
+      const node = loss.valueAndGrad(...inputs);
+      expect(js.value).toEqual(Array.from(node.value.data)); // float32 kernels round every operation: bit-identical
+      expect(js.grad).toEqual(Array.from(node.grads[0]!.data));
+
+      const gpuRow = page.locator('#results tr[data-backend="webgpu"]');
+      if ((await gpuRow.getAttribute('data-ok')) !== 'true') {
+        const why = await gpuRow.textContent();
+        if (process.env['LOSSC_REQUIRE_WEBGPU'] === '1') throw new Error(`LOSSC_REQUIRE_WEBGPU=1: WebGPU did not run in the page: ${why}`);
+        console.log(`playground: WebGPU did not run (${why}); only JS was checked`);
+      } else {
+        const device = (await gpuRow.locator('td.device').textContent()) ?? '';
+        expect(device.length).toBeGreaterThan(0);
+        const gpu = {
+          value: await values(page, '#results tr[data-backend="webgpu"] td.value'),
+          grad: await values(page, '#results tr[data-backend="webgpu"] td.grad[data-input="input"]'),
+        };
+        const close = (a: number[] | null, b: number[] | null): void => {
+          expect(a?.length).toBe(b?.length);
+          const scale = Math.max(...b!.map(Math.abs));
+          a!.forEach((x, i) => expect(Math.abs(x - b![i]!), `${x} vs ${b![i]}`).toBeLessThanOrEqual(1e-5 * scale));
+        };
+        close(gpu.value, js.value);
+        close(gpu.grad, js.grad);
+        expect(Number(await page.getAttribute('#results tr[data-backend="webgpu"] td.diff', 'data-max-rel-diff'))).toBeLessThanOrEqual(1e-5);
+        console.log(`playground WebGPU adapter: ${device}`);
+      }
+      // WASM: run where this lossc has to('wasm'), else said to be absent
+      const wasm = page.locator('#results tr[data-backend="wasm"]');
+      if ((await wasm.getAttribute('data-ok')) !== 'true') expect(await wasm.textContent()).toContain("no to('wasm')");
+
+      const check = (await page.textContent('#gradcheck')) ?? '';
+      expect(check).toMatch(/^ok +Mine +\(input \[4\], target \[4\]; valueAndGrad vs central differences/m);
+      expect(await page.getAttribute('#gradcheck', 'data-ok')).toBe('true');
+      await shot('6-run', '#run');
+    },
+  );
 
   it.skipIf(skipReason !== null)('plots a sweep of the loss and its derivative beside nn.BCEWithLogitsLoss', async () => {
     await page.selectOption('#sweep-builtin', 'BCEWithLogitsLoss');
     await page.click('#sweep-button');
     await page.waitForSelector('#sweep-status[data-state="done"]', { state: 'attached' });
     expect(await page.locator('#sweep-plots .chart canvas').count()).toBe(2);
-    expect(await page.locator('#sweep-plots .chart[data-chart="value"] .u-legend .u-series').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('Mine'), expect.stringContaining('nn.BCEWithLogitsLoss')]));
+    expect(await page.locator('#sweep-plots .chart[data-chart="value"] .u-legend .u-series').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Mine'), expect.stringContaining('nn.BCEWithLogitsLoss')]),
+    );
     // stabilised, the textbook formula stays finite over [-10, 10]
     const notes = await page.locator('#sweep-plots p').allTextContents();
     expect(notes).toEqual(['Mine: finite everywhere on [-10, 10]', 'nn.BCEWithLogitsLoss: finite everywhere on [-10, 10]']);
