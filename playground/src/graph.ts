@@ -22,9 +22,10 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
 const clip = (s: string, n = 44): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function labelOf(n: GraphNodeData): [string, string] {
-  const attrs = n.attrs.replace(/\s*\b(kind|shape)=\S.*$/, '');
-  const head = n.op === 'const' ? n.attrs : n.op === 'input' || n.op === 'param' ? `${n.op} ${attrs}` : `${n.op}${attrs ? ` ${attrs}` : ''}`;
-  const tail = [n.shape, n.name ? `“${n.name}”` : '', n.buffer && n.op !== 'input' ? `→ ${n.buffer}` : ''].filter(Boolean).join('  ');
+  const named = n.op === 'input' || n.op === 'param';
+  // an input's or parameter's attributes start with its name (then its kind and shape, shown below)
+  const head = named ? n.attrs.split(' ')[0]! : n.op === 'const' ? n.attrs : `${n.op}${n.attrs ? ` ${n.attrs}` : ''}`;
+  const tail = [named ? n.op : '', n.shape, n.name ? `“${n.name}”` : '', n.buffer && n.op !== 'input' ? `→ ${n.buffer}` : ''].filter(Boolean).join('  ');
   return [clip(head), clip(tail)];
 }
 

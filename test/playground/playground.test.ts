@@ -92,7 +92,7 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
   const shot = async (name: string, selector?: string): Promise<void> => {
     const path = join(SHOTS, `${name}.png`);
     if (selector) await page.locator(selector).screenshot({ path });
-    else await page.screenshot({ path, fullPage: false });
+    else await page.screenshot({ path, fullPage: true });
   };
 
   beforeAll(async () => {
@@ -161,7 +161,7 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     await page.click('#views button[data-view="graph"]');
     expect(await page.locator('#view svg.graph g.node').count()).toBeGreaterThan(5);
     expect(await page.locator('#view svg.graph g.node[data-op="input"]').count()).toBe(2);
-    await shot('2-graph', '#right');
+    await shot('2-graph', '#view svg.graph');
 
     await page.click('#views button[data-view="simplified"]');
     const kernels = await page.locator('#view table.kernels tr[data-kernel]').count();
@@ -229,14 +229,17 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
         expect(Number(await page.getAttribute('#results tr[data-backend="webgpu"] td.diff', 'data-max-rel-diff'))).toBeLessThanOrEqual(1e-5);
         console.log(`playground WebGPU adapter: ${device}`);
       }
-      // WASM: run where this lossc has to('wasm'), else said to be absent
+      // WASM: where this lossc has to('wasm'), the same numbers; else the page says it is absent
       const wasm = page.locator('#results tr[data-backend="wasm"]');
-      if ((await wasm.getAttribute('data-ok')) !== 'true') expect(await wasm.textContent()).toContain("no to('wasm')");
+      if ((await wasm.getAttribute('data-ok')) === 'true') {
+        expect(Number(await page.getAttribute('#results tr[data-backend="wasm"] td.diff', 'data-max-rel-diff'))).toBeLessThanOrEqual(1e-5);
+      } else expect(await wasm.textContent()).toContain("no to('wasm')");
 
       const check = (await page.textContent('#gradcheck')) ?? '';
       expect(check).toMatch(/^ok +Mine +\(input \[4\], target \[4\]; valueAndGrad vs central differences/m);
       expect(await page.getAttribute('#gradcheck', 'data-ok')).toBe('true');
       await shot('6-run', '#run');
+      await shot('0-whole-page');
     },
   );
 
