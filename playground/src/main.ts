@@ -338,8 +338,13 @@ const dims = (): number[] =>
     .filter((n) => Number.isInteger(n) && n > 0);
 const inputDtype = (spec: LossDef['inputs'][number]): Tensor['dtype'] => (spec.kind === 'int' ? 'int32' : state.dtype);
 
+/** Inputs too large to show as text, kept as they were drawn (by input name) until values are pasted. */
+const SHOWN_VALUES = 4096;
+const unshown = new Map<string, Tensor>();
+
 function renderInputs(tensors: readonly Tensor[]): void {
   const box = $('inputs');
+  unshown.clear();
   box.replaceChildren(
     ...current!.def.inputs.map((spec, i) => {
       const t = tensors[i]!;
@@ -356,8 +361,12 @@ function renderInputs(tensors: readonly Tensor[]): void {
       const values = document.createElement('textarea');
       values.className = 'values';
       values.rows = 2;
-      values.value = formatValues(t);
       values.spellcheck = false;
+      if (t.data.length <= SHOWN_VALUES) values.value = formatValues(t);
+      else {
+        unshown.set(spec.name, t);
+        values.placeholder = `${t.data.length} random values (too many to show): paste values here to replace them`;
+      }
       row.append(label, values);
       return row;
     }),
@@ -378,6 +387,9 @@ function readInputs(): Tensor[] {
   return current!.def.inputs.map((spec) => {
     const row = document.querySelector<HTMLElement>(`#inputs .input[data-input="${spec.name}"]`);
     if (!row) throw new Error(`input '${spec.name}' has no values: press "random inputs"`);
+    const drawn = unshown.get(spec.name);
+    const [shape, text] = [row.querySelector<HTMLInputElement>('input.shape')!.value, row.querySelector<HTMLTextAreaElement>('textarea')!.value];
+    if (drawn && text.trim() === '' && shape === drawn.shape.join(', ')) return drawn;
     return parseTensor(
       spec.name,
       row.querySelector<HTMLInputElement>('input.shape')!.value,
