@@ -112,7 +112,17 @@ export function graphPicture(graph: GraphData, kernels: readonly KernelData[] | 
     const p = g.node(`n${n.id}`);
     const leaf = LEAVES.has(n.op);
     const home = kernels && !leaf ? n.kernels[0] : undefined;
-    const grp = el('g', { class: `node op-${n.op}`, 'data-id': n.id, 'data-op': n.op, ...(home !== undefined ? { 'data-kernel': home } : {}) }, nodes);
+    const grp = el(
+      'g',
+      {
+        class: `node op-${n.op}`,
+        'data-id': n.id,
+        'data-op': n.op,
+        ...(home !== undefined ? { 'data-kernel': home } : {}),
+        ...(n.origin ? { 'data-file': n.origin.file, 'data-line': n.origin.line, 'data-column': n.origin.column } : {}),
+      },
+      nodes,
+    );
     const x = p.x - p.width / 2;
     const y = p.y - p.height / 2;
     el(

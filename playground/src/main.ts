@@ -567,6 +567,11 @@ function setup(): void {
     });
   }
   $('show-constants').addEventListener('change', renderView);
+  // a node made by the source: click it to see where
+  $('view').addEventListener('click', (e) => {
+    const node = (e.target as Element).closest('g.node[data-line]');
+    if (node?.getAttribute('data-file') === FILE) editor.goto(Number(node.getAttribute('data-line')), Number(node.getAttribute('data-column')));
+  });
   const dimsInput = $<HTMLInputElement>('dims');
   const dtype = $<HTMLSelectElement>('dtype');
   const seed = $<HTMLInputElement>('seed');

@@ -170,6 +170,11 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     expect(await page.locator('#view svg.graph g.node[data-kernel="0"]').count()).toBeGreaterThan(2);
     expect(await page.locator('#view svg.graph g.result').allTextContents()).toEqual(['value', 'grad_input']);
     await shot('3-simplified-kernels', '#right');
+    // a node made by the source points at it: a click puts the editor's cursor on its line
+    const made = page.locator('#view svg.graph g.node[data-file="playground.loss"]').first();
+    const line = Number(await made.getAttribute('data-line'));
+    await made.click();
+    expect(await page.textContent('.cm-activeLine')).toBe(FIXED.split('\n')[line - 1]);
 
     await page.click('#views button[data-view="plan"]');
     const plan = (await page.textContent('#view pre.plan')) ?? '';
