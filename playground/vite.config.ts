@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
+const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
 const exportsMap = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { exports: Record<string, { import?: string }> }).exports;
@@ -49,5 +51,7 @@ export default defineConfig({
     reportCompressedSize: false,
     chunkSizeWarningLimit: 2000,
   },
-  preview: { host: '127.0.0.1', port: 4173 },
+  // cross-origin isolated (every asset is same-origin): SharedArrayBuffer for a threaded WASM backend, a finer clock for timings
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATED },
+  server: { headers: ISOLATED },
 });

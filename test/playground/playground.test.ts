@@ -46,7 +46,13 @@ async function serve(root: string): Promise<{ server: Server; url: string }> {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
     if (!file.startsWith(root + sep) || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    // cross-origin isolated, as `npm run playground` serves it (SharedArrayBuffer for a threaded WASM backend)
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
     res.end(readFileSync(file));
   });
   await new Promise<void>((resolve, reject) => {
@@ -122,6 +128,7 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForSelector('body[data-ready="true"][data-compiled="ok"]');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   }, 90_000);
 
   afterAll(async () => {
