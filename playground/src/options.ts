@@ -114,7 +114,7 @@ export function renderOptionsForm(
     hint.className = 'hint';
     const facts = [`${o.type}`, o.type === 'tensor' || o.type === 'function' ? 'default none' : `default ${JSON.stringify(o.default)}`];
     if (o.type === 'number' && o.cases?.length) facts.push(`cases ${o.cases.join(', ')} compile their own graph; other values share one`);
-    hint.textContent = facts.join(' · ');
+    hint.textContent = facts.join(' · ') + (o.doc ? ` — ${o.doc}` : '');
     if (o.doc) hint.title = o.doc;
     row.append(hint);
     rows.push(row);
