@@ -104,6 +104,35 @@ export class CpuProgram {
     const values = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>(args.buffers);
 
     this.layouts.forEach((k, ki) => {
+      try {
+        this.runKernel(k, ki, args, prep, dims, values, outs, f64);
+      } catch (e) {
+        // a kernel of tens of thousands of statements has a frame larger than V8's stack
+        if (e instanceof RangeError && /call stack/i.test(e.message))
+          throw new RangeError(`${k.name}: this kernel is too large for the JavaScript engine to run (${k.source.length} characters of code); split the loss's expression, e.g. sum a stack of terms instead of chaining thousands of operations`, { cause: e });
+        throw e;
+      }
+    });
+    return this.results.map((name, r) => {
+      const v = values.get(name)!;
+      const out = outs?.[r];
+      // a result no kernel wrote (an input passed through): copied into the caller's array
+      if (out && v.data !== out) out.set(v.data);
+      return { data: out ?? (v.data as Float32Array | Float64Array), shape: [...v.shape] };
+    });
+  }
+
+  /** One kernel of a call: its outputs laid out (from the pool or the caller), then the call. */
+  private runKernel(
+    k: KernelLayout,
+    ki: number,
+    args: RunArgs,
+    prep: { shapes: Map<ShapeExpr, number[]>; kernels: unknown[] } | undefined,
+    dims: (s: ShapeExpr) => number[],
+    values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>,
+    outs: RunArgs['outs'],
+    f64: boolean,
+  ): void {
       if (k.rowAxis !== undefined) {
         const shapes = (prep?.kernels[ki] as RowShapes | undefined) ?? this.rowShapes(k, dims);
         if (prep) prep.kernels[ki] = shapes;
@@ -144,14 +173,6 @@ export class CpuProgram {
       const S = this.scalars(k, shapes.views, dims, values, args.params);
       this.fns[ki]!(X, O as Float64Array[], S, shapes.layout);
       finish?.();
-    });
-    return this.results.map((name, r) => {
-      const v = values.get(name)!;
-      const out = outs?.[r];
-      // a result no kernel wrote (an input passed through): copied into the caller's array
-      if (out && v.data !== out) out.set(v.data);
-      return { data: out ?? (v.data as Float32Array | Float64Array), shape: [...v.shape] };
-    });
   }
 
   /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */

@@ -2,6 +2,7 @@
 //
 //   dist/esm/lossc.mjs, dist/esm/loss.mjs (+ chunks)   `import` (Node, browsers, bundlers)
 //   dist/cjs/lossc.cjs, dist/cjs/loss.cjs               `require`
+//   dist/esm/check.mjs, dist/cjs/check.cjs              `lossc/check`: gradient check and random inputs (the playground)
 //   dist/esm/tfjs.mjs, dist/cjs/tfjs.cjs                `lossc/tfjs`: @tensorflow/tfjs-core (a peer) stays an import
 //   dist/standalone/runtime.js                          the run time of standalone modules (lossc compile)
 //
@@ -55,7 +56,7 @@ const browserSafe = {
 };
 
 const common = {
-  entryPoints: { lossc: join(root, 'runtime', 'index.ts'), loss: join(root, 'runtime', 'authoring.ts'), tfjs: join(root, 'runtime', 'tfjs.ts') },
+  entryPoints: { lossc: join(root, 'runtime', 'index.ts'), loss: join(root, 'runtime', 'authoring.ts'), check: join(root, 'cli', 'checkApi.ts'), tfjs: join(root, 'runtime', 'tfjs.ts') },
   external: ['@tensorflow/tfjs-core'],
   bundle: true,
   platform: 'neutral',

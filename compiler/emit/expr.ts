@@ -10,6 +10,9 @@ import { IOTA } from '../abi/strides.js';
 import * as b from '../ir/builders.js';
 
 export type { ViewStep, Site, ScalarSource } from '../abi/sites.js';
+
+/** Beyond this depth of nested operands the printer walks elementwise chains with a stack of its own. */
+const DEEP = 200;
 import type { Site, ScalarSource, ViewStep } from '../abi/sites.js';
 export { IOTA } from '../abi/strides.js';
 
@@ -83,7 +86,49 @@ export class BodyPrinter {
     let temp = 0;
     const hoistScalars = opts.scalarInvariants ?? bound.size === 0;
     let frame: ShapeExpr | undefined;
+    const keyOf = (n: Node, path: readonly Node[], hoisted: boolean): string => `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
+    // an elementwise op printed from its operands' values under the same view: the recursion
+    // below follows these, and a chain of thousands of them is walked with an explicit stack
+    const plain = (n: Node, path: readonly Node[], hoisted: boolean): boolean =>
+      bound.get(n) === undefined &&
+      !(!hoisted && opts.hoistRow?.test(n)) &&
+      !(!hoisted && path.length === 0 && opts.cacheRead?.get(n)) &&
+      n.op !== 'input' && n.op !== 'iota' && !this.env.materialized.has(n) &&
+      primitive(n.op).category === 'elementwise' &&
+      !(n.shape === scalarShape && hoistScalars) &&
+      n.op !== 'broadcastTo' && n.op !== 'unsqueeze' && n.op !== 'gather' && n.op !== 'shift';
+    let depth = 0;
     const value = (n: Node, path: readonly Node[], hoisted = false): string => {
+      if (depth > DEEP && plain(n, path, hoisted) && !memo.has(keyOf(n, path, hoisted))) return deepValue(n, path, hoisted);
+      depth++;
+      try {
+        return compute(n, path, hoisted);
+      } finally {
+        depth--;
+      }
+    };
+    /**
+     * `root`'s value, printed in exactly the order the recursion would print it (operands in
+     * order, each before its user), but with a stack of its own: plain operands are entered,
+     * any other is printed at its turn through `value`.
+     */
+    const deepValue = (root: Node, path: readonly Node[], hoisted: boolean): string => {
+      const stack: { n: Node; i: number }[] = [{ n: root, i: 0 }];
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.i < top.n.inputs.length) {
+          const c = top.n.inputs[top.i++]!;
+          if (memo.has(keyOf(c, path, hoisted))) continue;
+          if (plain(c, path, hoisted)) stack.push({ n: c, i: 0 });
+          else value(c, path, hoisted);
+        } else {
+          stack.pop();
+          compute(top.n, path, hoisted); // its operands are printed: no recursion
+        }
+      }
+      return memo.get(keyOf(root, path, hoisted))!;
+    };
+    const compute = (n: Node, path: readonly Node[], hoisted = false): string => {
       // values computed earlier (a row's reductions, an epilogue's totals) are the same under any view
       const known = bound.get(n);
       if (known !== undefined) return known;
@@ -91,7 +136,7 @@ export class BodyPrinter {
       if (!hoisted && row?.test(n)) return value(n, path, true);
       const cached = !hoisted && path.length === 0 ? opts.cacheRead?.get(n) : undefined;
       if (cached) return `${cached}[j]`;
-      const key = `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
+      const key = keyOf(n, path, hoisted);
       const hit = memo.get(key);
       if (hit !== undefined) return hit;
       const at = hoisted ? row!.index : index;
