@@ -83,6 +83,15 @@ describe('lossc/tfjs on the cpu backend', () => {
     sameTrajectory(ours, theirs);
   });
 
+  it("model.compile({ loss: tfLoss(..., { order: 'keras' }) }) and model.fit follow the same fit with tfjs's 'meanSquaredError'", async () => {
+    const { x, multi } = data();
+    const [a, b] = models();
+    a.compile({ optimizer: tf.train.sgd(0.2), loss: tfLoss(new nn.MSELoss(), { order: 'keras', wrt: ['input'] }) });
+    b.compile({ optimizer: tf.train.sgd(0.2), loss: 'meanSquaredError' });
+    const fit = async (m: tfl.Sequential) => (await m.fit(x, multi, { epochs: 20, batchSize: N, shuffle: false, verbose: 0 })).history['loss'] as number[];
+    sameTrajectory(await fit(a), await fit(b));
+  });
+
   it('tf.memory().numTensors is the same after step 10 and step 100', () => {
     const { x, y } = data();
     const [a] = models();
