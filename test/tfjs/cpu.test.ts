@@ -24,9 +24,10 @@ function data() {
   return { x, y, oneHot, multi };
 }
 
-/** Two identical MLPs (the second gets the first's initial weights). */
+/** Two identical MLPs (seeded, so every run starts from the same weights; the second gets the first's). */
 function models(): [tfl.Sequential, tfl.Sequential] {
-  const make = () => tfl.sequential({ layers: [tfl.layers.dense({ units: H, activation: 'relu', inputShape: [D] }), tfl.layers.dense({ units: C })] });
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  const make = () => tfl.sequential({ layers: [tfl.layers.dense({ units: H, activation: 'relu', inputShape: [D], kernelInitializer: init(1) }), tfl.layers.dense({ units: C, kernelInitializer: init(2) })] });
   const a = make();
   const b = make();
   b.setWeights(a.getWeights());
