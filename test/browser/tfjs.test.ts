@@ -82,7 +82,10 @@ describe(`lossc/tfjs on tfjs-webgpu in headless Chromium${skipReason ? ` [skippe
     await page.waitForSelector('pre#result[data-done]', { state: 'attached', timeout: 90_000 });
     result = JSON.parse((await page.textContent('pre#result')) ?? 'null') as TfjsPageResult;
     seen = (await page.evaluate('globalThis.__losscSeen')) as typeof seen;
-    if (result?.ok) console.log(`tfjs-webgpu page: 100 steps, lossc ${result.ms.lossc.toFixed(0)} ms, tfjs ${result.ms.tfjs.toFixed(0)} ms; numTensors after step 10: ${result.tensorsAt10}, after 100: ${result.tensorsAtEnd}`);
+    if (result?.ok) {
+      const drift = Math.max(...result.lossc.map((v, i) => Math.abs(v - result!.tfjs[i]!) / result!.tfjs[i]!));
+      console.log(`tfjs-webgpu page: 100 steps, lossc ${result.ms.lossc.toFixed(0)} ms, tfjs ${result.ms.tfjs.toFixed(0)} ms; largest relative difference of the trajectories ${drift.toExponential(1)}; numTensors after step 10: ${result.tensorsAt10}, after 100: ${result.tensorsAtEnd}`);
+    }
   }, 150_000);
 
   afterAll(async () => {
