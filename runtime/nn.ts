@@ -24,7 +24,7 @@ export interface ValueAndGrad {
 
 /** What a loss needs from a backend: run one compiled method on bound arguments. */
 export interface Backend {
-  readonly name: 'js' | 'webgpu';
+  readonly name: 'js' | 'webgpu' | 'wasm';
   run(
     compiled: CompiledMethod,
     precision: Precision,
@@ -155,9 +155,15 @@ export class Loss {
    */
   to(device: 'js'): Promise<Loss>;
   to(device: 'webgpu'): Promise<import('./webgpu/loss.js').WebGpuLoss>;
-  async to(device: 'webgpu' | 'js'): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
+  /** WebAssembly (SIMD, and worker threads with `threads` > 1): the same synchronous methods */
+  to(device: 'wasm', opts?: import('./wasm/backend.js').WasmOptions): Promise<Loss>;
+  async to(device: 'webgpu' | 'js' | 'wasm', opts?: import('./wasm/backend.js').WasmOptions): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
     if (device === 'js') return this;
-    if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'webgpu' or 'js')`);
+    if (device === 'wasm') {
+      const { createWasmBackend } = await import('./wasm/backend.js');
+      return new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, await createWasmBackend(opts));
+    }
+    if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'js', 'wasm' or 'webgpu')`);
     const { toWebGpu } = await import('./webgpu/loss.js');
     const options = { ...this.options, ...Object.fromEntries(this.tensorOptions) };
     return toWebGpu(this.def, (backend) => new Loss(this.def, options, backend));

@@ -1,0 +1,85 @@
+// The WebAssembly backend's emitter: each plan kernel becomes two functions (run, fin) printed
+// once as instruction tokens, and a module assembled per element-type signature of the arrays it
+// is called with (an input may be float32, float64 or int32; an accumulation float64 scratch).
+import type { Node } from '../../ir/node.js';
+import type { KernelPlan, Precision } from '../../plan/kernelPlan.js';
+import type { KernelLayout } from '../js.js';
+import { encodeModule, type FuncDef } from './encoder.js';
+import { PARAMS } from './frame.js';
+import { emitPlainKernel } from './plain.js';
+import { emitRowKernel } from './rows.js';
+import { emitScanKernel } from './scan.js';
+import type { HostMath, Locals } from './spelling.js';
+
+export interface WasmKernel {
+  readonly kind: 'plain' | 'rows' | 'scan';
+  /** the same layout the JS executor lays out (sites, scalars, outputs), with no JS source */
+  readonly layout: KernelLayout;
+  /** the bodies of run(frame, sc, lo, hi, part) and fin(frame, sc, lo, nparts, part) */
+  readonly run: readonly string[];
+  readonly fin: readonly string[];
+  readonly locals: Locals;
+  readonly hostUsed: ReadonlySet<HostMath>;
+  /** full reductions kept in registers (one float64 partial each per part) */
+  readonly registers: number;
+}
+
+export interface WasmKernels {
+  readonly precision: Precision;
+  readonly kernels: readonly WasmKernel[];
+  readonly results: readonly string[];
+}
+
+export function emitWasm(plan: KernelPlan, precision: Precision): WasmKernels {
+  const materializedBefore = new Map<Node, string>();
+  const kernels: WasmKernel[] = [];
+  const temps = new Set(plan.buffers.filter((b) => b.role === 'temp').map((b) => b.name));
+  for (const k of plan.kernels) {
+    kernels.push(k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, materializedBefore) : emitPlainKernel(k, precision, materializedBefore));
+    for (const o of k.outputs) if (o.mode !== 'store' || temps.has(o.buffer) || o.node.op === 'scan') materializedBefore.set(o.node, o.buffer);
+  }
+  return { precision, kernels, results: plan.results };
+}
+
+/** Element types of the arrays a kernel is called with: its sites' ('x0'...) and outputs' ('o0'...). */
+export type ElemType = 'f32' | 'f64' | 'i32';
+
+const SHIFT: Record<ElemType, number> = { f32: 2, f64: 3, i32: 2 };
+const LOAD: Record<ElemType, string> = { f32: 'f32.load f64.promote_f32', f64: 'f64.load', i32: 'i32.load f64.convert_i32_s' };
+const STORE: Record<ElemType, string> = { f32: 'f32.demote_f64 f32.store', f64: 'f64.store', i32: 'i32.trunc_sat_f64_s i32.store' };
+
+export const MAX_PAGES = 32768; // 2 GiB
+
+/** The module for one signature: pseudo-instructions resolved to loads and stores of those types. */
+export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemType>, shared: boolean): Uint8Array {
+  const typeOfKey = (key: string): ElemType => types.get(key) ?? fail(`no element type for ${key}`);
+  const ptr = (key: string): string => `local.get:p${key}`;
+  const resolve = (line: string): string =>
+    line.replace(/@(\w+)(?::(\w+))?/g, (_m, op: string, key: string | undefined) => {
+      switch (op) {
+        case 'ld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${LOAD[typeOfKey(key!)]}`;
+        case 'addr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
+        case 'ldat': return LOAD[typeOfKey(key!)];
+        case 'st': return STORE[typeOfKey(key!)];
+        case 'clamp': {
+          const cnt = `local.get:cnt${key!.slice(1)}`;
+          return `local.set:ci local.get:ci i32.const:0 local.get:ci i32.const:0 i32.gt_s select:i32 local.set:ci local.get:ci ${cnt} i32.const:1 i32.sub local.get:ci ${cnt} i32.lt_s select:i32`;
+        }
+        // scan: the carried state, at the initial state's or the result's address (both the result's type)
+        case 'ldc': return `i32.const:${SHIFT[typeOfKey('o0')]} i32.shl local.get:pc i32.add ${LOAD[typeOfKey('o0')]}`;
+        default: return fail(`unknown pseudo-instruction @${op}`);
+      }
+    });
+  const locals = new Map(k.locals);
+  locals.set('ci', 'i32');
+  const fn = (name: string, body: readonly string[]): FuncDef => ({ name, params: PARAMS, locals, body: body.map(resolve), exported: true });
+  return encodeModule({
+    memory: { initialPages: 1, maxPages: MAX_PAGES, shared },
+    imports: [...k.hostUsed].map((name) => ({ name, params: name === 'pow' || name === 'fmod' ? ['f64', 'f64'] : ['f64'], result: 'f64' })),
+    funcs: [fn('run', k.run), fn('fin', k.fin)],
+  });
+}
+
+function fail(msg: string): never {
+  throw new Error(`internal (wasm assembler): ${msg}`);
+}

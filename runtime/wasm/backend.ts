@@ -1,0 +1,51 @@
+// The WebAssembly backend: `await loss.to('wasm', { threads })`. One memory and one part runner
+// per backend instance; compiled programs per compiled method and precision.
+import type { CompiledMethod } from '../../compiler/pipeline.js';
+import type { Precision } from '../../compiler/plan/kernelPlan.js';
+import { emitWasm } from '../../compiler/emit/wasm/kernel.js';
+import type { Backend } from '../nn.js';
+import { WasmMemory } from './memory.js';
+import { WasmProgram, runPartsHere, type PartRunner } from './program.js';
+import { WorkerPool, threadsAvailable } from './pool.js';
+
+export interface WasmOptions {
+  /**
+   * Threads that run a large kernel's parts (this one included): worker_threads in Node, Web
+   * Workers in a cross-origin-isolated page; 1 elsewhere. Results do not depend on it. Default 1.
+   */
+  readonly threads?: number;
+}
+
+export interface WasmBackend extends Backend {
+  readonly threads: number;
+  /** the bytes of WebAssembly memory the largest call so far used */
+  readonly memoryBytes: number;
+  /** stop the worker threads (a backend with threads keeps them until then, unref'd) */
+  close(): Promise<void>;
+}
+
+export async function createWasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`to('wasm', { threads }): threads must be an integer from 1 to 64, got ${String(threads)}`);
+  const useThreads = threads > 1 && (await threadsAvailable());
+  const mem = new WasmMemory(useThreads);
+  const pool = useThreads ? await WorkerPool.start(threads - 1, mem.memory) : undefined;
+  const runner: PartRunner = pool ?? { runParts: runPartsHere };
+  const programs = new WeakMap<CompiledMethod, Partial<Record<Precision, WasmProgram>>>();
+  return {
+    name: 'wasm',
+    threads: useThreads ? threads : 1,
+    get memoryBytes() {
+      return mem.highWater;
+    },
+    run(c, precision, args, params, outs, memo) {
+      let byPrecision = programs.get(c);
+      if (!byPrecision) programs.set(c, (byPrecision = {}));
+      const prog = (byPrecision[precision] ??= new WasmProgram(emitWasm(c.plan, precision), mem, runner));
+      return prog.run({ buffers: args, params, outs, memo });
+    },
+    async close() {
+      await pool?.close();
+    },
+  };
+}
