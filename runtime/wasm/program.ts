@@ -41,7 +41,9 @@ export function runPartsHere(entry: KernelEntry, frame: number, sc: number, coun
   }
 }
 
-export const hostImports = (memory: WebAssembly.Memory): WebAssembly.Imports => ({ env: { memory, ...HOST_MATH } });
+export const hostImports = (memory: WebAssembly.Memory): WebAssembly.Imports => ({
+  env: { memory, ...HOST_MATH, ...Object.fromEntries(Object.entries(HOST_MATH).map(([k, f]) => [`host_${k}`, f])) },
+});
 
 const elemType = (a: AnyArray): ElemType => (a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'f64');
 const View = { f32: Float32Array, f64: Float64Array, i32: Int32Array } as const;

@@ -6,6 +6,7 @@ import type { KernelPlan, Precision } from '../../plan/kernelPlan.js';
 import type { KernelLayout } from '../js.js';
 import { encodeModule, type FuncDef } from './encoder.js';
 import { PARAMS } from './frame.js';
+import { MATHLIB } from './mathlib.js';
 import { emitPlainKernel } from './plain.js';
 import { emitRowKernel } from './rows.js';
 import { emitScanKernel } from './scan.js';
@@ -73,10 +74,19 @@ export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemTyp
   const locals = new Map(k.locals);
   locals.set('ci', 'i32');
   const fn = (name: string, body: readonly string[]): FuncDef => ({ name, params: PARAMS, locals, body: body.map(resolve), exported: true });
+  // exp, log, log1p: the module's own (mathlib.ts), which call the host's only outside their fast path
+  const lib = new Set<string>();
+  const addLib = (name: string): void => {
+    if (lib.has(name)) return;
+    lib.add(name);
+    MATHLIB[name]!.uses.forEach(addLib);
+  };
+  for (const h of k.hostUsed) if (MATHLIB[h]) addLib(h);
+  const hosts = [...[...k.hostUsed].filter((h) => !MATHLIB[h]), ...[...lib].map((l) => `host_${l}`)];
   return encodeModule({
     memory: { initialPages: 1, maxPages: MAX_PAGES, shared },
-    imports: [...k.hostUsed].map((name) => ({ name, params: name === 'pow' || name === 'fmod' ? ['f64', 'f64'] : ['f64'], result: 'f64' })),
-    funcs: [fn('run', k.run), fn('fin', k.fin)],
+    imports: hosts.map((name) => ({ name, params: name === 'pow' || name === 'fmod' ? ['f64', 'f64'] : ['f64'], result: 'f64' })),
+    funcs: [fn('run', k.run), fn('fin', k.fin), ...[...lib].map((l) => MATHLIB[l]!.def)],
   });
 }
 

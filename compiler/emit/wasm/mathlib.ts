@@ -1,0 +1,68 @@
+// exp, log and log1p in WebAssembly (float64), so the hot kernels (softmax, log-sum-exp, softplus)
+// do not cross into the host per element. Relative error about 1e-16 on the fast path, which is
+// what float64 kernels need (SCHEMA: 1e-10) and, after rounding, float32 ones; outside it
+// (NaN, infinities, zero, subnormals, overflow) the host's Math function gives the exact IEEE answer.
+import type { FuncDef, ValType } from './encoder.js';
+
+const LN2_HI = 6.93147180369123816490e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+
+/** Horner: c[0] + x (c[1] + x (c[2] + ...)), x in local `x` */
+function horner(x: string, c: readonly number[]): string {
+  let e = `f64.const:${c[c.length - 1]}`;
+  for (let i = c.length - 2; i >= 0; i--) e = `${e} local.get:${x} f64.mul f64.const:${c[i]} f64.add`;
+  return e;
+}
+
+const fact = (n: number): number => (n <= 1 ? 1 : n * fact(n - 1));
+
+const fn = (name: string, locals: Record<string, ValType>, body: string[]): FuncDef => ({
+  name,
+  params: [['x', 'f64']],
+  result: 'f64',
+  locals: new Map(Object.entries(locals)),
+  body,
+});
+
+// e^x = 2^k e^r, k = round(x / ln 2), |r| <= ln2 / 2; e^r by its Taylor series to degree 13 (error < 1e-17)
+const EXP = fn('exp', { k: 'f64', r: 'f64' }, [
+  'local.get:x f64.const:-708 f64.gt local.get:x f64.const:709 f64.lt i32.and i32.eqz',
+  'if local.get:x call:host_exp return end',
+  'local.get:x f64.const:1.4426950408889634 f64.mul f64.nearest local.set:k',
+  `local.get:x local.get:k f64.const:${LN2_HI} f64.mul f64.sub local.get:k f64.const:${LN2_LO} f64.mul f64.sub local.set:r`,
+  horner('r', Array.from({ length: 14 }, (_, i) => 1 / fact(i))),
+  'local.get:k i64.trunc_f64_s i64.const:1023 i64.add i64.const:52 i64.shl f64.reinterpret_i64 f64.mul',
+]);
+
+// ln x = e ln 2 + ln m, m in [sqrt(1/2), sqrt 2); ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172
+const LOG = fn('log', { b: 'i64', e: 'f64', m: 'f64', f: 'f64', s: 'f64', z: 'f64' }, [
+  'local.get:x f64.const:2.2250738585072014e-308 f64.ge local.get:x f64.const:inf f64.lt i32.and i32.eqz',
+  'if local.get:x call:host_log return end',
+  'local.get:x i64.reinterpret_f64 local.set:b',
+  'local.get:b i64.const:52 i64.shr_u i64.const:2047 i64.and i64.const:1023 i64.sub f64.convert_i64_s local.set:e',
+  'local.get:b i64.const:4503599627370495 i64.and i64.const:4607182418800017408 i64.or f64.reinterpret_i64 local.set:m',
+  'local.get:m f64.const:1.4142135623730951 f64.gt',
+  'if local.get:m f64.const:0.5 f64.mul local.set:m local.get:e f64.const:1 f64.add local.set:e end',
+  'local.get:m f64.const:1 f64.sub local.set:f',
+  'local.get:f local.get:f f64.const:2 f64.add f64.div local.set:s',
+  'local.get:s local.get:s f64.mul local.set:z',
+  // 2 s (1 + z/3 + z^2/5 + ...), to z^11 (|s|^23 / 23 < 1e-19)
+  `local.get:s f64.const:2 f64.mul ${horner('z', Array.from({ length: 12 }, (_, i) => 1 / (2 * i + 1)))} f64.mul`,
+  `local.get:e f64.const:${LN2_LO} f64.mul f64.add local.get:e f64.const:${LN2_HI} f64.mul f64.add`,
+]);
+
+// ln(1 + x) = ln(u) * x / (u - 1) with u = 1 + x rounded (Goldberg), and x itself where u == 1 (keeps -0)
+const LOG1P = fn('log1p', { u: 'f64' }, [
+  'local.get:x f64.const:-1 f64.gt local.get:x f64.const:inf f64.lt i32.and i32.eqz',
+  'if local.get:x call:host_log1p return end',
+  'local.get:x f64.const:1 f64.add local.set:u',
+  'local.get:u f64.const:1 f64.eq if local.get:x return end',
+  'local.get:u call:log local.get:x f64.mul local.get:u f64.const:1 f64.sub f64.div',
+]);
+
+/** Library functions by name, and the other library functions each calls. */
+export const MATHLIB: Readonly<Record<string, { readonly def: FuncDef; readonly uses: readonly string[] }>> = {
+  exp: { def: EXP, uses: [] },
+  log: { def: LOG, uses: [] },
+  log1p: { def: LOG1P, uses: ['log'] },
+};
