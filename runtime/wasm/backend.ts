@@ -20,6 +20,8 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** the bytes of WebAssembly memory the largest call so far used */
   readonly memoryBytes: number;
+  /** parts of kernel calls the worker threads ran (0 with one thread) */
+  readonly workerParts: number;
   /** stop the worker threads (a backend with threads keeps them until then, unref'd) */
   close(): Promise<void>;
 }
@@ -35,6 +37,9 @@ export async function createWasmBackend(opts: WasmOptions = {}): Promise<WasmBac
   return {
     name: 'wasm',
     threads: useThreads ? threads : 1,
+    get workerParts() {
+      return pool?.workerParts ?? 0;
+    },
     get memoryBytes() {
       return mem.highWater;
     },
