@@ -14,6 +14,7 @@ import type { HostMath, Locals } from './spelling.js';
 
 export interface WasmKernel {
   readonly kind: 'plain' | 'rows' | 'scan';
+  readonly precision: Precision;
   /** the same layout the JS executor lays out (sites, scalars, outputs), with no JS source */
   readonly layout: KernelLayout;
   /** the bodies of run(frame, sc, lo, hi, part) and fin(frame, sc, lo, nparts, part) */
@@ -53,6 +54,7 @@ export const MAX_PAGES = 32768; // 2 GiB
 
 /** The module for one signature: pseudo-instructions resolved to loads and stores of those types. */
 export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemType>, shared: boolean): Uint8Array {
+  const lib = MATHLIB[k.precision];
   const typeOfKey = (key: string): ElemType => types.get(key) ?? fail(`no element type for ${key}`);
   const ptr = (key: string): string => `local.get:p${key}`;
   const resolve = (line: string): string =>
@@ -75,18 +77,18 @@ export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemTyp
   locals.set('ci', 'i32');
   const fn = (name: string, body: readonly string[]): FuncDef => ({ name, params: PARAMS, locals, body: body.map(resolve), exported: true });
   // exp, log, log1p: the module's own (mathlib.ts), which call the host's only outside their fast path
-  const lib = new Set<string>();
+  const used = new Set<string>();
   const addLib = (name: string): void => {
-    if (lib.has(name)) return;
-    lib.add(name);
-    MATHLIB[name]!.uses.forEach(addLib);
+    if (used.has(name)) return;
+    used.add(name);
+    lib[name]!.uses.forEach(addLib);
   };
-  for (const h of k.hostUsed) if (MATHLIB[h]) addLib(h);
-  const hosts = [...[...k.hostUsed].filter((h) => !MATHLIB[h]), ...[...lib].map((l) => `host_${l}`)];
+  for (const h of k.hostUsed) if (lib[h]) addLib(h);
+  const hosts = [...[...k.hostUsed].filter((h) => !lib[h]), ...[...used].map((l) => `host_${l}`)];
   return encodeModule({
     memory: { initialPages: 1, maxPages: MAX_PAGES, shared },
     imports: hosts.map((name) => ({ name, params: name === 'pow' || name === 'fmod' ? ['f64', 'f64'] : ['f64'], result: 'f64' })),
-    funcs: [fn('run', k.run), fn('fin', k.fin), ...[...lib].map((l) => MATHLIB[l]!.def)],
+    funcs: [fn('run', k.run), fn('fin', k.fin), ...[...used].map((l) => lib[l]!.def)],
   });
 }
 

@@ -24,18 +24,24 @@ const fn = (name: string, locals: Record<string, ValType>, body: string[]): Func
   body,
 });
 
+/**
+ * Float32 kernels round every result to float32, and SCHEMA allows them 1e-5 relative: their
+ * polynomials stop at 1e-10 (degree 9 for exp, z^5 for log), which costs half the latency.
+ */
+export type MathPrecision = 'f32' | 'f64';
+
 // e^x = 2^k e^r, k = round(x / ln 2), |r| <= ln2 / 2; e^r by its Taylor series to degree 13 (error < 1e-17)
-const EXP = fn('exp', { k: 'f64', r: 'f64' }, [
+const exp = (degree: number): FuncDef => fn('exp', { k: 'f64', r: 'f64' }, [
   'local.get:x f64.const:-708 f64.gt local.get:x f64.const:709 f64.lt i32.and i32.eqz',
   'if local.get:x call:host_exp return end',
   'local.get:x f64.const:1.4426950408889634 f64.mul f64.nearest local.set:k',
   `local.get:x local.get:k f64.const:${LN2_HI} f64.mul f64.sub local.get:k f64.const:${LN2_LO} f64.mul f64.sub local.set:r`,
-  horner('r', Array.from({ length: 14 }, (_, i) => 1 / fact(i))),
+  horner('r', Array.from({ length: degree + 1 }, (_, i) => 1 / fact(i))),
   'local.get:k i64.trunc_f64_s i64.const:1023 i64.add i64.const:52 i64.shl f64.reinterpret_i64 f64.mul',
 ]);
 
 // ln x = e ln 2 + ln m, m in [sqrt(1/2), sqrt 2); ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172
-const LOG = fn('log', { b: 'i64', e: 'f64', m: 'f64', f: 'f64', s: 'f64', z: 'f64' }, [
+const log = (terms: number): FuncDef => fn('log', { b: 'i64', e: 'f64', m: 'f64', f: 'f64', s: 'f64', z: 'f64' }, [
   'local.get:x f64.const:2.2250738585072014e-308 f64.ge local.get:x f64.const:inf f64.lt i32.and i32.eqz',
   'if local.get:x call:host_log return end',
   'local.get:x i64.reinterpret_f64 local.set:b',
@@ -47,7 +53,7 @@ const LOG = fn('log', { b: 'i64', e: 'f64', m: 'f64', f: 'f64', s: 'f64', z: 'f6
   'local.get:f local.get:f f64.const:2 f64.add f64.div local.set:s',
   'local.get:s local.get:s f64.mul local.set:z',
   // 2 s (1 + z/3 + z^2/5 + ...), to z^11 (|s|^23 / 23 < 1e-19)
-  `local.get:s f64.const:2 f64.mul ${horner('z', Array.from({ length: 12 }, (_, i) => 1 / (2 * i + 1)))} f64.mul`,
+  `local.get:s f64.const:2 f64.mul ${horner('z', Array.from({ length: terms }, (_, i) => 1 / (2 * i + 1)))} f64.mul`,
   `local.get:e f64.const:${LN2_LO} f64.mul f64.add local.get:e f64.const:${LN2_HI} f64.mul f64.add`,
 ]);
 
@@ -60,9 +66,9 @@ const LOG1P = fn('log1p', { u: 'f64' }, [
   'local.get:u call:log local.get:x f64.mul local.get:u f64.const:1 f64.sub f64.div',
 ]);
 
-/** Library functions by name, and the other library functions each calls. */
-export const MATHLIB: Readonly<Record<string, { readonly def: FuncDef; readonly uses: readonly string[] }>> = {
-  exp: { def: EXP, uses: [] },
-  log: { def: LOG, uses: [] },
-  log1p: { def: LOG1P, uses: ['log'] },
+type Lib = Readonly<Record<string, { readonly def: FuncDef; readonly uses: readonly string[] }>>;
+/** Library functions by name, and the other library functions each calls, per kernel precision. */
+export const MATHLIB: Readonly<Record<MathPrecision, Lib>> = {
+  f64: { exp: { def: exp(13), uses: [] }, log: { def: log(12), uses: [] }, log1p: { def: LOG1P, uses: ['log'] } },
+  f32: { exp: { def: exp(9), uses: [] }, log: { def: log(6), uses: [] }, log1p: { def: LOG1P, uses: ['log'] } },
 };

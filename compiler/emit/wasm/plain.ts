@@ -90,6 +90,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   ];
   return {
     kind: 'plain',
+    precision,
     layout: { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, source: '' },
     run,
     fin: [...prologue, ...fin],

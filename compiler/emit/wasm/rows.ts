@@ -136,6 +136,7 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
   ];
   return {
     kind: 'rows',
+    precision,
     layout: { name: k.name, domain: k.domain, rowAxis: rows.axis, sites: p.sites, scalars: p.scalars, outputs, source: '' },
     run,
     fin: [...prologue, ...fin],

@@ -70,6 +70,7 @@ export function emitScanKernel(k: Kernel, precision: Precision): WasmKernel {
   ];
   return {
     kind: 'scan',
+    precision,
     layout: {
       name: k.name,
       domain: k.domain,
