@@ -63,8 +63,20 @@ export class WasmProgram {
     this.cpu = new CpuProgram({ precision: data.precision, layouts, results: data.results });
   }
 
+  /**
+   * Arrays already in the module's memory during this run, with their addresses: an input read by
+   * several kernels is copied in once, and a result one kernel wrote is read there by the next.
+   */
+  private readonly resident = new Map<AnyArray, { at: number; type: ElemType }>();
+
   run(args: RunArgs): RunResult[] {
-    return this.cpu.run(args);
+    this.mem.reset();
+    this.resident.clear();
+    try {
+      return this.cpu.run(args);
+    } finally {
+      this.resident.clear();
+    }
   }
 
   private entry(i: number, k: WasmKernel, types: Map<string, ElemType>): KernelEntry {
@@ -81,7 +93,8 @@ export class WasmProgram {
   /** One kernel call: arrays in, run the parts, combine, arrays out. */
   private call(i: number, k: WasmKernel, X: AnyArray[], O: (Float32Array | Float64Array)[], S: Float64Array, L: Record<string, unknown>): void {
     const mem = this.mem;
-    mem.reset();
+    const resident = this.resident;
+    for (const o of O) resident.delete(o);
     const types = new Map<string, ElemType>();
     X.forEach((x, s) => types.set(`x${s}`, elemType(x)));
     O.forEach((o, j) => types.set(`o${j}`, elemType(o)));
@@ -90,7 +103,15 @@ export class WasmProgram {
     const nS = X.length;
     const frame = mem.alloc(headerWords(nS, O.length) * 4);
     const sc = mem.alloc(S.length * 8);
-    const xAt = X.map((x) => mem.alloc(x.length * SIZE[elemType(x)]));
+    const copyIn: boolean[] = [];
+    const xAt = X.map((x, s) => {
+      const r = resident.get(x);
+      if (r && r.type === elemType(x)) return r.at;
+      const at = mem.alloc(x.length * SIZE[elemType(x)]);
+      resident.set(x, { at, type: elemType(x) });
+      copyIn[s] = true;
+      return at;
+    });
     const oAt = O.map((o) => mem.alloc(o.length * SIZE[elemType(o)]));
     const ints = (a: readonly number[]): number => {
       const at = mem.alloc(a.length * 4);
@@ -156,7 +177,9 @@ export class WasmProgram {
     const buf = mem.buffer;
     new Int32Array(buf, frame, header.length).set(header);
     new Float64Array(buf, sc, S.length).set(S);
-    X.forEach((x, s) => new View[elemType(x)](buf, xAt[s]!, x.length).set(x));
+    X.forEach((x, s) => {
+      if (copyIn[s]) new View[elemType(x)](buf, xAt[s]!, x.length).set(x);
+    });
     O.forEach((o, j) => {
       if (accumulated(j)) new View[elemType(o)](buf, oAt[j]!, o.length).set(o);
     });
@@ -166,7 +189,10 @@ export class WasmProgram {
       else this.runner.runParts(entry, frame, sc, count, nparts);
       (entry.instance.exports.fin as (...a: number[]) => void)(frame, sc, 0, nparts, 0);
     }
-    O.forEach((o, j) => o.set(new View[elemType(o)](buf, oAt[j]!, o.length) as Float64Array));
+    O.forEach((o, j) => {
+      o.set(new View[elemType(o)](buf, oAt[j]!, o.length) as Float64Array);
+      resident.set(o, { at: oAt[j]!, type: elemType(o) });
+    });
   }
 }
 
