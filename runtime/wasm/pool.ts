@@ -16,42 +16,48 @@ const SC = 5;
 const COUNT = 6;
 const STOP = 7;
 const WORKER_PARTS = 8; // parts the workers ran, over the pool's life
+const FAILED = 9; // a part threw on a worker
 
-/** The worker's code, as a CommonJS script (no file to locate next to a bundle). */
-function workerMain(): void {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { workerData, receiveMessageOnPort } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { ctrl, memory, port, math } = workerData as { ctrl: Int32Array; memory: WebAssembly.Memory; port: import('node:worker_threads').MessagePort; math: Record<string, string> };
-  const host: Record<string, unknown> = { memory };
-  for (const [k, src] of Object.entries(math)) host[k] = host[`host_${k}`] = (0, eval)(src);
-  const runs = new Map<number, (f: number, s: number, lo: number, hi: number, p: number) => void>();
-  let seen = Atomics.load(ctrl, 0);
+/**
+ * The worker's code, a CommonJS script as text (bundlers must not rewrite its require). A part
+ * that throws (a trap) still counts as done, with the error flag set for the caller to raise.
+ */
+const WORKER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { ctrl, memory, port, math } = workerData;
+const host = { memory };
+for (const [k, src] of Object.entries(math)) host[k] = host['host_' + k] = (0, eval)(src);
+const runs = new Map();
+let seen = Atomics.load(ctrl, ${CLAIM});
+for (;;) {
+  Atomics.wait(ctrl, ${CLAIM}, seen);
+  if (Atomics.load(ctrl, ${STOP})) break;
+  const job = Atomics.load(ctrl, ${CLAIM}) >>> 16;
   for (;;) {
-    Atomics.wait(ctrl, 0, seen);
-    if (Atomics.load(ctrl, 7)) return;
-    const job = Atomics.load(ctrl, 0) >>> 16;
-    for (;;) {
-      const v = Atomics.load(ctrl, 0);
-      seen = v;
-      if (v >>> 16 !== job) break;
-      const nparts = Atomics.load(ctrl, 2);
-      const p = v & 0xffff;
-      if (p >= nparts) break;
-      if (Atomics.compareExchange(ctrl, 0, v, v + 1) !== v) continue;
-      const id = Atomics.load(ctrl, 3);
+    const v = Atomics.load(ctrl, ${CLAIM});
+    seen = v;
+    if (v >>> 16 !== job) break;
+    const nparts = Atomics.load(ctrl, ${NPARTS});
+    const p = v & 0xffff;
+    if (p >= nparts) break;
+    if (Atomics.compareExchange(ctrl, ${CLAIM}, v, v + 1) !== v) continue;
+    try {
+      const id = Atomics.load(ctrl, ${ID});
       let run = runs.get(id);
       for (let m = receiveMessageOnPort(port); !run && m; m = receiveMessageOnPort(port)) {
-        const msg = m.message as { id: number; module: WebAssembly.Module };
-        runs.set(msg.id, new WebAssembly.Instance(msg.module, { env: host as WebAssembly.ModuleImports }).exports.run as never);
+        runs.set(m.message.id, new WebAssembly.Instance(m.message.module, { env: host }).exports.run);
         run = runs.get(id);
       }
-      const count = Atomics.load(ctrl, 6);
-      run!(Atomics.load(ctrl, 4), Atomics.load(ctrl, 5), Math.floor((p * count) / nparts), Math.floor(((p + 1) * count) / nparts), p);
-      Atomics.add(ctrl, 8, 1);
-      if (Atomics.add(ctrl, 1, 1) + 1 === nparts) Atomics.notify(ctrl, 1);
+      const count = Atomics.load(ctrl, ${COUNT});
+      run(Atomics.load(ctrl, ${FRAME}), Atomics.load(ctrl, ${SC}), Math.floor((p * count) / nparts), Math.floor(((p + 1) * count) / nparts), p);
+      Atomics.add(ctrl, ${WORKER_PARTS}, 1);
+    } catch (e) {
+      Atomics.store(ctrl, ${FAILED}, 1);
     }
+    if (Atomics.add(ctrl, ${DONE}, 1) + 1 === nparts) Atomics.notify(ctrl, ${DONE});
   }
 }
+`;
 
 /** Threads exist: Node's worker_threads with SharedArrayBuffer (browsers: not yet, single-threaded). */
 export async function threadsAvailable(): Promise<boolean> {
@@ -73,14 +79,16 @@ export class WorkerPool implements PartRunner {
   }
 
   static async start(count: number, memory: WebAssembly.Memory): Promise<WorkerPool> {
-    const { Worker, MessageChannel } = await import('node:worker_threads');
+    // a computed specifier: the browser bundle must not resolve a Node built-in
+    const specifier = 'node:worker_threads';
+    const { Worker, MessageChannel } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
     const ctrl = new Int32Array(new SharedArrayBuffer(64));
     const math = Object.fromEntries(Object.entries(HOST_MATH).map(([k, f]) => [k, k === 'fmod' ? '(a, b) => a % b' : `Math.${k}`]));
     const workers: import('node:worker_threads').Worker[] = [];
     const ports: import('node:worker_threads').MessagePort[] = [];
     for (let i = 0; i < count; i++) {
       const { port1, port2 } = new MessageChannel();
-      const w = new Worker(`(${workerMain.toString()})()`, { eval: true, workerData: { ctrl, memory, port: port2, math }, transferList: [port2] });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl, memory, port: port2, math }, transferList: [port2] });
       w.unref();
       port1.unref();
       workers.push(w);
@@ -117,6 +125,7 @@ export class WorkerPool implements PartRunner {
       Atomics.add(ctrl, DONE, 1);
     }
     for (let d = Atomics.load(ctrl, DONE); d < nparts; d = Atomics.load(ctrl, DONE)) Atomics.wait(ctrl, DONE, d);
+    if (Atomics.exchange(ctrl, FAILED, 0)) throw new Error('lossc wasm: a kernel part failed on a worker thread');
   }
 
   /** parts the workers (not the calling thread) ran so far */

@@ -7,6 +7,7 @@
 // over its runs minus the one before its first run, after a GC where --expose-gc allows).
 import { nn, tensor, type Tensor } from 'lossc';
 import { benchWebGpu } from './webgpu.js';
+import { benchWasm } from './wasm.js';
 
 interface Measured {
   /** median ms per call */
@@ -206,3 +207,4 @@ for (const r of bench()) {
   );
 }
 await benchWebGpu();
+await benchWasm({ mse: mseBaseline, bceWithLogits: bceWithLogitsBaseline, crossEntropy: crossEntropyBaseline });
