@@ -28,11 +28,20 @@ const MEM: Record<string, [number, number]> = {
 };
 /** SIMD (0xfd prefix) without immediates, by sub-opcode */
 const SIMD: Record<string, number> = {
-  'f32x4.splat': 19, 'f64x2.splat': 20, 'f32x4.add': 228, 'f32x4.sub': 229, 'f32x4.mul': 230, 'f32x4.div': 231,
-  'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.mul': 242, 'f64x2.div': 243, 'f64x2.promote_low_f32x4': 95,
+  'i64x2.splat': 18, 'f32x4.splat': 19, 'f64x2.splat': 20,
+  'f64x2.eq': 71, 'f64x2.ne': 72, 'f64x2.lt': 73, 'f64x2.gt': 74, 'f64x2.le': 75, 'f64x2.ge': 76,
+  'v128.not': 77, 'v128.and': 78, 'v128.andnot': 79, 'v128.or': 80, 'v128.xor': 81, 'v128.bitselect': 82, 'v128.any_true': 83,
+  'f32x4.demote_f64x2_zero': 94, 'f64x2.promote_low_f32x4': 95,
+  'f64x2.ceil': 116, 'f64x2.floor': 117, 'f64x2.trunc': 122, 'f64x2.nearest': 148,
+  'i64x2.all_true': 195, 'i64x2.shl': 203, 'i64x2.shr_s': 204, 'i64x2.shr_u': 205, 'i64x2.add': 206, 'i64x2.sub': 209,
+  'f32x4.add': 228, 'f32x4.sub': 229, 'f32x4.mul': 230, 'f32x4.div': 231,
+  'f64x2.abs': 236, 'f64x2.neg': 237, 'f64x2.sqrt': 239, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.mul': 242, 'f64x2.div': 243,
+  'f64x2.min': 244, 'f64x2.max': 245, 'f64x2.convert_low_i32x4_s': 254,
 };
 const SIMD_MEM: Record<string, [number, number]> = { 'v128.load': [0, 4], 'v128.store': [11, 4], 'v128.load64_zero': [93, 3] };
-const SIMD_LANE: Record<string, number> = { 'f64x2.extract_lane': 33 };
+const SIMD_LANE: Record<string, number> = { 'f64x2.extract_lane': 33, 'f64x2.replace_lane': 34 };
+/** stores of one lane: opcode, alignment; the immediate is the lane (offset 0) */
+const SIMD_STORE_LANE: Record<string, [number, number]> = { 'v128.store64_lane': [91, 3] };
 
 function uleb(out: number[], v: number): void {
   do {
@@ -206,6 +215,15 @@ function encodeBody(f: FuncDef, funcs: ReadonlyMap<string, number>): number[] {
         uleb(out, smem[0]);
         uleb(out, smem[1]);
         uleb(out, imm ? Number(imm) : 0);
+        continue;
+      }
+      const storeLane = SIMD_STORE_LANE[op];
+      if (storeLane) {
+        out.push(0xfd);
+        uleb(out, storeLane[0]);
+        uleb(out, storeLane[1]);
+        uleb(out, 0);
+        out.push(Number(imm));
         continue;
       }
       const lane = SIMD_LANE[op];

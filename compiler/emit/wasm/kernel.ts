@@ -50,6 +50,9 @@ const SHIFT: Record<ElemType, number> = { f32: 2, f64: 3, i32: 2 };
 const LOAD: Record<ElemType, string> = { f32: 'f32.load f64.promote_f32', f64: 'f64.load', i32: 'i32.load f64.convert_i32_s' };
 const STORE: Record<ElemType, string> = { f32: 'f32.demote_f64 f32.store', f64: 'f64.store', i32: 'i32.trunc_sat_f64_s i32.store' };
 
+const VLOAD: Record<ElemType, string> = { f32: 'v128.load64_zero f64x2.promote_low_f32x4', f64: 'v128.load', i32: 'v128.load64_zero f64x2.convert_low_i32x4_s' };
+const VSTORE: Partial<Record<ElemType, string>> = { f32: 'f32x4.demote_f64x2_zero v128.store64_lane:0', f64: 'v128.store' };
+
 export const MAX_PAGES = 32768; // 2 GiB
 
 /** The module for one signature: pseudo-instructions resolved to loads and stores of those types. */
@@ -63,6 +66,10 @@ export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemTyp
         case 'ld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${LOAD[typeOfKey(key!)]}`;
         case 'addr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
         case 'ldat': return LOAD[typeOfKey(key!)];
+        // two lanes: contiguous elements index, index + 1
+        case 'vld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD[typeOfKey(key!)]}`;
+        case 'vaddr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
+        case 'vst': return VSTORE[typeOfKey(key!)] ?? fail(`no two-lane store into ${typeOfKey(key!)}`);
         case 'st': return STORE[typeOfKey(key!)];
         case 'clamp': {
           const cnt = `local.get:cnt${key!.slice(1)}`;
@@ -84,7 +91,8 @@ export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemTyp
     lib[name]!.uses.forEach(addLib);
   };
   for (const h of k.hostUsed) if (lib[h]) addLib(h);
-  const hosts = [...[...k.hostUsed].filter((h) => !lib[h]), ...[...used].map((l) => `host_${l}`)];
+  for (const m of [...k.run, ...k.fin].join(' ').matchAll(/call:(\w+)/g)) if (lib[m[1]!]) addLib(m[1]!);
+  const hosts = [...[...k.hostUsed].filter((h) => !lib[h]), ...[...used].filter((l) => !l.startsWith('v')).map((l) => `host_${l}`)];
   return encodeModule({
     memory: { initialPages: 1, maxPages: MAX_PAGES, shared },
     imports: hosts.map((name) => ({ name, params: name === 'pow' || name === 'fmod' ? ['f64', 'f64'] : ['f64'], result: 'f64' })),

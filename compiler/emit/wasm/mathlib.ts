@@ -2,7 +2,7 @@
 // do not cross into the host per element. Relative error about 1e-16 on the fast path, which is
 // what float64 kernels need (SCHEMA: 1e-10) and, after rounding, float32 ones; outside it
 // (NaN, infinities, zero, subnormals, overflow) the host's Math function gives the exact IEEE answer.
-import type { FuncDef, ValType } from './encoder.js';
+import { floatText, type FuncDef, type ValType } from './encoder.js';
 
 const LN2_HI = 6.93147180369123816490e-1;
 const LN2_LO = 1.90821492927058770002e-10;
@@ -66,9 +66,61 @@ const LOG1P = fn('log1p', { u: 'f64' }, [
   'local.get:u call:log local.get:x f64.mul local.get:u f64.const:1 f64.sub f64.div',
 ]);
 
+// ---- the same functions on two lanes (f64x2); a lane outside the fast path sends both lanes to the scalar function
+
+const vfn = (name: string, locals: Record<string, ValType>, body: string[]): FuncDef => ({ name, params: [['x', 'v128']], result: 'v128', locals: new Map(Object.entries(locals)), body });
+const splat = (c: number): string => `f64.const:${floatText(c)} f64x2.splat`;
+const laneByLane = (scalar: string): string =>
+  `if local.get:x f64x2.extract_lane:0 call:${scalar} f64x2.splat local.get:x f64x2.extract_lane:1 call:${scalar} f64x2.replace_lane:1 return end`;
+function vhorner(x: string, c: readonly number[]): string {
+  let e = splat(c[c.length - 1]!);
+  for (let i = c.length - 2; i >= 0; i--) e = `${e} local.get:${x} f64x2.mul ${splat(c[i]!)} f64x2.add`;
+  return e;
+}
+
+const vexp = (degree: number): FuncDef => vfn('vexp', { k: 'v128', r: 'v128' }, [
+  `local.get:x ${splat(-708)} f64x2.gt local.get:x ${splat(709)} f64x2.lt v128.and i64x2.all_true i32.eqz`,
+  laneByLane('exp'),
+  `local.get:x ${splat(1.4426950408889634)} f64x2.mul f64x2.nearest local.set:k`,
+  `local.get:x local.get:k ${splat(LN2_HI)} f64x2.mul f64x2.sub local.get:k ${splat(LN2_LO)} f64x2.mul f64x2.sub local.set:r`,
+  vhorner('r', Array.from({ length: degree + 1 }, (_, i) => 1 / fact(i))),
+  // 2^k: k + 1023 in the low bits of 2^52 + k + 1023, shifted into the exponent field
+  `local.get:k ${splat(4503599627371519)} f64x2.add i32.const:52 i64x2.shl f64x2.mul`,
+]);
+
+const vlog = (terms: number): FuncDef => vfn('vlog', { e: 'v128', m: 'v128', f: 'v128', s: 'v128', z: 'v128', big: 'v128' }, [
+  `local.get:x ${splat(2.2250738585072014e-308)} f64x2.ge local.get:x ${splat(Infinity)} f64x2.lt v128.and i64x2.all_true i32.eqz`,
+  laneByLane('log'),
+  // the exponent field as a float: its bits under 2^52's, minus 2^52, minus the bias
+  `local.get:x i32.const:52 i64x2.shr_u i64.const:4841369599423283200 i64x2.splat v128.or ${splat(4503599627370496 + 1023)} f64x2.sub local.set:e`,
+  'local.get:x i64.const:4503599627370495 i64x2.splat v128.and i64.const:4607182418800017408 i64x2.splat v128.or local.set:m',
+  `local.get:m ${splat(1.4142135623730951)} f64x2.gt local.set:big`,
+  `local.get:m ${splat(0.5)} f64x2.mul local.get:m local.get:big v128.bitselect local.set:m`,
+  `local.get:e local.get:big ${splat(1)} v128.and f64x2.add local.set:e`,
+  `local.get:m ${splat(1)} f64x2.sub local.set:f`,
+  `local.get:f local.get:f ${splat(2)} f64x2.add f64x2.div local.set:s`,
+  'local.get:s local.get:s f64x2.mul local.set:z',
+  `local.get:s ${splat(2)} f64x2.mul ${vhorner('z', Array.from({ length: terms }, (_, i) => 1 / (2 * i + 1)))} f64x2.mul`,
+  `local.get:e ${splat(LN2_LO)} f64x2.mul f64x2.add local.get:e ${splat(LN2_HI)} f64x2.mul f64x2.add`,
+]);
+
+const VLOG1P = vfn('vlog1p', { u: 'v128' }, [
+  `local.get:x ${splat(-1)} f64x2.gt local.get:x f64.const:inf f64x2.splat f64x2.lt v128.and i64x2.all_true i32.eqz`,
+  laneByLane('log1p'),
+  `local.get:x ${splat(1)} f64x2.add local.set:u`,
+  // where u == 1: x itself
+  `local.get:x local.get:u call:vlog local.get:x f64x2.mul local.get:u ${splat(1)} f64x2.sub f64x2.div local.get:u ${splat(1)} f64x2.eq v128.bitselect`,
+]);
+
 type Lib = Readonly<Record<string, { readonly def: FuncDef; readonly uses: readonly string[] }>>;
 /** Library functions by name, and the other library functions each calls, per kernel precision. */
 export const MATHLIB: Readonly<Record<MathPrecision, Lib>> = {
-  f64: { exp: { def: exp(13), uses: [] }, log: { def: log(12), uses: [] }, log1p: { def: LOG1P, uses: ['log'] } },
-  f32: { exp: { def: exp(9), uses: [] }, log: { def: log(6), uses: [] }, log1p: { def: LOG1P, uses: ['log'] } },
+  f64: {
+    exp: { def: exp(13), uses: [] }, log: { def: log(12), uses: [] }, log1p: { def: LOG1P, uses: ['log'] },
+    vexp: { def: vexp(13), uses: ['exp'] }, vlog: { def: vlog(12), uses: ['log'] }, vlog1p: { def: VLOG1P, uses: ['vlog', 'log1p'] },
+  },
+  f32: {
+    exp: { def: exp(9), uses: [] }, log: { def: log(6), uses: [] }, log1p: { def: LOG1P, uses: ['log'] },
+    vexp: { def: vexp(9), uses: ['exp'] }, vlog: { def: vlog(6), uses: ['log'] }, vlog1p: { def: VLOG1P, uses: ['vlog', 'log1p'] },
+  },
 };

@@ -9,6 +9,7 @@ import { BodyPrinter } from '../expr.js';
 import { reductionField } from '../slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
+import { NotVectorizable, vectorize } from './vector.js';
 import type { WasmKernel } from './kernel.js';
 
 export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): WasmKernel {
@@ -32,6 +33,15 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   const slots = [...Array.from({ length: nSites }, (_, s) => s), ...strided.map(outSlot)];
   const f64 = (v: string): string => as(v, 'f64', locals);
 
+  // the flat loop two elements at a time (SIMD), when every read is contiguous and every operation has a vector form
+  let vector: { lines: string[]; exprs: string[] } | undefined;
+  if (p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))) {
+    try {
+      vector = vectorize(flat.lines, flat.values.map(f64), locals, new Set(['i']));
+    } catch (e) {
+      if (!(e instanceof NotVectorizable)) throw e;
+    }
+  }
   const flatStores = loopOutputs.map((o, j) => (o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!))));
   const stridedStores = loopOutputs.map((o, j) => {
     const v = f64(str.values[j]!);
@@ -67,7 +77,8 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
     ...regs.map((j) => `f64.const:${loopOutputs[j]!.mode === 'max' ? '-inf' : '0'} local.set:acc${j}`),
     `local.get:frame i32.load:${H.a * 4}`,
     'if',
-    ...sc.loop('i', 'local.get:lo', 'local.get:hi', [...flat.lines, ...flatStores]),
+    ...(vector ? vectorLoop(sc, vector, loopOutputs, regs) : ['local.get:lo local.set:i']),
+    ...sc.loop('i', 'local.get:i', 'local.get:hi', [...flat.lines, ...flatStores]),
     'else',
     sc.field('r', H.r),
     sc.field('dims', H.dims),
@@ -98,6 +109,36 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
     hostUsed: spelling.hostUsed,
     registers: regs.length,
   };
+}
+
+/**
+ * for (i = lo; i + 2 <= hi; i += 2) over two lanes, leaving i at the scalar tail; full reductions
+ * in vector registers, folded into the scalar ones (lane 0, then lane 1) before the tail.
+ */
+function vectorLoop(sc: Scaffold, v: { lines: string[]; exprs: string[] }, outs: readonly { mode: 'store' | 'sum' | 'max'; register: boolean }[], regs: readonly number[]): string[] {
+  const init = (j: number): string => `f64.const:${outs[j]!.mode === 'max' ? '-inf' : '0'}`;
+  regs.forEach((j) => sc.locals.set(`vacc${j}`, 'v128'));
+  sc.locals.set('vcv', 'v128');
+  const body = outs.map((o, j) => {
+    const e = v.exprs[j]!;
+    if (!o.register) return `local.get:i @vaddr:o${j} ${e} @vst:o${j}`;
+    if (o.mode === 'max') return `${e} local.set:vcv local.get:vcv local.get:vacc${j} local.get:vcv local.get:vacc${j} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:vacc${j}`;
+    return `local.get:vacc${j} ${e} f64x2.add local.set:vacc${j}`;
+  });
+  return [
+    ...regs.map((j) => `${init(j)} f64x2.splat local.set:vacc${j}`),
+    'local.get:lo local.set:i',
+    'block',
+    'loop',
+    'local.get:i i32.const:2 i32.add local.get:hi i32.gt_s br_if:1',
+    ...v.lines,
+    ...body,
+    'local.get:i i32.const:2 i32.add local.set:i',
+    'br:0',
+    'end',
+    'end',
+    ...regs.flatMap((j) => [0, 1].map((l) => sc.combine(outs[j]!.mode, `acc${j}`, `local.get:vacc${j} f64x2.extract_lane:${l}`))),
+  ];
 }
 
 /** A site's load: gathered and shifted sites clamp their index into the buffer (a masked read, e.g. an ignored target, must not trap). */
