@@ -37,7 +37,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   let vector: { lines: string[]; exprs: string[] } | undefined;
   if (p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))) {
     try {
-      vector = vectorize(flat.lines, flat.values.map(f64), locals, new Set(['i']));
+      vector = vectorize(flat.lines, flat.values.map(f64), locals, (n) => n === 'i');
     } catch (e) {
       if (!(e instanceof NotVectorizable)) throw e;
     }

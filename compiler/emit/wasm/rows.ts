@@ -10,6 +10,58 @@ import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import type { WasmKernel } from './kernel.js';
 import { readSite } from './plain.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
+import { NotVectorizable, vectorize } from './vector.js';
+
+/**
+ * The SIMD part of a pass over a row: j from 0 in steps of two while every tensor the pass reads
+ * or writes is contiguous along the row (checked per call: stride 1), leaving j at the scalar tail;
+ * its reductions fold into the scalar ones (lane 0, then lane 1) before the tail. No vector part
+ * (j = 0) when the pass gathers, scatters into memory, or uses an operation without a vector form.
+ */
+function vectorPass(sc: Scaffold, si: number, b: { lines: string[]; values: string[] }, outs: readonly { slot: number; mode: KernelOutput['mode']; kind: 'store' | 'rr' | 'g' | 'mem' }[]): string[] {
+  const none = ['i32.const:0 local.set:j'];
+  if (outs.some((o) => o.kind === 'mem')) return none;
+  // the loop's own i32 locals: index arithmetic, which stays scalar
+  const index = (n: string): boolean => /^(j|b\d+|a\d+|bo\d+|ao\d+)$/.test(n);
+  let v: { lines: string[]; exprs: string[] };
+  try {
+    v = vectorize(b.lines, b.values.map((x) => as(x, 'f64', sc.locals)), sc.locals, index);
+  } catch (e) {
+    if (e instanceof NotVectorizable) return none;
+    throw e;
+  }
+  const text = [...v.lines, ...v.exprs].join(' ');
+  const sites = [...new Set([...text.matchAll(/@vld:x(\d+)/g)].map((m) => Number(m[1])))];
+  const contiguous = [...sites.map((s) => `a${s}`), ...outs.filter((o) => o.kind === 'store').map((o) => `ao${o.slot}`)];
+  const accs = outs.filter((o) => o.kind === 'rr' || o.kind === 'g');
+  const acc = (o: { slot: number; kind: string }): string => `v${o.kind}${o.slot}_${si}`;
+  accs.forEach((o) => sc.locals.set(acc(o), 'v128'));
+  sc.locals.set('vcv', 'v128');
+  const step = outs.map((o, i) => {
+    const e = v.exprs[i]!;
+    if (o.kind === 'store') return `local.get:bo${o.slot} local.get:j local.get:ao${o.slot} i32.mul i32.add @vaddr:o${o.slot} ${e} @vst:o${o.slot}`;
+    const a = acc(o);
+    if (o.mode === 'max') return `${e} local.set:vcv local.get:vcv local.get:${a} local.get:vcv local.get:${a} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:${a}`;
+    return `local.get:${a} ${e} f64x2.add local.set:${a}`;
+  });
+  return [
+    'i32.const:0 local.set:j',
+    `i32.const:1 ${contiguous.map((a) => `local.get:${a} i32.const:1 i32.eq i32.and`).join(' ')}`,
+    'if',
+    ...accs.map((o) => `f64.const:${o.mode === 'max' ? '-inf' : '0'} f64x2.splat local.set:${acc(o)}`),
+    'block',
+    'loop',
+    'local.get:j i32.const:2 i32.add local.get:C i32.gt_s br_if:1',
+    ...v.lines,
+    ...step,
+    'local.get:j i32.const:2 i32.add local.set:j',
+    'br:0',
+    'end',
+    'end',
+    ...accs.flatMap((o) => [0, 1].map((l) => sc.combine(o.mode, `${o.kind === 'rr' ? 'rr' : 'g'}${o.slot}`, `local.get:${acc(o)} f64x2.extract_lane:${l}`))),
+    'end',
+  ];
+}
 
 export function emitRowKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): WasmKernel {
   const locals: Locals = new Map();
@@ -77,7 +129,8 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
       if (outputs[j]!.register) return sc.combine(o.mode, `g${j}`, v);
       return sc.combineAt(o.mode, `o${j}`, along(j), v);
     });
-    body.push(...sc.loop('j', 'i32.const:0', 'local.get:C', [...b.lines, ...inner]));
+    body.push(...vectorPass(sc, si, b, stage.outputs.map((o) => ({ slot: slotOf.get(o)!, mode: o.mode, kind: o.mode === 'store' ? 'store' : rowReductions.includes(o) ? 'rr' : outputs[slotOf.get(o)!]!.register ? 'g' : 'mem' }))));
+    body.push(...sc.loop('j', 'local.get:j', 'local.get:C', [...b.lines, ...inner]));
     for (const o of rowReductions) {
       const j = slotOf.get(o)!;
       sc.f64(`red${j}`);

@@ -28,7 +28,7 @@ export class NotVectorizable extends Error {}
  * Translate body lines. `vec` maps each body local to its vector twin (declared in `locals` as
  * v128); locals not in the body (hoisted scalars) are splat where read, index locals stay scalar.
  */
-export function vectorize(lines: readonly string[], exprs: readonly string[], locals: Locals, indexLocals: ReadonlySet<string>): { lines: string[]; exprs: string[] } {
+export function vectorize(lines: readonly string[], exprs: readonly string[], locals: Locals, isIndex: (name: string) => boolean): { lines: string[]; exprs: string[] } {
   const vec = new Map<string, string>();
   for (const l of lines) for (const m of l.matchAll(/local\.set:(\w+)/g)) vec.set(m[1]!, `${m[1]}_v`);
   for (const v of vec.values()) locals.set(v, 'v128');
@@ -45,7 +45,7 @@ export function vectorize(lines: readonly string[], exprs: readonly string[], lo
       case 'local.set': {
         const v = vec.get(imm!);
         if (v) return `${op}:${v}`;
-        if (op === 'local.set' || indexLocals.has(imm!)) return tok;
+        if (op === 'local.set' || isIndex(imm!)) return tok;
         const t = locals.get(imm!);
         if (t === 'f64') return `${tok} f64x2.splat`;
         if (t === 'i32') return `${tok} i64.extend_i32_u local.set:vt64 i64.const:0 local.get:vt64 i64.sub i64x2.splat`;
