@@ -150,6 +150,7 @@ export class WasmProgram {
       header[H.ast] = ints(L.ast as number[]);
       nparts = outs.some((o) => o.accumulates) ? 1 : partsFor(count * (L.C as number));
       nparts = Math.min(nparts, Math.max(1, count));
+      header[H.cache] = mem.alloc(Math.max(1, nparts * (k.caches ?? 0) * (L.C as number)) * 8);
     } else {
       const dims = L.dims as number[];
       header[H.a] = L.T as number;

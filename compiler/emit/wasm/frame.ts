@@ -22,6 +22,8 @@ export const H = {
   part: 6,
   /** scan: the initial state */
   init: 7,
+  /** rows: byte address of the caches, [part][cache][C] float64 */
+  cache: 8,
   /** then: site addresses, output addresses, site element counts */
   sites: 9,
 } as const;

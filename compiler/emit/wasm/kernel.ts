@@ -24,6 +24,8 @@ export interface WasmKernel {
   readonly hostUsed: ReadonlySet<HostMath>;
   /** full reductions kept in registers (one float64 partial each per part) */
   readonly registers: number;
+  /** row kernels: float64 caches of a row's expensive values, C elements each per part */
+  readonly caches?: number;
 }
 
 export interface WasmKernels {
@@ -66,6 +68,12 @@ export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemTyp
         case 'ld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${LOAD[typeOfKey(key!)]}`;
         case 'addr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
         case 'ldat': return LOAD[typeOfKey(key!)];
+        // a row kernel's float64 cache of expensive values, one element per position along the row
+        case 'cld': return `i32.const:3 i32.shl local.get:p${key} i32.add f64.load`;
+        case 'vcld': return `i32.const:3 i32.shl local.get:p${key} i32.add v128.load`;
+        case 'caddr': return `i32.const:3 i32.shl local.get:p${key} i32.add`;
+        case 'cstore': return 'f64.store';
+        case 'vcstore': return 'v128.store';
         // two lanes: contiguous elements index, index + 1
         case 'vld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD[typeOfKey(key!)]}`;
         case 'vaddr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;

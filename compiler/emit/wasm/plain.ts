@@ -143,6 +143,7 @@ function vectorLoop(sc: Scaffold, v: { lines: string[]; exprs: string[] }, outs:
 
 /** A site's load: gathered and shifted sites clamp their index into the buffer (a masked read, e.g. an ignored target, must not trap). */
 export function readSite(p: BodyPrinter, s: number, index: string): string {
-  const moves = p.sites[s]!.path.some((v) => v.kind !== 'unsqueeze');
+  // (a row kernel's dry run, whose text is discarded, prints with a printer of its own: no site here)
+  const moves = p.sites[s]?.path.some((v) => v.kind !== 'unsqueeze') ?? false;
   return `${index}${moves ? ` @clamp:x${s}` : ''} @ld:x${s}`;
 }

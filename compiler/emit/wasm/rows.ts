@@ -6,6 +6,7 @@ import { reduceShape, scalarShape, type ShapeExpr } from '../../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../../plan/kernelPlan.js';
 import { BodyPrinter } from '../expr.js';
 import { reductionField, type OutputSlot } from '../slots.js';
+import { rowCaches } from '../jsRows.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import type { WasmKernel } from './kernel.js';
 import { readSite } from './plain.js';
@@ -92,6 +93,14 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
   const off = (j: number): string => `local.get:bo${j}`;
   const along = (j: number): string => `${off(j)} local.get:j local.get:ao${j} i32.mul i32.add`;
 
+  // values a later pass needs again and that cost a transcendental: kept per row, as the JS backend does
+  // (its dry run prints into a scratch copy of the locals: none of its text is kept)
+  const dry = wasmSpelling(precision, new Map(locals), () => 'f64.const:0', true);
+  const caches = rowCaches(k, new BodyPrinter(dry, p.env), precision, isRowValue);
+  const cacheLine = (l: string): string => {
+    const m = /^(cache\d+)\[j\] = (\w+);$/.exec(l);
+    return m ? `local.get:j @caddr:${m[1]} ${as(m[2]!, 'f64', locals)} @cstore` : l;
+  };
   const bound = new Map<Node, string>();
   const body: string[] = [];
   rows.stages.forEach((stage, si) => {
@@ -111,10 +120,13 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
       return;
     }
     const hoisted: string[] = [];
-    const b = p.body(roots, (s) => `local.get:b${s} local.get:j local.get:a${s} i32.mul i32.add`, `_p${si}`, bound, {
+    const printed = p.body(roots, (s) => `local.get:b${s} local.get:j local.get:a${s} i32.mul i32.add`, `_p${si}`, bound, {
       scalarInvariants: true,
       hoistRow: { test: isRowValue, index: (s) => `local.get:b${s}`, lines: hoisted },
+      cacheWrite: caches.writes[si],
+      cacheRead: caches.reads[si],
     });
+    const b = { lines: printed.lines.map(cacheLine), values: printed.values };
     body.push(...hoisted);
     const rowReductions = stage.outputs.filter((o) => o.mode !== 'store' && rowShapes.has(o.node.shape) && o.node.inputs[0]!.shape === k.domain);
     for (const o of rowReductions) {
@@ -173,6 +185,11 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
     sc.field('dims', H.dims),
     sc.field('st', H.st),
     sc.field('ast', H.ast),
+    // this part's caches
+    ...caches.names.flatMap((name, c) => [
+      sc.field(`p${name}`, H.cache),
+      `local.get:p${name} local.get:part i32.const:${caches.names.length} i32.mul i32.const:${c} i32.add local.get:C i32.mul i32.const:3 i32.shl i32.add local.set:p${name}`,
+    ]),
     ...slotOfSiteOrOut.map(([, a, slot]) => `${sc.elem('ast', `i32.const:${slot}`)} local.set:${a}`),
     ...sc.loop('q', 'local.get:lo', 'local.get:hi', [
       'local.get:q local.set:rem',
@@ -196,5 +213,6 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
     locals,
     hostUsed: spelling.hostUsed,
     registers: regs.length,
+    caches: caches.names.length,
   };
 }

@@ -27,11 +27,12 @@ const CMP = /^f64\.(eq|ne|lt|gt|le|ge)$/;
 export function typeOf(expr: string, locals: Locals): ValType {
   const e = expr.trim();
   if (NAME.test(e)) return locals.get(e) ?? fail(`unknown local ${e}`);
+  if (CACHE_READ.test(e) || NUMBER.test(e)) return 'f64';
   const last = e.slice(e.lastIndexOf(' ') + 1);
   const [op, imm] = last.split(':') as [string, string | undefined];
   if (op === 'select') return imm as ValType;
   if (op === 'local.get' || op === 'local.tee') return locals.get(imm!) ?? fail(`unknown local ${imm}`);
-  if (op.startsWith('@ld')) return 'f64';
+  if (op.startsWith('@ld') || op === '@cld') return 'f64';
   if (op === 'call') return 'f64';
   if (CMP.test(op) || op.startsWith('i32.')) return 'i32';
   if (op.startsWith('f64.')) return 'f64';
@@ -43,7 +44,17 @@ function fail(msg: string): never {
 }
 
 /** An operand as instructions: a local's name becomes local.get. */
-export const get = (x: string): string => (NAME.test(x.trim()) ? `local.get:${x.trim()}` : x);
+export const get = (x: string): string => {
+  const t = x.trim();
+  if (NAME.test(t)) return `local.get:${t}`;
+  // a plain number (the placeholder a row kernel's dry run binds its reductions to)
+  if (NUMBER.test(t)) return `f64.const:${t}`;
+  // a row kernel's cached value (the printer spells the read `cacheN[j]`)
+  const cached = CACHE_READ.exec(t);
+  return cached ? `local.get:j @cld:${cached[1]}` : x;
+};
+const CACHE_READ = /^(cache\d+)\[j\]$/;
+const NUMBER = /^-?\d+(\.\d+)?$/;
 
 /** `x` converted to `want` (bools are 0 / 1 as numbers; a number is true when non-zero). */
 export function as(x: string, want: ValType, locals: Locals): string {
@@ -119,11 +130,12 @@ export interface WasmSpelling extends Spelling {
 }
 
 /**
- * A spelling over `locals` (shared with the loop scaffolding). `siteRead(s, index)` receives the
+ * A spelling over `locals` (shared with the loop scaffolding); `scratch`: text that is thrown away
+ * (a dry run), whose names may be reused with other types. `siteRead(s, index)` receives the
  * element index as i32 instructions, possibly followed by ` + value * stride` (a gather) or
  * ` - by * stride` (a shift) from the printer; `read` turns the final index into the load.
  */
-export function wasmSpelling(precision: Precision, locals: Locals, read: (site: number, index: string) => string): WasmSpelling {
+export function wasmSpelling(precision: Precision, locals: Locals, read: (site: number, index: string) => string, scratch = false): WasmSpelling {
   const hostUsed = new Set<HostMath>();
   const c = (x: string, t: ValType): string => as(x, t, locals);
   const lit = (v: number): string => `f64.const:${floatText(v)}`;
@@ -136,7 +148,7 @@ export function wasmSpelling(precision: Precision, locals: Locals, read: (site: 
     declare(name, expr) {
       const t = typeOf(expr, locals);
       const had = locals.get(name);
-      if (had && had !== t) fail(`local ${name} declared as ${had} and ${t}`);
+      if (had && had !== t && !scratch) fail(`local ${name} declared as ${had} and ${t}`);
       locals.set(name, t);
       return `${get(expr)} local.set:${name}`;
     },

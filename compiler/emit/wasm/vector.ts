@@ -14,6 +14,8 @@ const LANEWISE: Record<string, string> = {
   'i32.and': 'v128.and', 'i32.or': 'v128.or', 'i32.eqz': 'v128.not',
   'select:f64': 'v128.bitselect', 'select:i32': 'v128.bitselect',
   'f32.demote_f64': 'f32x4.demote_f64x2_zero', 'f64.promote_f32': 'f64x2.promote_low_f32x4',
+  // index arithmetic (i32 only ever indexes; numbers are float64, bools use and / or / eqz)
+  'i32.add': 'i32.add', 'i32.mul': 'i32.mul', 'i32.sub': 'i32.sub',
   // a bool as a number: its mask and 1.0
   'f64.convert_i32_u': 'f64.const:1 f64x2.splat v128.and',
 };
@@ -57,6 +59,12 @@ export function vectorize(lines: readonly string[], exprs: readonly string[], lo
         return `i64.const:${-Number(imm)} i64x2.splat`;
       case '@ld':
         return `@vld:${imm}`;
+      case '@cld':
+        return `@vcld:${imm}`;
+      case '@caddr':
+        return tok;
+      case '@cstore':
+        return '@vcstore';
       case 'call': {
         if (VECTOR_LIB.has(imm!)) return `call:v${imm}`;
         if (BINARY_HOST.has(imm!))
