@@ -160,8 +160,8 @@ export class Loss {
   async to(device: 'webgpu' | 'js' | 'wasm', opts?: import('./wasm/backend.js').WasmOptions): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
     if (device === 'js') return this;
     if (device === 'wasm') {
-      const { createWasmBackend } = await import('./wasm/backend.js');
-      return new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, await createWasmBackend(opts));
+      const { wasmBackend } = await import('./wasm/backend.js');
+      return new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, await wasmBackend(opts));
     }
     if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'js', 'wasm' or 'webgpu')`);
     const { toWebGpu } = await import('./webgpu/loss.js');

@@ -20,13 +20,31 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** the bytes of WebAssembly memory the largest call so far used */
   readonly memoryBytes: number;
+  /** the bytes of WebAssembly memory the last call used (its inputs, results, temporaries and frames) */
+  readonly lastCallBytes: number;
   /** parts of kernel calls the worker threads ran (0 with one thread) */
   readonly workerParts: number;
   /** stop the worker threads (a backend with threads keeps them until then, unref'd) */
   close(): Promise<void>;
 }
 
-export async function createWasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
+/** One backend per thread count, shared by every loss moved to 'wasm' (one memory, one pool of workers). */
+const shared = new Map<number, Promise<WasmBackend>>();
+
+/** The shared backend for `opts.threads` (what `loss.to('wasm', opts)` runs on). */
+export function wasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
+  const threads = opts.threads ?? 1;
+  let b = shared.get(threads);
+  if (!b) {
+    b = createWasmBackend(opts, () => shared.delete(threads));
+    shared.set(threads, b);
+    b.catch(() => shared.delete(threads));
+  }
+  return b;
+}
+
+/** A backend of its own (its own memory and workers); `onClose` runs when it is closed. */
+export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => void): Promise<WasmBackend> {
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`to('wasm', { threads }): threads must be an integer from 1 to 64, got ${String(threads)}`);
   const useThreads = threads > 1 && (await threadsAvailable());
@@ -43,6 +61,9 @@ export async function createWasmBackend(opts: WasmOptions = {}): Promise<WasmBac
     get memoryBytes() {
       return mem.highWater;
     },
+    get lastCallBytes() {
+      return mem.lastCall;
+    },
     run(c, precision, args, params, outs, memo) {
       let byPrecision = programs.get(c);
       if (!byPrecision) programs.set(c, (byPrecision = {}));
@@ -50,6 +71,7 @@ export async function createWasmBackend(opts: WasmOptions = {}): Promise<WasmBac
       return prog.run({ buffers: args, params, outs, memo });
     },
     async close() {
+      onClose?.();
       await pool?.close();
     },
   };

@@ -12,6 +12,8 @@ export class WasmMemory {
   private top = BASE;
   /** the high-water mark of one call, in bytes */
   highWater = BASE;
+  /** the bytes the last call used */
+  lastCall = 0;
 
   constructor(readonly shared: boolean) {
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
@@ -19,6 +21,11 @@ export class WasmMemory {
 
   reset(): void {
     this.top = BASE;
+  }
+
+  /** the end of a call: what it used */
+  done(): void {
+    this.lastCall = this.top;
   }
 
   /** `bytes` bytes, 16-aligned, growing the memory when needed. */

@@ -76,6 +76,7 @@ export class WasmProgram {
       return this.cpu.run(args);
     } finally {
       this.resident.clear();
+      this.mem.done();
     }
   }
 

@@ -99,13 +99,12 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
   const ws = workloads(baselines);
   let workerParts = 0;
   // the package's own objects (a Loss from another copy of the modules would not share its classes)
-  type Backend = { memoryBytes: number; workerParts: number; close(): Promise<void> };
+  type Backend = { lastCallBytes: number; workerParts: number; close(): Promise<void> };
   const backendOf = (l: Loss): Backend => (l as unknown as { backend: Backend }).backend;
   console.log('\nWebAssembly backend (median ms per call; step = valueAndGrad(inputs, { wrt: [\'input\'], out }); fused = hand-written JS loop)');
   const lossc: Record<string, { fwd: number[]; step: number[]; mem1: number; mem2: number }> = {};
   for (const w of ws) {
     const js = new nn[w.loss]() as unknown as Loss;
-    // a backend per workload: its memory figure is this workload's
     const one = (await js.to('wasm', { threads: 1 })) as Loss;
     const two = (await js.to('wasm', { threads: 2 })) as Loss;
     const [b1, b2] = [backendOf(one), backendOf(two)];
@@ -118,9 +117,8 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
     const fwd = (l: Loss) => () => l.forward(w.inputs, { out: fwdOut });
     const [fj, f1, f2] = measure([fwd(js), fwd(one), fwd(two)], runs, warmup);
     const [sj, s1, s2, sb] = measure([step(js), step(one), step(two), () => w.baseline(gx)], runs, warmup);
-    lossc[w.name] = { fwd: [fj!, f1!, f2!], step: [sj!, s1!, s2!, sb!], mem1: b1.memoryBytes / 2 ** 20, mem2: b2.memoryBytes / 2 ** 20 };
-    workerParts += b2.workerParts;
-    await b2.close();
+    lossc[w.name] = { fwd: [fj!, f1!, f2!], step: [sj!, s1!, s2!, sb!], mem1: b1.lastCallBytes / 2 ** 20, mem2: b2.lastCallBytes / 2 ** 20 };
+    workerParts = b2.workerParts;
   }
   const torch = torchResults(ws, runs, warmup);
   const t = typeof torch === 'string' ? undefined : torch.results;
@@ -139,5 +137,5 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
       );
     }
   }
-  console.log(`(wasm MB: the WebAssembly memory the workload's largest call used, inputs and outputs included; the worker threads ran ${workerParts} kernel parts)`);
+  console.log(`(wasm MB: the WebAssembly memory a training step used, its inputs and outputs included; the worker threads ran ${workerParts} kernel parts)`);
 }

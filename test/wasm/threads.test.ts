@@ -72,3 +72,19 @@ describe('wasm threads', () => {
     close(tensor(g.data.map((v) => v - 1), [n]), js.grads[0]!);
   });
 });
+
+describe("to('wasm') options", () => {
+  it('refuses a thread count that is not a positive integer, naming the option', async () => {
+    await expect(new nn.MSELoss().to('wasm', { threads: 0 })).rejects.toThrow("to('wasm', { threads }): threads must be an integer from 1 to 64, got 0");
+    await expect(new nn.MSELoss().to('wasm', { threads: 1.5 })).rejects.toThrow(RangeError);
+  });
+  it('gives losses with the same synchronous methods, on one shared backend', async () => {
+    const a = await new nn.MSELoss().to('wasm');
+    const b = await new nn.L1Loss().to('wasm');
+    const x = tensor([1, 2, 3], [3]);
+    const y = tensor([0, 2, 5], [3]);
+    expect(a.forward(x, y).data[0]).toBeCloseTo(5 / 3, 6);
+    expect(b.forward(x, y).data[0]).toBeCloseTo(1, 6);
+    expect((a as unknown as { backend: unknown }).backend).toBe((b as unknown as { backend: unknown }).backend);
+  });
+});
