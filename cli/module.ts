@@ -101,7 +101,7 @@ function compileAll(def: LossDef, each: (form: LossDef, key: string, method: Met
   const work = formsOf(def).flatMap((form) => selectedVariants(form, only.options).map((values) => ({ form, values })));
   const methods = only.methods ?? METHODS;
   work.forEach(({ form, values }, i) => {
-    const key = variantKey(form, values);
+    const key = variantKey(form.options, values);
     let inst: ReturnType<typeof instantiate> | Error;
     try {
       inst = instantiate(form, values);
@@ -136,8 +136,8 @@ function selectedVariants(form: LossDef, options: Readonly<Record<string, unknow
     const v = options[o.name];
     chosen[o.name] = o.type === 'tensor' ? (v == null ? null : { shape: [1] }) : (v ?? o.default);
   }
-  const key = variantKey(form, chosen);
-  const found = all.filter((values) => variantKey(form, values) === key);
+  const key = variantKey(form.options, chosen);
+  const found = all.filter((values) => variantKey(form.options, values) === key);
   if (found.length === 0) throw new Error(`${form.name}: no variant has the options ${key}`);
   return found;
 }

@@ -5,6 +5,7 @@
 import type { Node, Kind } from './ir/node.js';
 import { Graph } from './ir/graph.js';
 import { inputShape, reduceShape } from './ir/shape.js';
+import { variantKey } from './variant.js';
 
 export interface InputSpec {
   readonly name: string;
@@ -131,8 +132,6 @@ const fnId = (f: object): number => {
   return id;
 };
 
-const numberCase = (cases: readonly number[], v: number): number | 'other' => (cases.includes(v) ? v : 'other');
-
 /** A value of a numeric option that is none of its `cases`: the one its run-time-parameter graph is built with. */
 export function otherThanCases(o: { readonly cases?: readonly number[]; readonly integer?: boolean }): number {
   const top = Math.max(0, ...(o.cases ?? []).filter(Number.isFinite));
@@ -163,18 +162,7 @@ export function structuralVariants(def: { readonly options: readonly OptionSpec[
 }
 
 export function structuralKey(def: LossDef, options: Readonly<Record<string, OptionValue>>): string {
-  return def.options
-    .filter((o) => o.type !== 'number' || o.cases?.length)
-    .map((o) => {
-      const v = options[o.name];
-      const text =
-        o.type === 'tensor' ? (v == null ? 'none' : 'given')
-        : o.type === 'function' ? (typeof v === 'function' ? `fn${fnId(v)}` : 'none')
-        : o.type === 'number' ? String(numberCase(o.cases!, v as number))
-        : String(v);
-      return `${o.name}=${text}`;
-    })
-    .join(',');
+  return variantKey(def.options, options, (v) => (typeof v === 'function' ? `fn${fnId(v)}` : 'none'));
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -226,7 +214,8 @@ export function instantiate(def: LossDef, options: Readonly<Record<string, Optio
     numCase: (name) => {
       const o = spec(name);
       if (o.type !== 'number' || !o.cases) throw new Error(`${def.name}: option '${name}' has no cases`);
-      return numberCase(o.cases, options[name] as number);
+      const v = options[name] as number;
+      return o.cases.includes(v) ? v : 'other';
     },
     fn: (name) => {
       if (spec(name).type !== 'function') throw new Error(`${def.name}: option '${name}' is not a function option`);

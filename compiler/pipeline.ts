@@ -22,6 +22,8 @@ export interface CompiledMethod {
   readonly instance: LossInstance;
   /** the program after each pass, for explain */
   readonly dumps: readonly { readonly pass: string; readonly text: string }[];
+  /** the results as graphs, as the 'graph' and 'simplify' dumps print them (drawn by the playground) */
+  readonly graphs: { readonly graph: readonly MethodResult[]; readonly simplify: readonly MethodResult[] };
   readonly plan: KernelPlan;
   /** names of the results, in order: 'value' and/or 'grad_<input>' per differentiable input */
   readonly results: readonly string[];
@@ -32,6 +34,12 @@ export interface CompiledMethod {
 }
 
 export { methodVariantKey, type MethodVariant } from './methodVariant.js';
+
+/** A named result of a compiled method and the node that computes it. */
+export interface MethodResult {
+  readonly name: string;
+  readonly node: Node;
+}
 
 export function compileMethod(inst: LossInstance, method: Method, variant: MethodVariant = {}): CompiledMethod {
   const dumps: { pass: string; text: string }[] = [];
@@ -78,7 +86,8 @@ export function compileMethod(inst: LossInstance, method: Method, variant: Metho
 
   const plan = fuseIntoKernels(program);
   dumps.push({ pass: 'fuse', text: printPlan(plan) });
-  return { method, instance: inst, dumps, plan, results: results.map((r) => r.name), gradOf, variant };
+  const graphs = { graph: results, simplify: program.results };
+  return { method, instance: inst, dumps, graphs, plan, results: results.map((r) => r.name), gradOf, variant };
 }
 
 function graphSeed(inst: LossInstance): Node[] {

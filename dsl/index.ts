@@ -8,13 +8,12 @@
 // at the call's span, rather than when someone first calls the loss. An error("...") the loss
 // raises on purpose for some option value is not a mistake.
 import { EOF, type IRecognitionException, type IToken } from './chevrotain.js';
-import { instantiate, structuralVariants, type LossDef, type OptionValue } from '../compiler/loss.js';
-import { add } from '../compiler/ir/builders.js';
-import type { Node } from '../compiler/ir/node.js';
+import type { LossDef } from '../compiler/loss.js';
+import { trialBuild } from './trial.js';
 import { CompileError, sortAndDedupe, type Diagnostic, type Span } from './diagnostics.js';
 import { lex, LineEnd } from './tokens.js';
 import { parseTokens } from './grammar.js';
-import { RaisedError, Source } from './lower.js';
+import { Source } from './lower.js';
 import { toLossDefs } from './toGraph.js';
 import { capDiagnostics, MAX_DIAGNOSTICS, nestingDiagnostic } from './limits.js';
 import { MAX_SYNTAX_ERRORS } from './syntaxErrors.js';
@@ -92,24 +91,5 @@ function syntaxErrorSpan(e: IRecognitionException, tokens: readonly IToken[], fi
   return last ? { file, line: last.endLine ?? 1, column: (last.endColumn ?? 0) + 1, length: 1 } : { file, line: 1, column: 1, length: 1 };
 }
 
-
-/** At most this many structural combinations are built; beyond it, each option is varied alone. */
-const MAX_TRIAL_BUILDS = 256;
-
-function trialBuild(def: LossDef, at: Span): Diagnostic[] {
-  for (const options of structuralVariants(def, { functions: [null, trialFunction], limit: MAX_TRIAL_BUILDS })) {
-    try {
-      instantiate(def, options);
-    } catch (e) {
-      if (e instanceof RaisedError) continue;
-      if (e instanceof CompileError) return [...e.diagnostics];
-      return [error(`internal error while building ${def.name}: ${(e as Error).message}`, at)];
-    }
-  }
-  return [];
-}
-
-/** A function option's stand-in for trial builds: any function of its arguments' nodes. */
-const trialFunction = (...xs: Node[]): Node => xs.reduce((a, b) => add(a, b));
 
 

@@ -8,6 +8,7 @@ import type { BuildContext, BuilderFunction } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
 import { quietAt, type Origin } from '../compiler/ir/origin.js';
 import { ERROR, tensorOf, type StaticType } from './types.js';
+import { LexicalScope } from './scope.js';
 
 /** A shape no node has yet (affineShape's value): iota and broadcastTo take it. */
 export class ShapeValue {
@@ -163,34 +164,29 @@ let rows = new Int32Array(192);
 
 // ------------------------------------------------------------------ scopes
 
-export class Scope {
-  private readonly names = new Map<string, Binding>();
+export class Scope extends LexicalScope<Binding> {
+  declare readonly parent: Scope | null;
   /**
    * `outside`: for a scope that sees nothing of its surroundings (a scan body), those
    * surroundings and why, to explain an unknown name that is defined there
    */
   constructor(
-    readonly parent: Scope | null,
+    parent: Scope | null,
     readonly outside?: { readonly scope: Scope; readonly why: (name: string) => string },
-  ) {}
-
-  lookup(name: string): Binding | undefined {
-    return this.names.get(name) ?? this.parent?.lookup(name);
+  ) {
+    super(parent);
   }
+
   /** why `name`, unknown here, is defined in surroundings this scope does not see (or undefined) */
   isolatedFrom(name: string): string | undefined {
     for (let s: Scope | null = this; s; s = s.parent) if (s.outside?.scope.lookup(name)) return s.outside.why(name);
     return undefined;
   }
-  /** innermost first; lazily, so a caller that stops early reads only what it needs */
-  *visibleNames(): Generator<string> {
-    for (let s: Scope | null = this; s; s = s.parent) yield* s.names.keys();
-  }
   /** Names are never redefined in a loss: a second definition is an error pointing at the first. */
   define(b: Binding, report: Reporter): void {
     const first = this.lookup(b.name);
     if (first) report.error(`'${b.name}' is already defined`, b.at, [{ message: `'${b.name}' was first defined here`, span: report.source.span(first.at) }]);
-    else this.names.set(b.name, b);
+    else this.bind(b);
   }
   /** A child scope in which the optional tensors and functions `given` are known to be present. */
   narrowed(given: readonly string[] = []): Scope {

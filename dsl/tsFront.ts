@@ -22,12 +22,13 @@
 // Anything else (loops, let, assignment, closures, other calls, object literals, ...) is a
 // diagnostic at file:line:col naming the construct.
 import { Node as TsNode, Project, SyntaxKind, ts, type CallExpression, type ClassDeclaration, type ImportDeclaration, type MethodDeclaration, type ObjectBindingPattern, type ParameterDeclaration, type SourceFile } from 'ts-morph';
-import type { BuildContext, InputSpec, LossDef, OptionSpec, OptionValue } from '../compiler/loss.js';
-import { instantiate, structuralVariants } from '../compiler/loss.js';
+import type { BuildContext, InputSpec, LossDef, OptionSpec } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
 import { CompileError, sortAndDedupe } from './diagnostics.js';
 import { FUNCTIONS, OPERATORS } from './functions.js';
 import { didYouMean } from './lower.js';
+import { LexicalScope } from './scope.js';
+import { trialBuild } from './trial.js';
 import { describeExpression, describeStatement, endsWithReturn, jsDocOf, literalValue, statementHead, stringUnion, unwrap } from './tsFrontSyntax.js';
 import { buildProgram, type BinaryOp, type Binding, type Expr, type Helper, type Program, type Stmt, type Value } from './tsFrontBuild.js';
 
@@ -62,7 +63,7 @@ export function parseTsLossSource(text: string, file: string): { losses: LossDef
     const losses: LossDef[] = [];
     if (diagnostics.length === 0) {
       for (const r of read) {
-        const problems = trialBuild(r.def);
+        const problems = trialBuild(r.def, r.at);
         diagnostics.push(...problems);
         if (problems.length === 0) losses.push(r.def);
       }
@@ -80,37 +81,17 @@ export function compileTsLossSource(text: string, file: string): LossDef[] {
   return losses;
 }
 
-/** Build every structural combination once, so that errors only a build sees are reported now, at their span. */
-function trialBuild(def: LossDef): Diagnostic[] {
-  for (const options of structuralVariants(def, { limit: 256 })) {
-    try {
-      instantiate(def, options);
-    } catch (e) {
-      if (e instanceof CompileError) return [...e.diagnostics];
-      throw e;
-    }
-  }
-  return [];
-}
-
-
-/** A lexical scope: names to bindings, looked up outward. */
-class Scope {
-  private readonly names = new Map<string, Binding>();
-  constructor(private readonly parent?: Scope) {}
+/** A TypeScript block scope: an inner block's const shadows an outer one. */
+class Scope extends LexicalScope<Binding> {
   define(b: Binding): void {
-    this.names.set(b.name, b);
-  }
-  lookup(name: string): Binding | undefined {
-    return this.names.get(name) ?? this.parent?.lookup(name);
-  }
-  all(): string[] {
-    return [...this.names.keys(), ...(this.parent?.all() ?? [])];
+    this.bind(b);
   }
 }
 
 interface ReadLoss {
   readonly def: LossDef;
+  /** where the loss is declared */
+  readonly at: Span;
 }
 
 class Reader {
@@ -317,6 +298,7 @@ class Reader {
     const doc = jsDocOf(at) ?? jsDocOf(fn) ?? `custom loss ${name} (TypeScript)`;
     return {
       def: { name, doc, inputs, options, build: (ctx) => buildProgram(program, ctx, bindings) },
+      at: program.at,
     };
   }
 
@@ -522,7 +504,7 @@ class Reader {
     if (imported !== undefined) this.error(CALLABLE.has(imported) ? `${name} is a function: call it, ${name}(...)` : `'${name}' from lossc cannot be used inside a loss`, n);
     else if (this.helpers.has(name)) this.error(`${name} is a function: call it, ${name}(...)`, n);
     else if (name === 'undefined') this.error("'undefined' is not a value in a loss", n);
-    else this.error(`unknown name '${name}'`, n, didYouMean(name, scope.all()));
+    else this.error(`unknown name '${name}'`, n, didYouMean(name, [...scope.visibleNames()]));
     return { k: 'null', at };
   }
 

@@ -95,21 +95,8 @@ export function normalizeOptions(def: LossSignature, given: Record<string, unkno
   return { values, tensors };
 }
 
-/**
- * The structural variant a set of option values selects, as text: every enum and bool value,
- * whether each tensor option is given, and which case of each numeric option with cases applies.
- * Standalone modules key their compiled variants by it (function options cannot be carried).
- */
-export function variantKey(def: LossSignature, values: Readonly<Record<string, unknown>>): string {
-  return def.options
-    .filter((o) => (o.type === 'number' ? (o.cases?.length ?? 0) > 0 : o.type !== 'function'))
-    .map((o) => {
-      const v = values[o.name];
-      const text = o.type === 'tensor' ? (v == null ? 'none' : 'given') : o.type === 'number' ? (o.cases!.includes(v as number) ? String(v) : 'other') : String(v);
-      return `${o.name}=${text}`;
-    })
-    .join(',');
-}
+/** The structural variant a set of option values selects (compiler/variant.ts): standalone modules key their compiled variants by it. */
+export { variantKey } from '../compiler/variant.js';
 
 /** The hooks a caller of callLoss may give: its binding cache, and what its backend holds off the host. */
 export interface CallHooks {

@@ -4,8 +4,8 @@
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import type { KernelLayout } from '../compiler/emit/js.js';
 import { resolveShape, normalizeAxis, type ShapeExpr } from '../compiler/ir/shape.js';
-import { IOTA, broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../compiler/abi/strides.js';
-import type { Site } from '../compiler/emit/expr.js';
+import { IOTA, contiguousStrides, numel } from '../compiler/abi/strides.js';
+import { loopLayout, outputWrite, rowCall, scanCall, siteView, targetStrides } from '../compiler/abi/call.js';
 import { MAX_ELEMENTS } from './validate.js';
 
 type KernelFn = (X: ArrayLike<number>[], O: Float32Array[] | Float64Array[], S: Float64Array, L: Layout) => void;
@@ -104,6 +104,35 @@ export class CpuProgram {
     const values = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>(args.buffers);
 
     this.layouts.forEach((k, ki) => {
+      try {
+        this.runKernel(k, ki, args, prep, dims, values, outs, f64);
+      } catch (e) {
+        // a kernel of tens of thousands of statements has a frame larger than V8's stack
+        if (e instanceof RangeError && /call stack/i.test(e.message))
+          throw new RangeError(`${k.name}: this kernel is too large for the JavaScript engine to run (${k.source.length} characters of code); split the loss's expression, e.g. sum a stack of terms instead of chaining thousands of operations`, { cause: e });
+        throw e;
+      }
+    });
+    return this.results.map((name, r) => {
+      const v = values.get(name)!;
+      const out = outs?.[r];
+      // a result no kernel wrote (an input passed through): copied into the caller's array
+      if (out && v.data !== out) out.set(v.data);
+      return { data: out ?? (v.data as Float32Array | Float64Array), shape: [...v.shape] };
+    });
+  }
+
+  /** One kernel of a call: its outputs laid out (from the pool or the caller), then the call. */
+  private runKernel(
+    k: KernelLayout,
+    ki: number,
+    args: RunArgs,
+    prep: { shapes: Map<ShapeExpr, number[]>; kernels: unknown[] } | undefined,
+    dims: (s: ShapeExpr) => number[],
+    values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>,
+    outs: RunArgs['outs'],
+    f64: boolean,
+  ): void {
       if (k.rowAxis !== undefined) {
         const shapes = (prep?.kernels[ki] as RowShapes | undefined) ?? this.rowShapes(k, dims);
         if (prep) prep.kernels[ki] = shapes;
@@ -144,14 +173,6 @@ export class CpuProgram {
       const S = this.scalars(k, shapes.views, dims, values, args.params);
       this.fns[ki]!(X, O as Float64Array[], S, shapes.layout);
       finish?.();
-    });
-    return this.results.map((name, r) => {
-      const v = values.get(name)!;
-      const out = outs?.[r];
-      // a result no kernel wrote (an input passed through): copied into the caller's array
-      if (out && v.data !== out) out.set(v.data);
-      return { data: out ?? (v.data as Float32Array | Float64Array), shape: [...v.shape] };
-    });
   }
 
   /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */
@@ -180,55 +201,30 @@ export class CpuProgram {
    */
   private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>, outs: RunArgs['outs']): void {
     const scan = k.scan!;
-    const bound = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>();
-    const placeholders = new Map<string, readonly number[]>([['@step', []]]);
-    for (const [name, buffer] of Object.entries(scan.bind)) {
-      const v = values.get(buffer)!;
-      bound.set(name, v);
-      placeholders.set(name, name.startsWith('@x') ? v.shape.slice(1) : v.shape);
-    }
-    const memo = new Map<ShapeExpr, number[]>();
-    const dims = (s: ShapeExpr): number[] => resolveShape(s, placeholders, memo);
-    const init = bound.get('@carry')!;
-    const carry = [...init.shape];
-    const T = values.get(scan.steps)!.shape[0]!;
-    const n = numel(carry);
-    const views = k.sites.map((s) => siteView(s, carry, dims));
-    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : (bound.get(s.buffer) ?? values.get(s.buffer)!).data));
-    const out = this.array(k.outputs[0]!.buffer, '', this.precision === 'f64', T * n, outs);
-    values.set(k.outputs[0]!.buffer, { data: out, shape: [T, ...carry] });
-    const lookup = new Map([...values, ...bound]);
-    const step = k.sites.map((s) => (s.buffer.startsWith('@x') ? numel(placeholders.get(s.buffer)!) : 0));
-    const layout = { T, n, dims: carry, st: views.map((v) => v.strides), step, init: init.data };
-    fn(X, [out] as Float64Array[], this.scalars(k, views, dims, lookup, params), layout as unknown as Layout);
+    const call = scanCall(k.name, scan, k.sites, (buffer) => values.get(buffer)?.shape);
+    const bound = (site: string): ArrayLike<number> => values.get(scan.bind[site] ?? site)!.data;
+    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(call.dims(s.shape))) : bound(s.buffer)));
+    const out = this.array(k.outputs[0]!.buffer, '', this.precision === 'f64', call.T * call.n, outs);
+    const init = bound('@carry');
+    values.set(k.outputs[0]!.buffer, { data: out, shape: [call.T, ...call.carry] });
+    const lookup = new Map(values);
+    for (const [p, buffer] of Object.entries(scan.bind)) lookup.set(p, values.get(buffer)!);
+    const layout = { T: call.T, n: call.n, dims: call.loop.dims, st: call.loop.strides, step: call.step, init };
+    fn(X, [out] as Float64Array[], this.scalars(k, call.views, call.dims, lookup, params), layout as unknown as Layout);
   }
 
-  /** A row kernel's shapes and strides: split into the outer ones (which row) and the one along the row. */
+  /** A row kernel's shapes and strides (compiler/abi rowCall), and its pooled row scratch. */
   private rowShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): RowShapes {
-    const domain = dims(k.domain);
-    const axis = normalizeAxis(k.rowAxis!, domain.length, 'row');
-    const C = domain[axis]!;
-    const outer = domain.filter((_, i) => i !== axis);
-    const views = k.sites.map((s) => siteView(s, s.frame ? dims(s.frame) : domain, dims));
-    // a read in a row's own shape is lifted into the domain: stride 0 along the row
-    const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
-    const strides: number[][] = views.map((v, i) => (k.sites[i]!.frame ? lift(dims(k.sites[i]!.frame!), v.strides) : v.strides));
-    const outShapes = k.outputs.map((o) => dims(o.shape));
-    k.outputs.forEach((o, j) => {
-      if (!o.addressed) return;
-      const from = dims(o.from!);
-      const over = o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, outShapes[j]!, o.reduction!);
-      strides.push(lift(from, over));
-    });
+    const call = rowCall(dims(k.domain), k.rowAxis!, k.sites, k.outputs.filter((o) => o.addressed), dims);
     const layout = {
       scratch: (i: number, n: number) => this.array(`${k.name}@row${i}`, '', true, n, undefined),
-      rows: C === 0 ? 0 : numel(domain) / C,
-      C,
-      outer,
-      ost: strides.map((s) => s.filter((_, i) => i !== axis)),
-      ast: strides.map((s) => s[axis]!),
+      rows: call.rows,
+      C: call.C,
+      outer: call.outer.dims,
+      ost: call.outer.strides,
+      ast: call.along,
     };
-    return { views, outShapes, layout };
+    return { views: call.views, outShapes: k.outputs.map((o) => dims(o.shape)), layout };
   }
 
   /** A row kernel: its outputs from the pool (or the caller), then the rows. */
@@ -278,50 +274,18 @@ interface PlainShapes {
   readonly layout: Layout;
 }
 
-/** A plain kernel's shapes and strides: flat when every operand has the domain's layout, else coalesced strides. */
+/** A plain kernel's shapes and strides (compiler/abi): flat when every operand has the domain's layout, else coalesced strides. */
 function plainShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): PlainShapes {
   const domain = dims(k.domain);
   const n = numel(domain);
   if (n > MAX_ELEMENTS) throw new RangeError(`${k.name}: a loop over shape [${domain.join(', ')}] (${n} elements) is more than lossc supports (${MAX_ELEMENTS})`);
   const views = k.sites.map((s) => siteView(s, domain, dims));
   const outShapes = k.outputs.map((o) => dims(o.shape));
-  const scatter = k.outputs.map((o, j) => !(o.register || o.mode === 'store' || sameDims(outShapes[j]!, domain)));
-  const outStrides = k.outputs.flatMap((o, j) => (scatter[j] ? [reductionStrides(domain, outShapes[j]!, o.reduction!)] : o.phase === 'loop' && !o.register ? [contiguousStrides(domain)] : []));
-  const contiguous = contiguousStrides(domain);
-  const flat = !scatter.includes(true) && views.every((v) => sameDims(v.strides, contiguous));
-  let layout: Layout;
-  if (flat) layout = { flat, n, dims: domain, st: [] };
-  else {
-    const c = coalesce(domain, [...views.map((v) => v.strides), ...outStrides]);
-    if (c.dims.length === 0) layout = { flat, n, dims: [n === 0 ? 0 : 1], st: c.strides.map(() => [0]) };
-    else layout = { flat, n, dims: c.dims, st: c.strides };
-  }
-  return { views, outShapes, scatter, layout };
-}
-
-/**
- * Strides over the domain through which a site reads its buffer, and for each gather on its
- * path the buffer's stride along the gathered axis (the loop adds index * that stride).
- */
-export function siteView(site: Site, domain: readonly number[], dims: (s: ShapeExpr) => number[]): { strides: number[]; gatherStrides: number[] } {
-  let cur = dims(site.shape);
-  let s = contiguousStrides(cur);
-  const gatherStrides: number[] = [];
-  for (let i = site.path.length - 1; i >= 0; i--) {
-    const step = site.path[i]!;
-    const from = dims(step.from);
-    s = broadcastView(cur, s, from);
-    if (step.kind === 'unsqueeze') s = unsqueezeView(s, step.axes);
-    else if (step.kind === 'shift') gatherStrides.unshift(s[normalizeAxis(step.axis, from.length, 'shift')]!);
-    else {
-      const axis = normalizeAxis(step.axis, from.length, 'gather');
-      gatherStrides.unshift(from[axis] === 1 ? 0 : s[axis]!);
-      // the other axes broadcast against the index's shape (a [C] table read at [N] indices)
-      s = broadcastView(from.filter((_, k) => k !== axis), s.filter((_, k) => k !== axis), dims(step.to));
-    }
-    cur = dims(step.to);
-  }
-  return { strides: broadcastView(cur, s, domain), gatherStrides };
+  const scatter = k.outputs.map((o, j) => outputWrite(o, outShapes[j]!, domain) === 'scatter');
+  // outputs written in the loop are addressed like its operands: scatters through their reduction's strides
+  const outStrides = k.outputs.flatMap((o, j) => (scatter[j] ? [targetStrides(domain, outShapes[j]!, o)] : o.phase === 'loop' && !o.register ? [contiguousStrides(domain)] : []));
+  const l = loopLayout(domain, [...views.map((v) => v.strides), ...outStrides]);
+  return { views, outShapes, scatter, layout: { flat: l.flat, n, dims: l.dims, st: l.strides } };
 }
 
 const aranges = new Map<number, Int32Array>();

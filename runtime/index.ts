@@ -1,5 +1,5 @@
 // lossc: the public API.
-export { nn, builtinLosses, builtinLoss, type LossOptions, type LossClass } from './losses.js';
+export { nn, builtinLosses, builtinLoss, builtinLossSource, type LossOptions, type LossClass } from './losses.js';
 export { Loss, type ExplainResult, type ValueAndGrad } from './nn.js';
 export { tensor, zeros, type Tensor, type DType } from './tensor.js';
 export type { CallOptions, ForwardOptions } from './callOptions.js';
@@ -9,3 +9,6 @@ export type { Node } from '../compiler/ir/node.js';
 export * from '../compiler/ir/builders.js';
 export { compileLossSource, parseLossSource, CompileError, formatDiagnostic, type Diagnostic } from '../dsl/index.js';
 export { wgslModules, type WgslModules } from '../compiler/emit/wgslModules.js';
+export { inspectLoss, type LossInspection, type GraphData, type GraphNodeData, type KernelData, type KernelSource, type InspectOptions } from './inspect.js';
+export { highlightLossSource, type HighlightToken, type HighlightClass } from '../dsl/highlight.js';
+export type { Method } from '../compiler/pipeline.js';

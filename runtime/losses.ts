@@ -51,6 +51,14 @@ export function builtinLoss(name: string): LossDef | undefined {
   return stdlib.get(name);
 }
 
+/**
+ * The .loss source a built-in loss is written in (every loss of its file, as a user's .loss text):
+ * the file's name in dsl/stdlib and its text; undefined for an unknown name.
+ */
+export function builtinLossSource(name: string): { readonly file: string; readonly text: string } | undefined {
+  return stdlib.source(name);
+}
+
 /** An array whose elements are computed when it is first read (it is never written). */
 function loadedOnFirstUse<T>(load: () => readonly T[]): readonly T[] {
   let items: readonly T[] | undefined;

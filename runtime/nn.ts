@@ -70,7 +70,7 @@ export function compiled(def: LossDef, options: Readonly<Record<string, OptionVa
       c = compileMethod(inst, method, variant);
     } catch (e) {
       // the passes recurse along the graph's depth: say so rather than leak the engine's words
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw new RangeError(`${def.name}.${method}: the loss's expression is too deep to compile (thousands of operations in one chain); split it, e.g. sum a stack of terms instead of chaining them with '+'`);
+      if (e instanceof RangeError && /call stack/i.test(e.message)) throw new RangeError(`${def.name}.${method}: the loss's expression is too deep to compile (thousands of operations in one chain); split it, e.g. sum a stack of terms instead of chaining them with '+'`, { cause: e });
       throw e;
     }
     methods.set(key, c);

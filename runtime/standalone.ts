@@ -67,7 +67,7 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
   const programs = new Map<StandaloneMethodData, Partial<Record<Precision, CpuProgram>>>();
   const runners = new Map<StandaloneMethodData, MethodRunner>();
   const runnerFor = (method: Method) => (form: StandaloneForm, mv: MethodVariant): MethodRunner => {
-    const key = variantKey(form, normalized.values);
+    const key = variantKey(form.options, normalized.values);
     const variant = form.variants[key];
     if (!variant) throw new Error(`${form.name}: this module carries no compiled variant for options ${key} (it was compiled for ${Object.keys(form.variants).join('; ') || 'none'}: lossc compile --options)`);
     const m = methodEntry(form, variant, method, mv);

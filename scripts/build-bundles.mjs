@@ -2,6 +2,7 @@
 //
 //   dist/esm/lossc.mjs, dist/esm/loss.mjs (+ chunks)   `import` (Node, browsers, bundlers)
 //   dist/cjs/lossc.cjs, dist/cjs/loss.cjs               `require`
+//   dist/esm/check.mjs, dist/cjs/check.cjs              `lossc/check`: gradient check and random inputs (the playground)
 //   dist/standalone/runtime.js                          the run time of standalone modules (lossc compile)
 //
 // Each bundle carries lossc and chevrotain (its only run-time dependency; its single-file build
@@ -54,7 +55,7 @@ const browserSafe = {
 };
 
 const common = {
-  entryPoints: { lossc: join(root, 'runtime', 'index.ts'), loss: join(root, 'runtime', 'authoring.ts') },
+  entryPoints: { lossc: join(root, 'runtime', 'index.ts'), loss: join(root, 'runtime', 'authoring.ts'), check: join(root, 'cli', 'checkApi.ts') },
   bundle: true,
   platform: 'neutral',
   mainFields: ['module', 'main'],

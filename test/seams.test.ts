@@ -227,3 +227,26 @@ describe('the seam table covers every builder and every DSL function', () => {
     expect(Object.keys(FUNCTIONS).filter((n) => !covered.has(n))).toEqual([]);
   });
 });
+
+describe('clamp at a NaN input, as torch 1.13', () => {
+  // torch.clamp(x, min=0).sum().backward() etc. with x = [nan, -1, 0, 2]: the gradient passes
+  // where x >= min (clamp_min) and x <= max (clamp_max), so a NaN element gets none
+  it.each([
+    ['clampMin(x, 0.0)', [0, 0, 1, 1]],
+    ['clampMax(x, 1.0)', [0, 1, 1, 0]],
+    ['clamp(x, 0.0, 1.0)', [0, 0, 1, 0]],
+    // threshold_backward: 0 where x <= 0, so a NaN x passes the gradient
+    ['relu(x)', [1, 0, 0, 1]],
+  ])('%s', (expr, torchGrad) => {
+    const loss = compile(`loss L(x: f64[N]) { return sum(${expr}) }`);
+    const { value, grads } = loss.valueAndGrad(tensor(new Float64Array([NaN, -1, 0, 2]), [4]));
+    expect(Number.isNaN(value.data[0])).toBe(true);
+    expect([...grads[0]!.data]).toEqual(torchGrad);
+  });
+  it('a tensor bound gets the gradient where x is beyond it (torch: clamp(x, min=m))', () => {
+    const loss = compile(`loss L(x: f64[N], m: f64[N]) { return sum(clampMin(x, m)) }`);
+    const { grads } = loss.valueAndGrad(tensor(new Float64Array([NaN, -1, 0, 2]), [4]), tensor(new Float64Array([0, 0, 0, 0]), [4]));
+    expect([...grads[0]!.data]).toEqual([0, 0, 1, 1]);
+    expect([...grads[1]!.data]).toEqual([0, 1, 0, 0]);
+  });
+});

@@ -9,34 +9,11 @@ import type { Kernel, Precision } from '../plan/kernelPlan.js';
 import { IOTA } from '../abi/strides.js';
 import * as b from '../ir/builders.js';
 
-/**
- * One step of a view path, on a value's way up to the domain: an unsqueeze, or a gather (the
- * value is read at position `index` along `axis`, an index computed in the loop body).
- */
-export type ViewStep =
-  | { readonly kind: 'unsqueeze'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axes: readonly number[] }
-  | { readonly kind: 'gather'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axis: number }
-  /** y[i] = x[i - by] along `axis` (the bounds are checked where the shift is evaluated) */
-  | { readonly kind: 'shift'; readonly from: ShapeExpr; readonly to: ShapeExpr; readonly axis: number; readonly by: number };
+export type { ViewStep, Site, ScalarSource } from '../abi/sites.js';
 
-/** A tensor read inside the loop: the buffer, seen through `path` (outermost first) from the domain. */
-export interface Site {
-  readonly buffer: string;
-  readonly shape: ShapeExpr;
-  readonly path: readonly ViewStep[];
-  /** the shape the read happens in, when not the kernel's domain (a row kernel's per-row work) */
-  readonly frame?: ShapeExpr;
-}
-
-/** A scalar hoisted out of the loop. */
-export type ScalarSource =
-  | { readonly kind: 'param'; readonly name: string }
-  | { readonly kind: 'numel'; readonly shape: ShapeExpr }
-  | { readonly kind: 'dim'; readonly shape: ShapeExpr; readonly axis: number }
-  | { readonly kind: 'buffer'; readonly buffer: string }
-  /** a site's stride along the axis of its `step`-th gather or shift: offset += index * stride (gather) or -= by * stride (shift) */
-  | { readonly kind: 'gatherStride'; readonly site: number; readonly step: number };
-
+/** Beyond this depth of nested operands the printer walks elementwise chains with a stack of its own. */
+const DEEP = 200;
+import type { Site, ScalarSource, ViewStep } from '../abi/sites.js';
 export { IOTA } from '../abi/strides.js';
 
 export interface Spelling {
@@ -109,7 +86,49 @@ export class BodyPrinter {
     let temp = 0;
     const hoistScalars = opts.scalarInvariants ?? bound.size === 0;
     let frame: ShapeExpr | undefined;
+    const keyOf = (n: Node, path: readonly Node[], hoisted: boolean): string => `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
+    // an elementwise op printed from its operands' values under the same view: the recursion
+    // below follows these, and a chain of thousands of them is walked with an explicit stack
+    const plain = (n: Node, path: readonly Node[], hoisted: boolean): boolean =>
+      bound.get(n) === undefined &&
+      !(!hoisted && opts.hoistRow?.test(n)) &&
+      !(!hoisted && path.length === 0 && opts.cacheRead?.get(n)) &&
+      n.op !== 'input' && n.op !== 'iota' && !this.env.materialized.has(n) &&
+      primitive(n.op).category === 'elementwise' &&
+      !(n.shape === scalarShape && hoistScalars) &&
+      n.op !== 'broadcastTo' && n.op !== 'unsqueeze' && n.op !== 'gather' && n.op !== 'shift';
+    let depth = 0;
     const value = (n: Node, path: readonly Node[], hoisted = false): string => {
+      if (depth > DEEP && plain(n, path, hoisted) && !memo.has(keyOf(n, path, hoisted))) return deepValue(n, path, hoisted);
+      depth++;
+      try {
+        return compute(n, path, hoisted);
+      } finally {
+        depth--;
+      }
+    };
+    /**
+     * `root`'s value, printed in exactly the order the recursion would print it (operands in
+     * order, each before its user), but with a stack of its own: plain operands are entered,
+     * any other is printed at its turn through `value`.
+     */
+    const deepValue = (root: Node, path: readonly Node[], hoisted: boolean): string => {
+      const stack: { n: Node; i: number }[] = [{ n: root, i: 0 }];
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.i < top.n.inputs.length) {
+          const c = top.n.inputs[top.i++]!;
+          if (memo.has(keyOf(c, path, hoisted))) continue;
+          if (plain(c, path, hoisted)) stack.push({ n: c, i: 0 });
+          else value(c, path, hoisted);
+        } else {
+          stack.pop();
+          compute(top.n, path, hoisted); // its operands are printed: no recursion
+        }
+      }
+      return memo.get(keyOf(root, path, hoisted))!;
+    };
+    const compute = (n: Node, path: readonly Node[], hoisted = false): string => {
       // values computed earlier (a row's reductions, an epilogue's totals) are the same under any view
       const known = bound.get(n);
       if (known !== undefined) return known;
@@ -117,7 +136,7 @@ export class BodyPrinter {
       if (!hoisted && row?.test(n)) return value(n, path, true);
       const cached = !hoisted && path.length === 0 ? opts.cacheRead?.get(n) : undefined;
       if (cached) return `${cached}[j]`;
-      const key = `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
+      const key = keyOf(n, path, hoisted);
       const hit = memo.get(key);
       if (hit !== undefined) return hit;
       const at = hoisted ? row!.index : index;

@@ -3,12 +3,11 @@
 // every operand has the domain's shape; and a strided loop (coalesced axes, inner loop with
 // constant strides) for broadcasting and axis reductions. No closures or arrays per element.
 import type { Node } from '../ir/node.js';
-import { scalarShape } from '../ir/shape.js';
 import type { Kernel, KernelPlan, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type ScalarSource, type Site, type Spelling } from './expr.js';
 import { emitRowKernelBody } from './jsRows.js';
 import { identifier } from './names.js';
-import { reductionField, type OutputSlot } from './slots.js';
+import { materializedBefore, plainSlots, type OutputSlot } from '../abi/slots.js';
 import { emitScanKernel, type ScanLayout } from './jsScan.js';
 
 /** How the runtime must call a kernel: what to bind, in which slot. */
@@ -82,15 +81,12 @@ function jsSpelling(precision: Precision): Spelling & { readonly usesFastExp: bo
 }
 
 export function emitJs(plan: KernelPlan, precision: Precision): JsKernels {
-  const materializedBefore = new Map<Node, string>();
+  const inMemory = materializedBefore(plan);
   const kernels: KernelLayout[] = [];
-  const temps = new Set(plan.buffers.filter((b) => b.role === 'temp').map((b) => b.name));
   for (const k of plan.kernels) {
     const spelling = jsSpelling(precision);
-    const layout = k.scan ? emitScanKernel(k, precision, spelling) : emitKernel(k, precision, materializedBefore, spelling);
+    const layout = k.scan ? emitScanKernel(k, precision, spelling) : emitKernel(k, precision, inMemory.get(k)!, spelling);
     kernels.push({ ...layout, source: withPrelude(layout.source, spelling) });
-    // what later kernels read from memory rather than recompute: reductions, scans, stored operands
-    for (const o of k.outputs) if (o.mode !== 'store' || temps.has(o.buffer) || o.node.op === 'scan') materializedBefore.set(o.node, o.buffer);
   }
   return { precision, kernels };
 }
@@ -108,8 +104,7 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
     ];
     return { name: k.name, domain: k.domain, rowAxis: k.rows.axis, sites: p.sites, scalars: p.scalars, outputs: code.outputs, source: [...head, ...code.lines, '}'].join('\n') };
   }
-  const loopOutputs = k.outputs.map((o) => ({ ...o, ...reductionField(o.node), phase: 'loop' as const, register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
-  const epilogue = k.epilogue.map((o) => ({ ...o, phase: 'epilogue' as const, register: false, shape: o.node.shape }));
+  const { loop: loopOutputs, epilogue } = plainSlots(k);
   const outputs = [...loopOutputs, ...epilogue];
   const roots = loopOutputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
   const regs = loopOutputs.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);

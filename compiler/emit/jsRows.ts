@@ -2,10 +2,9 @@
 // row's elements (reducing into locals that the later stages read) and work done once per row.
 // Values constant along the row (its log-sum-exp, its target's weight) are computed once per row.
 import type { Node } from '../ir/node.js';
-import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter } from './expr.js';
-import { reductionField, type OutputSlot } from './slots.js';
+import { rowSlots, type OutputSlot } from '../abi/slots.js';
 
 export interface RowKernelCode {
   readonly outputs: OutputSlot[];
@@ -14,23 +13,12 @@ export interface RowKernelCode {
 
 export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precision): RowKernelCode {
   const rows = k.rows!;
-  const rowShapes = new Set<ShapeExpr>([reduceShape(k.domain, [rows.axis], true), reduceShape(k.domain, [rows.axis], false)]);
+  const slots = rowSlots(k);
+  const { slotOf, rowShapes, addressed } = slots;
+  const outputs = [...slots.loop, ...slots.epilogue];
   const isRowValue = (n: Node): boolean => rowShapes.has(n.shape);
   const round = (e: string): string => (precision === 'f32' ? `fr(${e})` : e);
 
-  // output slots, in stage order; those addressed per element or per row come first in L's strides
-  const outputs: OutputSlot[] = [];
-  const slotOf = new Map<KernelOutput, number>();
-  for (const stage of rows.stages)
-    for (const o of stage.outputs) {
-      const from = o.mode === 'store' ? o.node.shape : o.node.inputs[0]!.shape;
-      const register = o.mode !== 'store' && o.node.shape === scalarShape; // a total over every row
-      const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
-      slotOf.set(o, outputs.length);
-      outputs.push({ ...o, ...reductionField(o.node), phase: 'loop', register, shape: o.node.shape, from, addressed: !register, accumulates: !register && !perRow });
-    }
-  for (const o of k.epilogue) outputs.push({ ...o, phase: 'epilogue', register: false, shape: o.node.shape });
-  const addressed = outputs.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);
 
   const lines: string[] = [];
   const emit = (indent: number, ...ls: string[]): void => void lines.push(...ls.map((l) => '  '.repeat(indent) + l));

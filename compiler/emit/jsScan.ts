@@ -1,27 +1,18 @@
 // JS for a recurrence (a scan kernel): a loop over the steps around the body's loop over one
 // state's elements. Each step reads the previous state (the initial one first), its slice of each
 // sequence and the constants, and writes its state into the stacked result.
-import type { Node } from '../ir/node.js';
 import type { Kernel, Precision } from '../plan/kernelPlan.js';
 import { BodyPrinter, type Spelling } from './expr.js';
 import type { KernelLayout } from './js.js';
 import { identifier } from './names.js';
+import { scanBinding, scanSlot, type ScanBinding } from '../abi/slots.js';
 
-export interface ScanLayout {
-  readonly reverse: boolean;
-  /** outer buffer bound to each placeholder of the body (@carry is the initial state) */
-  readonly bind: Readonly<Record<string, string>>;
-  /** the sequence whose first axis counts the steps */
-  readonly steps: string;
-}
+export type { ScanBinding as ScanLayout } from '../abi/slots.js';
 
-export function emitScanKernel(k: Kernel, precision: Precision, base: Spelling): KernelLayout & { scan: ScanLayout } {
+export function emitScanKernel(k: Kernel, precision: Precision, base: Spelling): KernelLayout & { scan: ScanBinding } {
   const node = k.scan!;
   const body = node.attrs.body!;
-  const operands = node.inputs;
-  const bind: Record<string, string> = { '@carry': operandBuffer(k, operands[0]!) };
-  body.xs.forEach((p, i) => (bind[p.attrs.name!] = operandBuffer(k, operands[1 + i]!)));
-  body.consts.forEach((p, i) => (bind[p.attrs.name!] = operandBuffer(k, operands[1 + body.xs.length + i]!)));
+  const scan = scanBinding(k);
 
   let printer: BodyPrinter;
   const spelling: Spelling = {
@@ -70,16 +61,8 @@ export function emitScanKernel(k: Kernel, precision: Precision, base: Spelling):
     domain: k.domain,
     sites: printer.sites,
     scalars: printer.scalars,
-    outputs: [{ buffer: k.outputs[0]!.buffer, mode: 'store', phase: 'loop', register: false, shape: node.shape, node }],
+    outputs: [scanSlot(k)],
     source: lines.join('\n'),
-    scan: { reverse: !!node.attrs.reverse, bind, steps: bind['@x0']! },
+    scan,
   };
-}
-
-/** The buffer an operand of the scan lives in: an input's own, or the temp a kernel stored it in. */
-function operandBuffer(k: Kernel, n: Node): string {
-  if (n.op === 'input') return n.attrs.name!;
-  const name = k.operandBuffers?.get(n);
-  if (!name) throw new Error(`internal: scan operand %${n.id} was not stored`);
-  return name;
 }

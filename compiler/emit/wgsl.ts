@@ -22,7 +22,8 @@
 // result goes through lc_r, which the shader compiler cannot see through, so it may not
 // reassociate or contract across it; NaN tests are bit tests and the IEEE specials come from the
 // uniform (wgslPrelude.ts). wgslModules.ts turns a method's modules into standalone files + manifest.
-import type { Kind, Node } from '../ir/node.js';
+import type { Kind } from '../ir/node.js';
+import { materializedBefore } from '../abi/slots.js';
 import type { KernelPlan } from '../plan/kernelPlan.js';
 import type { KernelEnv, WgslKernel, WgslOptions, WgslProgram } from './wgslCore.js';
 import { emitPlainKernel } from './wgslPlain.js';
@@ -39,14 +40,11 @@ export function emitWgsl(plan: KernelPlan, opts: WgslOptions = {}): WgslProgram 
   const kinds = new Map<string, { kind: Kind; type: 'f32' | 'i32' }>();
   for (const b of plan.inputs) kinds.set(b.name, { kind: b.kind, type: b.kind === 'int' ? 'i32' : 'f32' });
   for (const b of plan.buffers) kinds.set(b.name, { kind: b.kind, type: 'f32' });
-  const materialized = new Map<Node, string>();
-  const temps = new Set(plan.buffers.filter((b) => b.role === 'temp').map((b) => b.name));
+  const inMemory = materializedBefore(plan);
   const kernels: WgslKernel[] = [];
   for (const k of plan.kernels) {
-    const env: KernelEnv = { subgroups, kinds, materialized: new Map(materialized) };
+    const env: KernelEnv = { subgroups, kinds, materialized: inMemory.get(k)! };
     kernels.push(k.scan ? emitScanKernel(k, env) : k.rows ? emitRowKernel(k, env) : emitPlainKernel(k, env));
-    // what later kernels read from memory rather than recompute: reductions, scans, stored operands
-    for (const o of k.outputs) if (o.mode !== 'store' || temps.has(o.buffer) || o.node.op === 'scan') materialized.set(o.node, o.buffer);
   }
   return { subgroups, kernels };
 }

@@ -3,7 +3,7 @@
 // table's `wgsl` column, the per-entry BodyPrinter context, and the module text around entry
 // points. The kernel kinds are in wgslPlain.ts, wgslRows.ts and wgslScan.ts.
 import type { Kind, Node } from '../ir/node.js';
-import type { OutputSlot } from './slots.js';
+import type { OutputSlot } from '../abi/slots.js';
 import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel } from '../plan/kernelPlan.js';
 import { foldedValue } from '../reference.js';

@@ -8,7 +8,6 @@ import type { ShapeExpr } from '../ir/shape.js';
 import { isAllAxes } from '../ir/shape.js';
 import { reductionOf } from '../reference.js';
 import type { ReductionDesc } from '../abi/strides.js';
-import type { Node } from '../ir/node.js';
 import type { ScalarSource, Site } from './expr.js';
 import { emitWgsl, MAX_RANK, ROW_WORKGROUP_SIZE, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type EntryKind, type EntryLayout, type WgslBinding, type WgslOptions } from './wgsl.js';
 
@@ -81,7 +80,7 @@ export interface KernelManifest {
     readonly header: readonly string[];
     /** scalar j is uniform word 12 + j (f32 bits; gatherStride: i32 bits; buffer: read by the shader) */
     readonly scalars: readonly unknown[];
-    /** the tensors read: buffer, shape, and the view path to the domain (strides follow runtime/cpu.ts siteView) */
+    /** the tensors read: buffer, shape, and the view path to the domain (strides: compiler/abi/call.ts siteView) */
     readonly sites: readonly unknown[];
     readonly layout: EntryLayout;
   }[];
@@ -91,20 +90,20 @@ export interface KernelManifest {
 const DISPATCH: Record<EntryKind, string> = {
   main_flat:
     `workgroups W = max(1, min(ceil(n / ${WORKGROUP_SIZE}), G)); header [n = numel(domain), rank = 0, W, storeMask, partialStride = W, partialBase = 0]. ` +
-    `Used when every site's strides over the domain are the domain's contiguous strides. storeMask bit j: loop output j is an accumulation whose target has the domain's shape (stored per element). ` +
+    `Used when compiler/abi/call.ts loopLayout(domain, every site's siteView strides) is flat. storeMask bit j: outputWrite(output j, its target, the domain) is 'once' (an accumulation whose target has the domain's shape: stored per element). ` +
     `A domain too large for one binding runs in chunks of whole 256-byte blocks: each chunk binds the domain-sized buffers at its offset, with n = its length, partialBase = the workgroups before it, partialStride = all chunks' workgroups.`,
   main_strided:
-    `as main_flat, with rank and dims/strides: the domain and every site's strides merged where all walk contiguously (compiler/abi/strides.ts coalesce), rank <= ${MAX_RANK}.`,
+    `as main_flat, with rank and dims/strides from loopLayout when it is not flat: the domain and every site's strides merged where all walk contiguously, rank <= ${MAX_RANK}.`,
   rows:
     `a row kernel (workgroup size ${ROW_WORKGROUP_SIZE}): workgroups W = max(1, min(rows, G)), rows = numel(domain) / C, C = the row axis' size; header [rows, C, outerRank, W, storeMask]. ` +
-    `Slots are the sites, then the addressed outputs; each slot's strides over the domain are split into the outer ones (merged) and the one along the row. storeMask bit j: output j accumulates across rows but its target has its source's shape (stored in place; else scatter_*_j runs after rows).`,
+    `Slots are the sites, then the addressed outputs; compiler/abi/call.ts rowCall splits each slot's strides over the domain into the outer ones (merged) and the one along the row. storeMask bit j: outputWrite(output j, its target, its from shape) is 'once' (stored in place; 'scatter': scatter_*_j runs after rows).`,
   scan:
     `a recurrence: ONE workgroup walks the steps (storage barrier between them); header [T = the steps sequence's first size, n = numel(initial state), rank]. ` +
-    `The body's placeholders take the shapes of the buffers bound to them (kernel.scan.bind; a sequence's is one step's slice); sites' strides are over the state's shape; a sequence site's step stride = numel(slice). The result is [T, ...state].`,
+    `compiler/abi/call.ts scanCall: the body's placeholders take the shapes of the buffers bound to them (kernel.scan.bind; a sequence's is one step's slice); sites' strides are over the state's shape, merged; a sequence site's step stride = numel(slice). The result is [T, ...state].`,
   finish: `one workgroup, after main or rows (reads their W partials per full reduction, at [r * W + w]); header [W].`,
   scatter_wg:
     `for loop output j (an accumulation into a smaller target) when the reduced count R > ${SHORT_REDUCTION}: workgroups min(m, G), m = numel(target); ` +
-    `header [m, R, keptRank, reducedRank, workgroups]; kept axes: domain axes > 1 where the target's accumulation stride is not 0, reduced: the others > 1, each merged separately.`,
+    `header [m, R, keptRank, reducedRank, workgroups]; compiler/abi/call.ts scatterCall: kept axes are the domain axes > 1 where the target's accumulation stride is not 0, reduced ones the others > 1, each merged separately.`,
   scatter_inv: `as scatter_wg when R <= ${SHORT_REDUCTION}: workgroups min(ceil(m / ${WORKGROUP_SIZE}), G).`,
 };
 
@@ -142,7 +141,7 @@ export function wgslModules(c: CompiledMethod, opts: WgslOptions = {}): WgslModu
         phase: o.phase,
         register: o.register,
         shape: shapeJson(o.shape),
-        ...(o.mode !== 'store' && !o.register ? { accumulate: accumulateJson(o.node) } : {}),
+        ...(o.mode !== 'store' && !o.register ? { accumulate: o.reduction ?? reductionOf(o.node) } : {}),
         ...(o.from ? { from: shapeJson(o.from), accumulates: o.accumulates === true } : {}),
       })),
       entries: k.entries.map((e) => ({
@@ -162,10 +161,6 @@ export function wgslModules(c: CompiledMethod, opts: WgslOptions = {}): WgslModu
     dispatch: DISPATCH,
   };
   return { modules, manifest };
-}
-
-function accumulateJson(n: Node): ReductionDesc {
-  return reductionOf(n);
 }
 
 const isShape = (x: unknown): x is ShapeExpr => !!x && typeof x === 'object' && 'kind' in x && 'key' in x;

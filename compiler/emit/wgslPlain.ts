@@ -2,14 +2,14 @@
 // finishing workgroup for full reductions and the scalar epilogue (finish), and one scatter entry
 // per accumulation into a smaller tensor (scatter_wg_j / scatter_inv_j).
 import type { Node } from '../ir/node.js';
-import { scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel } from '../plan/kernelPlan.js';
+import { plainSlots } from '../abi/slots.js';
 import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, ModuleCtx, offsetLoop, reduceCall, toF32, WORKGROUP_SIZE, type EntryKind, type EntryText, type KernelEnv, type WgslEntry, type WgslKernel, type WgslSlot } from './wgslCore.js';
 
 export function emitPlainKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const mod = new ModuleCtx(env);
-  const loop: WgslSlot[] = k.outputs.map((o) => ({ ...o, phase: 'loop', register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
-  const epilogue: WgslSlot[] = k.epilogue.map((o) => ({ ...o, phase: 'epilogue', register: false, shape: o.node.shape }));
+  const { loop, epilogue } = plainSlots(k);
   const texts: EntryText[] = [
     ...emitMain(mod, env, loop),
     ...emitFinish(mod, env, loop, epilogue),

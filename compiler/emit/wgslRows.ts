@@ -1,27 +1,16 @@
 // The row kernel kind (a softmax's class axis): one workgroup per row, the row's stages in order.
 import type { Node } from '../ir/node.js';
-import { reduceShape, scalarShape, type ShapeExpr } from '../ir/shape.js';
+import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput } from '../plan/kernelPlan.js';
 import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, MAX_RANK, ModuleCtx, reduceCall, toF32, ROW_WORKGROUP_SIZE, type EntryText, type KernelEnv, type WgslKernel, type WgslSlot } from './wgslCore.js';
 import { emitFinish, emitScatter } from './wgslPlain.js';
+import { rowSlots } from '../abi/slots.js';
 
 /** A row kernel: one workgroup per row (grid-stride over rows), the stages in order. */
 export function emitRowKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const rows = k.rows!;
-  const rowShapes = new Set<ShapeExpr>([reduceShape(k.domain, [rows.axis], true), reduceShape(k.domain, [rows.axis], false)]);
+  const { loop, epilogue, slotOf, rowShapes } = rowSlots(k);
   const mod = new ModuleCtx(env);
-  // slots in stage order, as the JS row kernels number them
-  const loop: WgslSlot[] = [];
-  const slotOf = new Map<KernelOutput, number>();
-  for (const stage of rows.stages)
-    for (const o of stage.outputs) {
-      const from = o.mode === 'store' ? o.node.shape : o.node.inputs[0]!.shape;
-      const register = o.mode !== 'store' && o.node.shape === scalarShape;
-      const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
-      slotOf.set(o, loop.length);
-      loop.push({ ...o, phase: 'loop', register, shape: o.node.shape, from, accumulates: !register && !perRow });
-    }
-  const epilogue: WgslSlot[] = k.epilogue.map((o) => ({ ...o, phase: 'epilogue', register: false, shape: o.node.shape }));
   // what the rows entry writes per row, a later scatter reads from memory
   const written = new Map(env.materialized);
   for (const o of loop) if (!o.register && !o.accumulates) written.set(o.node, o.buffer);
@@ -43,7 +32,7 @@ export function emitRowKernel(k: Kernel, env: KernelEnv): WgslKernel {
 function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[], slotOf: ReadonlyMap<KernelOutput, number>, rowShapes: ReadonlySet<ShapeExpr>): EntryText[] {
   const e = new EntryCtx(mod, env);
   const rootOf = (o: KernelOutput): Node => (o.mode === 'store' ? o.node : o.node.inputs[0]!);
-  const addressed = loop.map((o, j) => (o.register ? -1 : j)).filter((j) => j >= 0);
+  const addressed = loop.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);
   const regs = loop.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
   const outs = loop.map((o) => (o.register ? null : e.use(o.buffer, 'read_write')));
   const part = regs.length ? e.use('$partials', 'read_write') : null;

@@ -1,6 +1,6 @@
 // The scan kernel kind: a recurrence, one step after another in one workgroup.
-import type { Node } from '../ir/node.js';
 import type { Kernel } from '../plan/kernelPlan.js';
+import { scanBinding, scanSlot } from '../abi/slots.js';
 import { assemble, builtins, EntryCtx, entryLayout, header, HEADERS, indent, ModuleCtx, offsetLoop, readAs, toF32, WORKGROUP_SIZE, type KernelEnv, type WgslEntry, type WgslKernel, type WgslSlot } from './wgslCore.js';
 
 /**
@@ -12,15 +12,8 @@ export function emitScanKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const node = k.scan!;
   const body = node.attrs.body!;
   const reverse = !!node.attrs.reverse;
-  const operandBuffer = (n: Node): string => {
-    if (n.op === 'input') return n.attrs.name!;
-    const name = k.operandBuffers?.get(n);
-    if (!name) throw new Error(`internal: scan operand %${n.id} was not stored`);
-    return name;
-  };
-  const bind: Record<string, string> = { '@carry': operandBuffer(node.inputs[0]!) };
-  body.xs.forEach((p, i) => (bind[p.attrs.name!] = operandBuffer(node.inputs[1 + i]!)));
-  body.consts.forEach((p, i) => (bind[p.attrs.name!] = operandBuffer(node.inputs[1 + body.xs.length + i]!)));
+  const scan = scanBinding(k);
+  const { bind } = scan;
   const xs = new Set(body.xs.map((p) => p.attrs.name!));
   const mod = new ModuleCtx(env);
   const e = new EntryCtx(mod, { ...env, materialized: new Map() }, { bind, xs });
@@ -69,7 +62,7 @@ export function emitScanKernel(k: Kernel, env: KernelEnv): WgslKernel {
     '}',
   ].join('\n');
   const entry: WgslEntry = { name: 'scan', kind: 'scan', workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.scan };
-  const slot: WgslSlot = { buffer: out.buffer, mode: 'store', phase: 'loop', register: false, shape: node.shape, node };
-  return assemble(k, mod, env, [{ entry, code, reduces: null }], [slot], undefined, { decls, scan: { reverse, bind, steps: bind['@x0']! } });
+  const slot: WgslSlot = scanSlot(k);
+  return assemble(k, mod, env, [{ entry, code, reduces: null }], [slot], undefined, { decls, scan });
 }
 

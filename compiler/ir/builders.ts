@@ -110,14 +110,26 @@ export function expandTo(g: Node, axes: readonly number[], keepDims: boolean, sh
 export const square = (x: Operand): Node => mul(x, x);
 export const mean = (x: Node, axes: readonly number[] = ALL_AXES, keepDims = false): Node =>
   isAllAxes(axes) ? div(sum(x), numel(x)) : div(sum(x, axes, keepDims), axes.map((a) => dim(x, a)).reduce((p, q) => mul(p, q)));
-/** max(x, lo), passing the gradient at x == lo (torch's clamp_min) and propagating NaN. */
-export const clampMin = (x: Operand, lo: Operand): Node => where(lt(x, lo), lo, x);
-export const clampMax = (x: Operand, hi: Operand): Node => where(gt(x, hi), hi, x);
+/**
+ * max(x, lo), propagating NaN, with torch's clamp_min derivative: the gradient passes to x where
+ * x >= lo (so at x == lo, and never at a NaN x), and to a tensor lo where x < lo.
+ */
+export const clampMin = (x: Operand, lo: Operand): Node => {
+  const [xn, bound] = lift([x, lo]);
+  return clampWithGrad(where(lt(xn!, bound!), bound!, xn!), xn!, bound!, ge(xn!, bound!), lt(xn!, bound!));
+};
+/** min(x, hi), propagating NaN, with torch's clamp_max derivative: to x where x <= hi, to a tensor hi where x > hi. */
+export const clampMax = (x: Operand, hi: Operand): Node => {
+  const [xn, bound] = lift([x, hi]);
+  return clampWithGrad(where(gt(xn!, bound!), bound!, xn!), xn!, bound!, le(xn!, bound!), gt(xn!, bound!));
+};
+const clampWithGrad = (value: Node, x: Node, bound: Node, toX: Node, toBound: Node): Node =>
+  bound.op === 'const' ? withGrad(value, [x, where(toX, 1, 0)]) : withGrad(value, [x, where(toX, 1, 0)], [bound, where(toBound, 1, 0)]);
 export const clamp = (x: Operand, lo: Operand, hi: Operand): Node => clampMax(clampMin(x, lo), hi);
-/** max(x, 0), with torch's derivative: 1 where x > 0, 0 at the kink (threshold_backward). */
+/** max(x, 0), with torch's derivative (threshold_backward: 0 where x <= 0, so 0 at the kink and 1 at a NaN x). */
 export const relu = (x: Operand): Node => {
   const [xn] = lift([x]);
-  return withGrad(clampMin(xn!, 0), [xn!, where(gt(xn!, 0), 1, 0)]);
+  return withGrad(clampMin(xn!, 0), [xn!, where(le(xn!, 0), 0, 1)]);
 };
 /**
  * 1 / (1 + e^-x), through e = e^-|x| so that it never overflows and shares its exp with

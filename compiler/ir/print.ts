@@ -42,7 +42,8 @@ const ATTR_TEXT: { readonly [K in keyof Attrs]-?: (v: NonNullable<Attrs[K]>) => 
   body: (v) => `body=${v.key}`,
 };
 
-function attrsText(n: Node): string {
+/** A node's attributes as explain() spells them (` axes=[1] keepdims`), with a leading space. */
+export function attrsText(n: Node): string {
   const parts = (Object.keys(n.attrs) as (keyof Attrs)[])
     .filter((k) => n.attrs[k] !== undefined)
     .map((k) => (ATTR_TEXT[k] as (v: unknown) => string)(n.attrs[k]));

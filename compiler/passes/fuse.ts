@@ -137,12 +137,17 @@ function readsOf(d: Draft, buffers: Map<Node, BufferDef>, materialized: (n: Node
   const reads = new Set<string>();
   const mine = new Set(d.outputs.map((o) => o.node));
   const seen = new Set<Node>();
-  const visit = (m: Node): void => {
-    if (seen.has(m)) return;
-    seen.add(m);
-    if (m.op === 'input') reads.add(m.attrs.name!);
-    else if (materialized(m) && !mine.has(m)) reads.add(buffers.get(m)!.name);
-    else if (!materialized(m) || mine.has(m)) m.inputs.forEach(visit);
+  // depth first, in operand order, with an explicit stack (a chain of thousands of ops is deep)
+  const visit = (root: Node): void => {
+    const stack = [root];
+    while (stack.length) {
+      const m = stack.pop()!;
+      if (seen.has(m)) continue;
+      seen.add(m);
+      if (m.op === 'input') reads.add(m.attrs.name!);
+      else if (materialized(m) && !mine.has(m)) reads.add(buffers.get(m)!.name);
+      else for (let i = m.inputs.length - 1; i >= 0; i--) stack.push(m.inputs[i]!);
+    }
   };
   for (const o of d.outputs) (o.mode === 'store' && !isScan(o.node) ? [o.node] : o.node.inputs).forEach(visit);
   for (const o of d.epilogue) visit(o.node);

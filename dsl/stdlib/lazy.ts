@@ -13,6 +13,8 @@ export interface Stdlib {
   get(name: string): LossDef | undefined;
   /** every loss (reads every file) */
   all(): readonly LossDef[];
+  /** the .loss file that declares a loss, and its text (without parsing it); undefined for an unknown name */
+  source(name: string): { readonly file: string; readonly text: string } | undefined;
 }
 
 /** `files`: file name -> .loss text, read when first needed. */
@@ -46,6 +48,10 @@ export function lazyStdlib(files: () => ReadonlyMap<string, string>): Stdlib {
       return file === undefined ? undefined : fileLosses(file).get(name);
     },
     all: () => [...byName()].map(([name, file]) => fileLosses(file).get(name)!),
+    source: (name) => {
+      const file = byName().get(name);
+      return file === undefined ? undefined : { file, text: text().get(file)! };
+    },
   };
 }
 

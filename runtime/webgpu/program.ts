@@ -5,10 +5,9 @@
 // followed by the copies for readback. One uniform buffer per call holds every segment.
 import type { KernelPlan } from '../../compiler/plan/kernelPlan.js';
 import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type WgslEntry, type WgslKernel, type WgslProgram, type WgslSlot } from '../../compiler/emit/wgsl.js';
-import { resolveShape, normalizeAxis, type ShapeExpr } from '../../compiler/ir/shape.js';
-import { siteView } from '../executor.js';
-import { reductionOf } from '../../compiler/reference.js';
-import { broadcastView, coalesce, contiguousStrides, numel, reductionStrides, sameDims, unsqueezeView } from '../../compiler/abi/strides.js';
+import { normalizeAxis, type ShapeExpr } from '../../compiler/ir/shape.js';
+import { numel } from '../../compiler/abi/strides.js';
+import { callDims, loopLayout, outputWrite, rowCall, scanCall, scatterCall, siteView } from '../../compiler/abi/call.js';
 import type { GpuContext } from './context.js';
 
 /** A tensor living in a GPU buffer (f32 or i32 elements, row-major). */
@@ -86,8 +85,7 @@ export class WebGpuProgram {
   submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean, outputs: ReadonlyMap<string, GPUBuffer> = new Map()): Submitted {
     const { pool } = this.ctx;
     const inputShapes = new Map([...inputs].map(([k, v]) => [k, v.shape] as const));
-    const memo = new Map<ShapeExpr, number[]>();
-    const dims = (s: ShapeExpr): number[] => resolveShape(s, inputShapes, memo);
+    const dims = callDims(inputShapes);
     const values = new Map<string, GpuValue>(inputs);
     const owned: GPUBuffer[] = [];
     const alloc = (bytes: number, label: string): GPUBuffer => {
@@ -142,15 +140,15 @@ export class WebGpuProgram {
     }
     const loop = k.outputs.filter((o) => o.phase === 'loop');
     // an accumulation whose target has the shape it is computed over visits each element once: a store
+    const writes = loop.map((o) => outputWrite(o, dims(o.shape), o.from ? dims(o.from) : domain));
     let mask = 0;
-    loop.forEach((o, j) => {
-      const over = o.from ? dims(o.from) : domain;
-      if (o.mode !== 'store' && !o.register && (o.accumulates ?? true) && sameDims(dims(o.shape), over)) mask |= 2 ** j;
+    writes.forEach((w, j) => {
+      if (w === 'once') mask |= 2 ** j;
     });
     const call: KernelCall = { k, dims, domain, n: numel(domain), params, values, alloc, dispatches, loop, mask, registers: loop.filter((o) => o.register).length };
     const { partials, count } = k.rowAxis !== undefined ? this.layoutRows(call) : this.layoutMain(call);
     loop.forEach((o, j) => {
-      if (o.mode !== 'store' && !o.register && !(mask & (2 ** j)) && o.accumulates !== false) this.layoutScatter(call, o, j);
+      if (writes[j] === 'scatter') this.layoutScatter(call, o, j);
     });
     const fin = k.entries.find((e) => e.kind === 'finish');
     if (fin) {
@@ -166,10 +164,10 @@ export class WebGpuProgram {
     if (!loop.some((o, j) => o.mode === 'store' || o.register || mask & (2 ** j))) return { count: 0 };
     const flat = k.entries.find((e) => e.kind === 'main_flat')!;
     const views = flat.sites.map((s) => siteView(s, domain, dims));
-    const contiguous = contiguousStrides(domain);
-    const isFlat = views.every((v) => sameDims(v.strides, contiguous));
+    const l = loopLayout(domain, views.map((v) => v.strides));
+    const isFlat = l.flat;
     const entry = isFlat ? flat : k.entries.find((e) => e.kind === 'main_strided')!;
-    const strided = isFlat ? null : coalesce(domain, views.map((v) => v.strides));
+    const strided = isFlat ? null : l;
     if (strided && strided.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} reads tensors through ${strided.dims.length} distinct strided axes; at most ${MAX_RANK} are supported`);
     // chunks of whole 256-byte blocks (binding offsets must be aligned), each bound at its offset
     const chunk = isFlat && n * 4 > this.ctx.maxBindingBytes ? Math.floor(this.ctx.maxBindingBytes / 256) * 64 : Math.max(n, 1);
@@ -195,21 +193,9 @@ export class WebGpuProgram {
 
   /** rows: one workgroup per row; each slot's strides split into the outer ones and the one along the row. */
   private layoutRows(c: KernelCall): { partials?: GPUBuffer; count: number } {
-    const { k, dims, domain, n, loop } = c;
+    const { k, dims, domain, loop } = c;
     const entry = k.entries.find((e) => e.kind === 'rows')!;
-    const axis = normalizeAxis(k.rowAxis!, domain.length, 'row');
-    const C = domain[axis]!;
-    const rows = C === 0 ? 0 : n / C;
-    // a read or write in a row's own shape is lifted into the domain: stride 0 along the row
-    const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
-    const views = entry.sites.map((site) => siteView(site, site.frame ? dims(site.frame) : domain, dims));
-    const strides = views.map((v, i) => (entry.sites[i]!.frame ? lift(dims(entry.sites[i]!.frame!), v.strides) : v.strides));
-    for (const j of entry.addressed!) {
-      const o = loop[j]!;
-      const from = dims(o.from!);
-      strides.push(lift(from, o.mode === 'store' ? contiguousStrides(from) : reductionStrides(from, dims(o.shape), reductionOf(o.node))));
-    }
-    const outer = coalesce(domain.filter((_, i) => i !== axis), strides.map((s) => s.filter((_, i) => i !== axis)));
+    const { views, rows, C, outer, along } = rowCall(domain, k.rowAxis!, entry.sites, entry.addressed!.map((j) => loop[j]!), dims);
     if (outer.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks rows through more than ${MAX_RANK} strided axes`);
     const count = Math.max(1, Math.min(rows, this.maxWorkgroups));
     const partials = c.registers ? c.alloc(c.registers * count * 4, `${k.name} partials`) : undefined;
@@ -218,7 +204,7 @@ export class WebGpuProgram {
     words.set(outer.dims, entry.layout.dims!);
     outer.strides.forEach((st, slot) => words.set(st, entry.layout.strides! + slot * MAX_RANK));
     const ints = new Int32Array(words.buffer);
-    strides.forEach((st, slot) => (ints[entry.layout.along! + slot] = st[axis]!));
+    along.forEach((a, slot) => (ints[entry.layout.along! + slot] = a));
     c.dispatches.push({ kernel: k, entry, workgroups: count, words, buffers: this.bound(c.values, partials) });
     return { partials, count };
   }
@@ -226,21 +212,11 @@ export class WebGpuProgram {
   /** Accumulation j into a smaller tensor: the kept axes pick the output element, the reduced ones are summed. */
   private layoutScatter(c: KernelCall, o: WgslSlot, j: number): void {
     const { k, dims } = c;
-    const target = dims(o.shape);
-    const m = numel(target);
-    if (m === 0) return;
     const wgEntry = k.entries.find((e) => e.kind === 'scatter_wg' && e.output === j)!;
     const over = wgEntry.domain ? dims(wgEntry.domain) : c.domain;
-    const views = wgEntry.sites.map((s) => siteView(s, over, dims));
-    const os = reductionStrides(over, target, reductionOf(o.node));
-    const keptAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] !== 0);
-    const redAxes = over.map((_, d) => d).filter((d) => over[d]! > 1 && os[d] === 0);
-    const pick = (axes: number[], s: readonly number[]): number[] => axes.map((d) => s[d]!);
-    const kept = coalesce(pick(keptAxes, over), [pick(keptAxes, os), ...views.map((v) => pick(keptAxes, v.strides))]);
-    const red = coalesce(pick(redAxes, over), views.map((v) => pick(redAxes, v.strides)));
-    if (!sameDims(kept.strides[0]!, contiguousStrides(kept.dims))) throw new Error(`internal: ${k.name}: the kept axes of ${o.buffer} are not in its row-major order`);
+    if (numel(dims(o.shape)) === 0) return;
+    const { m, R, views, kept, red } = scatterCall(k.name, over, o, wgEntry.sites, dims);
     if (kept.dims.length > MAX_RANK || red.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} accumulates ${o.buffer} over more than ${MAX_RANK} strided axes`);
-    const R = numel(over) === 0 ? 0 : numel(red.dims);
     const short = R <= SHORT_REDUCTION;
     const entry = short ? k.entries.find((e) => e.kind === 'scatter_inv' && e.output === j)! : wgEntry;
     const G = short ? Math.min(Math.ceil(m / WORKGROUP_SIZE), this.maxWorkgroups) : Math.min(m, this.maxWorkgroups);
@@ -249,7 +225,7 @@ export class WebGpuProgram {
     words.set(kept.dims, entry.layout.keptDims!);
     words.set(red.dims, entry.layout.redDims!);
     views.forEach((_, site) => {
-      words.set(kept.strides[site + 1]!, entry.layout.keptStrides! + site * MAX_RANK);
+      words.set(kept.strides[site]!, entry.layout.keptStrides! + site * MAX_RANK);
       words.set(red.strides[site]!, entry.layout.redStrides! + site * MAX_RANK);
     });
     c.dispatches.push({ kernel: k, entry, workgroups: G, words, buffers: this.bound(c.values) });
@@ -257,29 +233,17 @@ export class WebGpuProgram {
 
   /** A recurrence: the body's placeholders take the shapes of the buffers bound to them. */
   private layoutScan(k: WgslKernel, params: ReadonlyMap<string, number>, values: Map<string, GpuValue>, alloc: (bytes: number, label: string) => GPUBuffer, dispatches: Dispatch[]): void {
-    const scan = k.scan!;
-    const placeholders = new Map<string, readonly number[]>([['@step', []]]);
-    for (const [name, buffer] of Object.entries(scan.bind)) {
-      const v = values.get(buffer);
-      if (!v) throw new Error(`internal: ${k.name} reads '${buffer}' before it is computed`);
-      placeholders.set(name, name.startsWith('@x') ? v.shape.slice(1) : v.shape);
-    }
-    const memo = new Map<ShapeExpr, number[]>();
-    const dims = (s: ShapeExpr): number[] => resolveShape(s, placeholders, memo);
-    const carry = [...placeholders.get('@carry')!];
-    const T = values.get(scan.steps)!.shape[0]!;
-    const n = numel(carry);
+    const call = scanCall(k.name, k.scan!, k.entries[0]!.sites, (buffer) => values.get(buffer)?.shape);
+    const { dims, T, n, views, loop: c } = call;
     const out = k.outputs[0]!;
-    values.set(out.buffer, { buffer: alloc(T * n * 4, out.buffer), shape: [T, ...carry] });
+    values.set(out.buffer, { buffer: alloc(T * n * 4, out.buffer), shape: [T, ...call.carry] });
     const entry = k.entries[0]!;
-    const views = entry.sites.map((s) => siteView(s, carry, dims));
-    const c = coalesce(carry, views.map((v) => v.strides));
     if (c.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks its state through more than ${MAX_RANK} strided axes`);
     const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
     words.set([T, n, c.dims.length], 4);
     words.set(c.dims, entry.layout.dims!);
     c.strides.forEach((st, site) => words.set(st, entry.layout.strides! + site * MAX_RANK));
-    entry.sites.forEach((s, site) => (words[entry.layout.along! + site] = s.buffer.startsWith('@x') ? numel(placeholders.get(s.buffer)!) : 0));
+    call.step.forEach((len, site) => (words[entry.layout.along! + site] = len));
     if (n > 0 && T > 0) dispatches.push({ kernel: k, entry, workgroups: 1, words, buffers: this.bound(values) });
   }
 
