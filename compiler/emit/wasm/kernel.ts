@@ -1,7 +1,7 @@
 // The WebAssembly backend's emitter: each plan kernel becomes two functions (run, fin) printed
 // once as instruction tokens, and a module assembled per element-type signature of the arrays it
 // is called with (an input may be float32, float64 or int32; an accumulation float64 scratch).
-import type { Node } from '../../ir/node.js';
+import { materializedBefore } from '../../abi/slots.js';
 import type { KernelPlan, Precision } from '../../plan/kernelPlan.js';
 import type { KernelLayout } from '../js.js';
 import { encodeModule, type FuncDef } from './encoder.js';
@@ -35,13 +35,8 @@ export interface WasmKernels {
 }
 
 export function emitWasm(plan: KernelPlan, precision: Precision): WasmKernels {
-  const materializedBefore = new Map<Node, string>();
-  const kernels: WasmKernel[] = [];
-  const temps = new Set(plan.buffers.filter((b) => b.role === 'temp').map((b) => b.name));
-  for (const k of plan.kernels) {
-    kernels.push(k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, materializedBefore) : emitPlainKernel(k, precision, materializedBefore));
-    for (const o of k.outputs) if (o.mode !== 'store' || temps.has(o.buffer) || o.node.op === 'scan') materializedBefore.set(o.node, o.buffer);
-  }
+  const inMemory = materializedBefore(plan);
+  const kernels = plan.kernels.map((k): WasmKernel => (k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, inMemory.get(k)!) : emitPlainKernel(k, precision, inMemory.get(k)!)));
   return { precision, kernels, results: plan.results };
 }
 

@@ -3,10 +3,9 @@
 // strides), over the part [lo, hi) of the domain (flat) or of its rows (strided). Full reductions
 // accumulate in float64 registers, stored per part; `fin` combines the parts in order.
 import type { Node } from '../../ir/node.js';
-import { scalarShape } from '../../ir/shape.js';
 import type { Kernel, Precision } from '../../plan/kernelPlan.js';
 import { BodyPrinter } from '../expr.js';
-import { reductionField } from '../slots.js';
+import { plainSlots } from '../../abi/slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
 import { NotVectorizable, vectorize } from './vector.js';
@@ -19,8 +18,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   const spelling = wasmSpelling(precision, locals, (s, index) => readSite(p, s, index));
   p = new BodyPrinter(spelling, { precision, materialized: new Map(materialized) });
 
-  const loopOutputs = k.outputs.map((o) => ({ ...o, ...reductionField(o.node), phase: 'loop' as const, register: o.mode !== 'store' && o.node.shape === scalarShape, shape: o.node.shape }));
-  const epilogue = k.epilogue.map((o) => ({ ...o, phase: 'epilogue' as const, register: false, shape: o.node.shape }));
+  const { loop: loopOutputs, epilogue } = plainSlots(k);
   const outputs = [...loopOutputs, ...epilogue];
   const roots = loopOutputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
   const regs = loopOutputs.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);

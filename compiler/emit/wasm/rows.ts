@@ -2,10 +2,9 @@
 // row its stages in order: passes over the row's elements reducing into locals, and work done once
 // per row. Totals over every row go to the part's float64 partials; `fin` combines them in order.
 import type { Node } from '../../ir/node.js';
-import { reduceShape, scalarShape, type ShapeExpr } from '../../ir/shape.js';
 import type { Kernel, KernelOutput, Precision } from '../../plan/kernelPlan.js';
 import { BodyPrinter } from '../expr.js';
-import { reductionField, type OutputSlot } from '../slots.js';
+import { rowSlots } from '../../abi/slots.js';
 import { rowCaches } from '../jsRows.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import type { WasmKernel } from './kernel.js';
@@ -74,20 +73,10 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
   const round = (e: string): string => (precision === 'f32' ? `${e} f32.demote_f64 f64.promote_f32` : e);
 
   const rows = k.rows!;
-  const rowShapes = new Set<ShapeExpr>([reduceShape(k.domain, [rows.axis], true), reduceShape(k.domain, [rows.axis], false)]);
+  const slots = rowSlots(k);
+  const { slotOf, rowShapes, addressed } = slots;
+  const outputs = [...slots.loop, ...slots.epilogue];
   const isRowValue = (n: Node): boolean => rowShapes.has(n.shape);
-  const outputs: OutputSlot[] = [];
-  const slotOf = new Map<KernelOutput, number>();
-  for (const stage of rows.stages)
-    for (const o of stage.outputs) {
-      const from = o.mode === 'store' ? o.node.shape : o.node.inputs[0]!.shape;
-      const register = o.mode !== 'store' && o.node.shape === scalarShape;
-      const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
-      slotOf.set(o, outputs.length);
-      outputs.push({ ...o, ...reductionField(o.node), phase: 'loop', register, shape: o.node.shape, from, addressed: !register, accumulates: !register && !perRow });
-    }
-  for (const o of k.epilogue) outputs.push({ ...o, phase: 'epilogue', register: false, shape: o.node.shape });
-  const addressed = outputs.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);
   const regs = outputs.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
   const init = (mode: KernelOutput['mode']): string => `f64.const:${mode === 'max' ? '-inf' : '0'}`;
   const off = (j: number): string => `local.get:bo${j}`;

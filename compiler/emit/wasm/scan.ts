@@ -1,9 +1,9 @@
 // WebAssembly for a recurrence (a scan kernel), as the JS backend's (jsScan.ts): a loop over the
 // steps around the loop over one state's elements. The state is read from the initial state at the
 // first step (the host copies it in the result's element type), then from the previous slot.
-import type { Node } from '../../ir/node.js';
 import type { Kernel, Precision } from '../../plan/kernelPlan.js';
 import { BodyPrinter } from '../expr.js';
+import { scanBinding, scanSlot } from '../../abi/slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import type { WasmKernel } from './kernel.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
@@ -26,11 +26,6 @@ export function emitScanKernel(k: Kernel, precision: Precision): WasmKernel {
   const out = p.body([body.next], (s) => `local.get:b${s}`, '_s', new Map([[body.step, 'tf']]));
   const sites = p.sites.map((_, s) => s);
   const xsSites = sites.filter((s) => isXs(p.sites[s]!.buffer));
-  // the bindings, as the JS backend's (jsScan.ts): @carry is the initial state, @x<i> the sequences, then the constants
-  const operands = node.inputs;
-  const bind: Record<string, string> = { '@carry': operandBuffer(k, operands[0]!) };
-  body.xs.forEach((x, i) => (bind[x.attrs.name!] = operandBuffer(k, operands[1 + i]!)));
-  body.consts.forEach((c, i) => (bind[c.attrs.name!] = operandBuffer(k, operands[1 + body.xs.length + i]!)));
 
   sc.i32('T', 'n', 'r', 'dims', 'st', 'ast', 'pc', 'pinit', 'cB', 't', 'rem', 'id', 'nd', ...sites.map((s) => `b${s}`), ...xsSites.map((s) => `xb${s}`));
   const stride = (s: number, d: string): string => sc.elem('st', `i32.const:${s} local.get:r i32.mul ${d} i32.add`);
@@ -71,15 +66,8 @@ export function emitScanKernel(k: Kernel, precision: Precision): WasmKernel {
   return {
     kind: 'scan',
     precision,
-    layout: {
-      name: k.name,
-      domain: k.domain,
-      sites: p.sites,
-      scalars: p.scalars,
-      outputs: [{ buffer: k.outputs[0]!.buffer, mode: 'store', phase: 'loop', register: false, shape: node.shape, node }],
-      source: '',
-      scan: { reverse, bind, steps: bind['@x0']! },
-    },
+    // the bindings and the slot are the ABI's (compiler/abi/slots.ts), as for every backend
+    layout: { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs: [scanSlot(k)], source: '', scan: scanBinding(k) },
     run,
     fin: [],
     locals,
@@ -88,10 +76,3 @@ export function emitScanKernel(k: Kernel, precision: Precision): WasmKernel {
   };
 }
 
-/** The buffer a scan operand lives in: an input's own, or the temp a kernel stored it in. */
-function operandBuffer(k: Kernel, n: Node): string {
-  if (n.op === 'input') return n.attrs.name!;
-  const name = k.operandBuffers?.get(n);
-  if (!name) throw new Error(`internal: scan operand %${n.id} was not stored`);
-  return name;
-}
