@@ -161,7 +161,20 @@ export class Loss {
     if (device === 'js') return this;
     if (device === 'wasm') {
       const { wasmBackend } = await import('./wasm/backend.js');
-      return new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, await wasmBackend(opts));
+      const backend = await wasmBackend(opts);
+      const loss = new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, backend);
+      // outside Node (a browser's main thread compiles only small modules synchronously): the default methods' kernels now
+      if (typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== 'string') {
+        const methods = (['forward', 'vjp', 'valueAndGrad'] as const).flatMap((m) => {
+          try {
+            return [loss.compiledMethod(m)];
+          } catch {
+            return []; // a method this loss does not have (no gradient): its call will say so
+          }
+        });
+        await backend.prepare(methods);
+      }
+      return loss;
     }
     if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'js', 'wasm' or 'webgpu')`);
     const { toWebGpu } = await import('./webgpu/loss.js');

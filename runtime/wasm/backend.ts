@@ -24,6 +24,8 @@ export interface WasmBackend extends Backend {
   readonly lastCallBytes: number;
   /** parts of kernel calls the worker threads ran (0 with one thread) */
   readonly workerParts: number;
+  /** compile the kernels of these methods now, asynchronously (what a browser's main thread needs) */
+  prepare(methods: readonly CompiledMethod[]): Promise<void>;
   /** stop the worker threads (a backend with threads keeps them until then, unref'd) */
   close(): Promise<void>;
 }
@@ -52,6 +54,11 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
   const pool = useThreads ? await WorkerPool.start(threads - 1, mem.memory) : undefined;
   const runner: PartRunner = pool ?? { runParts: runPartsHere };
   const programs = new WeakMap<CompiledMethod, Partial<Record<Precision, WasmProgram>>>();
+  const program = (c: CompiledMethod, precision: Precision): WasmProgram => {
+    let byPrecision = programs.get(c);
+    if (!byPrecision) programs.set(c, (byPrecision = {}));
+    return (byPrecision[precision] ??= new WasmProgram(emitWasm(c.plan, precision), mem, runner));
+  };
   return {
     name: 'wasm',
     threads: useThreads ? threads : 1,
@@ -65,10 +72,10 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
       return mem.lastCall;
     },
     run(c, precision, args, params, outs, memo) {
-      let byPrecision = programs.get(c);
-      if (!byPrecision) programs.set(c, (byPrecision = {}));
-      const prog = (byPrecision[precision] ??= new WasmProgram(emitWasm(c.plan, precision), mem, runner));
-      return prog.run({ buffers: args, params, outs, memo });
+      return program(c, precision).run({ buffers: args, params, outs, memo });
+    },
+    async prepare(methods) {
+      await Promise.all(methods.flatMap((c) => (['f32', 'f64'] as const).map((p) => program(c, p).prepare())));
     },
     async close() {
       onClose?.();

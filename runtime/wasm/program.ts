@@ -45,20 +45,19 @@ export const hostImports = (memory: WebAssembly.Memory): WebAssembly.Imports => 
   env: { memory, ...HOST_MATH, ...Object.fromEntries(Object.entries(HOST_MATH).map(([k, f]) => [`host_${k}`, f])) },
 });
 
-const elemType = (a: AnyArray): ElemType => (a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'f64');
 const View = { f32: Float32Array, f64: Float64Array, i32: Int32Array } as const;
 const SIZE: Record<ElemType, number> = { f32: 4, f64: 8, i32: 4 };
 
 export class WasmProgram {
   private readonly cpu: CpuProgram;
-  private readonly entries: Map<string, KernelEntry>[];
+  private readonly entries: (KernelEntry | undefined)[];
 
   constructor(
     readonly data: WasmKernels,
     private readonly mem: WasmMemory,
     private readonly runner: PartRunner,
   ) {
-    this.entries = data.kernels.map(() => new Map());
+    this.entries = data.kernels.map(() => undefined);
     const layouts = data.kernels.map((k, i): KernelLayout & { fn: KernelFn } => ({ ...k.layout, fn: (X, O, S, L) => this.call(i, k, X, O, S, L) }));
     this.cpu = new CpuProgram({ precision: data.precision, layouts, results: data.results });
   }
@@ -80,15 +79,29 @@ export class WasmProgram {
     }
   }
 
-  private entry(i: number, k: WasmKernel, types: Map<string, ElemType>): KernelEntry {
-    const key = [...types].map(([n, t]) => n + t).join(',');
-    let e = this.entries[i]!.get(key);
+  private entry(i: number, k: WasmKernel): KernelEntry {
+    let e = this.entries[i];
     if (!e) {
-      const module = new WebAssembly.Module(assembleKernel(k, types, this.mem.shared) as BufferSource);
+      const module = new WebAssembly.Module(assembleKernel(k, this.mem.shared) as BufferSource);
       const instance = new WebAssembly.Instance(module, hostImports(this.mem.memory));
-      this.entries[i]!.set(key, (e = { id: nextId++, module, instance }));
+      this.entries[i] = e = { id: nextId++, module, instance };
     }
     return e;
+  }
+
+  /**
+   * Compile every kernel's module asynchronously (a browser's main thread compiles only small
+   * modules synchronously); later calls find them ready.
+   */
+  async prepare(): Promise<void> {
+    await Promise.all(
+      this.data.kernels.map(async (k, i) => {
+        if (this.entries[i]) return;
+        const module = await WebAssembly.compile(assembleKernel(k, this.mem.shared) as BufferSource);
+        const instance = await WebAssembly.instantiate(module, hostImports(this.mem.memory));
+        this.entries[i] ??= { id: nextId++, module, instance };
+      }),
+    );
   }
 
   /** One kernel call: arrays in, run the parts, combine, arrays out. */
@@ -96,10 +109,11 @@ export class WasmProgram {
     const mem = this.mem;
     const resident = this.resident;
     for (const o of O) resident.delete(o);
-    const types = new Map<string, ElemType>();
-    X.forEach((x, s) => types.set(`x${s}`, elemType(x)));
-    O.forEach((o, j) => types.set(`o${j}`, elemType(o)));
-    const entry = this.entry(i, k, types);
+    // the kernel's own element types; arrays of other types are converted as they are copied
+    const types = k.types!;
+    const xt = X.map((_, s) => types.get(`x${s}`)!);
+    const ot = O.map((_, j) => types.get(`o${j}`)!);
+    const entry = this.entry(i, k);
 
     const nS = X.length;
     const frame = mem.alloc(headerWords(nS, O.length) * 4);
@@ -107,13 +121,13 @@ export class WasmProgram {
     const copyIn: boolean[] = [];
     const xAt = X.map((x, s) => {
       const r = resident.get(x);
-      if (r && r.type === elemType(x)) return r.at;
-      const at = mem.alloc(x.length * SIZE[elemType(x)]);
-      resident.set(x, { at, type: elemType(x) });
+      if (r && r.type === xt[s]) return r.at;
+      const at = mem.alloc(x.length * SIZE[xt[s]!]);
+      resident.set(x, { at, type: xt[s]! });
       copyIn[s] = true;
       return at;
     });
-    const oAt = O.map((o) => mem.alloc(o.length * SIZE[elemType(o)]));
+    const oAt = O.map((o, j) => mem.alloc(o.length * SIZE[ot[j]!]));
     const ints = (a: readonly number[]): number => {
       const at = mem.alloc(a.length * 4);
       new Int32Array(mem.buffer, at, a.length).set(a);
@@ -161,7 +175,7 @@ export class WasmProgram {
       header[H.st] = ints((L.st as number[][]).flat());
       header[H.ast] = ints(L.step as number[]);
       const init = L.init as AnyArray;
-      const t = elemType(O[0]!);
+      const t = ot[0]!;
       const at = mem.alloc(init.length * SIZE[t]);
       new View[t](mem.buffer, at, init.length).set(init);
       header[H.init] = at;
@@ -180,10 +194,10 @@ export class WasmProgram {
     new Int32Array(buf, frame, header.length).set(header);
     new Float64Array(buf, sc, S.length).set(S);
     X.forEach((x, s) => {
-      if (copyIn[s]) new View[elemType(x)](buf, xAt[s]!, x.length).set(x);
+      if (copyIn[s]) new View[xt[s]!](buf, xAt[s]!, x.length).set(x);
     });
     O.forEach((o, j) => {
-      if (accumulated(j)) new View[elemType(o)](buf, oAt[j]!, o.length).set(o);
+      if (accumulated(j)) new View[ot[j]!](buf, oAt[j]!, o.length).set(o);
     });
     if (k.kind === 'scan') (entry.instance.exports.run as (...a: number[]) => void)(frame, sc, 0, 0, 0);
     else {
@@ -192,8 +206,8 @@ export class WasmProgram {
       (entry.instance.exports.fin as (...a: number[]) => void)(frame, sc, 0, nparts, 0);
     }
     O.forEach((o, j) => {
-      o.set(new View[elemType(o)](buf, oAt[j]!, o.length) as Float64Array);
-      resident.set(o, { at: oAt[j]!, type: elemType(o) });
+      o.set(new View[ot[j]!](buf, oAt[j]!, o.length) as Float64Array);
+      resident.set(o, { at: oAt[j]!, type: ot[j]! });
     });
   }
 }

@@ -88,3 +88,18 @@ describe("to('wasm') options", () => {
     expect((a as unknown as { backend: unknown }).backend).toBe((b as unknown as { backend: unknown }).backend);
   });
 });
+
+describe('compiling ahead (what a browser main thread needs)', () => {
+  it('prepare() compiles the kernels asynchronously; the calls then give the same numbers', async () => {
+    const { wasmBackend } = await import('../../runtime/wasm/backend.js');
+    const host = new nn.CrossEntropyLoss();
+    const b = await createWasmBackend({ threads: 1 });
+    const loss = new Loss(host.def, {}, b);
+    await b.prepare([loss.compiledMethod('forward'), loss.compiledMethod('valueAndGrad')]);
+    const x = tensor(random(12, 9), [4, 3]);
+    const t = tensor(new Int32Array([0, 2, 1, 2]), [4]);
+    close(loss.forward(x, t), host.forward(x, t));
+    close(loss.valueAndGrad(x, t).grads[0]!, host.valueAndGrad(x, t).grads[0]!);
+    expect(await wasmBackend()).not.toBe(b);
+  });
+});

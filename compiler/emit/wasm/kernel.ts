@@ -1,7 +1,7 @@
-// The WebAssembly backend's emitter: each plan kernel becomes two functions (run, fin) printed
-// once as instruction tokens, and a module assembled per element-type signature of the arrays it
-// is called with (an input may be float32, float64 or int32; an accumulation float64 scratch).
+// The WebAssembly backend's emitter: each plan kernel becomes two functions (run, fin) printed as
+// instruction tokens over the element types it keeps in memory, and one module assembled from them.
 import { materializedBefore } from '../../abi/slots.js';
+import { IOTA } from '../../abi/strides.js';
 import type { KernelPlan, Precision } from '../../plan/kernelPlan.js';
 import type { KernelLayout } from '../js.js';
 import { encodeModule, type FuncDef } from './encoder.js';
@@ -26,6 +26,8 @@ export interface WasmKernel {
   readonly registers: number;
   /** row kernels: float64 caches of a row's expensive values, C elements each per part */
   readonly caches?: number;
+  /** the element type of each site ('x0'...) and output ('o0'...) in the module's memory */
+  readonly types?: ReadonlyMap<string, ElemType>;
 }
 
 export interface WasmKernels {
@@ -36,7 +38,17 @@ export interface WasmKernels {
 
 export function emitWasm(plan: KernelPlan, precision: Precision): WasmKernels {
   const inMemory = materializedBefore(plan);
-  const kernels = plan.kernels.map((k): WasmKernel => (k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, inMemory.get(k)!) : emitPlainKernel(k, precision, inMemory.get(k)!)));
+  const emitted = plan.kernels.map((k) => (k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, inMemory.get(k)!) : emitPlainKernel(k, precision, inMemory.get(k)!)));
+  // element types in the module's memory, fixed here (the host converts as it copies): integer
+  // inputs and iota int32, other tensors in the kernel's precision, accumulations float64
+  const integer = new Set(plan.inputs.filter((b) => b.kind !== 'float').map((b) => b.name));
+  const own: ElemType = precision === 'f32' ? 'f32' : 'f64';
+  const kernels = emitted.map((k): WasmKernel => {
+    const types = new Map<string, ElemType>();
+    k.layout.sites.forEach((site, s) => types.set(`x${s}`, site.buffer === IOTA || integer.has(site.buffer) ? 'i32' : own));
+    k.layout.outputs.forEach((o, j) => types.set(`o${j}`, o.mode !== 'store' && !o.register ? 'f64' : own));
+    return { ...k, types };
+  });
   return { precision, kernels, results: plan.results };
 }
 
@@ -52,8 +64,9 @@ const VSTORE: Partial<Record<ElemType, string>> = { f32: 'f32x4.demote_f64x2_zer
 
 export const MAX_PAGES = 32768; // 2 GiB
 
-/** The module for one signature: pseudo-instructions resolved to loads and stores of those types. */
-export function assembleKernel(k: WasmKernel, types: ReadonlyMap<string, ElemType>, shared: boolean): Uint8Array {
+/** The kernel's module: pseudo-instructions resolved to loads and stores of its element types. */
+export function assembleKernel(k: WasmKernel, shared: boolean): Uint8Array {
+  const types = k.types!;
   const lib = MATHLIB[k.precision];
   const typeOfKey = (key: string): ElemType => types.get(key) ?? fail(`no element type for ${key}`);
   const ptr = (key: string): string => `local.get:p${key}`;
