@@ -24,7 +24,7 @@ export interface ValueAndGrad {
 
 /** What a loss needs from a backend: run one compiled method on bound arguments. */
 export interface Backend {
-  readonly name: 'js' | 'webgpu';
+  readonly name: 'js' | 'webgpu' | 'wasm';
   run(
     compiled: CompiledMethod,
     precision: Precision,
@@ -156,11 +156,33 @@ export class Loss {
    */
   to(device: 'js'): Promise<Loss>;
   to(device: 'webgpu', opts?: import('./webgpu/interop.js').WebGpuOptions): Promise<import('./webgpu/loss.js').WebGpuLoss>;
-  async to(device: 'webgpu' | 'js', opts?: import('./webgpu/interop.js').WebGpuOptions): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
+  /** WebAssembly (SIMD, and worker threads with `threads` > 1): the same synchronous methods */
+  to(device: 'wasm', opts?: import('./wasm/backend.js').WasmOptions): Promise<Loss>;
+  async to(
+    device: 'webgpu' | 'js' | 'wasm',
+    opts?: import('./webgpu/interop.js').WebGpuOptions | import('./wasm/backend.js').WasmOptions,
+  ): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
     if (device === 'js') return this;
-    if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'webgpu' or 'js')`);
+    if (device === 'wasm') {
+      const { wasmBackend } = await import('./wasm/backend.js');
+      const backend = await wasmBackend(opts as import('./wasm/backend.js').WasmOptions | undefined);
+      const loss = new Loss(this.def, { ...this.options, ...Object.fromEntries(this.tensorOptions) }, backend);
+      // outside Node (a browser's main thread compiles only small modules synchronously): the default methods' kernels now
+      if (typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== 'string') {
+        const methods = (['forward', 'vjp', 'valueAndGrad'] as const).flatMap((m) => {
+          try {
+            return [loss.compiledMethod(m)];
+          } catch {
+            return []; // a method this loss does not have (no gradient): its call will say so
+          }
+        });
+        await backend.prepare(methods);
+      }
+      return loss;
+    }
+    if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'js', 'wasm' or 'webgpu')`);
     const { toWebGpu } = await import('./webgpu/loss.js');
-    return toWebGpu(this.def, (backend) => this.withBackend(backend), opts);
+    return toWebGpu(this.def, (backend) => this.withBackend(backend), opts as import('./webgpu/interop.js').WebGpuOptions | undefined);
   }
 
   /** This loss, with the same options, driven by another backend (to() uses it; so does lossc/tfjs, which cannot await). */

@@ -117,7 +117,7 @@ const EXPENSIVE = new Set(['exp', 'expm1', 'log', 'log1p', 'pow', 'tanh', 'sqrt'
  * Which per-element values to keep between the passes of a row kernel: expensive ones that a
  * later pass computes again. A dry run of every pass records what each computes.
  */
-function rowCaches(k: Kernel, p: BodyPrinter, precision: Precision, isRowValue: (n: Node) => boolean) {
+export function rowCaches(k: Kernel, p: BodyPrinter, precision: Precision, isRowValue: (n: Node) => boolean) {
   const stages = k.rows!.stages;
   // in the dry run every reduction of this kernel counts as known (the real run binds them in order)
   const known = new Map<Node, string>(stages.flatMap((s) => s.outputs).filter((o) => o.mode !== 'store').map((o) => [o.node, '0'] as const));

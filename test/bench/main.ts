@@ -8,6 +8,7 @@
 import { nn, tensor, type Tensor } from 'lossc';
 import { benchWebGpu } from './webgpu.js';
 import { benchTfjs } from './tfjs.js';
+import { benchWasm } from './wasm.js';
 
 interface Measured {
   /** median ms per call */
@@ -207,4 +208,5 @@ for (const r of bench()) {
   );
 }
 await benchWebGpu();
+await benchWasm({ mse: mseBaseline, bceWithLogits: bceWithLogitsBaseline, crossEntropy: crossEntropyBaseline });
 await benchTfjs();

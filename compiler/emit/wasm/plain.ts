@@ -1,0 +1,147 @@
+// WebAssembly for a plain kernel: the same two loops as the JS backend over the same body, a flat
+// loop (every operand has the domain's layout) and a strided loop (coalesced axes, constant inner
+// strides), over the part [lo, hi) of the domain (flat) or of its rows (strided). Full reductions
+// accumulate in float64 registers, stored per part; `fin` combines the parts in order.
+import type { Node } from '../../ir/node.js';
+import type { Kernel, Precision } from '../../plan/kernelPlan.js';
+import { BodyPrinter } from '../expr.js';
+import { plainSlots } from '../../abi/slots.js';
+import { H, Scaffold, countField, outField, siteField } from './frame.js';
+import { as, wasmSpelling, type Locals } from './spelling.js';
+import { NotVectorizable, vectorize } from './vector.js';
+import type { WasmKernel } from './kernel.js';
+
+export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): WasmKernel {
+  const locals: Locals = new Map();
+  const sc = new Scaffold(locals);
+  let p!: BodyPrinter;
+  const spelling = wasmSpelling(precision, locals, (s, index) => readSite(p, s, index));
+  p = new BodyPrinter(spelling, { precision, materialized: new Map(materialized) });
+
+  const { loop: loopOutputs, epilogue } = plainSlots(k);
+  const outputs = [...loopOutputs, ...epilogue];
+  const roots = loopOutputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
+  const regs = loopOutputs.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
+  const strided = loopOutputs.map((o, j) => (o.register ? -1 : j)).filter((j) => j >= 0);
+
+  const flat = p.body(roots, () => 'local.get:i', '_f');
+  const str = p.body(roots, (s) => `local.get:b${s} local.get:j local.get:a${s} i32.mul i32.add`, '_s');
+  const nSites = p.sites.length;
+  const outSlot = (j: number): number => nSites + strided.indexOf(j);
+  const slots = [...Array.from({ length: nSites }, (_, s) => s), ...strided.map(outSlot)];
+  const f64 = (v: string): string => as(v, 'f64', locals);
+
+  // the flat loop two elements at a time (SIMD), when every read is contiguous and every operation has a vector form
+  let vector: { lines: string[]; exprs: string[] } | undefined;
+  if (p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))) {
+    try {
+      vector = vectorize(flat.lines, flat.values.map(f64), locals, (n) => n === 'i');
+    } catch (e) {
+      if (!(e instanceof NotVectorizable)) throw e;
+    }
+  }
+  const flatStores = loopOutputs.map((o, j) => (o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!))));
+  const stridedStores = loopOutputs.map((o, j) => {
+    const v = f64(str.values[j]!);
+    if (o.register) return sc.combine(o.mode, `acc${j}`, v);
+    const idx = `local.get:b${outSlot(j)} local.get:j local.get:a${outSlot(j)} i32.mul i32.add`;
+    return o.mode === 'store' ? sc.store(`o${j}`, idx, v) : sc.combineAt(o.mode, `o${j}`, idx, v);
+  });
+
+  // the epilogue: totals of the parts, rounded once, then the scalar results
+  const bound = new Map<Node, string>();
+  const fin: string[] = [];
+  regs.forEach((j, ri) => {
+    fin.push(...sc.partials(ri, regs.length, loopOutputs[j]!.mode, `tot${j}`));
+    sc.f64(`red${j}`);
+    fin.push(`local.get:tot${j} ${precision === 'f32' ? 'f32.demote_f64 f64.promote_f32' : ''} local.set:red${j}`, sc.store(`o${j}`, 'i32.const:0', `local.get:red${j}`));
+    bound.set(loopOutputs[j]!.node, `red${j}`);
+  });
+  const epi = p.body(epilogue.map((o) => o.node), () => 'i32.const:0', '_e', bound);
+  fin.push(...epi.lines, ...epilogue.map((_, e) => sc.store(`o${loopOutputs.length + e}`, 'i32.const:0', f64(epi.values[e]!))));
+  if (p.sites.length !== nSites) throw new Error('internal: the loops of a kernel read different sites');
+
+  const prologue = [
+    ...p.sites.map((_, s) => sc.field(`px${s}`, siteField(s))),
+    ...p.sites.map((_, s) => sc.field(`cnt${s}`, countField(nSites, outputs.length, s))),
+    ...outputs.map((_, j) => sc.field(`po${j}`, outField(nSites, j))),
+    ...p.hoisted,
+  ];
+  sc.i32('i', 'n', 'r', 'dims', 'st', 'inner', 'rem', 'id', 'nd', ...slots.flatMap((s) => [`b${s}`, `a${s}`]));
+  regs.forEach((j) => sc.f64(`acc${j}`));
+  const stride = (s: number, d: string): string => sc.elem('st', `i32.const:${s} local.get:r i32.mul ${d} i32.add`);
+  const run = [
+    ...prologue,
+    ...regs.map((j) => `f64.const:${loopOutputs[j]!.mode === 'max' ? '-inf' : '0'} local.set:acc${j}`),
+    `local.get:frame i32.load:${H.a * 4}`,
+    'if',
+    ...(vector ? vectorLoop(sc, vector, loopOutputs, regs) : ['local.get:lo local.set:i']),
+    ...sc.loop('i', 'local.get:i', 'local.get:hi', [...flat.lines, ...flatStores]),
+    'else',
+    sc.field('r', H.r),
+    sc.field('dims', H.dims),
+    sc.field('st', H.st),
+    `${sc.elem('dims', 'local.get:r i32.const:1 i32.sub')} local.set:inner`,
+    ...slots.map((s) => `${stride(s, 'local.get:r i32.const:1 i32.sub')} local.set:a${s}`),
+    ...sc.loop('q', 'local.get:lo', 'local.get:hi', [
+      'local.get:q local.set:rem',
+      ...slots.map((s) => `i32.const:0 local.set:b${s}`),
+      ...sc.down('d', 'local.get:r i32.const:2 i32.sub', [
+        `${sc.elem('dims', 'local.get:d')} local.set:nd`,
+        'local.get:rem local.get:nd i32.rem_u local.set:id',
+        'local.get:rem local.get:nd i32.div_u local.set:rem',
+        ...slots.map((s) => `local.get:b${s} local.get:id ${stride(s, 'local.get:d')} i32.mul i32.add local.set:b${s}`),
+      ]),
+      ...sc.loop('j', 'i32.const:0', 'local.get:inner', [...str.lines, ...stridedStores]),
+    ]),
+    'end',
+    ...regs.map((j, ri) => sc.partial(ri, regs.length, `acc${j}`)),
+  ];
+  return {
+    kind: 'plain',
+    precision,
+    layout: { name: k.name, domain: k.domain, sites: p.sites, scalars: p.scalars, outputs, source: '' },
+    run,
+    fin: [...prologue, ...fin],
+    locals,
+    hostUsed: spelling.hostUsed,
+    registers: regs.length,
+  };
+}
+
+/**
+ * for (i = lo; i + 2 <= hi; i += 2) over two lanes, leaving i at the scalar tail; full reductions
+ * in vector registers, folded into the scalar ones (lane 0, then lane 1) before the tail.
+ */
+function vectorLoop(sc: Scaffold, v: { lines: string[]; exprs: string[] }, outs: readonly { mode: 'store' | 'sum' | 'max'; register: boolean }[], regs: readonly number[]): string[] {
+  const init = (j: number): string => `f64.const:${outs[j]!.mode === 'max' ? '-inf' : '0'}`;
+  regs.forEach((j) => sc.locals.set(`vacc${j}`, 'v128'));
+  sc.locals.set('vcv', 'v128');
+  const body = outs.map((o, j) => {
+    const e = v.exprs[j]!;
+    if (!o.register) return `local.get:i @vaddr:o${j} ${e} @vst:o${j}`;
+    if (o.mode === 'max') return `${e} local.set:vcv local.get:vcv local.get:vacc${j} local.get:vcv local.get:vacc${j} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:vacc${j}`;
+    return `local.get:vacc${j} ${e} f64x2.add local.set:vacc${j}`;
+  });
+  return [
+    ...regs.map((j) => `${init(j)} f64x2.splat local.set:vacc${j}`),
+    'local.get:lo local.set:i',
+    'block',
+    'loop',
+    'local.get:i i32.const:2 i32.add local.get:hi i32.gt_s br_if:1',
+    ...v.lines,
+    ...body,
+    'local.get:i i32.const:2 i32.add local.set:i',
+    'br:0',
+    'end',
+    'end',
+    ...regs.flatMap((j) => [0, 1].map((l) => sc.combine(outs[j]!.mode, `acc${j}`, `local.get:vacc${j} f64x2.extract_lane:${l}`))),
+  ];
+}
+
+/** A site's load: gathered and shifted sites clamp their index into the buffer (a masked read, e.g. an ignored target, must not trap). */
+export function readSite(p: BodyPrinter, s: number, index: string): string {
+  // (a row kernel's dry run, whose text is discarded, prints with a printer of its own: no site here)
+  const moves = p.sites[s]?.path.some((v) => v.kind !== 'unsqueeze') ?? false;
+  return `${index}${moves ? ` @clamp:x${s}` : ''} @ld:x${s}`;
+}

@@ -1,0 +1,85 @@
+// The WebAssembly backend: `await loss.to('wasm', { threads })`. One memory and one part runner
+// per backend instance; compiled programs per compiled method and precision.
+import type { CompiledMethod } from '../../compiler/pipeline.js';
+import type { Precision } from '../../compiler/plan/kernelPlan.js';
+import { emitWasm } from '../../compiler/emit/wasm/kernel.js';
+import type { Backend } from '../nn.js';
+import { WasmMemory } from './memory.js';
+import { WasmProgram, runPartsHere, type PartRunner } from './program.js';
+import { WorkerPool, threadsAvailable } from './pool.js';
+
+export interface WasmOptions {
+  /**
+   * Threads that run a large kernel's parts (this one included): worker_threads in Node, Web
+   * Workers in a cross-origin-isolated page; 1 elsewhere. Results do not depend on it. Default 1.
+   */
+  readonly threads?: number;
+}
+
+export interface WasmBackend extends Backend {
+  readonly threads: number;
+  /** the bytes of WebAssembly memory the largest call so far used */
+  readonly memoryBytes: number;
+  /** the bytes of WebAssembly memory the last call used (its inputs, results, temporaries and frames) */
+  readonly lastCallBytes: number;
+  /** parts of kernel calls the worker threads ran (0 with one thread) */
+  readonly workerParts: number;
+  /** compile the kernels of these methods now, asynchronously (what a browser's main thread needs) */
+  prepare(methods: readonly CompiledMethod[]): Promise<void>;
+  /** stop the worker threads (a backend with threads keeps them until then, unref'd) */
+  close(): Promise<void>;
+}
+
+/** One backend per thread count, shared by every loss moved to 'wasm' (one memory, one pool of workers). */
+const shared = new Map<number, Promise<WasmBackend>>();
+
+/** The shared backend for `opts.threads` (what `loss.to('wasm', opts)` runs on). */
+export function wasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
+  const threads = opts.threads ?? 1;
+  let b = shared.get(threads);
+  if (!b) {
+    b = createWasmBackend(opts, () => shared.delete(threads));
+    shared.set(threads, b);
+    b.catch(() => shared.delete(threads));
+  }
+  return b;
+}
+
+/** A backend of its own (its own memory and workers); `onClose` runs when it is closed. */
+export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => void): Promise<WasmBackend> {
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`to('wasm', { threads }): threads must be an integer from 1 to 64, got ${String(threads)}`);
+  const useThreads = threads > 1 && (await threadsAvailable());
+  const mem = new WasmMemory(useThreads);
+  const pool = useThreads ? await WorkerPool.start(threads - 1, mem.memory) : undefined;
+  const runner: PartRunner = pool ?? { runParts: runPartsHere };
+  const programs = new WeakMap<CompiledMethod, Partial<Record<Precision, WasmProgram>>>();
+  const program = (c: CompiledMethod, precision: Precision): WasmProgram => {
+    let byPrecision = programs.get(c);
+    if (!byPrecision) programs.set(c, (byPrecision = {}));
+    return (byPrecision[precision] ??= new WasmProgram(emitWasm(c.plan, precision), mem, runner));
+  };
+  return {
+    name: 'wasm',
+    threads: useThreads ? threads : 1,
+    get workerParts() {
+      return pool?.workerParts ?? 0;
+    },
+    get memoryBytes() {
+      return mem.highWater;
+    },
+    get lastCallBytes() {
+      return mem.lastCall;
+    },
+    run(c, precision, args, params, outs, memo) {
+      return program(c, precision).run({ buffers: args, params, outs, memo });
+    },
+    async prepare(methods) {
+      await Promise.all(methods.flatMap((c) => (['f32', 'f64'] as const).map((p) => program(c, p).prepare())));
+    },
+    async close() {
+      onClose?.();
+      await pool?.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The module's own exp, log and log1p against the host's, over their whole range and edges:
+// float64 kernels need 1e-10 relative (SCHEMA), the fast paths give about 1e-16.
+import { describe, it, expect } from 'vitest';
+import { encodeModule } from '../../compiler/emit/wasm/encoder.js';
+import { MATHLIB } from '../../compiler/emit/wasm/mathlib.js';
+
+type Fns = Record<'exp' | 'log' | 'log1p' | 'vexp0' | 'vexp1' | 'vlog0' | 'vlog1' | 'vlog1p0' | 'vlog1p1', (x: number, y?: number) => number>;
+function load(precision: 'f32' | 'f64' = 'f64'): Fns {
+  // the vector versions through scalar wrappers: lane `l` of f(x, y)
+  const lanes = ['exp', 'log', 'log1p'].flatMap((f) =>
+    [0, 1].map((l) => ({
+      name: `v${f}${l}`,
+      params: [['x', 'f64'], ['y', 'f64']] as const,
+      result: 'f64' as const,
+      locals: new Map(),
+      body: [`local.get:x f64x2.splat local.get:y f64x2.replace_lane:1 call:v${f} f64x2.extract_lane:${l}`],
+      exported: true,
+    })),
+  );
+  const bytes = encodeModule({
+    memory: { initialPages: 1, maxPages: 1, shared: false },
+    imports: ['host_exp', 'host_log', 'host_log1p'].map((name) => ({ name, params: ['f64'], result: 'f64' })),
+    funcs: [...Object.values(MATHLIB[precision]).map((l) => ({ ...l.def, exported: !l.def.name.startsWith('v') })), ...lanes],
+  });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1 }), host_exp: Math.exp, host_log: Math.log, host_log1p: Math.log1p } });
+  return inst.exports as never;
+}
+
+describe('the WebAssembly math library', () => {
+  const m = load();
+  const rel = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.abs(b));
+  const xs = [...Array.from({ length: 20001 }, (_, i) => (i - 10000) * 0.0731), ...Array.from({ length: 2000 }, (_, i) => Math.pow(10, (i - 1000) / 30))];
+  it('exp agrees with Math.exp to 6e-16 (3 ulp), and at the edges exactly', () => {
+    let worst = 0;
+    for (const x of xs) if (x < 700) worst = Math.max(worst, rel(m.exp(x), Math.exp(x)));
+    expect(worst).toBeLessThan(6e-16);
+    for (const x of [NaN, Infinity, -Infinity, 0, -0, 709.5, 710, -745, -746, -708.5]) expect(m.exp(x)).toBe(Math.exp(x));
+  });
+  it('log agrees with Math.log to 4e-16, and at the edges exactly', () => {
+    let worst = 0;
+    for (const x of xs) if (x > 0) worst = Math.max(worst, rel(m.log(x), Math.log(x)));
+    expect(worst).toBeLessThan(4e-16);
+    for (const x of [NaN, Infinity, -Infinity, 0, -0, -1, 1, 5e-324, 1e-310]) expect(m.log(x)).toBe(Math.log(x));
+  });
+  it('the float32 kernels\' versions agree to 1e-10 (SCHEMA allows float32 1e-5)', () => {
+    const f = load('f32');
+    let worst = 0;
+    for (const x of xs) {
+      if (x < 700) worst = Math.max(worst, rel(f.exp(x), Math.exp(x)));
+      if (x > 0) worst = Math.max(worst, rel(f.log(x), Math.log(x)));
+      if (x > -1) worst = Math.max(worst, rel(f.log1p(x), Math.log1p(x)));
+    }
+    expect(worst).toBeLessThan(1e-10);
+  });
+  it('the two-lane versions give the scalar versions\' bits in each lane, fast path or not', () => {
+    for (const p of ['f64', 'f32'] as const) {
+      const f = load(p);
+      for (let i = 0; i < xs.length; i++) {
+        const [x, y] = [xs[i]!, xs[(i * 7919) % xs.length]!];
+        for (const [name, lane0, lane1] of [['exp', f.vexp0, f.vexp1], ['log', f.vlog0, f.vlog1], ['log1p', f.vlog1p0, f.vlog1p1]] as const) {
+          const s = f[name];
+          if (!Object.is(lane0(x, y), s(x)) || !Object.is(lane1(x, y), s(y))) expect(`${p} v${name}(${x}, ${y})`).toBe(`[${s(x)}, ${s(y)}]`);
+        }
+      }
+      for (const e of [NaN, Infinity, -Infinity, 0, -0, -1, 1e-310]) {
+        expect(Object.is(f.vexp0(e, 1), f.exp(e))).toBe(true);
+        expect(Object.is(f.vlog1(2, e), f.log(e))).toBe(true);
+        expect(Object.is(f.vlog1p0(e, 0.5), f.log1p(e))).toBe(true);
+      }
+    }
+  });
+  it('log1p agrees with Math.log1p to 1e-15, and at the edges exactly', () => {
+    let worst = 0;
+    for (const x of [...xs, ...xs.map((v) => v * 1e-9)]) if (x > -1) worst = Math.max(worst, rel(m.log1p(x), Math.log1p(x)));
+    expect(worst).toBeLessThan(1e-15);
+    for (const x of [NaN, Infinity, -Infinity, 0, -0, -1, -2, 1e-300, -1e-300]) expect(Object.is(m.log1p(x), Math.log1p(x))).toBe(true);
+  });
+});
