@@ -14,6 +14,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       // walking a chain of scopes or contexts outward starts from `this`
       '@typescript-eslint/no-this-alias': 'off',
+      // a printer declared before the spelling that closes over it, assigned once after
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
 );

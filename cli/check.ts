@@ -29,7 +29,9 @@ export function checkGradients(def: LossDef, opts: CheckOptions = {}): CheckResu
   const random64 = randomInputs(def, loss.options as Record<string, OptionValue>, random, 'float64', opts.shape);
   // also at 0 (every differentiable input zero): where a zero-initialised layer starts, and the
   // seam of most composites (sigmoid, softplus, relu)
-  const zero = random64.map((t, k) => (def.inputs[k]?.kind === 'float' && def.inputs[k]?.differentiable !== false ? { ...t, data: new Float64Array(t.data.length) } : t));
+  const zero = random64.map((t, k) =>
+    def.inputs[k]?.kind === 'float' && def.inputs[k]?.differentiable !== false ? { ...t, data: new Float64Array(t.data.length) } : t,
+  );
   const atRandom = checkAt(loss, def, random64, random);
   // ...where 0 lies inside the loss's domain: BCELoss's input must stay in [0, 1], and a step
   // below 0 is an error there, so such a loss is checked at random inputs only
@@ -53,7 +55,9 @@ export function checkGradients(def: LossDef, opts: CheckOptions = {}): CheckResu
   const lines = [`${ok ? 'ok  ' : 'FAIL'} ${def.name}  (${shapes}; ${how} vs central differences, float64, ${where})`];
   for (const r of rows) {
     const at0 = r.atZero !== undefined ? ` (at 0: ${r.atZero.toExponential(2)})` : '';
-    lines.push(`     ${r.name}: ${r.error === null ? r.note : `max error ${r.error.toExponential(2)}${at0}${r.error > tolerance ? `  > ${tolerance.toExponential(0)}` : ''}`}`);
+    lines.push(
+      `     ${r.name}: ${r.error === null ? r.note : `max error ${r.error.toExponential(2)}${at0}${r.error > tolerance ? `  > ${tolerance.toExponential(0)}` : ''}`}`,
+    );
   }
   return { loss: def.name, ok, inputs: rows.map(({ name, error, note }) => ({ name, error, ...(note ? { note } : {}) })), text: lines.join('\n') };
 }
@@ -63,7 +67,8 @@ type Row = { name: string; error: number | null; note?: string; atZero?: number 
 /** The largest |grad - fd| / max(1, |fd|) per input, at one point. */
 function checkAt(loss: Loss, def: LossDef, inputs: Tensor[], random: () => number): Row[] {
   const out = loss.forward(...inputs);
-  const seed: Tensor | null = out.shape.length === 0 ? null : { data: Float64Array.from({ length: out.data.length }, () => random() * 2 - 1), shape: out.shape, dtype: 'float64' };
+  const seed: Tensor | null =
+    out.shape.length === 0 ? null : { data: Float64Array.from({ length: out.data.length }, () => random() * 2 - 1), shape: out.shape, dtype: 'float64' };
   const grads = seed ? loss.vjp(inputs, seed) : loss.valueAndGrad(...inputs).grads;
   const objective = (xs: Tensor[]): number => {
     const y = loss.forward(...xs).data;

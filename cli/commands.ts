@@ -64,10 +64,18 @@ export interface CompileArgs {
 }
 
 /** --methods, --precision and --format of `lossc compile`, checked. */
-export function parseSelection(o: { options?: string; methods?: string; precision?: string; format?: string }): Pick<CompileArgs, 'options' | 'methods' | 'precisions' | 'formats'> {
+export function parseSelection(o: {
+  options?: string;
+  methods?: string;
+  precision?: string;
+  format?: string;
+}): Pick<CompileArgs, 'options' | 'methods' | 'precisions' | 'formats'> {
   const list = <T extends string>(flag: string, text: string | undefined, allowed: Readonly<Record<string, T>>): T[] | undefined => {
     if (text === undefined) return undefined;
-    const items = text.split(',').map((t) => t.trim()).filter(Boolean);
+    const items = text
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     if (!items.length) throw new UsageError(`${flag} needs one of ${Object.keys(allowed).join(', ')}`);
     for (const t of items) if (!(t in allowed)) throw new UsageError(`${flag}: unknown value '${t}' (expected ${Object.keys(allowed).join(', ')})`);
     return [...new Set(items.map((t) => allowed[t]!))];
@@ -75,11 +83,19 @@ export function parseSelection(o: { options?: string; methods?: string; precisio
   const methods = list('--methods', o.methods, { forward: 'forward', vjp: 'vjp', valueAndGrad: 'valueAndGrad' } as const);
   const precisions = list('--precision', o.precision, { float32: 'f32', float64: 'f64' } as const);
   const formats = list('--format', o.format, { mjs: 'mjs', cjs: 'cjs' } as const);
-  return { ...(o.options !== undefined ? { options: o.options } : {}), ...(methods ? { methods } : {}), ...(precisions ? { precisions } : {}), ...(formats ? { formats } : {}) };
+  return {
+    ...(o.options !== undefined ? { options: o.options } : {}),
+    ...(methods ? { methods } : {}),
+    ...(precisions ? { precisions } : {}),
+    ...(formats ? { formats } : {}),
+  };
 }
 
 export function parseTargets(text: string): ('js' | 'wgsl')[] {
-  const targets = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const targets = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of targets) if (t !== 'js' && t !== 'wgsl') throw new UsageError(`unknown target '${t}' (expected js, wgsl or js,wgsl)`);
   if (!targets.length) throw new UsageError('--target needs js, wgsl or js,wgsl');
   return targets as ('js' | 'wgsl')[];
@@ -146,7 +162,15 @@ async function compileSources(
           ...(args.methods ? { methods: args.methods } : {}),
           ...(args.precisions ? { precisions: args.precisions } : {}),
         };
-        m = await emitModule(def, { targets: args.targets, onProgress: (d, n) => progress.update(d, n), only, sharedRuntime: args.sharedRuntime === true, gradientVariants: args.trainingVariants !== false, ...(args.formats ? { formats: args.formats } : {}), ...(types ? { types } : {}) });
+        m = await emitModule(def, {
+          targets: args.targets,
+          onProgress: (d, n) => progress.update(d, n),
+          only,
+          sharedRuntime: args.sharedRuntime === true,
+          gradientVariants: args.trainingVariants !== false,
+          ...(args.formats ? { formats: args.formats } : {}),
+          ...(types ? { types } : {}),
+        });
       } catch (e) {
         if (e instanceof Error && /WGSL backend is not available|no variant has the options/.test(e.message)) throw new UserError(e.message);
         throw e;
@@ -292,8 +316,12 @@ export const CHECK_MAX_ELEMENTS = 2 ** 14;
 
 /** `--shape 4096,1024`: positive integer sizes whose product is at most `maxElements` (the command's limit). */
 export function parseShape(text: string, maxElements = BENCH_MAX_ELEMENTS, command = 'bench'): number[] {
-  const dims = text.split(/[,x\s]+/).filter(Boolean).map(Number);
-  if (!dims.length || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new UsageError(`--shape must be positive integers such as 1024,256, not '${text}'`);
+  const dims = text
+    .split(/[,x\s]+/)
+    .filter(Boolean)
+    .map(Number);
+  if (!dims.length || dims.some((d) => !Number.isInteger(d) || d <= 0))
+    throw new UsageError(`--shape must be positive integers such as 1024,256, not '${text}'`);
   const n = dims.reduce((a, b) => a * b, 1);
   if (n > maxElements) throw new UsageError(`--shape ${dims.join(',')} has ${n} elements; lossc ${command} takes at most ${maxElements} per input`);
   return dims;

@@ -35,7 +35,13 @@ interface Plan {
  * Inputs for `def` (its own inputs, in order), float ones of `dtype`, with `base` as the shape of
  * inputs nothing else shapes (and the sizes of declared named dimensions, in order).
  */
-export function randomInputs(def: LossDef, options: Readonly<Record<string, OptionValue>>, random: Random, dtype: Exclude<DType, 'int32'>, base: readonly number[] = [4, 5]): Tensor[] {
+export function randomInputs(
+  def: LossDef,
+  options: Readonly<Record<string, OptionValue>>,
+  random: Random,
+  dtype: Exclude<DType, 'int32'>,
+  base: readonly number[] = [4, 5],
+): Tensor[] {
   const plans = new Map<string, Plan>(def.inputs.map((i) => [i.name, {}]));
   const plan = (name: string): Plan => plans.get(name) ?? (plans.set(name, {}), plans.get(name)!);
   const named = new Map<string, number>();
@@ -87,7 +93,9 @@ export function randomInputs(def: LossDef, options: Readonly<Record<string, Opti
       like.shape ??= [...base];
       const axis = spec.shapeLike.dropAxis;
       // as for class indices: an unbatched `like` is seen with a batch axis of 1, and so is this input
-      const unbatched = axis !== undefined && checks.some((b) => b.kind === 'batchIfUnbatched' && b.of === spec.shapeLike!.input && b.rank === like.shape!.length && b.inputs.includes(spec.name));
+      const unbatched =
+        axis !== undefined &&
+        checks.some((b) => b.kind === 'batchIfUnbatched' && b.of === spec.shapeLike!.input && b.rank === like.shape!.length && b.inputs.includes(spec.name));
       const seen = unbatched ? [1, ...like.shape] : like.shape;
       const a = axis === undefined ? -1 : axis < 0 ? axis + seen.length : axis;
       const derived = axis === undefined ? [...seen] : seen.filter((_, i) => i !== a);
@@ -101,7 +109,13 @@ export function randomInputs(def: LossDef, options: Readonly<Record<string, Opti
   for (const spec of def.inputs) if (spec.kind === 'float') plan(spec.name).shape ??= [...base];
   // index inputs nothing declares: follow the graph's gathers and one-hots
   const open = def.inputs.filter((s) => s.kind === 'int' && (!plan(s.name).shape || (!plan(s.name).range && !plan(s.name).values)));
-  if (open.length) inferIndexInputs(def, options, plans, open.map((s) => s.name));
+  if (open.length)
+    inferIndexInputs(
+      def,
+      options,
+      plans,
+      open.map((s) => s.name),
+    );
   return def.inputs.map((spec) => {
     const p = plan(spec.name);
     const shape = p.shape ?? [base[0] ?? 4];

@@ -9,7 +9,12 @@ import { SourceErrors, UsageError, UserError } from './errors.js';
 import type { Io } from './commands.js';
 
 const EXAMPLES = {
-  compile: ['lossc compile examples/focal.loss -o out', `lossc compile MSELoss --options '{"reduction": "mean"}' --precision float32 --methods valueAndGrad --no-training-variants -o out`, 'lossc compile examples/customMseFunction.ts --target js,wgsl -o out', 'lossc compile CrossEntropyLoss -o out'],
+  compile: [
+    'lossc compile examples/focal.loss -o out',
+    `lossc compile MSELoss --options '{"reduction": "mean"}' --precision float32 --methods valueAndGrad --no-training-variants -o out`,
+    'lossc compile examples/customMseFunction.ts --target js,wgsl -o out',
+    'lossc compile CrossEntropyLoss -o out',
+  ],
   explain: ['lossc explain MSELoss --method valueAndGrad', `lossc explain HuberLoss --options '{"delta": 0.5}'`],
   check: ['lossc check examples/dice.loss', 'lossc check CrossEntropyLoss NLLLoss'],
   bench: ['lossc bench BCEWithLogitsLoss --shape 4096,1024'],
@@ -45,7 +50,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .helpCommand(true);
   const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
   const method = () => new Option('--method <method>', 'the method to explain').choices(['forward', 'vjp', 'valueAndGrad']).default('forward');
-  const options = () => new Option('--options <json>', "option values as JSON, e.g. '{\"reduction\": \"sum\"}' (tensor options: arrays)");
+  const options = () => new Option('--options <json>', 'option values as JSON, e.g. \'{"reduction": "sum"}\' (tensor options: arrays)');
   const loss = () => new Option('--loss <name>', 'only the loss of this name (a source may define several)');
 
   program
@@ -57,22 +62,53 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
 
   program
     .command('compile')
-    .description('compile every loss of the sources into standalone modules: DIR/<Name>.mjs and DIR/<Name>.cjs (no imports, no eval) with DIR/<Name>.d.mts / .d.cts; with wgsl, DIR/<Name>.wgsl and DIR/<Name>.wgsl.json')
+    .description(
+      'compile every loss of the sources into standalone modules: DIR/<Name>.mjs and DIR/<Name>.cjs (no imports, no eval) with DIR/<Name>.d.mts / .d.cts; with wgsl, DIR/<Name>.wgsl and DIR/<Name>.wgsl.json',
+    )
     .argument('<sources...>', 'a .loss file, a .ts file, or a built-in loss name')
     .requiredOption('-o, --out <dir>', 'the directory to write to (created if missing)')
     .option('--target <targets>', 'js, wgsl, or js,wgsl', 'js')
     .addOption(loss())
-    .addOption(new Option('--options <json>', "only the variant these option values choose (the others at their defaults), e.g. '{\"reduction\": \"sum\"}'"))
+    .addOption(new Option('--options <json>', 'only the variant these option values choose (the others at their defaults), e.g. \'{"reduction": "sum"}\''))
     .option('--methods <methods>', 'only these methods: forward, vjp, valueAndGrad, comma-separated')
     .option('--precision <precisions>', 'only these precisions: float32, float64, comma-separated')
     .option('--format <formats>', 'module files: mjs, cjs or mjs,cjs', 'mjs,cjs')
     .option('--shared-runtime', 'the run time in DIR/lossc-runtime.mjs / .cjs, imported by each module, instead of inside each')
-    .option('--no-training-variants', "leave out the training-step kernels (wrt the first input, accumulate): smaller modules whose vjp/valueAndGrad take `out` but not `wrt` or `accumulate`")
+    .option(
+      '--no-training-variants',
+      'leave out the training-step kernels (wrt the first input, accumulate): smaller modules whose vjp/valueAndGrad take `out` but not `wrt` or `accumulate`',
+    )
     .addHelpText('after', examples(EXAMPLES.compile))
-    .action(async (sources: string[], o: { out: string; target: string; loss?: string; options?: string; methods?: string; precision?: string; format: string; sharedRuntime?: boolean; trainingVariants: boolean }) => {
-      const c = await commands();
-      code = await c.compileCommand({ sources, out: o.out, targets: c.parseTargets(o.target), loss: o.loss, sharedRuntime: o.sharedRuntime === true, trainingVariants: o.trainingVariants, ...c.parseSelection(o) }, io);
-    });
+    .action(
+      async (
+        sources: string[],
+        o: {
+          out: string;
+          target: string;
+          loss?: string;
+          options?: string;
+          methods?: string;
+          precision?: string;
+          format: string;
+          sharedRuntime?: boolean;
+          trainingVariants: boolean;
+        },
+      ) => {
+        const c = await commands();
+        code = await c.compileCommand(
+          {
+            sources,
+            out: o.out,
+            targets: c.parseTargets(o.target),
+            loss: o.loss,
+            sharedRuntime: o.sharedRuntime === true,
+            trainingVariants: o.trainingVariants,
+            ...c.parseSelection(o),
+          },
+          io,
+        );
+      },
+    );
 
   program
     .command('explain')
@@ -98,7 +134,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .addHelpText('after', examples(EXAMPLES.check))
     .action(async (sources: string[], o: { options?: string; loss?: string; seed: string; tolerance: string; shape?: string }) => {
       const c = await commands();
-      code = await c.checkCommand({ sources, options: o.options, loss: o.loss, seed: number('--seed', o.seed), tolerance: number('--tolerance', o.tolerance), shape: o.shape === undefined ? undefined : c.parseShape(o.shape, c.CHECK_MAX_ELEMENTS, 'check') }, io);
+      code = await c.checkCommand(
+        {
+          sources,
+          options: o.options,
+          loss: o.loss,
+          seed: number('--seed', o.seed),
+          tolerance: number('--tolerance', o.tolerance),
+          shape: o.shape === undefined ? undefined : c.parseShape(o.shape, c.CHECK_MAX_ELEMENTS, 'check'),
+        },
+        io,
+      );
     });
 
   program
@@ -113,7 +159,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     .addHelpText('after', examples(EXAMPLES.bench))
     .action(async (source: string, o: { shape: string; dtype: 'float32' | 'float64'; time: string; options?: string; loss?: string }) => {
       const c = await commands();
-      code = await c.benchCommand({ source, shape: c.parseShape(o.shape), dtype: o.dtype, time: number('--time', o.time), options: o.options, loss: o.loss }, io);
+      code = await c.benchCommand(
+        { source, shape: c.parseShape(o.shape), dtype: o.dtype, time: number('--time', o.time), options: o.options, loss: o.loss },
+        io,
+      );
     });
 
   try {
@@ -161,7 +210,9 @@ async function report(e: unknown, io: Io): Promise<number> {
     return 1;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  io.err(`lossc: internal error: ${err.message}\n${process.env.LOSSC_DEBUG ? `${err.stack}\n` : '(set LOSSC_DEBUG=1 for the stack trace; please report it)\n'}`);
+  io.err(
+    `lossc: internal error: ${err.message}\n${process.env.LOSSC_DEBUG ? `${err.stack}\n` : '(set LOSSC_DEBUG=1 for the stack trace; please report it)\n'}`,
+  );
   return 1;
 }
 

@@ -40,14 +40,15 @@ export async function loadSource(spec: string, only?: string): Promise<LoadedSou
     if (!statSync(spec).isFile()) throw new UsageError(`${spec} is not a regular file: give a .loss or .ts file (or a built-in loss name)`);
     if (!SOURCE_EXTENSIONS.has(ext)) throw new UsageError(`${spec}: expected a .loss or .ts file (or a built-in loss name)`);
     const text = readFileSync(spec, 'utf8');
-    const read =
-      ext === '.loss'
-        ? (await import('../dsl/index.js')).parseLossSource(text, spec)
-        : (await tsFront(spec)).parseTsLossSource(text, spec);
+    const read = ext === '.loss' ? (await import('../dsl/index.js')).parseLossSource(text, spec) : (await tsFront(spec)).parseTsLossSource(text, spec);
     const errors = read.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new SourceErrors(read.diagnostics, text);
     if (read.losses.length === 0) {
-      throw new UserError(ext === '.loss' ? `${spec} declares no loss (a .loss file needs at least one 'loss Name(...) { ... }')` : `${spec} exports no loss (an exported function or a class extending Loss)`);
+      throw new UserError(
+        ext === '.loss'
+          ? `${spec} declares no loss (a .loss file needs at least one 'loss Name(...) { ... }')`
+          : `${spec} exports no loss (an exported function or a class extending Loss)`,
+      );
     }
     loaded = { spec, losses: read.losses, warnings: read.diagnostics, text };
   } else {
@@ -56,7 +57,9 @@ export async function loadSource(spec: string, only?: string): Promise<LoadedSou
     if (!def) {
       const names = builtinLosses.map((d) => d.name);
       const close = names.find((n) => n.toLowerCase() === spec.toLowerCase() || n.toLowerCase() === `${spec.toLowerCase()}loss`);
-      throw new UsageError(`'${spec}' is neither a file nor a built-in loss${close ? ` (did you mean ${close}?)` : ''}; \`lossc list\` shows the built-in losses`);
+      throw new UsageError(
+        `'${spec}' is neither a file nor a built-in loss${close ? ` (did you mean ${close}?)` : ''}; \`lossc list\` shows the built-in losses`,
+      );
     }
     loaded = { spec, losses: [def], warnings: [] };
   }
@@ -103,7 +106,8 @@ function toTensor(name: string, v: unknown, dtype: 'float32' | 'float64'): Tenso
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return { data: Arr.from(v as number[]), shape: [v.length], dtype };
   if (v && typeof v === 'object' && Array.isArray((v as { data?: unknown }).data) && Array.isArray((v as { shape?: unknown }).shape)) {
     const { data, shape } = v as { data: number[]; shape: number[] };
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new UsageError(`--options: '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data.length !== shape.reduce((a, b) => a * b, 1))
+      throw new UsageError(`--options: '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
     return { data: Arr.from(data), shape, dtype };
   }
   throw new UsageError(`--options: '${name}' is a tensor option: give an array of numbers, or { "data": [...], "shape": [...] }`);

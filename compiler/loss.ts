@@ -25,7 +25,14 @@ export type OptionSpec =
    * other value shares one graph in which the option is a run-time parameter. So a finite set of
    * variants covers every value, and a standalone module can carry them all.
    */
-  | { readonly name: string; readonly type: 'number'; readonly default: number; readonly cases?: readonly number[]; readonly integer?: boolean; readonly doc?: string }
+  | {
+      readonly name: string;
+      readonly type: 'number';
+      readonly default: number;
+      readonly cases?: readonly number[];
+      readonly integer?: boolean;
+      readonly doc?: string;
+    }
   /** a function of builder nodes (e.g. a distance function): structural, by identity */
   | { readonly name: string; readonly type: 'function'; readonly default: null; readonly doc?: string }
   | { readonly name: string; readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly doc?: string }
@@ -66,7 +73,12 @@ export type InputCheck =
    * torch's unbatched form: when `of` has rank `rank`, every listed input is seen with a leading
    * batch axis of 1 (and a 'none'-reduced result drops it again)
    */
-  | { readonly kind: 'batchIfUnbatched'; readonly of: string; readonly rank: number; readonly inputs: readonly (string | { readonly name: string; readonly axis: number })[] }
+  | {
+      readonly kind: 'batchIfUnbatched';
+      readonly of: string;
+      readonly rank: number;
+      readonly inputs: readonly (string | { readonly name: string; readonly axis: number })[];
+    }
   /**
    * CTC's arguments: targets given concatenated (1-D) become padded [N, max length]; lengths are
    * checked against T and the targets, labels against the classes, as torch does
@@ -76,7 +88,15 @@ export type InputCheck =
    * class indices: `input`'s shape is `of`'s without `axis`, and each value is in [min, size of
    * that axis), or equals the option named `ignore`
    */
-  | { readonly kind: 'classIndex'; readonly input: string; readonly of: string; readonly axis: number; readonly min?: number; readonly ignore?: string; readonly sameShape?: boolean }
+  | {
+      readonly kind: 'classIndex';
+      readonly input: string;
+      readonly of: string;
+      readonly axis: number;
+      readonly min?: number;
+      readonly ignore?: string;
+      readonly sameShape?: boolean;
+    }
   /**
    * a declared shape (the DSL's `f32[N, C]`): the rank, fixed sizes, and named sizes that must
    * agree across every input declaring the same name; '*' stands for any number of axes
@@ -86,7 +106,14 @@ export type InputCheck =
    * a numeric option's range, checked when the loss is constructed (torch checks it at each call):
    * min <= value (min < value with minExclusive) and value <= max; {value} in the message is the value
    */
-  | { readonly kind: 'optionRange'; readonly option: string; readonly min?: number; readonly max?: number; readonly minExclusive?: boolean; readonly message: string }
+  | {
+      readonly kind: 'optionRange';
+      readonly option: string;
+      readonly min?: number;
+      readonly max?: number;
+      readonly minExclusive?: boolean;
+      readonly message: string;
+    }
   /** a per-class tensor option: given, it is 1-D with one entry per class (`of`'s size along `axis`); {classes} and {shape} in the message */
   | { readonly kind: 'classWeight'; readonly input: string; readonly of: string; readonly axis: number; readonly message: string }
   /** `input` broadcasts against `like` without growing it (torch's BCELoss weight); {input}, {like} and {broadcast} in the message */
@@ -116,7 +143,7 @@ export interface LossDef {
 export interface LossInstance {
   readonly def: LossDef;
   readonly graph: Graph;
-/** graph inputs in call order: the loss's arguments, then given tensor options */
+  /** graph inputs in call order: the loss's arguments, then given tensor options */
   readonly inputs: readonly Node[];
   readonly differentiable: readonly boolean[];
   readonly params: readonly string[];
@@ -144,7 +171,10 @@ export function otherThanCases(o: { readonly cases?: readonly number[]; readonly
  * a function option as `functions` lists (default: absent only; a trial build passes a stand-in).
  * More than `limit` combinations: the defaults, then each option varied alone.
  */
-export function structuralVariants(def: { readonly options: readonly OptionSpec[] }, opts: { readonly functions?: readonly OptionValue[]; readonly limit?: number } = {}): Record<string, OptionValue>[] {
+export function structuralVariants(
+  def: { readonly options: readonly OptionSpec[] },
+  opts: { readonly functions?: readonly OptionValue[]; readonly limit?: number } = {},
+): Record<string, OptionValue>[] {
   const defaults: Record<string, OptionValue> = Object.fromEntries(def.options.map((o) => [o.name, o.default]));
   const choices: [string, readonly OptionValue[]][] = [];
   for (const o of def.options) {
@@ -174,10 +204,12 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function checkLossNames(def: LossDef): void {
   const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v) : String(v));
-  if (typeof def.name !== 'string' || !IDENTIFIER.test(def.name)) throw new TypeError(`a loss's name must be an identifier (letters, digits and _, not starting with a digit), got ${show(def.name)}`);
+  if (typeof def.name !== 'string' || !IDENTIFIER.test(def.name))
+    throw new TypeError(`a loss's name must be an identifier (letters, digits and _, not starting with a digit), got ${show(def.name)}`);
   const seen = new Set<string>();
   for (const [what, name] of [...def.inputs.map((i) => ['input', i.name] as const), ...def.options.map((o) => ['option', o.name] as const)]) {
-    if (typeof name !== 'string' || !IDENTIFIER.test(name)) throw new TypeError(`${def.name}: ${what} names must be identifiers (letters, digits and _, not starting with a digit), got ${show(name)}`);
+    if (typeof name !== 'string' || !IDENTIFIER.test(name))
+      throw new TypeError(`${def.name}: ${what} names must be identifiers (letters, digits and _, not starting with a digit), got ${show(name)}`);
     if (seen.has(name)) throw new TypeError(`${def.name}: the name '${name}' is used twice (${what} names must be distinct)`);
     seen.add(name);
   }

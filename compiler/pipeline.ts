@@ -54,7 +54,8 @@ export function compileMethod(inst: LossInstance, method: Method, variant: Metho
   if (method !== 'forward') {
     let seed: Node;
     if (method === 'valueAndGrad') {
-      if (out.shape !== scalarShape) throw new Error(`${inst.def.name}.valueAndGrad needs a scalar loss; with reduction='none' the loss is a tensor: use vjp(inputs, gradOutput)`);
+      if (out.shape !== scalarShape)
+        throw new Error(`${inst.def.name}.valueAndGrad needs a scalar loss; with reduction='none' the loss is a tensor: use vjp(inputs, gradOutput)`);
       seed = inst.graph.constant(1);
       results.push({ name: 'value', node: out });
     } else seed = inst.graph.input('grad_output', 'float', out.shape);
@@ -75,10 +76,17 @@ export function compileMethod(inst: LossInstance, method: Method, variant: Metho
   } else results.push({ name: 'value', node: out });
   dumps.push({ pass: 'graph', text: printNodes(results.map((r) => [r.name, r.node])) });
 
-  const simplified = rewrite(results.map((r) => r.node), [...eraseGradientMarkers, ...algebra, ...stableForms]);
+  const simplified = rewrite(
+    results.map((r) => r.node),
+    [...eraseGradientMarkers, ...algebra, ...stableForms],
+  );
   const program: Program = {
     name,
-    inputs: [...inst.inputs, ...(method === 'vjp' ? graphSeed(inst) : []), ...(variant.accumulate ? gradOf.map((i) => inst.graph.input(priorInput(`grad_${inst.inputs[i]!.attrs.name}`), 'float', inst.inputs[i]!.shape)) : [])],
+    inputs: [
+      ...inst.inputs,
+      ...(method === 'vjp' ? graphSeed(inst) : []),
+      ...(variant.accumulate ? gradOf.map((i) => inst.graph.input(priorInput(`grad_${inst.inputs[i]!.attrs.name}`), 'float', inst.inputs[i]!.shape)) : []),
+    ],
     params: inst.params,
     results: results.map((r, i) => ({ name: r.name, node: simplified[i]! })),
   };
@@ -104,7 +112,13 @@ const stabilized = new WeakMap<LossInstance, Stabilized>();
 export function stableForward(inst: LossInstance): Stabilized {
   let s = stabilized.get(inst);
   if (!s) {
-    s = inst.def.stabilize === false ? { output: inst.output, findings: [] } : stabilize(inst.output, inst.inputs.filter((_, i) => inst.differentiable[i]));
+    s =
+      inst.def.stabilize === false
+        ? { output: inst.output, findings: [] }
+        : stabilize(
+            inst.output,
+            inst.inputs.filter((_, i) => inst.differentiable[i]),
+          );
     stabilized.set(inst, s);
   }
   return s;

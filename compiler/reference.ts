@@ -40,7 +40,8 @@ export function evaluate(outputs: readonly Node[], bind: Bindings): Value64[] {
       case 'view': {
         const shape = dimsOf(n.shape);
         const x = args[0]!;
-        const strides = n.op === 'unsqueeze' ? unsqueezeView(contiguousStrides(x.shape), n.attrs.axes!) : broadcastView(x.shape, contiguousStrides(x.shape), shape);
+        const strides =
+          n.op === 'unsqueeze' ? unsqueezeView(contiguousStrides(x.shape), n.attrs.axes!) : broadcastView(x.shape, contiguousStrides(x.shape), shape);
         v = { shape, data: gather(shape, x.data, strides) };
         break;
       }
@@ -207,7 +208,11 @@ function broadcastTo(v: Value64, shape: readonly number[]): Float64Array {
 /** out[p] = x[p with index[p] inserted at `axis`] (index and x's other axes broadcast to out); out of range gives NaN (callers mask such positions). */
 function gatherAlong(x: Value64, index: Value64, axis: number, shape: readonly number[]): Float64Array {
   const xs = contiguousStrides(x.shape);
-  const rest = broadcastView(x.shape.filter((_, i) => i !== axis), xs.filter((_, i) => i !== axis), shape);
+  const rest = broadcastView(
+    x.shape.filter((_, i) => i !== axis),
+    xs.filter((_, i) => i !== axis),
+    shape,
+  );
   const at = broadcastView(index.shape, contiguousStrides(index.shape), shape);
   const out = new Float64Array(numel(shape));
   forEachIndex(shape, [rest, at], (i, off) => {

@@ -15,16 +15,27 @@ export interface VariantOption {
  * (by default only whether one is given), numeric options by their case or 'other', the rest
  * (booleans, choices) by value. Numeric options without cases are parameters: not in the key.
  */
-export function variantKey(options: readonly VariantOption[], values: Readonly<Record<string, unknown>>, functionKey: (f: unknown) => string = (f) => (typeof f === 'function' ? 'fn' : 'none')): string {
+export function variantKey(
+  options: readonly VariantOption[],
+  values: Readonly<Record<string, unknown>>,
+  functionKey: (f: unknown) => string = (f) => (typeof f === 'function' ? 'fn' : 'none'),
+): string {
   return options
     .filter((o) => o.type !== 'number' || (o.cases?.length ?? 0) > 0)
     .map((o) => {
       const v = values[o.name];
       const text =
-        o.type === 'tensor' ? (v == null ? 'none' : 'given')
-        : o.type === 'function' ? functionKey(v)
-        : o.type === 'number' ? (o.cases!.includes(v as number) ? String(v) : 'other')
-        : String(v);
+        o.type === 'tensor'
+          ? v == null
+            ? 'none'
+            : 'given'
+          : o.type === 'function'
+            ? functionKey(v)
+            : o.type === 'number'
+              ? o.cases!.includes(v as number)
+                ? String(v)
+                : 'other'
+              : String(v);
       return `${o.name}=${text}`;
     })
     .join(',');

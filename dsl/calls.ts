@@ -8,7 +8,7 @@ import { Graph } from '../compiler/ir/graph.js';
 import { PRIMITIVES } from '../compiler/primitives/table.js';
 import { recordOrigin } from '../compiler/ir/origin.js';
 import type { Accepts, DslFunction, Param } from './functions.js';
-import { BuildFailure, didYouMean, errorValue, RaisedError, ShapeValue, type Env, type Loc, type Lowered, type Reporter, type Value } from './lower.js';
+import { BuildFailure, didYouMean, errorValue, RaisedError, type ShapeValue, type Env, type Loc, type Lowered, type Reporter, type Value } from './lower.js';
 import { describeType, scalarFloat, tensorOf, type Dims, type StaticType } from './types.js';
 
 export interface Arg {
@@ -79,16 +79,27 @@ export function applyFunction(f: DslFunction, callee: Callee, args: readonly Arg
   const values = operands.filter((o) => !(o.param.sort === 'tensor' && o.param.accepts === 'bool')).map((o) => liftedKind(o.arg));
   const result = f.result;
   const kind: Kind | 'shape' =
-    result === 'join' ? (values.length === 0 || values.includes('float') ? 'float' : values.every((k) => k === 'int') ? 'int' : 'float')
-    : result === 'first' ? (operands[0] ? liftedKind(operands[0].arg) : 'float')
-    : result;
+    result === 'join'
+      ? values.length === 0 || values.includes('float')
+        ? 'float'
+        : values.every((k) => k === 'int')
+          ? 'int'
+          : 'float'
+      : result === 'first'
+        ? operands[0]
+          ? liftedKind(operands[0].arg)
+          : 'float'
+        : result;
 
   const callBuilder = (env: Env | null, graphFor: () => Graph): Node | ShapeValue => {
     const raw = all.map((b) => (env ? b.get(env) : b.known));
     // the operands' nodes decide how plain numbers are lifted (the builders' rule)
-    const nodes = all.flatMap((b, i) => (b.param.sort === 'tensor' ? [raw[i]] : b.param.sort === 'tensors' ? (raw[i] as unknown[]) : [])).filter((v): v is Node => v instanceof Node);
+    const nodes = all
+      .flatMap((b, i) => (b.param.sort === 'tensor' ? [raw[i]] : b.param.sort === 'tensors' ? (raw[i] as unknown[]) : []))
+      .filter((v): v is Node => v instanceof Node);
     const graph = nodes[0]?.graph ?? graphFor();
-    const lift = (v: unknown): unknown => (typeof v !== 'number' ? v : liftsToInt(nodes.map((n) => n.kind)) && Number.isInteger(v) ? graph.constant(v, 'int') : graph.scalarConst(v));
+    const lift = (v: unknown): unknown =>
+      typeof v !== 'number' ? v : liftsToInt(nodes.map((n) => n.kind)) && Number.isInteger(v) ? graph.constant(v, 'int') : graph.scalarConst(v);
     const values: unknown[] = [];
     all.forEach((b, i) => {
       const v = raw[i];
@@ -143,7 +154,13 @@ function signature(f: DslFunction): string {
   return f.params.map((p) => (p.sort === 'pairs' || p.sort === 'tensors' ? `${p.name}...` : p.name)).join(', ');
 }
 
-function bindArguments(f: DslFunction, callee: Callee, args: readonly Arg[], at: Loc, r: Reporter): { param: Param; arg: Lowered | undefined; rest?: Lowered[] }[] | null {
+function bindArguments(
+  f: DslFunction,
+  callee: Callee,
+  args: readonly Arg[],
+  at: Loc,
+  r: Reporter,
+): { param: Param; arg: Lowered | undefined; rest?: Lowered[] }[] | null {
   const slots = f.params.map((param) => ({ param, arg: undefined as Lowered | undefined, rest: [] as Lowered[] }));
   const positional = args.filter((a) => !a.keyword);
   const required = f.params.filter((p) => !p.optional).length;
@@ -165,7 +182,14 @@ function bindArguments(f: DslFunction, callee: Callee, args: readonly Arg[], at:
     if (!a.keyword) continue;
     const slot = slots.find((s) => s.param.name === a.keyword!.name);
     if (!slot || isRest(slot.param)) {
-      r.error(`${callee.display} has no parameter '${a.keyword.name}' (its parameters: ${signature(f)})`, a.keyword.at, didYouMean(a.keyword.name, f.params.map((p) => p.name)));
+      r.error(
+        `${callee.display} has no parameter '${a.keyword.name}' (its parameters: ${signature(f)})`,
+        a.keyword.at,
+        didYouMean(
+          a.keyword.name,
+          f.params.map((p) => p.name),
+        ),
+      );
       ok = false;
     } else if (slot.arg) {
       r.error(`${callee.display} got two values for '${a.keyword.name}'`, a.keyword.at);
@@ -195,13 +219,22 @@ function checkArgument(slot: { param: Param; arg: Lowered | undefined; rest?: Lo
         return null;
       }
     }
-    return { param, arg: undefined, operands: [], known: pairs.length ? null : undefined, get: (env) => pairs.map((p) => (p.eval(env) as Value[]).map((v) => (typeof v === 'number' ? env.ctx.graph.scalarConst(v) : v))) };
+    return {
+      param,
+      arg: undefined,
+      operands: [],
+      known: pairs.length ? null : undefined,
+      get: (env) => pairs.map((p) => (p.eval(env) as Value[]).map((v) => (typeof v === 'number' ? env.ctx.graph.scalarConst(v) : v))),
+    };
   }
   if (param.sort === 'tensors') {
     const rest = slot.rest ?? [];
     for (const a of rest) {
       if (a.type.sort === 'error') return null;
-      const problem = a.type.sort !== 'tensor' ? notATensor(callee.display, r.source.quote(a.at), a.type) : kindProblem(param.accepts, a.type.kind, callee, param, r.source.quote(a.at));
+      const problem =
+        a.type.sort !== 'tensor'
+          ? notATensor(callee.display, r.source.quote(a.at), a.type)
+          : kindProblem(param.accepts, a.type.kind, callee, param, r.source.quote(a.at));
       if (problem) {
         r.error(problem, a.at);
         return null;
@@ -226,10 +259,12 @@ function checkArgument(slot: { param: Param; arg: Lowered | undefined; rest?: Lo
       return { param, arg, operands: [arg], known: t.constant ?? null, get: (env) => arg.eval(env) };
     }
     case 'shape':
-      if (t.sort === 'shape' || (t.sort === 'tensor' && t.constant === undefined)) return { param, arg, operands: [], known: null, get: (env) => arg.eval(env) };
+      if (t.sort === 'shape' || (t.sort === 'tensor' && t.constant === undefined))
+        return { param, arg, operands: [], known: null, get: (env) => arg.eval(env) };
       return fail(`${what} must be a tensor (its shape is meant) or a shape such as affineShape(x, -1, 2, 1), but ${text} is ${describeType(t)}`);
     case 'int':
-      if (t.sort !== 'tensor' || t.constant === undefined || !Number.isInteger(t.constant)) return fail(`${what} must be an integer such as 1 or -1, but ${text} is ${describeType(t)}`);
+      if (t.sort !== 'tensor' || t.constant === undefined || !Number.isInteger(t.constant))
+        return fail(`${what} must be an integer such as 1 or -1, but ${text} is ${describeType(t)}`);
       return { param, arg, operands: [], known: t.constant, get: () => t.constant };
     case 'axes': {
       const items = t.sort === 'tuple' ? t.items : [t];
@@ -288,4 +323,3 @@ function constantValue(n: Node): number | undefined {
   }
   return def.eval(...xs);
 }
-

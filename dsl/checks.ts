@@ -37,9 +37,21 @@ const str = (v: unknown): string => String(v);
 
 export const CHECKS: Readonly<Record<string, CheckKind>> = {
   nonNegative: { params: [t('input')], message: true, make: ({ values: v }, message) => ({ kind: 'nonNegative', input: str(v.input), message }) },
-  range: { params: [t('input'), n('min'), n('max')], message: true, make: ({ values: v }, message) => ({ kind: 'range', input: str(v.input), min: Number(v.min), max: Number(v.max), message }) },
-  sameShape: { params: [t('input'), t('like')], message: true, make: ({ values: v }, message) => ({ kind: 'sameShape', input: str(v.input), like: str(v.like), message }) },
-  unsqueezeLastIfMissing: { params: [t('input'), t('like')], message: true, make: ({ values: v }, message) => ({ kind: 'unsqueezeLastIfMissing', input: str(v.input), like: str(v.like), message }) },
+  range: {
+    params: [t('input'), n('min'), n('max')],
+    message: true,
+    make: ({ values: v }, message) => ({ kind: 'range', input: str(v.input), min: Number(v.min), max: Number(v.max), message }),
+  },
+  sameShape: {
+    params: [t('input'), t('like')],
+    message: true,
+    make: ({ values: v }, message) => ({ kind: 'sameShape', input: str(v.input), like: str(v.like), message }),
+  },
+  unsqueezeLastIfMissing: {
+    params: [t('input'), t('like')],
+    message: true,
+    make: ({ values: v }, message) => ({ kind: 'unsqueezeLastIfMissing', input: str(v.input), like: str(v.like), message }),
+  },
   /** batchIfUnbatched(log_probs, 2, (log_probs, 1), targets): when `of` has rank 2, each input gets a batch axis (at 0, or the given one) */
   batchIfUnbatched: {
     params: [t('of'), n('rank')],
@@ -49,10 +61,20 @@ export const CHECKS: Readonly<Record<string, CheckKind>> = {
   },
   /** classIndex(target, input, 1, ignore=ignoreIndex, min=-1, sameShape=true): class indices along an axis of `of` */
   classIndex: {
-    params: [t('input'), t('of'), n('axis'), { name: 'ignore', sort: 'option', optional: true }, n('min', true), { name: 'sameShape', sort: 'flag', optional: true }],
+    params: [
+      t('input'),
+      t('of'),
+      n('axis'),
+      { name: 'ignore', sort: 'option', optional: true },
+      n('min', true),
+      { name: 'sameShape', sort: 'flag', optional: true },
+    ],
     message: false,
     make: ({ values: v }) => ({
-      kind: 'classIndex', input: str(v.input), of: str(v.of), axis: Number(v.axis),
+      kind: 'classIndex',
+      input: str(v.input),
+      of: str(v.of),
+      axis: Number(v.axis),
       ...(v.ignore !== undefined ? { ignore: str(v.ignore) } : {}),
       ...(v.min !== undefined ? { min: Number(v.min) } : {}),
       ...(v.sameShape !== undefined ? { sameShape: Boolean(v.sameShape) } : {}),
@@ -63,21 +85,37 @@ export const CHECKS: Readonly<Record<string, CheckKind>> = {
     params: [{ name: 'option', sort: 'option' }, n('min', true), n('max', true), { name: 'minExclusive', sort: 'flag', optional: true }],
     message: true,
     make: ({ values: v }, message) => ({
-      kind: 'optionRange', option: str(v.option), message,
+      kind: 'optionRange',
+      option: str(v.option),
+      message,
       ...(v.min !== undefined ? { min: Number(v.min) } : {}),
       ...(v.max !== undefined ? { max: Number(v.max) } : {}),
       ...(v.minExclusive !== undefined ? { minExclusive: Boolean(v.minExclusive) } : {}),
     }),
   },
   /** classWeight(weight, input, 1): a per-class tensor option has one entry per class of `of` along `axis` */
-  classWeight: { params: [t('input'), t('of'), n('axis')], message: true, make: ({ values: v }, message) => ({ kind: 'classWeight', input: str(v.input), of: str(v.of), axis: Number(v.axis), message }) },
+  classWeight: {
+    params: [t('input'), t('of'), n('axis')],
+    message: true,
+    make: ({ values: v }, message) => ({ kind: 'classWeight', input: str(v.input), of: str(v.of), axis: Number(v.axis), message }),
+  },
   /** broadcastsTo(weight, input): `input` broadcasts against `like` without growing it */
-  broadcastsTo: { params: [t('input'), t('like')], message: true, make: ({ values: v }, message) => ({ kind: 'broadcastsTo', input: str(v.input), like: str(v.like), message }) },
+  broadcastsTo: {
+    params: [t('input'), t('like')],
+    message: true,
+    make: ({ values: v }, message) => ({ kind: 'broadcastsTo', input: str(v.input), like: str(v.like), message }),
+  },
   /** ctc(log_probs, targets, input_lengths, target_lengths): torch's ctc_loss checks; concatenated targets become padded */
   ctc: {
     params: [t('logProbs'), t('targets'), t('inputLengths'), t('targetLengths')],
     message: false,
-    make: ({ values: v }) => ({ kind: 'ctc', logProbs: str(v.logProbs), targets: str(v.targets), inputLengths: str(v.inputLengths), targetLengths: str(v.targetLengths) }),
+    make: ({ values: v }) => ({
+      kind: 'ctc',
+      logProbs: str(v.logProbs),
+      targets: str(v.targets),
+      inputLengths: str(v.inputLengths),
+      targetLengths: str(v.targetLengths),
+    }),
   },
 };
 
@@ -130,11 +168,24 @@ export function bindCheck(name: string, kind: CheckKind, args: readonly Arg[], a
   for (const a of args.slice(positional.length)) {
     const keyword = a.keyword!;
     const p = kind.params.find((q) => q.name === keyword.name);
-    if (!p) fail(`check ${name} has no parameter '${keyword.name}' (${signature})`, { ...a.value, at: keyword.at }, didYouMean(keyword.name, kind.params.map((q) => q.name)));
+    if (!p)
+      fail(
+        `check ${name} has no parameter '${keyword.name}' (${signature})`,
+        { ...a.value, at: keyword.at },
+        didYouMean(
+          keyword.name,
+          kind.params.map((q) => q.name),
+        ),
+      );
     else if (values[p.name] !== undefined) fail(`check ${name} got two values for '${p.name}'`, { ...a.value, at: keyword.at });
     else take(p, a.value);
   }
   return ok ? { values, rest } : null;
 }
 
-const EXPECTED: Readonly<Record<CheckParamSort, string>> = { tensor: 'the name of an input or tensor option', number: 'a number', option: 'the name of an option', flag: 'true or false' };
+const EXPECTED: Readonly<Record<CheckParamSort, string>> = {
+  tensor: 'the name of an input or tensor option',
+  number: 'a number',
+  option: 'the name of an option',
+  flag: 'true or false',
+};

@@ -17,7 +17,9 @@ export const elementLoc = (e: CstElement): Loc => {
 };
 /** Where a rule's children span (a visitor method sees the children, not the node). */
 export function childrenLoc(c: Children): Loc {
-  const locs = Object.values(c).flatMap((es) => (es ?? []).map(elementLoc)).filter((l) => Number.isFinite(l.start));
+  const locs = Object.values(c)
+    .flatMap((es) => (es ?? []).map(elementLoc))
+    .filter((l) => Number.isFinite(l.start));
   const start = locs.reduce((a, b) => (b.start < a.start ? b : a));
   return { ...start, end: Math.max(...locs.map((l) => l.end)) };
 }

@@ -9,7 +9,14 @@ import { describeType, scalarFloat, type Dims, type StaticType } from './types.j
 /** One declared axis: a name, a size, or '*' (any number of axes). */
 export type DeclaredDim = string | number | '*';
 
-export const ELEMENT_KINDS: Readonly<Record<string, 'float' | 'int' | 'bool'>> = { f32: 'float', f64: 'float', float: 'float', i32: 'int', int: 'int', bool: 'bool' };
+export const ELEMENT_KINDS: Readonly<Record<string, 'float' | 'int' | 'bool'>> = {
+  f32: 'float',
+  f64: 'float',
+  float: 'float',
+  i32: 'int',
+  int: 'int',
+  bool: 'bool',
+};
 
 export interface TensorTypeDecl {
   readonly element: IToken;
@@ -32,7 +39,11 @@ export const needsDimsCheck = (dims: readonly DeclaredDim[] | null): dims is rea
  * one axis ([N] next to [N, C]: class indices), takes its shape from it: the compiler then knows
  * the two agree, so per-row work such as gather shares one kernel.
  */
-export function withShapeLike(spec: InputSpec, dims: readonly DeclaredDim[] | null, earlier: readonly { spec: InputSpec; dims: readonly DeclaredDim[] | null }[]): InputSpec {
+export function withShapeLike(
+  spec: InputSpec,
+  dims: readonly DeclaredDim[] | null,
+  earlier: readonly { spec: InputSpec; dims: readonly DeclaredDim[] | null }[],
+): InputSpec {
   const exact = (d: readonly DeclaredDim[] | null): d is readonly DeclaredDim[] => d !== null && d.length > 0 && d.every((x) => x !== '*' && x !== '_');
   if (!exact(dims)) return spec;
   const same = (a: readonly DeclaredDim[], b: readonly DeclaredDim[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -70,14 +81,25 @@ export interface ReadOption {
  * enums, bools, optional tensors and functions are structural. `aliases` are the file's `type`
  * declarations.
  */
-export function readOption(name: string, type: OptionType, dflt: Lowered, extras: OptionExtras, aliases: ReadonlyMap<string, { readonly values: readonly string[] }>, report: Reporter): ReadOption | null {
+export function readOption(
+  name: string,
+  type: OptionType,
+  dflt: Lowered,
+  extras: OptionExtras,
+  aliases: ReadonlyMap<string, { readonly values: readonly string[] }>,
+  report: Reporter,
+): ReadOption | null {
   const t = dflt.type;
   const badDefault = (expected: string): null => {
     report.error(`the default of option '${name}' must be ${expected}, but this is ${describeType(t)}`, dflt.at);
     return null;
   };
   const doc = extras.doc !== undefined ? { doc: extras.doc } : {};
-  const numeric = 'tensor' in type && !type.optional && type.tensor.dims === null && (ELEMENT_KINDS[type.tensor.element.image] === 'float' || ELEMENT_KINDS[type.tensor.element.image] === 'int');
+  const numeric =
+    'tensor' in type &&
+    !type.optional &&
+    type.tensor.dims === null &&
+    (ELEMENT_KINDS[type.tensor.element.image] === 'float' || ELEMENT_KINDS[type.tensor.element.image] === 'int');
   if (extras.cases && !numeric) {
     report.error(`only float and int options have cases (values that choose another graph), not option '${name}'`, extras.cases.at);
     return null;
@@ -99,20 +121,32 @@ export function readOption(name: string, type: OptionType, dflt: Lowered, extras
   }
   const enumValues = 'enumValues' in type ? type.enumValues : aliases.get(type.tensor.element.image)?.values;
   if (enumValues && ('enumValues' in type || (type.tensor.dims === null && !type.optional))) {
-    if (t.sort !== 'text' || t.constant === undefined || !enumValues.includes(t.constant)) return badDefault(`one of ${enumValues.map((v) => `'${v}'`).join(' | ')}`);
-    return { spec: { name, type: 'enum', values: enumValues, default: t.constant, ...doc }, type: { sort: 'text', values: enumValues }, eval: (env) => env.ctx.str(name) };
+    if (t.sort !== 'text' || t.constant === undefined || !enumValues.includes(t.constant))
+      return badDefault(`one of ${enumValues.map((v) => `'${v}'`).join(' | ')}`);
+    return {
+      spec: { name, type: 'enum', values: enumValues, default: t.constant, ...doc },
+      type: { sort: 'text', values: enumValues },
+      eval: (env) => env.ctx.str(name),
+    };
   }
   if ('enumValues' in type) return null;
   const { tensor, optional } = type;
   const kind = ELEMENT_KINDS[tensor.element.image];
   if (!kind) {
     const known = [...Object.keys(ELEMENT_KINDS), ...aliases.keys()];
-    report.error(`unknown option type '${tensor.element.image}' (expected float, int, bool, a type declared with 'type', or a tensor such as f32[C]?)`, tokenLoc(tensor.element), didYouMean(tensor.element.image, known));
+    report.error(
+      `unknown option type '${tensor.element.image}' (expected float, int, bool, a type declared with 'type', or a tensor such as f32[C]?)`,
+      tokenLoc(tensor.element),
+      didYouMean(tensor.element.image, known),
+    );
     return null;
   }
   if (tensor.dims !== null || optional || tensor.like) {
     if (!optional || tensor.dims === null || kind !== 'float') {
-      report.error(`a tensor option is an optional float tensor with a shape: write '${name}: f32[${tensor.dims?.join(', ') || '*'}]? = none'`, tokenLoc(tensor.element));
+      report.error(
+        `a tensor option is an optional float tensor with a shape: write '${name}: f32[${tensor.dims?.join(', ') || '*'}]? = none'`,
+        tokenLoc(tensor.element),
+      );
       return null;
     }
     if (t.sort !== 'none') return badDefault('none');
@@ -130,7 +164,8 @@ export function readOption(name: string, type: OptionType, dflt: Lowered, extras
     if (t.sort !== 'flag' || t.constant === undefined) return badDefault('true or false');
     return { spec: { name, type: 'bool', default: t.constant, ...doc }, type: { sort: 'flag' }, eval: (env) => env.ctx.flag(name) };
   }
-  const isNumber = (v: Lowered): v is Lowered & { type: { sort: 'tensor'; constant: number } } => v.type.sort === 'tensor' && v.type.constant !== undefined && (kind !== 'int' || Number.isInteger(v.type.constant));
+  const isNumber = (v: Lowered): v is Lowered & { type: { sort: 'tensor'; constant: number } } =>
+    v.type.sort === 'tensor' && v.type.constant !== undefined && (kind !== 'int' || Number.isInteger(v.type.constant));
   if (!isNumber(dflt)) return badDefault(kind === 'int' ? 'a whole number' : 'a number');
   const cases: number[] = [];
   for (const c of extras.cases?.values ?? []) {
@@ -156,9 +191,12 @@ export function readOption(name: string, type: OptionType, dflt: Lowered, extras
  * A tensor option's dims check adds nothing to its rank when each size is '_' or a name no other
  * declaration of the loss uses (`weight: f32[C]?` beside `input: f32[*]`): such checks are dropped.
  */
-export function redundantOptionCheck(check: InputCheck, rankOf: ReadonlyMap<string, number>, sizeNamesElsewhere: (input: string) => ReadonlySet<string>): boolean {
+export function redundantOptionCheck(
+  check: InputCheck,
+  rankOf: ReadonlyMap<string, number>,
+  sizeNamesElsewhere: (input: string) => ReadonlySet<string>,
+): boolean {
   if (check.kind !== 'dims' || !rankOf.has(check.input)) return false;
   const elsewhere = sizeNamesElsewhere(check.input);
   return check.dims.every((d) => d === '_' || (typeof d === 'string' && d !== '*' && !elsewhere.has(d)));
 }
-

@@ -80,11 +80,13 @@ const reduction: ShapeRule = (a) => {
   return 'dims' in r && keep !== undefined && typeof keep !== 'boolean' ? { dims: null } : r;
 };
 /** the axis must exist; the result is shaped like x (logSoftmax) or like `then(x, axis)` */
-const alongAxis = (then: (x: readonly Dim[], axis: number) => Dims = (x) => x): ShapeRule => (a) => {
-  const x = a.dims('x');
-  const axis = normalizeStaticAxis(a.value('axis') as number, x, a.text('x'));
-  return typeof axis === 'number' ? { dims: x === null ? null : then(x, axis) } : axis;
-};
+const alongAxis =
+  (then: (x: readonly Dim[], axis: number) => Dims = (x) => x): ShapeRule =>
+  (a) => {
+    const x = a.dims('x');
+    const axis = normalizeStaticAxis(a.value('axis') as number, x, a.text('x'));
+    return typeof axis === 'number' ? { dims: x === null ? null : then(x, axis) } : axis;
+  };
 /** x without the axis, broadcast with the index (which may broadcast against x's other axes) */
 const gathered: ShapeRule = (a) => {
   const r = alongAxis((d, axis) => d.filter((_, i) => i !== axis))(a);
@@ -92,8 +94,15 @@ const gathered: ShapeRule = (a) => {
 };
 const unsqueezed: ShapeRule = (a) => ({ dims: unsqueezedDims(a.dims('x'), axisList(a.value('axis')) ?? []) });
 
-const fn = (builder: (...args: never[]) => Node | ShapeValue, params: readonly Param[], extra: Partial<Pick<DslFunction, 'result' | 'shape'>> = {}): DslFunction => ({
-  builder, params, result: extra.result ?? 'float', shape: extra.shape ?? elementwise,
+const fn = (
+  builder: (...args: never[]) => Node | ShapeValue,
+  params: readonly Param[],
+  extra: Partial<Pick<DslFunction, 'result' | 'shape'>> = {},
+): DslFunction => ({
+  builder,
+  params,
+  result: extra.result ?? 'float',
+  shape: extra.shape ?? elementwise,
 });
 
 const x = tensor('x');
@@ -102,7 +111,8 @@ const toInt = (v: Operand): Node => b.cast(v, 'int');
 /** iota over a tensor's shape (b.iota) or over a shape value: the same node either way */
 const iotaOver = (s: Node | ShapeValue, axis: number): Node => b.iotaOf(s.graph, s.shape, axis);
 const broadcastOver = (v: Node, s: Node | ShapeValue): Node => b.broadcastTo(v, s.shape);
-const stretched = (s: Node | ShapeValue, axis: number, scale: number, offset: number): ShapeValue => new ShapeValue(s.graph, affineShape(s.shape, axis, scale, offset));
+const stretched = (s: Node | ShapeValue, axis: number, scale: number, offset: number): ShapeValue =>
+  new ShapeValue(s.graph, affineShape(s.shape, axis, scale, offset));
 /** affineShape's declared sizes: the axis's size n becomes scale * n + offset */
 const affineDims: ShapeRule = (a) => {
   const d = a.dims('x');
@@ -117,23 +127,44 @@ const arith = (name: string): Param => tensor(name, 'arith');
 
 export const FUNCTIONS: Readonly<Record<string, DslFunction>> = {
   // elementwise math (float in, float out)
-  exp: fn(b.exp, [x]), expm1: fn(b.expm1, [x]), log: fn(b.log, [x]), log1p: fn(b.log1p, [x]),
-  sqrt: fn(b.sqrt, [x]), tanh: fn(b.tanh, [x]), abs: fn(b.abs, [x]), sign: fn(b.sign, [x]), neg: fn(b.neg, [x]),
-  square: fn(b.square, [x]), relu: fn(b.relu, [x]), sigmoid: fn(b.sigmoid, [x]), softplus: fn(b.softplus, [x]), logSigmoid: fn(b.logSigmoid, [x]),
+  exp: fn(b.exp, [x]),
+  expm1: fn(b.expm1, [x]),
+  log: fn(b.log, [x]),
+  log1p: fn(b.log1p, [x]),
+  sqrt: fn(b.sqrt, [x]),
+  tanh: fn(b.tanh, [x]),
+  abs: fn(b.abs, [x]),
+  sign: fn(b.sign, [x]),
+  neg: fn(b.neg, [x]),
+  square: fn(b.square, [x]),
+  relu: fn(b.relu, [x]),
+  sigmoid: fn(b.sigmoid, [x]),
+  softplus: fn(b.softplus, [x]),
+  logSigmoid: fn(b.logSigmoid, [x]),
   // arithmetic: on floats, or on int32 indices (2 * n + 1, s mod 2), never the two mixed
-  add: fn(b.add, [arith('a'), arith('b')], { result: 'join' }), sub: fn(b.sub, [arith('a'), arith('b')], { result: 'join' }),
-  mul: fn(b.mul, [arith('a'), arith('b')], { result: 'join' }), div: fn(b.div, [tensor('a'), tensor('b')]),
-  pow: fn(b.pow, [tensor('a'), tensor('b')]), xlogy: fn(b.xlogy, [x, tensor('y')]),
-  maximum: fn(b.maximum, [arith('a'), arith('b')], { result: 'join' }), minimum: fn(b.minimum, [arith('a'), arith('b')], { result: 'join' }),
-  mod: fn(b.mod, [arith('a'), arith('b')], { result: 'join' }), floorDiv: fn(b.floorDiv, [arith('a'), arith('b')], { result: 'join' }),
+  add: fn(b.add, [arith('a'), arith('b')], { result: 'join' }),
+  sub: fn(b.sub, [arith('a'), arith('b')], { result: 'join' }),
+  mul: fn(b.mul, [arith('a'), arith('b')], { result: 'join' }),
+  div: fn(b.div, [tensor('a'), tensor('b')]),
+  pow: fn(b.pow, [tensor('a'), tensor('b')]),
+  xlogy: fn(b.xlogy, [x, tensor('y')]),
+  maximum: fn(b.maximum, [arith('a'), arith('b')], { result: 'join' }),
+  minimum: fn(b.minimum, [arith('a'), arith('b')], { result: 'join' }),
+  mod: fn(b.mod, [arith('a'), arith('b')], { result: 'join' }),
+  floorDiv: fn(b.floorDiv, [arith('a'), arith('b')], { result: 'join' }),
   /** log(e^a + e^b + ...), stable, -inf with zero gradient when every term is -inf */
   logSumExpOf: fn(b.logSumExpOf, [tensors('x')]),
-  clamp: fn(b.clamp, [x, tensor('lo'), tensor('hi')]), clampMin: fn(b.clampMin, [x, tensor('lo')]), clampMax: fn(b.clampMax, [x, tensor('hi')]),
+  clamp: fn(b.clamp, [x, tensor('lo'), tensor('hi')]),
+  clampMin: fn(b.clampMin, [x, tensor('lo')]),
+  clampMax: fn(b.clampMax, [x, tensor('hi')]),
 
   // comparisons and selection
-  lt: fn(b.lt, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }), le: fn(b.le, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
-  gt: fn(b.gt, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }), ge: fn(b.ge, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
-  eq: fn(b.eq, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }), ne: fn(b.ne, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
+  lt: fn(b.lt, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
+  le: fn(b.le, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
+  gt: fn(b.gt, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
+  ge: fn(b.ge, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
+  eq: fn(b.eq, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
+  ne: fn(b.ne, [tensor('a', 'number'), tensor('b', 'number')], { result: 'bool' }),
   where: fn(b.where, [tensor('condition', 'bool'), tensor('a', 'number'), tensor('b', 'number')], { result: 'join' }),
   float: fn(toFloat, [tensor('x', 'any')]),
   int: fn(toInt, [tensor('x', 'any')], { result: 'int' }),
@@ -168,8 +199,18 @@ export const FUNCTIONS: Readonly<Record<string, DslFunction>> = {
 
 /** Operators are spellings of table entries (so they get the same checks and folding). */
 export const OPERATORS: Readonly<Record<string, DslFunction>> = {
-  '+': FUNCTIONS.add!, '-': FUNCTIONS.sub!, '*': FUNCTIONS.mul!, '/': FUNCTIONS.div!, '**': FUNCTIONS.pow!, '^': FUNCTIONS.pow!,
-  '<': FUNCTIONS.lt!, '<=': FUNCTIONS.le!, '>': FUNCTIONS.gt!, '>=': FUNCTIONS.ge!, '==': FUNCTIONS.eq!, '!=': FUNCTIONS.ne!,
+  '+': FUNCTIONS.add!,
+  '-': FUNCTIONS.sub!,
+  '*': FUNCTIONS.mul!,
+  '/': FUNCTIONS.div!,
+  '**': FUNCTIONS.pow!,
+  '^': FUNCTIONS.pow!,
+  '<': FUNCTIONS.lt!,
+  '<=': FUNCTIONS.le!,
+  '>': FUNCTIONS.gt!,
+  '>=': FUNCTIONS.ge!,
+  '==': FUNCTIONS.eq!,
+  '!=': FUNCTIONS.ne!,
   'unary -': FUNCTIONS.neg!,
   and: fn(b.and, [tensor('a', 'bool'), tensor('b', 'bool')], { result: 'bool' }),
   or: fn(b.or, [tensor('a', 'bool'), tensor('b', 'bool')], { result: 'bool' }),

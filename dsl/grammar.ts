@@ -20,7 +20,13 @@ class LossParser extends CstParser {
   constructor(readonly messages: SyntaxErrorMessages) {
     // chevrotain's grammar validations cost ~0.3 s at every start; the tests construct the parser
     // with them on (LOSSC_VALIDATE_GRAMMAR, set in vitest.config.ts), so a grammar mistake is caught there
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3, skipValidations: !validateGrammar() });
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      nodeLocationTracking: 'full',
+      errorMessageProvider: messages,
+      maxLookahead: 3,
+      skipValidations: !validateGrammar(),
+    });
     this.performSelfAnalysis();
   }
 
@@ -428,7 +434,8 @@ let theParser: LossParser | undefined;
 const parser = (): LossParser => (theParser ??= new LossParser(messages));
 
 /** LOSSC_VALIDATE_GRAMMAR=1 (the tests set it); no `process` in a browser. */
-const validateGrammar = (): boolean => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['LOSSC_VALIDATE_GRAMMAR'] === '1';
+const validateGrammar = (): boolean =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['LOSSC_VALIDATE_GRAMMAR'] === '1';
 
 export interface ParseResult {
   readonly cst: CstNode;
@@ -464,4 +471,5 @@ export class BaseLossVisitor implements ICstVisitor<unknown, unknown> {
   }
 }
 let visitorPrototype: ICstVisitor<unknown, unknown> | undefined;
-const chevrotainVisitor = (): ICstVisitor<unknown, unknown> => (visitorPrototype ??= parser().getBaseCstVisitorConstructor().prototype as ICstVisitor<unknown, unknown>);
+const chevrotainVisitor = (): ICstVisitor<unknown, unknown> =>
+  (visitorPrototype ??= parser().getBaseCstVisitorConstructor().prototype as ICstVisitor<unknown, unknown>);

@@ -40,7 +40,10 @@ export function parseLossSource(text: string, file: string, opts: ParseOptions =
     return { losses, diagnostics: capDiagnostics(diagnostics, file) };
   } catch (e) {
     // the limits should make this unreachable; if some construct still recurses too deeply, say so as a diagnostic
-    const what = e instanceof RangeError && /call stack|array length|string length/i.test(e.message) ? 'the source is nested too deeply or is too large to read' : `internal error while reading the source: ${(e as Error).message}`;
+    const what =
+      e instanceof RangeError && /call stack|array length|string length/i.test(e.message)
+        ? 'the source is nested too deeply or is too large to read'
+        : `internal error while reading the source: ${(e as Error).message}`;
     return { losses: [], diagnostics: [error(what, { file, line: 1, column: 1, length: 1 })] };
   }
 }
@@ -90,6 +93,3 @@ function syntaxErrorSpan(e: IRecognitionException, tokens: readonly IToken[], fi
   const last = tokens[tokens.length - 1];
   return last ? { file, line: last.endLine ?? 1, column: (last.endColumn ?? 0) + 1, length: 1 } : { file, line: 1, column: 1, length: 1 };
 }
-
-
-

@@ -200,4 +200,10 @@ export class Scope extends LexicalScope<Binding> {
   }
 }
 
-export const errorValue = (at: Loc): Lowered => ({ type: ERROR, at, eval: () => { throw new Error('internal error: evaluated an expression that failed to check'); } });
+export const errorValue = (at: Loc): Lowered => ({
+  type: ERROR,
+  at,
+  eval: () => {
+    throw new Error('internal error: evaluated an expression that failed to check');
+  },
+});

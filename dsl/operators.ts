@@ -39,7 +39,12 @@ export function binary(symbol: string, lhs: Lowered, rhs: Lowered, r: Reporter):
 const constantOf = (l: Lowered): number | undefined => (l.type.sort === 'tensor' ? l.type.constant : undefined);
 
 const COMPARE: Readonly<Record<string, (a: number, b: number) => boolean>> = {
-  '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b, '==': (a, b) => a === b, '!=': (a, b) => a !== b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
 };
 
 /**
@@ -84,7 +89,10 @@ function staticComparison(symbol: string, a: Lowered, b: Lowered, at: Loc, r: Re
     };
   }
   if (a.type.sort === 'text' && b.type.sort === 'text') {
-    for (const [known, option] of [[a, b], [b, a]] as const) {
+    for (const [known, option] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const value = known.type.sort === 'text' ? known.type.constant : undefined;
       if (value !== undefined && option.type.sort === 'text' && option.type.constant === undefined && !option.type.values.includes(value)) {
         r.error(`'${value}' is not a value of ${r.source.quote(option.at)} (${option.type.values.map((v) => `'${v}'`).join(' | ')})`, known.at);
@@ -107,11 +115,19 @@ export function logical(op: 'and' | 'or', a: Lowered, b: Lowered, r: Reporter): 
       op === 'and'
         ? { whenTrue: union(a.narrows?.whenTrue, b.narrows?.whenTrue), whenFalse: [] }
         : { whenTrue: [], whenFalse: union(a.narrows?.whenFalse, b.narrows?.whenFalse) };
-    return { type: { sort: 'flag' }, at, narrows, eval: (env) => (op === 'and' ? Boolean(a.eval(env)) && Boolean(b.eval(env)) : Boolean(a.eval(env)) || Boolean(b.eval(env))) };
+    return {
+      type: { sort: 'flag' },
+      at,
+      narrows,
+      eval: (env) => (op === 'and' ? Boolean(a.eval(env)) && Boolean(b.eval(env)) : Boolean(a.eval(env)) || Boolean(b.eval(env))),
+    };
   }
   if (a.type.sort === 'flag' || b.type.sort === 'flag') {
     const [flag, other] = a.type.sort === 'flag' ? [a, b] : [b, a];
-    r.error(`'${op}' cannot combine ${r.source.quote(flag.at)}, a bool known when the graph is built, with ${r.source.quote(other.at)}, ${describeType(other.type)}: choose with 'if', or select tensors with where`, at);
+    r.error(
+      `'${op}' cannot combine ${r.source.quote(flag.at)}, a bool known when the graph is built, with ${r.source.quote(other.at)}, ${describeType(other.type)}: choose with 'if', or select tensors with where`,
+      at,
+    );
     return errorValue(at);
   }
   return applyFunction(OPERATORS[op]!, { display: `'${op}'`, isOperator: true }, [{ value: a }, { value: b }], at, r);

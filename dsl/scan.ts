@@ -55,7 +55,8 @@ export function lowerScan(parts: ScanParts, lowerBody: (scope: Scope) => Lowered
   }
   const stateDims = init.type.dims;
   const shapes: { xs: (StepShape | undefined)[]; consts: (StepShape | undefined)[] } = { xs: [], consts: [] };
-  const why = (name: string): string => `'${name}' is defined outside the scan, whose body sees only its state, its operands and its step: pass it in with 'with ${name} = ${name}'`;
+  const why = (name: string): string =>
+    `'${name}' is defined outside the scan, whose body sees only its state, its operands and its step: pass it in with 'with ${name} = ${name}'`;
   const scope = new Scope(null, { scope: outside, why });
   const bindings: Binding[] = [];
   const define = (name: IToken, type: Binding['type']): void => {
@@ -103,11 +104,18 @@ export function lowerScan(parts: ScanParts, lowerBody: (scope: Scope) => Lowered
     eval: (env) => {
       const node = (l: Lowered): Node => l.eval(env) as Node;
       try {
-        return scan(node(init), sequences.map((o) => node(o.value)), constants.map((o) => node(o.value)), (carry, xs, consts, t) => {
-          const inner: Env = { ctx: bodyContext(carry.graph), values: new Map() };
-          [carry, ...xs, ...consts, ...(step ? [t] : [])].forEach((n, i) => inner.values.set(bindings[i]!, n));
-          return body.eval(inner) as Node;
-        }, false, shapes);
+        return scan(
+          node(init),
+          sequences.map((o) => node(o.value)),
+          constants.map((o) => node(o.value)),
+          (carry, xs, consts, t) => {
+            const inner: Env = { ctx: bodyContext(carry.graph), values: new Map() };
+            [carry, ...xs, ...consts, ...(step ? [t] : [])].forEach((n, i) => inner.values.set(bindings[i]!, n));
+            return body.eval(inner) as Node;
+          },
+          false,
+          shapes,
+        );
       } catch (e) {
         if (e instanceof BuildFailure || e instanceof RaisedError) throw e;
         throw new BuildFailure({ severity: 'error', message: `scan: ${(e as Error).message}`, span: r.source.span(at) });

@@ -21,7 +21,11 @@ interface Context {
 const of = (name: string | undefined, prefix = ''): string => (name ? ` of ${prefix}${name}` : '');
 /** where a ')' was expected: after a call's arguments, or to close a '(' */
 const closeCall = (c: Context, prefix = ''): string =>
-  c.callee ? `after the arguments${of(c.callee, prefix)}` : c.openParen ? `to close the '(' at ${c.openParen.startLine}:${c.openParen.startColumn}` : 'after the arguments';
+  c.callee
+    ? `after the arguments${of(c.callee, prefix)}`
+    : c.openParen
+      ? `to close the '(' at ${c.openParen.startLine}:${c.openParen.startColumn}`
+      : 'after the arguments';
 
 /** What was expected, by "rule:expected token". */
 const MISMATCH: Readonly<Record<string, Phrase>> = {
@@ -54,7 +58,8 @@ const MISMATCH: Readonly<Record<string, Phrase>> = {
   'functionDeclaration:RParen': (c) => `expected ',' or ')' after the parameters${of(c.declared)}`,
   'functionDeclaration:Equals': (c) => `expected '=' and the body after the parameters${of(c.declared)}`,
   'ifExpression:Else': () => "expected 'else' and a second branch: an 'if' chooses between two values",
-  'block:LBrace': (c) => (c.construct === 'scan' ? "expected '{' and the body of scan (the next state) after its header" : "expected '{' after the condition of 'if'"),
+  'block:LBrace': (c) =>
+    c.construct === 'scan' ? "expected '{' and the body of scan (the next state) after its header" : "expected '{' after the condition of 'if'",
   'block:RBrace': () => "expected '}' after the value of the branch",
   'optionDeclaration:LParen': () => "expected '(' after 'cases': the cases are a list such as cases (1, 2)",
   'optionDeclaration:RParen': () => "expected ',' or ')' after the cases",
@@ -64,7 +69,10 @@ const MISMATCH: Readonly<Record<string, Phrase>> = {
   'functionType:Arrow': () => "expected '->' and the result type after the parameter types, as in fn(f32, f32) -> f32",
   'likeShape:Identifier': () => "expected the name of a tensor after 'like'",
   'likeShape:NumberLiteral': () => "expected an axis (a whole number) after 'without'",
-  'scanExpression:Identifier': (c) => (c.previous.tokenType === T.Scan ? "expected the state's name after 'scan', as in scan a = start over e in xs { ... }" : "expected the step's name after 'step'"),
+  'scanExpression:Identifier': (c) =>
+    c.previous.tokenType === T.Scan
+      ? "expected the state's name after 'scan', as in scan a = start over e in xs { ... }"
+      : "expected the step's name after 'step'",
   'scanExpression:Equals': () => "expected '=' and the initial state after the state's name",
   'scanExpression:Over': () => "expected 'over' and the sequences to scan after the initial state, as in scan a = start over e in xs { ... }",
   'scanOperand:Identifier': () => "expected a name for the operand, as in 'e in emit' or 'n = lengths'",
@@ -73,7 +81,8 @@ const MISMATCH: Readonly<Record<string, Phrase>> = {
 /** What was expected where no alternative matched, by rule. */
 const NO_ALTERNATIVE: Readonly<Record<string, Phrase>> = {
   ifExpression: () => "expected '{' or 'if' after 'else'",
-  optionType: () => "expected the option's type: float, int, bool, choices such as 'none' | 'mean', an optional tensor such as f32[C]?, or a function such as fn(f32, f32) -> f32",
+  optionType: () =>
+    "expected the option's type: float, int, bool, choices such as 'none' | 'mean', an optional tensor such as f32[C]?, or a function such as fn(f32, f32) -> f32",
   dimension: () => "expected a dimension: a name, a size or '*'",
   scanOperand: (c) => `expected 'in' and a sequence, or '=' and a constant, after '${c.previous.image}'`,
   functionDeclaration: (c) => `expected '=' and an expression, or a block { ... }, after the parameters${of(c.declared)}`,
@@ -87,11 +96,27 @@ const label = (t: TokenType): string => t.LABEL ?? t.name;
 /** An expression is missing: say after what, when the previous token makes that helpful. */
 function expectedExpression(c: Context): string {
   const p = c.previous;
-  const after = p.tokenType === T.LParen && c.callee ? ` in the arguments of ${c.callee}` : /^[^\w\s'"]+$|^(?:and|or|not|return|if)$/.test(p.image) ? ` after '${p.image}'` : '';
+  const after =
+    p.tokenType === T.LParen && c.callee
+      ? ` in the arguments of ${c.callee}`
+      : /^[^\w\s'"]+$|^(?:and|or|not|return|if)$/.test(p.image)
+        ? ` after '${p.image}'`
+        : '';
   return `expected an expression${after}`;
 }
 
-const EXPRESSION_RULES = new Set(['expression', 'disjunction', 'conjunction', 'negation', 'comparison', 'additive', 'multiplicative', 'unary', 'power', 'primary']);
+const EXPRESSION_RULES = new Set([
+  'expression',
+  'disjunction',
+  'conjunction',
+  'negation',
+  'comparison',
+  'additive',
+  'multiplicative',
+  'unary',
+  'power',
+  'primary',
+]);
 
 /** At most this many syntax errors are reported: then parsing stops (TooManySyntaxErrors). */
 export const MAX_SYNTAX_ERRORS = 99; // and one diagnostic saying that reading stopped: MAX_DIAGNOSTICS in all

@@ -14,13 +14,36 @@ import { CompileError, type Diagnostic } from './diagnostics.js';
 import { BaseLossVisitor } from './grammar.js';
 import { CONSTANTS, FUNCTIONS } from './functions.js';
 import { bindCheck, CHECKS } from './checks.js';
-import { BuildFailure, didYouMean, errorValue, OptionFunctionError, RaisedError, Reporter, Scope, type Binding, type Env, type Loc, type Lowered, type Source, type Value } from './lower.js';
+import {
+  BuildFailure,
+  didYouMean,
+  errorValue,
+  OptionFunctionError,
+  RaisedError,
+  Reporter,
+  Scope,
+  type Binding,
+  type Env,
+  type Loc,
+  type Lowered,
+  type Source,
+  type Value,
+} from './lower.js';
 import { applyFunction, type Arg } from './calls.js';
 import { binary, logical, logicalNot, negative } from './operators.js';
 import { child, childrenLoc, elementLoc, first, inSourceOrder, isToken, nodes, tokenLoc, tokens, unquote, type Children } from './cst.js';
 import {
-  ELEMENT_KINDS, needsDimsCheck, readOption, redundantOptionCheck, staticDims, withShapeLike,
-  type DeclaredDim, type LikeShape, type OptionExtras, type OptionType, type TensorTypeDecl,
+  ELEMENT_KINDS,
+  needsDimsCheck,
+  readOption,
+  redundantOptionCheck,
+  staticDims,
+  withShapeLike,
+  type DeclaredDim,
+  type LikeShape,
+  type OptionExtras,
+  type OptionType,
+  type TensorTypeDecl,
 } from './declarations.js';
 import { lowerScan, type ScanOperand } from './scan.js';
 import { ERROR, describeType, joinTypes, reducedDims, scalarFloat, tensorOf, type Dims } from './types.js';
@@ -54,7 +77,6 @@ interface LossState {
   result?: Lowered;
   statements: number;
 }
-
 
 /** How many operands of a left-associative chain one eval call may recurse through. */
 const CHAIN_STEP = 64;
@@ -115,7 +137,12 @@ class FileVisitor extends BaseLossVisitor {
     for (const n of nodes(c, 'typeDeclaration')) this.visit(n);
     for (const n of nodes(c, 'functionDeclaration')) this.visit(n);
     // a fn body's names are checked once here; its types at each call
-    for (const f of this.fns.values()) this.inline(f, f.params.map((p) => ({ value: { type: ERROR, at: p.at, eval: () => null } })), elementLoc(f.body));
+    for (const f of this.fns.values())
+      this.inline(
+        f,
+        f.params.map((p) => ({ value: { type: ERROR, at: p.at, eval: () => null } })),
+        elementLoc(f.body),
+      );
     // the forms of each loss, in declaration order: the first is primary, the others its overloads
     const groups = new Map<string, { forms: { kinds: string; at: Loc; def: LossDef | null }[] }>();
     for (const n of nodes(c, 'lossDeclaration')) {
@@ -181,7 +208,8 @@ class FileVisitor extends BaseLossVisitor {
     params.forEach((p, i) => {
       if (params.findIndex((q) => q.name === p.name) !== i) this.report.error(`parameter '${p.name}' is listed twice`, p.at);
     });
-    if (FUNCTIONS[name.image] || SPECIAL_FORMS.has(name.image)) this.report.error(`fn '${name.image}' would hide the built-in function ${name.image}`, tokenLoc(name));
+    if (FUNCTIONS[name.image] || SPECIAL_FORMS.has(name.image))
+      this.report.error(`fn '${name.image}' would hide the built-in function ${name.image}`, tokenLoc(name));
     else if (this.fns.has(name.image)) this.report.error(`fn '${name.image}' is already defined`, tokenLoc(name));
     else this.fns.set(name.image, { name: name.image, params, body: child(c, c.block ? 'block' : 'expression') });
   }
@@ -199,10 +227,12 @@ class FileVisitor extends BaseLossVisitor {
       if (input) state.inputs.push(input);
     }
     const inputs = state.inputs.map(({ spec, dims }, i) => (spec.shapeLike ? spec : withShapeLike(spec, dims, state.inputs.slice(0, i))));
-    const kinds = nodes(c, 'inputDeclaration').map((n) => {
-      const element = first(child(n.children, 'tensorType').children, 'element').image;
-      return KIND_NAMES[ELEMENT_KINDS[element] ?? ''] ?? element;
-    }).join(', ');
+    const kinds = nodes(c, 'inputDeclaration')
+      .map((n) => {
+        const element = first(child(n.children, 'tensorType').children, 'element').image;
+        return KIND_NAMES[ELEMENT_KINDS[element] ?? ''] ?? element;
+      })
+      .join(', ');
     this.visit(child(c, 'lossBody'), state);
     const result = state.result;
     if (!result) this.report.error(`${state.name} has no return statement: end its body with 'return <the loss>'`, tokenLoc(nameTok));
@@ -212,30 +242,34 @@ class FileVisitor extends BaseLossVisitor {
     if (!result || this.report.reports > reportsBefore) return { def: null, kinds };
     const source = this.source;
     const checks = this.withoutRedundantChecks(state);
-    return { kinds, def: {
-      name: state.name,
-      doc: state.doc ?? `${state.name} (${source.file})`,
-      inputs,
-      options: state.options,
-      ...(checks.length ? { checks } : {}),
-      build: (ctx) => {
-        const env: Env = { ctx, values: new Map() };
-        try {
-          const out = result.eval(env) as Node | number; // a branch may be a plain number
-          return typeof out === 'number' ? ctx.graph.scalarConst(out) : out;
-        } catch (e) {
-          if (e instanceof BuildFailure) throw new CompileError([e.diagnostic], new Map([[source.file, source.text]]));
-          throw e;
-        }
+    return {
+      kinds,
+      def: {
+        name: state.name,
+        doc: state.doc ?? `${state.name} (${source.file})`,
+        inputs,
+        options: state.options,
+        ...(checks.length ? { checks } : {}),
+        build: (ctx) => {
+          const env: Env = { ctx, values: new Map() };
+          try {
+            const out = result.eval(env) as Node | number; // a branch may be a plain number
+            return typeof out === 'number' ? ctx.graph.scalarConst(out) : out;
+          } catch (e) {
+            if (e instanceof BuildFailure) throw new CompileError([e.diagnostic], new Map([[source.file, source.text]]));
+            throw e;
+          }
+        },
       },
-    } };
+    };
   }
 
   /** A tensor option's dims check that says no more than its rank (see redundantOptionCheck). */
   private withoutRedundantChecks(state: LossState): InputCheck[] {
     const rankOf = new Map(state.options.flatMap((o) => (o.type === 'tensor' && o.rank !== undefined ? [[o.name, o.rank] as const] : [])));
     const declared = [...state.inputs.map((i) => [i.spec.name, i.dims ?? []] as const), ...state.optionDims];
-    const elsewhere = (name: string): Set<string> => new Set(declared.filter(([n]) => n !== name).flatMap(([, d]) => d.filter((x): x is string => typeof x === 'string')));
+    const elsewhere = (name: string): Set<string> =>
+      new Set(declared.filter(([n]) => n !== name).flatMap(([, d]) => d.filter((x): x is string => typeof x === 'string')));
     return state.checks.filter((ch) => !redundantOptionCheck(ch, rankOf, elsewhere));
   }
 
@@ -247,7 +281,9 @@ class FileVisitor extends BaseLossVisitor {
     if (kind !== 'float' && kind !== 'int') {
       state.scope.define({ name: name.image, type: ERROR, at, what: 'input', eval: () => null }, this.report);
       this.report.error(
-        kind === 'bool' ? `input '${name.image}' cannot be bool: inputs are float or int32 tensors` : `unknown element type '${type.element.image}' (expected f32, f64, float, i32 or int)`,
+        kind === 'bool'
+          ? `input '${name.image}' cannot be bool: inputs are float or int32 tensors`
+          : `unknown element type '${type.element.image}' (expected f32, f64, float, i32 or int)`,
         tokenLoc(type.element),
         kind ? [] : didYouMean(type.element.image, Object.keys(ELEMENT_KINDS)),
       );
@@ -259,7 +295,12 @@ class FileVisitor extends BaseLossVisitor {
     const binding: Binding = { name: name.image, type: tensorOf(kind, dims), at, what: 'input', eval: (env) => env.ctx.input(name.image) };
     state.scope.define(binding, this.report);
     if (needsDimsCheck(type.dims)) state.checks.push({ kind: 'dims', input: name.image, dims: type.dims });
-    const spec: InputSpec = { name: name.image, kind, ...(tokens(c, 'Nograd').length ? { differentiable: false } : {}), ...(like ? { shapeLike: like.shapeLike } : {}) };
+    const spec: InputSpec = {
+      name: name.image,
+      kind,
+      ...(tokens(c, 'Nograd').length ? { differentiable: false } : {}),
+      ...(like ? { shapeLike: like.shapeLike } : {}),
+    };
     return { spec, dims: type.dims, staticDims: dims };
   }
 
@@ -268,7 +309,11 @@ class FileVisitor extends BaseLossVisitor {
     const earlier = state.inputs.find((i) => i.spec.name === like.name.image);
     if (!earlier) {
       const names = state.inputs.map((i) => i.spec.name);
-      this.report.error(`'like' names an earlier input of ${state.name}, but '${like.name.image}' is not one`, tokenLoc(like.name), didYouMean(like.name.image, names));
+      this.report.error(
+        `'like' names an earlier input of ${state.name}, but '${like.name.image}' is not one`,
+        tokenLoc(like.name),
+        didYouMean(like.name.image, names),
+      );
       return null;
     }
     if (like.without === undefined) return { shapeLike: { input: earlier.spec.name }, dims: earlier.staticDims };
@@ -321,7 +366,7 @@ class FileVisitor extends BaseLossVisitor {
       }
       if (isToken(e)) {
         if (state.statements === 0) state.doc = unquote(e);
-        else this.report.error("a string on its own is only allowed first in a loss, as its description", tokenLoc(e));
+        else this.report.error('a string on its own is only allowed first in a loss, as its description', tokenLoc(e));
       } else if (e.name === 'letStatement') this.visit(e, state.scope);
       else this.visit(e, state);
       state.statements++;
@@ -362,7 +407,11 @@ class FileVisitor extends BaseLossVisitor {
     const kind = CHECKS[kindTok.image];
     const args = c.arguments ? (this.visit(child(c, 'arguments'), state.scope) as Arg[]) : [];
     if (!kind) {
-      this.report.error(`unknown check '${kindTok.image}' (checks: ${Object.keys(CHECKS).join(', ')})`, tokenLoc(kindTok), didYouMean(kindTok.image, Object.keys(CHECKS)));
+      this.report.error(
+        `unknown check '${kindTok.image}' (checks: ${Object.keys(CHECKS).join(', ')})`,
+        tokenLoc(kindTok),
+        didYouMean(kindTok.image, Object.keys(CHECKS)),
+      );
       return;
     }
     const message = tokens(c, 'message')[0];
@@ -429,7 +478,11 @@ class FileVisitor extends BaseLossVisitor {
     const at = childrenLoc(c);
     if (operands.some((o) => o === null)) return errorValue(at);
     const step = tokens(c, 'step')[0];
-    return lowerScan({ state: first(c, 'state'), init, operands: operands as ScanOperand[], ...(step ? { step } : {}), at, outside: scope }, (inner) => this.expr(child(c, 'body'), inner), this.report);
+    return lowerScan(
+      { state: first(c, 'state'), init, operands: operands as ScanOperand[], ...(step ? { step } : {}), at, outside: scope },
+      (inner) => this.expr(child(c, 'body'), inner),
+      this.report,
+    );
   }
 
   scanOperand(c: Children, scope: Scope): ScanOperand | null {
@@ -446,11 +499,17 @@ class FileVisitor extends BaseLossVisitor {
     const otherwise = this.expr(child(c, c.elseIf ? 'elseIf' : 'else'), elseScope);
     if (cond.type.sort !== 'flag') {
       if (cond.type.sort !== 'error') {
-        const hint =
-          cond.hint ? cond.hint
-          : cond.type.sort === 'tensor' ? '; to choose per element by tensor values use where(condition, a, b)'
-          : cond.type.sort === 'optional' || (cond.type.sort === 'function' && cond.type.optional) ? `; write 'if ${this.source.quote(cond.at)} != none'` : '';
-        this.report.error(`the condition of 'if' must be known when the graph is built (a bool option, an option compared with ==, or 'weight != none'), but ${this.source.quote(cond.at)} is ${describeType(cond.type)}${hint}`, cond.at);
+        const hint = cond.hint
+          ? cond.hint
+          : cond.type.sort === 'tensor'
+            ? '; to choose per element by tensor values use where(condition, a, b)'
+            : cond.type.sort === 'optional' || (cond.type.sort === 'function' && cond.type.optional)
+              ? `; write 'if ${this.source.quote(cond.at)} != none'`
+              : '';
+        this.report.error(
+          `the condition of 'if' must be known when the graph is built (a bool option, an option compared with ==, or 'weight != none'), but ${this.source.quote(cond.at)} is ${describeType(cond.type)}${hint}`,
+          cond.at,
+        );
       }
       return errorValue(at);
     }
@@ -469,11 +528,15 @@ class FileVisitor extends BaseLossVisitor {
   }
 
   disjunction(c: Children, scope: Scope): Lowered {
-    return nodes(c, 'conjunction').map((n) => this.expr(n, scope)).reduce((a, b) => logical('or', a, b, this.report));
+    return nodes(c, 'conjunction')
+      .map((n) => this.expr(n, scope))
+      .reduce((a, b) => logical('or', a, b, this.report));
   }
 
   conjunction(c: Children, scope: Scope): Lowered {
-    return nodes(c, 'negation').map((n) => this.expr(n, scope)).reduce((a, b) => logical('and', a, b, this.report));
+    return nodes(c, 'negation')
+      .map((n) => this.expr(n, scope))
+      .reduce((a, b) => logical('and', a, b, this.report));
   }
 
   negation(c: Children, scope: Scope): Lowered {
@@ -580,7 +643,13 @@ class FileVisitor extends BaseLossVisitor {
       return errorValue(at);
     }
     const text = `${this.lossName}: ${message.constant}`;
-    return { type: { sort: 'never' }, at, eval: () => { throw new RaisedError(text); } };
+    return {
+      type: { sort: 'never' },
+      at,
+      eval: () => {
+        throw new RaisedError(text);
+      },
+    };
   }
 
   /** distanceFunction(a, b): a function option, given (narrowed by `if distanceFunction != none`). */
@@ -618,7 +687,9 @@ class FileVisitor extends BaseLossVisitor {
           throw new OptionFunctionError(`the ${b.name} option threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
         if (!(out instanceof Node) || out.graph !== env.ctx.graph) {
-          throw new OptionFunctionError(`the ${b.name} option must return a lossc tensor computed from its arguments (a builder node), got ${out === null ? 'null' : typeof out}`);
+          throw new OptionFunctionError(
+            `the ${b.name} option must return a lossc tensor computed from its arguments (a builder node), got ${out === null ? 'null' : typeof out}`,
+          );
         }
         return out;
       },
@@ -634,10 +705,18 @@ class FileVisitor extends BaseLossVisitor {
     const outside = scope.isolatedFrom(name);
     if (FUNCTIONS[name] || this.fns.has(name) || SPECIAL_FORMS.has(name)) this.report.error(`'${name}' is a function: call it, as in ${name}(...)`, at);
     else if (outside) this.report.error(outside, at);
-    else this.report.error(`unknown name '${name}'`, at, didYouMean(name, (function* () {
-      yield* Object.keys(CONSTANTS);
-      yield* scope.visibleNames();
-    })()));
+    else
+      this.report.error(
+        `unknown name '${name}'`,
+        at,
+        didYouMean(
+          name,
+          (function* () {
+            yield* Object.keys(CONSTANTS);
+            yield* scope.visibleNames();
+          })(),
+        ),
+      );
     return errorValue(at);
   }
 

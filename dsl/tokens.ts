@@ -14,7 +14,13 @@ export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][
  * start, and is an ordinary name elsewhere, so `let loss = ...` and an input named `type` work.
  */
 const keyword = (word: string, soft = false): TokenType =>
-  createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'`, categories: soft ? [Identifier] : [] });
+  createToken({
+    name: word[0]!.toUpperCase() + word.slice(1),
+    pattern: new RegExp(word),
+    longer_alt: Identifier,
+    label: `'${word}'`,
+    categories: soft ? [Identifier] : [],
+  });
 
 export const Loss = keyword('loss', true);
 export const Fn = keyword('fn', true);
@@ -55,7 +61,8 @@ export const PowerOperator = createToken({ name: 'PowerOperator', pattern: Lexer
 /** A statement's end: an explicit ';' or a newline that ends a line (see insertLineEnds). */
 export const StatementEnd = createToken({ name: 'StatementEnd', pattern: Lexer.NA, label: 'the end of the statement' });
 
-const op = (name: string, pattern: RegExp, label: string, category?: TokenType): TokenType => createToken({ name, pattern, label, categories: category ? [category] : [] });
+const op = (name: string, pattern: RegExp, label: string, category?: TokenType): TokenType =>
+  createToken({ name, pattern, label, categories: category ? [category] : [] });
 export const EqualEqual = op('EqualEqual', /==/, "'=='", ComparisonOperator);
 export const NotEqual = op('NotEqual', /!=/, "'!='", ComparisonOperator);
 export const LessEqual = op('LessEqual', /<=/, "'<='", ComparisonOperator);
@@ -91,25 +98,82 @@ const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\r\n]*/, gr
 
 /** In matching order: comments before '/', longer operators before their prefixes, keywords before names. */
 export const allTokens: TokenType[] = [
-  WhiteSpace, Comment, Newline,
-  Loss, Fn, Type, Option, Check, Without, Like, Cases, Over, With, In, Step, Let, Return, If, Else, Nograd, None, True, False, And, Or, Not, Scan, Identifier,
-  NumberLiteral, StringLiteral, UnterminatedString,
-  EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, StarStar, Caret, Star, Slash, Plus, Arrow, Minus, Equals,
-  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon, Question, Pipe, Semicolon,
-  ComparisonOperator, AdditiveOperator, MultiplicativeOperator, PowerOperator, StatementEnd, LineEnd,
+  WhiteSpace,
+  Comment,
+  Newline,
+  Loss,
+  Fn,
+  Type,
+  Option,
+  Check,
+  Without,
+  Like,
+  Cases,
+  Over,
+  With,
+  In,
+  Step,
+  Let,
+  Return,
+  If,
+  Else,
+  Nograd,
+  None,
+  True,
+  False,
+  And,
+  Or,
+  Not,
+  Scan,
+  Identifier,
+  NumberLiteral,
+  StringLiteral,
+  UnterminatedString,
+  EqualEqual,
+  NotEqual,
+  LessEqual,
+  GreaterEqual,
+  Less,
+  Greater,
+  StarStar,
+  Caret,
+  Star,
+  Slash,
+  Plus,
+  Arrow,
+  Minus,
+  Equals,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  Comma,
+  Colon,
+  Question,
+  Pipe,
+  Semicolon,
+  ComparisonOperator,
+  AdditiveOperator,
+  MultiplicativeOperator,
+  PowerOperator,
+  StatementEnd,
+  LineEnd,
 ];
 
 // built on first use, not when lossc is imported (building it analyses every token pattern)
 let lexer: InstanceType<typeof Lexer> | undefined;
-const makeLexer = (): InstanceType<typeof Lexer> => new Lexer(allTokens, {
-  positionTracking: 'full',
-  ensureOptimizations: false,
-  errorMessageProvider: {
-    buildUnexpectedCharactersMessage: (text, offset, length) =>
-      length === 1 ? `unexpected character '${text.charAt(offset)}'` : `unexpected characters '${text.substr(offset, length)}'`,
-    buildUnableToPopLexerModeMessage: () => 'internal error: lexer mode stack is empty',
-  },
-});
+const makeLexer = (): InstanceType<typeof Lexer> =>
+  new Lexer(allTokens, {
+    positionTracking: 'full',
+    ensureOptimizations: false,
+    errorMessageProvider: {
+      buildUnexpectedCharactersMessage: (text, offset, length) =>
+        length === 1 ? `unexpected character '${text.charAt(offset)}'` : `unexpected characters '${text.substr(offset, length)}'`,
+      buildUnableToPopLexerModeMessage: () => 'internal error: lexer mode stack is empty',
+    },
+  });
 
 export interface LexResult {
   readonly tokens: IToken[];
@@ -120,14 +184,44 @@ export function lex(text: string): LexResult {
   const result = (lexer ??= makeLexer()).tokenize(text);
   const errors = [...result.errors];
   for (const t of result.tokens) {
-    if (t.tokenType === UnterminatedString) errors.push({ offset: t.startOffset, line: t.startLine, column: t.startColumn, length: t.image.length, message: 'unterminated string: add the closing quote on the same line' });
+    if (t.tokenType === UnterminatedString)
+      errors.push({
+        offset: t.startOffset,
+        line: t.startLine,
+        column: t.startColumn,
+        length: t.image.length,
+        message: 'unterminated string: add the closing quote on the same line',
+      });
   }
   const tokens = insertLineEnds(result.tokens.filter((t) => t.tokenType !== UnterminatedString));
   return { tokens, errors };
 }
 
 /** Tokens after which a newline ends the statement (Go's rule). */
-const endsAnExpression = new Set<TokenType>([Identifier, Loss, Fn, Type, Option, Check, Like, Without, Cases, Over, With, In, Step, NumberLiteral, StringLiteral, RParen, RBracket, RBrace, True, False, None, Question]);
+const endsAnExpression = new Set<TokenType>([
+  Identifier,
+  Loss,
+  Fn,
+  Type,
+  Option,
+  Check,
+  Like,
+  Without,
+  Cases,
+  Over,
+  With,
+  In,
+  Step,
+  NumberLiteral,
+  StringLiteral,
+  RParen,
+  RBracket,
+  RBrace,
+  True,
+  False,
+  None,
+  Question,
+]);
 /** A newline before these does not end the statement: `}\nelse {`, and `loss L(...)\n{`. */
 const continuesTheStatement = new Set<TokenType>([Else, LBrace]);
 

@@ -21,7 +21,19 @@
 // calls of lossc's functions and of the file's own top-level (non-exported) functions, inlined.
 // Anything else (loops, let, assignment, closures, other calls, object literals, ...) is a
 // diagnostic at file:line:col naming the construct.
-import { Node as TsNode, Project, SyntaxKind, ts, type CallExpression, type ClassDeclaration, type ImportDeclaration, type MethodDeclaration, type ObjectBindingPattern, type ParameterDeclaration, type SourceFile } from 'ts-morph';
+import {
+  Node as TsNode,
+  Project,
+  SyntaxKind,
+  ts,
+  type CallExpression,
+  type ClassDeclaration,
+  type ImportDeclaration,
+  type MethodDeclaration,
+  type ObjectBindingPattern,
+  type ParameterDeclaration,
+  type SourceFile,
+} from 'ts-morph';
 import type { BuildContext, InputSpec, LossDef, OptionSpec } from '../compiler/loss.js';
 import type { Diagnostic, Span } from './diagnostics.js';
 import { CompileError, sortAndDedupe } from './diagnostics.js';
@@ -36,15 +48,32 @@ const LOSSC_MODULES = new Set(['lossc', 'lossc/loss']);
 /** lossc's callable functions: the .loss language's table, plus and/or/not */
 const CALLABLE = new Set([...Object.keys(FUNCTIONS), 'and', 'or', 'not']);
 const MATH_CONSTANTS: Readonly<Record<string, number>> = {
-  'Math.PI': Math.PI, 'Math.E': Math.E, 'Math.LN2': Math.LN2, 'Math.LN10': Math.LN10, 'Math.LOG2E': Math.LOG2E,
-  'Math.LOG10E': Math.LOG10E, 'Math.SQRT2': Math.SQRT2, 'Math.SQRT1_2': Math.SQRT1_2, 'Number.EPSILON': Number.EPSILON,
+  'Math.PI': Math.PI,
+  'Math.E': Math.E,
+  'Math.LN2': Math.LN2,
+  'Math.LN10': Math.LN10,
+  'Math.LOG2E': Math.LOG2E,
+  'Math.LOG10E': Math.LOG10E,
+  'Math.SQRT2': Math.SQRT2,
+  'Math.SQRT1_2': Math.SQRT1_2,
+  'Number.EPSILON': Number.EPSILON,
 };
 const BINARY: Partial<Record<SyntaxKind, BinaryOp>> = {
-  [SyntaxKind.PlusToken]: '+', [SyntaxKind.MinusToken]: '-', [SyntaxKind.AsteriskToken]: '*', [SyntaxKind.SlashToken]: '/',
-  [SyntaxKind.AsteriskAsteriskToken]: '**', [SyntaxKind.LessThanToken]: '<', [SyntaxKind.LessThanEqualsToken]: '<=',
-  [SyntaxKind.GreaterThanToken]: '>', [SyntaxKind.GreaterThanEqualsToken]: '>=', [SyntaxKind.EqualsEqualsEqualsToken]: '==',
-  [SyntaxKind.EqualsEqualsToken]: '==', [SyntaxKind.ExclamationEqualsEqualsToken]: '!=', [SyntaxKind.ExclamationEqualsToken]: '!=',
-  [SyntaxKind.AmpersandAmpersandToken]: '&&', [SyntaxKind.BarBarToken]: '||',
+  [SyntaxKind.PlusToken]: '+',
+  [SyntaxKind.MinusToken]: '-',
+  [SyntaxKind.AsteriskToken]: '*',
+  [SyntaxKind.SlashToken]: '/',
+  [SyntaxKind.AsteriskAsteriskToken]: '**',
+  [SyntaxKind.LessThanToken]: '<',
+  [SyntaxKind.LessThanEqualsToken]: '<=',
+  [SyntaxKind.GreaterThanToken]: '>',
+  [SyntaxKind.GreaterThanEqualsToken]: '>=',
+  [SyntaxKind.EqualsEqualsEqualsToken]: '==',
+  [SyntaxKind.EqualsEqualsToken]: '==',
+  [SyntaxKind.ExclamationEqualsEqualsToken]: '!=',
+  [SyntaxKind.ExclamationEqualsToken]: '!=',
+  [SyntaxKind.AmpersandAmpersandToken]: '&&',
+  [SyntaxKind.BarBarToken]: '||',
 };
 
 let project: Project | undefined;
@@ -122,7 +151,11 @@ class Reader {
   tsDiagnostic(d: ts.Diagnostic): Diagnostic {
     const start = d.start ?? 0;
     const { line, column } = this.sf.getLineAndColumnAtPos(start);
-    return { severity: 'error', message: ts.flattenDiagnosticMessageText(d.messageText, ' '), span: { file: this.file, line, column, length: Math.max(1, d.length ?? 1) } };
+    return {
+      severity: 'error',
+      message: ts.flattenDiagnosticMessageText(d.messageText, ' '),
+      span: { file: this.file, line, column, length: Math.max(1, d.length ?? 1) },
+    };
   }
 
   // -------------------------------------------------------------- the file
@@ -134,7 +167,8 @@ class Reader {
     const losses: { name: string; node: TsNode; read: () => ReadLoss | null }[] = [];
     const helperBodies: (() => void)[] = [];
     for (const s of statements) {
-      if (TsNode.isImportDeclaration(s) || TsNode.isTypeAliasDeclaration(s) || TsNode.isInterfaceDeclaration(s) || s.getKind() === SyntaxKind.EmptyStatement) continue;
+      if (TsNode.isImportDeclaration(s) || TsNode.isTypeAliasDeclaration(s) || TsNode.isInterfaceDeclaration(s) || s.getKind() === SyntaxKind.EmptyStatement)
+        continue;
       if (TsNode.isFunctionDeclaration(s)) {
         const name = s.getName();
         if (!name) {
@@ -181,7 +215,9 @@ class Reader {
             if (s.isExported()) losses.push({ name, node: d, read: () => this.readFunctionLoss(name, fn, fn.getParameters(), d) });
             else helperBodies.push(this.declareHelper(name, fn, fn.getParameters(), d));
           } else if (s.isExported()) {
-            const runtime = TsNode.isCallExpression(fn) ? ` (${fn.getExpression().getText()}(...) runs when the module is imported; lossc compile reads losses without running them)` : '';
+            const runtime = TsNode.isCallExpression(fn)
+              ? ` (${fn.getExpression().getText()}(...) runs when the module is imported; lossc compile reads losses without running them)`
+              : '';
             this.error(`exported const '${name}' is not a loss${runtime}: export a function, or a class extending Loss`, nameNode);
           } else {
             const binding: Binding = { name, what: 'const' };
@@ -191,7 +227,10 @@ class Reader {
         }
         continue;
       }
-      this.error(`${describeStatement(s)} at the top level is not supported: a loss file holds imports, functions, classes extending Loss, constants and types`, s);
+      this.error(
+        `${describeStatement(s)} at the top level is not supported: a loss file holds imports, functions, classes extending Loss, constants and types`,
+        s,
+      );
     }
     for (const read of helperBodies) read();
     const out: ReadLoss[] = [];
@@ -203,7 +242,11 @@ class Reader {
       if (r) out.push(r);
     }
     if (losses.length === 0 && this.diagnostics.length === 0) {
-      this.diagnostics.push({ severity: 'error', message: "no loss found: export a function (or a class extending Loss from 'lossc/loss') whose parameters are Tensors", span: { file: this.file, line: 1, column: 1, length: 1 } });
+      this.diagnostics.push({
+        severity: 'error',
+        message: "no loss found: export a function (or a class extending Loss from 'lossc/loss') whose parameters are Tensors",
+        span: { file: this.file, line: 1, column: 1, length: 1 },
+      });
     }
     return out;
   }
@@ -211,7 +254,10 @@ class Reader {
   private readImport(s: ImportDeclaration): void {
     const from = s.getModuleSpecifierValue();
     if (!LOSSC_MODULES.has(from)) {
-      this.error(`imports from '${from}' are not supported: a loss is read, not run, so it can use only lossc's functions (import them from 'lossc/loss')`, s.getModuleSpecifier());
+      this.error(
+        `imports from '${from}' are not supported: a loss is read, not run, so it can use only lossc's functions (import them from 'lossc/loss')`,
+        s.getModuleSpecifier(),
+      );
       return;
     }
     if (s.getDefaultImport()) this.error(`lossc has no default export: import { ... } from '${from}'`, s.getDefaultImport()!);
@@ -252,7 +298,8 @@ class Reader {
     for (const m of c.getMembers()) {
       if (TsNode.isMethodDeclaration(m) && m.getName() === 'forward' && m.getBody()) forward = m;
       else if (TsNode.isMethodDeclaration(m) && m.getName() === 'forward') continue;
-      else if (TsNode.isConstructorDeclaration(m)) this.error(`a loss class has no constructor: options are forward's last parameter, an object with defaults`, m);
+      else if (TsNode.isConstructorDeclaration(m))
+        this.error(`a loss class has no constructor: options are forward's last parameter, an object with defaults`, m);
       else this.error(`${describeStatement(m)} in class ${name} is not supported: a loss class has only a forward method (helpers are top-level functions)`, m);
     }
     if (!forward) {
@@ -277,7 +324,10 @@ class Reader {
         return;
       }
       if (!TsNode.isIdentifier(nameNode)) {
-        this.error(`a loss's inputs are named Tensor parameters${TsNode.isObjectBindingPattern(nameNode) ? '; options are the last parameter, an object pattern with defaults' : ''}`, p);
+        this.error(
+          `a loss's inputs are named Tensor parameters${TsNode.isObjectBindingPattern(nameNode) ? '; options are the last parameter, an object pattern with defaults' : ''}`,
+          p,
+        );
         return;
       }
       if (p.isRestParameter() || p.hasQuestionToken() || p.getInitializer()) {
@@ -332,8 +382,10 @@ class Reader {
   ): void {
     const declared = new Map<string, TsNode>();
     const typeNode = p.getTypeNode();
-    if (typeNode && TsNode.isTypeLiteral(typeNode)) for (const m of typeNode.getProperties()) if (m.getTypeNode()) declared.set(m.getName(), m.getTypeNode()!);
-    else if (typeNode) this.error('the options parameter is typed with an object type: { margin?: number; reduction?: \'mean\' | \'sum\' }', typeNode);
+    if (typeNode && TsNode.isTypeLiteral(typeNode))
+      for (const m of typeNode.getProperties())
+        if (m.getTypeNode()) declared.set(m.getName(), m.getTypeNode()!);
+        else if (typeNode) this.error("the options parameter is typed with an object type: { margin?: number; reduction?: 'mean' | 'sum' }", typeNode);
     for (const el of pattern.getElements()) {
       const key = el.getPropertyNameNode()?.getText() ?? el.getName();
       const local = el.getName();
@@ -353,13 +405,15 @@ class Reader {
       else if (typeof def === 'boolean') spec = { name: key, type: 'bool', default: def };
       else if (typeof def === 'string') {
         const values = type ? stringUnion(declared.get(key)!) : null;
-        if (!values) this.error(`option '${key}': declare its values as a union of string literals, e.g. { ${key}?: 'none' | 'mean' | 'sum' }`, declared.get(key) ?? el);
+        if (!values)
+          this.error(`option '${key}': declare its values as a union of string literals, e.g. { ${key}?: 'none' | 'mean' | 'sum' }`, declared.get(key) ?? el);
         else if (!values.includes(def)) this.error(`option '${key}': its default '${def}' is not one of ${values.map((v) => `'${v}'`).join(', ')}`, init);
         else spec = { name: key, type: 'enum', values, default: def };
       } else if (def === null) {
         const t = declared.get(key);
         const parts = t && TsNode.isUnionTypeNode(t) ? t.getTypeNodes().map((n) => n.getText()) : [];
-        if (parts.length === 2 && parts.includes('null') && parts.some((x) => this.isLosscName(x, 'Tensor'))) spec = { name: key, type: 'tensor', default: null };
+        if (parts.length === 2 && parts.includes('null') && parts.some((x) => this.isLosscName(x, 'Tensor')))
+          spec = { name: key, type: 'tensor', default: null };
         else this.error(`option '${key}' defaults to null: an optional tensor option is declared { ${key}?: Tensor | null }`, t ?? el);
       } else {
         this.error(`option '${key}' needs a literal default: a number, true or false, a string, or null (for an optional Tensor)`, init);
@@ -404,7 +458,11 @@ class Reader {
       }
       if (TsNode.isVariableStatement(s)) {
         const kind = s.getDeclarationKind();
-        if (kind !== 'const') this.error(`'${kind}' declarations are not supported: a loss is an expression, so its names are const (no mutation)`, s.getDeclarationKindKeywords()[0] ?? s);
+        if (kind !== 'const')
+          this.error(
+            `'${kind}' declarations are not supported: a loss is an expression, so its names are const (no mutation)`,
+            s.getDeclarationKindKeywords()[0] ?? s,
+          );
         for (const d of s.getDeclarations()) {
           const nameNode = d.getNameNode();
           const init = d.getInitializer();
@@ -424,7 +482,8 @@ class Reader {
         else out.push({ k: 'return', value: this.expr(e, scope), at: this.span(s) });
         returned = true;
       } else if (TsNode.isIfStatement(s)) {
-        const branch = (b: TsNode | undefined): Stmt[] => (!b ? [] : TsNode.isBlock(b) ? this.block(b.getStatements(), new Scope(scope)) : this.block([b], new Scope(scope)));
+        const branch = (b: TsNode | undefined): Stmt[] =>
+          !b ? [] : TsNode.isBlock(b) ? this.block(b.getStatements(), new Scope(scope)) : this.block([b], new Scope(scope));
         const then = branch(s.getThenStatement());
         const otherwise = branch(s.getElseStatement());
         out.push({ k: 'if', test: this.expr(s.getExpression(), scope), then, otherwise, at: this.span(s) });
@@ -448,18 +507,28 @@ class Reader {
       this.error(`${what} is not supported in a loss${hint}`, n);
       return { k: 'null', at };
     };
-    if (TsNode.isParenthesizedExpression(n) || TsNode.isAsExpression(n) || TsNode.isNonNullExpression(n) || TsNode.isSatisfiesExpression(n) || TsNode.isTypeAssertion(n)) {
+    if (
+      TsNode.isParenthesizedExpression(n) ||
+      TsNode.isAsExpression(n) ||
+      TsNode.isNonNullExpression(n) ||
+      TsNode.isSatisfiesExpression(n) ||
+      TsNode.isTypeAssertion(n)
+    ) {
       return this.expr(n.getExpression(), scope);
     }
     if (TsNode.isNumericLiteral(n)) return { k: 'num', value: n.getLiteralValue(), at };
     if (TsNode.isStringLiteral(n) || TsNode.isNoSubstitutionTemplateLiteral(n)) return { k: 'str', value: n.getLiteralValue(), at };
-    if (n.getKind() === SyntaxKind.TrueKeyword || n.getKind() === SyntaxKind.FalseKeyword) return { k: 'bool', value: n.getKind() === SyntaxKind.TrueKeyword, at };
+    if (n.getKind() === SyntaxKind.TrueKeyword || n.getKind() === SyntaxKind.FalseKeyword)
+      return { k: 'bool', value: n.getKind() === SyntaxKind.TrueKeyword, at };
     if (n.getKind() === SyntaxKind.NullKeyword) return { k: 'null', at };
     if (TsNode.isIdentifier(n)) return this.name(n.getText(), n, scope);
     if (TsNode.isPropertyAccessExpression(n)) {
       const text = n.getText().replace(/\s+/g, '');
       if (text in MATH_CONSTANTS) return { k: 'num', value: MATH_CONSTANTS[text]!, at };
-      return bad(`property access (${text})`, n.getExpression().getKind() === SyntaxKind.ThisKeyword ? ": a loss class has only forward; helpers are top-level functions" : '');
+      return bad(
+        `property access (${text})`,
+        n.getExpression().getKind() === SyntaxKind.ThisKeyword ? ': a loss class has only forward; helpers are top-level functions' : '',
+      );
     }
     if (TsNode.isPrefixUnaryExpression(n)) {
       const op = n.getOperatorToken();
@@ -476,7 +545,8 @@ class Reader {
       const op = BINARY[kind];
       const token = n.getOperatorToken().getText();
       if (op) return { k: 'binary', op, a: this.expr(n.getLeft(), scope), b: this.expr(n.getRight(), scope), at };
-      if (kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment) return bad(`assignment ('${token}')`, ': a loss is an expression; name intermediate values with const');
+      if (kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment)
+        return bad(`assignment ('${token}')`, ': a loss is an expression; name intermediate values with const');
       if (kind === SyntaxKind.PercentToken) return bad("the remainder operator '%'");
       if (kind === SyntaxKind.QuestionQuestionToken) return bad("'??'", ': options always have their defaults');
       if (kind === SyntaxKind.CommaToken) return bad('the comma operator');
@@ -487,7 +557,8 @@ class Reader {
     }
     if (TsNode.isArrayLiteralExpression(n)) return { k: 'array', items: n.getElements().map((e) => this.expr(e, scope)), at };
     if (TsNode.isCallExpression(n)) return this.call(n, scope);
-    if (TsNode.isArrowFunction(n) || TsNode.isFunctionExpression(n)) return bad('a closure (a function inside the loss)', ': declare helpers as top-level functions; they are inlined');
+    if (TsNode.isArrowFunction(n) || TsNode.isFunctionExpression(n))
+      return bad('a closure (a function inside the loss)', ': declare helpers as top-level functions; they are inlined');
     if (n.getKind() === SyntaxKind.BigIntLiteral) return bad('a bigint literal');
     if (TsNode.isTemplateExpression(n)) return bad('a template string');
     if (n.getKind() === SyntaxKind.RegularExpressionLiteral) return bad('a regular expression');
@@ -501,7 +572,8 @@ class Reader {
     const b = scope.lookup(name);
     if (b) return { k: 'ref', binding: b, at };
     const imported = this.imports.get(name);
-    if (imported !== undefined) this.error(CALLABLE.has(imported) ? `${name} is a function: call it, ${name}(...)` : `'${name}' from lossc cannot be used inside a loss`, n);
+    if (imported !== undefined)
+      this.error(CALLABLE.has(imported) ? `${name} is a function: call it, ${name}(...)` : `'${name}' from lossc cannot be used inside a loss`, n);
     else if (this.helpers.has(name)) this.error(`${name} is a function: call it, ${name}(...)`, n);
     else if (name === 'undefined') this.error("'undefined' is not a value in a loss", n);
     else this.error(`unknown name '${name}'`, n, didYouMean(name, [...scope.visibleNames()]));
@@ -539,7 +611,11 @@ class Reader {
         );
         return { k: 'null', at };
       }
-    } else if (TsNode.isPropertyAccessExpression(callee) && TsNode.isIdentifier(callee.getExpression()) && this.namespaces.has(callee.getExpression().getText())) {
+    } else if (
+      TsNode.isPropertyAccessExpression(callee) &&
+      TsNode.isIdentifier(callee.getExpression()) &&
+      this.namespaces.has(callee.getExpression().getText())
+    ) {
       fn = callee.getName();
     } else if (calleeText.startsWith('Math.')) {
       const alt = calleeText.slice(5);
@@ -558,7 +634,10 @@ class Reader {
     const required = f.params.filter((p) => !p.optional).length;
     if (args.length < required || (!variadic && args.length > f.params.length)) {
       const sig = f.params.map((p) => (p.sort === 'pairs' ? `...${p.name}` : p.optional ? `${p.name}?` : p.name)).join(', ');
-      this.error(`${fn} takes ${variadic ? `at least ${required}` : required === f.params.length ? required : `${required} to ${f.params.length}`} argument${f.params.length === 1 ? '' : 's'} (${sig}), got ${args.length}`, n);
+      this.error(
+        `${fn} takes ${variadic ? `at least ${required}` : required === f.params.length ? required : `${required} to ${f.params.length}`} argument${f.params.length === 1 ? '' : 's'} (${sig}), got ${args.length}`,
+        n,
+      );
       return { k: 'null', at };
     }
     return { k: 'call', fn, args, at };

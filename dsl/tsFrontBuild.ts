@@ -80,7 +80,8 @@ export function buildProgram(program: Program, ctx: BuildContext, bindings: Read
   for (const c of program.constants) env.values.set(c.binding, env.eval(c.value));
   const result = env.run(program.body);
   if (result === undefined) return fail('the loss must end with a return', program.at);
-  if (!isNode(result.value) || result.value.kind !== 'float') return fail(`the loss must return a float tensor, but this is ${describe(result.value)}`, result.at);
+  if (!isNode(result.value) || result.value.kind !== 'float')
+    return fail(`the loss must return a float tensor, but this is ${describe(result.value)}`, result.at);
   return result.value;
 }
 
@@ -108,8 +109,7 @@ class Env {
         const v = this.eval(s.value);
         if (isNode(v)) nameNode(v, s.binding.name); // notes call it by its name
         this.values.set(s.binding, v);
-      }
-      else if (s.k === 'return') return { value: this.eval(s.value), at: s.value.at };
+      } else if (s.k === 'return') return { value: this.eval(s.value), at: s.value.at };
       else {
         const test = this.eval(s.test);
         if (typeof test !== 'boolean') {
@@ -152,11 +152,19 @@ class Env {
         return this.call('where', FUNCTIONS.where!, [test, this.eval(e.a), this.eval(e.b)], [e.test, e.a, e.b], e.at, '? :');
       }
       case 'call':
-        return this.call(e.fn, FUNCTIONS[e.fn] ?? OPERATORS[e.fn]!, e.args.map((a) => this.eval(a)), e.args, e.at, e.fn);
+        return this.call(
+          e.fn,
+          FUNCTIONS[e.fn] ?? OPERATORS[e.fn]!,
+          e.args.map((a) => this.eval(a)),
+          e.args,
+          e.at,
+          e.fn,
+        );
       case 'inline': {
         const h = e.helper;
         if (this.inlining.includes(h)) return fail(`${h.name} calls itself: a loss's functions are inlined, so they cannot recurse`, e.at);
-        if (e.args.length !== h.params.length) return fail(`${h.name} takes ${h.params.length} argument${h.params.length === 1 ? '' : 's'}, got ${e.args.length}`, e.at);
+        if (e.args.length !== h.params.length)
+          return fail(`${h.name} takes ${h.params.length} argument${h.params.length === 1 ? '' : 's'}, got ${e.args.length}`, e.at);
         const args = e.args.map((a) => this.eval(a));
         const saved = h.params.map((p) => this.values.get(p));
         h.params.forEach((p, i) => this.values.set(p, args[i]!));
@@ -226,7 +234,8 @@ class Env {
       if (p.sort === 'pairs') {
         for (let j = i; j < values.length; j++) {
           const pair = values[j]!;
-          if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(isNode)) fail(`each partial of ${display} is a pair [x, dx] of tensors, but this is ${describe(pair)}`, exprs[j]!.at);
+          if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(isNode))
+            fail(`each partial of ${display} is a pair [x, dx] of tensors, but this is ${describe(pair)}`, exprs[j]!.at);
           args.push(pair);
         }
         return;
@@ -248,12 +257,14 @@ class Env {
           args.push(v);
           return;
         case 'int':
-          if (typeof v !== 'number' || !Number.isInteger(v)) fail(`${what} must be an integer known when the graph is built, such as 1 or -1, but this is ${describe(v)}`, where);
+          if (typeof v !== 'number' || !Number.isInteger(v))
+            fail(`${what} must be an integer known when the graph is built, such as 1 or -1, but this is ${describe(v)}`, where);
           args.push(v);
           return;
         case 'axes': {
           const axes = typeof v === 'number' ? [v] : v;
-          if (!Array.isArray(axes) || !axes.every((a) => typeof a === 'number' && Number.isInteger(a))) fail(`${what} must be an integer or an array of integers such as [0, 1], but this is ${describe(v)}`, where);
+          if (!Array.isArray(axes) || !axes.every((a) => typeof a === 'number' && Number.isInteger(a)))
+            fail(`${what} must be an integer or an array of integers such as [0, 1], but this is ${describe(v)}`, where);
           args.push(axes);
           return;
         }
@@ -286,10 +297,24 @@ class Env {
       if (v === null) return fail(`${what} needs a tensor, but this may be null here: test it first (x !== null ? ... : ...)`, at);
       return fail(`${what} needs a tensor, but this is ${describe(v)}`, at);
     }
-    const ok: Readonly<Record<string, readonly Kind[]>> = { float: ['float'], number: ['float', 'int'], arith: ['float', 'int'], bool: ['bool'], int: ['int'], any: ['float', 'int', 'bool'] };
+    const ok: Readonly<Record<string, readonly Kind[]>> = {
+      float: ['float'],
+      number: ['float', 'int'],
+      arith: ['float', 'int'],
+      bool: ['bool'],
+      int: ['int'],
+      any: ['float', 'int', 'bool'],
+    };
     if ((ok[accepts] ?? ok.any!).includes(v.kind)) return v;
     const hint = v.kind === 'int' ? `: use float(${text}) for arithmetic on indices` : v.kind === 'bool' ? `: use c ? a : b, or float(${text})` : '';
-    const wanted = accepts === 'number' || accepts === 'arith' ? 'a float or int tensor' : accepts === 'bool' ? 'a condition (a comparison)' : accepts === 'int' ? 'an int tensor of indices (IntTensor)' : 'a float tensor';
+    const wanted =
+      accepts === 'number' || accepts === 'arith'
+        ? 'a float or int tensor'
+        : accepts === 'bool'
+          ? 'a condition (a comparison)'
+          : accepts === 'int'
+            ? 'an int tensor of indices (IntTensor)'
+            : 'a float tensor';
     return fail(`${what} needs ${wanted}, but this is ${describe(v)}${hint}`, at);
   }
 }
@@ -300,17 +325,29 @@ const tsSpelling = (op: BinaryOp): string => (op === '==' ? '===' : op === '!=' 
 /** Arithmetic and comparisons on plain numbers, in float64, as TypeScript computes them. */
 function fold(op: BinaryOp, a: number, b: number): number | boolean {
   switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '/': return a / b;
-    case '**': return a ** b;
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '==': return a === b;
-    case '!=': return a !== b;
-    default: return fail(`internal error: cannot fold ${op}`, { file: '', line: 1, column: 1, length: 1 });
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return a / b;
+    case '**':
+      return a ** b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
+    default:
+      return fail(`internal error: cannot fold ${op}`, { file: '', line: 1, column: 1, length: 1 });
   }
 }

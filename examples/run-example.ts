@@ -3,8 +3,14 @@ import { nn, tensor } from 'lossc';
 import { customMse } from './customMse.js';
 
 const [N, C] = [4, 3];
-const input = tensor(Array.from({ length: N * C }, (_, i) => Math.sin(i + 1)), [N, C]);
-const target = tensor(Array.from({ length: N * C }, (_, i) => Math.cos(2 * i)), [N, C]);
+const input = tensor(
+  Array.from({ length: N * C }, (_, i) => Math.sin(i + 1)),
+  [N, C],
+);
+const target = tensor(
+  Array.from({ length: N * C }, (_, i) => Math.cos(2 * i)),
+  [N, C],
+);
 
 const builtin = new nn.MSELoss();
 const { value, grads } = customMse.valueAndGrad(input, target);
@@ -19,8 +25,14 @@ console.log('');
 console.log(customMse.explain('valueAndGrad').text.split('== fuse\n')[1]);
 
 const big = 1 << 20;
-const x = tensor(Float32Array.from({ length: big }, (_, i) => Math.sin(i)), [big]);
-const y = tensor(Float32Array.from({ length: big }, (_, i) => Math.cos(i)), [big]);
+const x = tensor(
+  Float32Array.from({ length: big }, (_, i) => Math.sin(i)),
+  [big],
+);
+const y = tensor(
+  Float32Array.from({ length: big }, (_, i) => Math.cos(i)),
+  [big],
+);
 const bce = new nn.BCEWithLogitsLoss();
 bce.valueAndGrad(x, y);
 const t0 = performance.now();

@@ -14,7 +14,7 @@ const [N, C, STEPS] = [300, 3, 200];
 /** Three spirals of N / 3 points each, with a little noise (a fixed pseudo-random sequence). */
 function spirals(): { x: tf.Tensor2D; y: tf.Tensor1D } {
   let seed = 7;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5;
   const xs = new Float32Array(N * 2);
   const ys = new Int32Array(N);
   for (let i = 0; i < N; i++) {
@@ -50,7 +50,9 @@ function train(name: string, model: tfl.Sequential, loss: (logits: tf.Tensor) =>
   }
   const ms = performance.now() - t0;
   const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(data.x) as tf.Tensor, 1), data.y), 'float32')).dataSync()[0]!);
-  console.log(`${name.padEnd(34)} loss ${losses[0]!.toFixed(4)} -> ${losses.at(-1)!.toFixed(4)}, accuracy ${(accuracy * 100).toFixed(1)}%, ${STEPS} Adam steps in ${(ms / 1000).toFixed(2)} s; tf.memory().numTensors after step 10: ${tensorsAt10}, after step ${STEPS}: ${tf.memory().numTensors}`);
+  console.log(
+    `${name.padEnd(34)} loss ${losses[0]!.toFixed(4)} -> ${losses.at(-1)!.toFixed(4)}, accuracy ${(accuracy * 100).toFixed(1)}%, ${STEPS} Adam steps in ${(ms / 1000).toFixed(2)} s; tf.memory().numTensors after step 10: ${tensorsAt10}, after step ${STEPS}: ${tf.memory().numTensors}`,
+  );
   opt.dispose();
   return losses;
 }
@@ -68,4 +70,6 @@ const ce = tfLoss(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }));
 const ours = train('lossc/tfjs CrossEntropyLoss', a, (logits) => ce(logits, data.y));
 const theirs = train('tf.losses.softmaxCrossEntropy', b, (logits) => tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, 0.1));
 const drift = (from: number, to: number) => Math.max(...ours.slice(from, to).map((v, i) => Math.abs(v - theirs[from + i]!) / theirs[from + i]!));
-console.log(`largest relative difference between the two loss trajectories: steps 1-50 ${drift(0, 50).toExponential(1)}, steps 1-${STEPS} ${drift(0, STEPS).toExponential(1)}`);
+console.log(
+  `largest relative difference between the two loss trajectories: steps 1-50 ${drift(0, 50).toExponential(1)}, steps 1-${STEPS} ${drift(0, STEPS).toExponential(1)}`,
+);

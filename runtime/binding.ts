@@ -68,7 +68,8 @@ export function normalizeOptions(def: LossSignature, given: Record<string, unkno
         values[o.name] = v;
         break;
       case 'function':
-        if (v !== null && typeof v !== 'function') throw new TypeError(`${def.name}: option '${o.name}' must be a function of lossc tensors (builder nodes) or null`);
+        if (v !== null && typeof v !== 'function')
+          throw new TypeError(`${def.name}: option '${o.name}' must be a function of lossc tensors (builder nodes) or null`);
         values[o.name] = v as OptionValue;
         break;
       case 'bool':
@@ -76,7 +77,8 @@ export function normalizeOptions(def: LossSignature, given: Record<string, unkno
         values[o.name] = v;
         break;
       case 'enum':
-        if (typeof v !== 'string' || !o.values.includes(v)) throw new RangeError(`${def.name}: ${String(v)} is not a valid value for ${o.name} (expected one of ${o.values.map((x) => `'${x}'`).join(', ')})`);
+        if (typeof v !== 'string' || !o.values.includes(v))
+          throw new RangeError(`${def.name}: ${String(v)} is not a valid value for ${o.name} (expected one of ${o.values.map((x) => `'${x}'`).join(', ')})`);
         values[o.name] = v;
         break;
       case 'tensor':
@@ -127,7 +129,9 @@ export function callLoss<S extends LossSignature>(
   let args: Map<string, Arg>;
   if (b && fits(b, inputs, gradOutput, hooks.isResident)) {
     args = new Map();
-    b.argShapes.forEach((shape, k) => args.set(b!.argNames[k]!, { data: k < inputs.length ? inputs[k]!.data : options.tensors.get(b!.argNames[k]!)!.data, shape }));
+    b.argShapes.forEach((shape, k) =>
+      args.set(b!.argNames[k]!, { data: k < inputs.length ? inputs[k]!.data : options.tensors.get(b!.argNames[k]!)!.data, shape }),
+    );
     if (b.valueChecks.length) applyChecks(b.form.name, b.valueChecks, args, options.values);
   } else {
     const bound = bindCall(def, options, method, inputs, gradOutput, runnerFor, opts);
@@ -139,7 +143,17 @@ export function callLoss<S extends LossSignature>(
   if (gradOutput) args.set('grad_output', { data: gradOutput.data, shape: outShape });
   const dtype = precision === 'f32' ? 'float32' : 'float64';
   const outs = resolveOutputs(
-    { loss: form.name, method, names: b.argNames.slice(0, inputs.length), results: runner.results, gradOf: runner.gradOf, inputs, valueShape: b.shownShape, dtype, isResident: hooks.isResident },
+    {
+      loss: form.name,
+      method,
+      names: b.argNames.slice(0, inputs.length),
+      results: runner.results,
+      gradOf: runner.gradOf,
+      inputs,
+      valueShape: b.shownShape,
+      dtype,
+      isResident: hooks.isResident,
+    },
     opts,
   );
   if (opts.accumulate) {
@@ -151,9 +165,15 @@ export function callLoss<S extends LossSignature>(
   }
   let results: ReturnType<MethodRunner['run']>;
   try {
-    results = runner.run(precision, args, b.params, outs.map((t) => t?.data as Float32Array | Float64Array | undefined), b.memo);
+    results = runner.run(
+      precision,
+      args,
+      b.params,
+      outs.map((t) => t?.data as Float32Array | Float64Array | undefined),
+      b.memo,
+    );
   } catch (e) {
-    if (e instanceof ShapeError) throw new RangeError(`${form.name}: ${e.message}`);
+    if (e instanceof ShapeError) throw new RangeError(`${form.name}: ${e.message}`, { cause: e });
     throw e;
   }
   return {
@@ -232,7 +252,10 @@ function fits(b: Binding, inputs: readonly Tensor[], gradOutput: Tensor | null, 
     const t = inputs[i]!;
     if (t.data.constructor !== dataOf[t.dtype] || (t.data.length !== b.numels[i] && !isResident?.(t.data))) return false;
   }
-  return !gradOutput || (gradOutput.data.constructor === dataOf[gradOutput.dtype] && (gradOutput.data.length === numel(gradOutput.shape) || !!isResident?.(gradOutput.data)));
+  return (
+    !gradOutput ||
+    (gradOutput.data.constructor === dataOf[gradOutput.dtype] && (gradOutput.data.length === numel(gradOutput.shape) || !!isResident?.(gradOutput.data)))
+  );
 }
 
 /** The full path: choose the form, check and bind every argument, resolve the shapes. */
@@ -254,8 +277,10 @@ function bindCall<S extends LossSignature>(
     checkElementCount(outShape, `${form.name}: the result`);
     if (method === 'vjp') {
       validateTensor(gradOutput, `${form.name}.vjp: gradOutput`);
-      if (!sameDims(gradOutput.shape, shownShape)) throw new RangeError(`${form.name}.vjp: gradOutput has shape ${shapeStr(gradOutput.shape)} but the loss output has shape ${shapeStr(shownShape)}`);
-      if (gradOutput.dtype !== (precision === 'f32' ? 'float32' : 'float64')) throw new TypeError(`${form.name}.vjp: gradOutput has dtype ${gradOutput.dtype} but the inputs are ${precision === 'f32' ? 'float32' : 'float64'}`);
+      if (!sameDims(gradOutput.shape, shownShape))
+        throw new RangeError(`${form.name}.vjp: gradOutput has shape ${shapeStr(gradOutput.shape)} but the loss output has shape ${shapeStr(shownShape)}`);
+      if (gradOutput.dtype !== (precision === 'f32' ? 'float32' : 'float64'))
+        throw new TypeError(`${form.name}.vjp: gradOutput has dtype ${gradOutput.dtype} but the inputs are ${precision === 'f32' ? 'float32' : 'float64'}`);
     }
     const params = new Map<string, number>();
     for (const p of runner.params) params.set(p, options.values[p] as number);
@@ -277,13 +302,19 @@ function bindCall<S extends LossSignature>(
     };
     return { binding, args };
   } catch (e) {
-    if (e instanceof ShapeError) throw new RangeError(`${form.name}: ${e.message}`);
+    if (e instanceof ShapeError) throw new RangeError(`${form.name}: ${e.message}`, { cause: e });
     throw e;
   }
 }
 
 /** Gradients by argument position, each shaped like the argument as given (checks may view it otherwise); null for the others. */
-export function gradsByArgument(def: LossSignature, gradOf: readonly number[], grads: readonly Tensor[], inputs: readonly Tensor[], opts: CallOptions = {}): (Tensor | null)[] {
+export function gradsByArgument(
+  def: LossSignature,
+  gradOf: readonly number[],
+  grads: readonly Tensor[],
+  inputs: readonly Tensor[],
+  opts: CallOptions = {},
+): (Tensor | null)[] {
   const out: (Tensor | null)[] = def.inputs.map(() => null);
   const given = opts.out?.grads;
   gradOf.forEach((inputIndex, k) => {
@@ -303,7 +334,12 @@ function formFor<S extends LossSignature>(def: S, inputs: readonly Tensor[]): S 
 }
 
 /** Check the arguments (count, dtypes, data-dependent checks) and name them as the graph does. */
-function bindArguments(def: LossSignature, options: NormalizedOptions, inputs: readonly Tensor[], method: Method): { args: Map<string, Arg>; precision: Precision; unbatched: boolean } {
+function bindArguments(
+  def: LossSignature,
+  options: NormalizedOptions,
+  inputs: readonly Tensor[],
+  method: Method,
+): { args: Map<string, Arg>; precision: Precision; unbatched: boolean } {
   const names = def.inputs.map((i) => i.name);
   const sig = `${def.name}.${method}(${names.join(', ')})`;
   if (inputs.length !== def.inputs.length) throw new TypeError(`${sig} takes ${def.inputs.length} tensors, got ${inputs.length}`);
@@ -312,10 +348,12 @@ function bindArguments(def: LossSignature, options: NormalizedOptions, inputs: r
   const take = (name: string, t: unknown, kind: 'float' | 'int'): void => {
     validateTensor(t, `${sig}: argument '${name}'`);
     if (kind === 'int') {
-      if (t.dtype !== 'int32') throw new TypeError(`${sig}: expected '${name}' to be an int32 tensor of indices, got ${t.dtype} with shape ${shapeStr(t.shape)}`);
+      if (t.dtype !== 'int32')
+        throw new TypeError(`${sig}: expected '${name}' to be an int32 tensor of indices, got ${t.dtype} with shape ${shapeStr(t.shape)}`);
     } else {
       if (t.dtype === 'int32') throw new TypeError(`${sig}: expected '${name}' to be a floating-point tensor, got int32 with shape ${shapeStr(t.shape)}`);
-      if (floatDtype && t.dtype !== floatDtype) throw new TypeError(`${sig}: expected '${name}' to have dtype ${floatDtype} like the other float arguments, got ${t.dtype}`);
+      if (floatDtype && t.dtype !== floatDtype)
+        throw new TypeError(`${sig}: expected '${name}' to have dtype ${floatDtype} like the other float arguments, got ${t.dtype}`);
       floatDtype = t.dtype;
     }
     args.set(name, { data: t.data, shape: t.shape });
@@ -335,9 +373,13 @@ function checkDerivedShapes(def: LossSignature, args: Map<string, Arg>): void {
     const like = args.get(spec.shapeLike.input)!.shape;
     const axis = spec.shapeLike.dropAxis;
     const a = axis === undefined ? -1 : axis < 0 ? axis + like.length : axis;
-    if (axis !== undefined && (a < 0 || a >= like.length)) throw new RangeError(`${def.name}: ${spec.shapeLike.input} of shape ${shapeStr(like)} has no dimension ${axis}`);
+    if (axis !== undefined && (a < 0 || a >= like.length))
+      throw new RangeError(`${def.name}: ${spec.shapeLike.input} of shape ${shapeStr(like)} has no dimension ${axis}`);
     const expected = axis === undefined ? like : like.filter((_, i) => i !== a);
     const got = args.get(spec.name)!.shape;
-    if (!sameDims(got, expected)) throw new RangeError(`${def.name}: expected ${spec.name} of shape ${shapeStr(expected)} for ${spec.shapeLike.input} of shape ${shapeStr(like)}, got ${shapeStr(got)}`);
+    if (!sameDims(got, expected))
+      throw new RangeError(
+        `${def.name}: expected ${spec.name} of shape ${shapeStr(expected)} for ${spec.shapeLike.input} of shape ${shapeStr(like)}, got ${shapeStr(got)}`,
+      );
   }
 }

@@ -31,25 +31,33 @@ const differentiable = (spec: InputSpec): boolean => spec.kind === 'float' && sp
 export function parseCallOptions(loss: string, method: Method, opts: unknown): CallOptions {
   if (opts === undefined || opts === null) return {};
   const where = `${loss}.${method}`;
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`${where}: options must be an object { ${method === 'forward' ? 'out' : 'wrt, out, accumulate'} }, got ${Array.isArray(opts) ? 'an array' : typeof opts}`);
+  if (typeof opts !== 'object' || Array.isArray(opts))
+    throw new TypeError(
+      `${where}: options must be an object { ${method === 'forward' ? 'out' : 'wrt, out, accumulate'} }, got ${Array.isArray(opts) ? 'an array' : typeof opts}`,
+    );
   const o = opts as Record<string, unknown>;
   const known = method === 'forward' ? ['out'] : ['wrt', 'out', 'accumulate'];
-  for (const key of Object.keys(o)) if (!known.includes(key) && o[key] !== undefined) throw new TypeError(`${where}: unknown option '${key}' (options: ${known.join(', ')})`);
+  for (const key of Object.keys(o))
+    if (!known.includes(key) && o[key] !== undefined) throw new TypeError(`${where}: unknown option '${key}' (options: ${known.join(', ')})`);
   if (method === 'forward') {
     if (o.out !== undefined && o.out !== null && !isTensor(o.out)) throw new TypeError(`${where}: out must be a tensor`);
     return o.out ? { out: { value: o.out as Tensor } } : {};
   }
   if (o.wrt !== undefined && !Array.isArray(o.wrt)) throw new TypeError(`${where}: wrt must be an array of input names or positions`);
-  if (o.accumulate !== undefined && typeof o.accumulate !== 'boolean') throw new TypeError(`${where}: accumulate must be a boolean, got ${typeof o.accumulate}`);
+  if (o.accumulate !== undefined && typeof o.accumulate !== 'boolean')
+    throw new TypeError(`${where}: accumulate must be a boolean, got ${typeof o.accumulate}`);
   const out = o.out as CallOptions['out'] | undefined | null;
   if (out !== undefined && out !== null) {
     if (typeof out !== 'object' || isTensor(out)) throw new TypeError(`${where}: out must be an object { ${method === 'valueAndGrad' ? 'value, ' : ''}grads }`);
-    for (const key of Object.keys(out)) if (key !== 'value' && key !== 'grads') throw new TypeError(`${where}: unknown key out.${key} (expected ${method === 'valueAndGrad' ? 'value, ' : ''}grads)`);
+    for (const key of Object.keys(out))
+      if (key !== 'value' && key !== 'grads')
+        throw new TypeError(`${where}: unknown key out.${key} (expected ${method === 'valueAndGrad' ? 'value, ' : ''}grads)`);
     if (out.value !== undefined && out.value !== null) {
       if (method !== 'valueAndGrad') throw new TypeError(`${where}: out.value: ${method} returns gradients only`);
       if (!isTensor(out.value)) throw new TypeError(`${where}: out.value must be a tensor`);
     }
-    if (out.grads !== undefined && out.grads !== null && !Array.isArray(out.grads)) throw new TypeError(`${where}: out.grads must be an array (one entry per input, null where none is wanted)`);
+    if (out.grads !== undefined && out.grads !== null && !Array.isArray(out.grads))
+      throw new TypeError(`${where}: out.grads must be an array (one entry per input, null where none is wanted)`);
   }
   return { wrt: o.wrt as CallOptions['wrt'], out: out ?? undefined, accumulate: o.accumulate as boolean | undefined };
 }
@@ -66,7 +74,10 @@ export function resolveVariant(form: { readonly name: string; readonly inputs: r
     const i = typeof w === 'number' ? (Number.isInteger(w) && w >= 0 && w < names.length ? w : -1) : typeof w === 'string' ? names.indexOf(w) : -2;
     if (i === -2) throw new TypeError(`${where}: wrt entries must be input names or positions, got ${typeof w}`);
     if (i < 0) throw new RangeError(`${where}: wrt names no input ${typeof w === 'string' ? `'${w}'` : w} (inputs: ${names.join(', ')})`);
-    if (!differentiable(form.inputs[i]!)) throw new TypeError(`${where}: cannot differentiate with respect to '${names[i]}' (${form.inputs[i]!.kind === 'int' ? 'an integer input' : 'torch gives it no gradient'})`);
+    if (!differentiable(form.inputs[i]!))
+      throw new TypeError(
+        `${where}: cannot differentiate with respect to '${names[i]}' (${form.inputs[i]!.kind === 'int' ? 'an integer input' : 'torch gives it no gradient'})`,
+      );
     picked.add(i);
   }
   const all = form.inputs.map((s, i) => (differentiable(s) ? i : -1)).filter((i) => i >= 0);
@@ -110,7 +121,8 @@ export function resolveOutputs(c: OutContext, opts: CallOptions): (Tensor | unde
     if (!sameDims(t.shape, shape)) throw new RangeError(`${where}: ${label} has shape ${shapeStr(t.shape)} but the result has shape ${shapeStr(shape)}`);
     if (c.isResident?.(t.data)) return;
     if (!(t.data instanceof arrayOf[t.dtype])) throw new TypeError(`${where}: ${label} has dtype ${t.dtype} but its data is a ${t.data.constructor.name}`);
-    if (t.data.length !== numel(shape)) throw new RangeError(`${where}: ${label} has shape ${shapeStr(shape)} (${numel(shape)} elements) but its data holds ${t.data.length}`);
+    if (t.data.length !== numel(shape))
+      throw new RangeError(`${where}: ${label} has shape ${shapeStr(shape)} (${numel(shape)} elements) but its data holds ${t.data.length}`);
   };
   c.results.forEach((r, k) => {
     if (r === 'value') {
@@ -124,7 +136,10 @@ export function resolveOutputs(c: OutContext, opts: CallOptions): (Tensor | unde
   const computed = new Set(c.gradOf);
   grads.forEach((g, i) => {
     if (g === undefined || g === null) return;
-    if (!computed.has(i)) throw new TypeError(`${where}: out.grads[${i}] is given for '${c.names[i]}', whose gradient this call does not compute${opts.wrt ? ' (not in wrt)' : ''}`);
+    if (!computed.has(i))
+      throw new TypeError(
+        `${where}: out.grads[${i}] is given for '${c.names[i]}', whose gradient this call does not compute${opts.wrt ? ' (not in wrt)' : ''}`,
+      );
   });
   c.gradOf.forEach((i, k) => {
     const g = grads[i] ?? undefined;
@@ -136,13 +151,17 @@ export function resolveOutputs(c: OutContext, opts: CallOptions): (Tensor | unde
     outs[firstGrad + k] = g;
   });
   // a result written while an argument (or another result) is still read would corrupt it
-  const given = outs.map((t, k) => ({ t, label: c.results[k] === 'value' ? (c.method === 'forward' ? 'out' : 'out.value') : `out.grads[${c.gradOf[k - firstGrad]}]` }));
+  const given = outs.map((t, k) => ({
+    t,
+    label: c.results[k] === 'value' ? (c.method === 'forward' ? 'out' : 'out.value') : `out.grads[${c.gradOf[k - firstGrad]}]`,
+  }));
   for (const [k, { t, label }] of given.entries()) {
     if (!t || c.isResident?.(t.data)) continue;
     c.inputs.forEach((x, i) => {
       if (isTensor(x) && overlaps(t.data, x.data)) throw new Error(`${where}: ${label} shares memory with argument '${c.names[i]}'`);
     });
-    for (const other of given.slice(k + 1)) if (other.t && overlaps(t.data, other.t.data)) throw new Error(`${where}: ${label} and ${other.label} share memory`);
+    for (const other of given.slice(k + 1))
+      if (other.t && overlaps(t.data, other.t.data)) throw new Error(`${where}: ${label} and ${other.label} share memory`);
   }
   return outs;
 }

@@ -17,7 +17,12 @@ export interface CheckOutcome {
  * Apply the checks in order; may replace an argument's shape (a view: the data is shared).
  * `options` are the loss's option values (class-index checks read ignore_index there).
  */
-export function applyChecks(loss: string, checks: readonly InputCheck[], args: Map<string, Arg>, options: Readonly<Record<string, unknown>> = {}): CheckOutcome {
+export function applyChecks(
+  loss: string,
+  checks: readonly InputCheck[],
+  args: Map<string, Arg>,
+  options: Readonly<Record<string, unknown>> = {},
+): CheckOutcome {
   const fail = (msg: string): never => {
     throw new Error(`${loss}: ${msg}`);
   };
@@ -59,7 +64,8 @@ export function applyChecks(loss: string, checks: readonly InputCheck[], args: M
       if (!w || !like) continue;
       const b = broadcastShapes(w.shape, like.shape);
       if (typeof b === 'string') fail(`${b} (${c.input} has shape ${shapeStr(w.shape)}, ${c.like} has shape ${shapeStr(like.shape)})`);
-      else if (!sameDims(b, like.shape)) fail(c.message.replace('{input}', shapeStr(w.shape)).replace('{like}', shapeStr(like.shape)).replace('{broadcast}', shapeStr(b)));
+      else if (!sameDims(b, like.shape))
+        fail(c.message.replace('{input}', shapeStr(w.shape)).replace('{like}', shapeStr(like.shape)).replace('{broadcast}', shapeStr(b)));
       continue;
     }
     const a = args.get(c.input);
@@ -141,7 +147,8 @@ function checkClassIndex(
   const axis = c.axis < 0 ? c.axis + x.shape.length : c.axis;
   const expected = c.sameShape ? [...x.shape] : x.shape.filter((_, i) => i !== axis);
   if (axis < 0 || axis >= x.shape.length) fail(`expected ${c.of} to have a class dimension ${c.axis}, got shape ${shapeStr(x.shape)}`);
-  if (!sameDims(t.shape, expected)) fail(`Expected ${c.input} of shape ${shapeStr(expected)} for ${c.of} of shape ${shapeStr(x.shape)}, got ${shapeStr(t.shape)}`);
+  if (!sameDims(t.shape, expected))
+    fail(`Expected ${c.input} of shape ${shapeStr(expected)} for ${c.of} of shape ${shapeStr(x.shape)}, got ${shapeStr(t.shape)}`);
   const classes = x.shape[axis]!;
   const ignore = c.ignore === undefined ? undefined : options[c.ignore];
   const min = c.min ?? 0;
@@ -176,23 +183,34 @@ function checkDims(input: string, shape: readonly number[], dims: readonly (stri
     const first = named.get(want);
     if (!first) named.set(want, { size, input, shape });
     else if (first.size !== size) {
-      fail(`Expected ${input} size ${want} (${size}) to match ${first.input} size ${want} (${first.size}) (${input} has shape ${shapeStr(shape)}, ${first.input} has shape ${shapeStr(first.shape)})`);
+      fail(
+        `Expected ${input} size ${want} (${size}) to match ${first.input} size ${want} (${first.size}) (${input} has shape ${shapeStr(shape)}, ${first.input} has shape ${shapeStr(first.shape)})`,
+      );
     }
   });
 }
 
 /** torch's ctc_loss argument checks, and concatenated targets made padded. */
-function checkCtc(c: Extract<InputCheck, { kind: 'ctc' }>, args: Map<string, Arg>, options: Readonly<Record<string, unknown>>, fail: (msg: string) => never): void {
+function checkCtc(
+  c: Extract<InputCheck, { kind: 'ctc' }>,
+  args: Map<string, Arg>,
+  options: Readonly<Record<string, unknown>>,
+  fail: (msg: string) => never,
+): void {
   const lp = args.get(c.logProbs)!;
   const il = args.get(c.inputLengths)!;
   const tl = args.get(c.targetLengths)!;
   const tg = args.get(c.targets)!;
   if (lp.shape.length !== 3) fail(`${c.logProbs} must be (T, N, C) or (T, C), got shape ${shapeStr(lp.shape)}`);
   const [T, N, C] = lp.shape as [number, number, number];
-  for (const [name, a] of [[c.inputLengths, il], [c.targetLengths, tl]] as const)
+  for (const [name, a] of [
+    [c.inputLengths, il],
+    [c.targetLengths, tl],
+  ] as const)
     if (a.shape.length !== 1 || a.shape[0] !== N) fail(`${name} must have shape [${N}] (one length per batch entry), got ${shapeStr(a.shape)}`);
   for (let n = 0; n < N; n++) {
-    if (il.data[n]! > T || il.data[n]! < 0) fail(`Expected input_lengths to have value at most ${T}, but got value ${il.data[n]} (while checking arguments for ctc_loss)`);
+    if (il.data[n]! > T || il.data[n]! < 0)
+      fail(`Expected input_lengths to have value at most ${T}, but got value ${il.data[n]} (while checking arguments for ctc_loss)`);
     if (tl.data[n]! < 0) fail(`target_lengths must be non-negative, got ${tl.data[n]}`);
   }
   let padded: Arg = tg;
@@ -214,7 +232,10 @@ function checkCtc(c: Extract<InputCheck, { kind: 'ctc' }>, args: Map<string, Arg
   const blank = options['blank'];
   if (typeof blank === 'number' && !(blank >= 0 && blank < C)) fail(`blank must be in label range (blank = ${blank}, ${C} classes)`);
   for (let n = 0; n < N; n++) {
-    if (tl.data[n]! > S) fail(`Expected tensor to have size at least ${tl.data[n]} at dimension 1, but got size ${S} for argument #2 'targets' (while checking arguments for ctc_loss)`);
+    if (tl.data[n]! > S)
+      fail(
+        `Expected tensor to have size at least ${tl.data[n]} at dimension 1, but got size ${S} for argument #2 'targets' (while checking arguments for ctc_loss)`,
+      );
     for (let j = 0; j < tl.data[n]!; j++) {
       const v = padded.data[n * S + j]!;
       if (v < 0 || v >= C) fail(`target ${v} (targets[${n}, ${j}]) is out of range for ${C} classes`);

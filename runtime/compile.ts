@@ -66,7 +66,11 @@ function definition(source: Source, opts: CompileOptions): LossDef {
   const chosen = opts.name ? losses.find((d) => d.name === opts.name) : losses.length === 1 ? losses[0] : undefined;
   if (!chosen) {
     const names = losses.map((d) => d.name).join(', ') || 'none';
-    throw new Error(opts.name ? `compile(): no loss named ${opts.name} in the source (it declares ${names})` : `compile(): the source declares ${losses.length} losses (${names}); pass { name } to choose one`);
+    throw new Error(
+      opts.name
+        ? `compile(): no loss named ${opts.name} in the source (it declares ${names})`
+        : `compile(): the source declares ${losses.length} losses (${names}); pass { name } to choose one`,
+    );
   }
   return chosen;
 }

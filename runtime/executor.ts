@@ -76,7 +76,8 @@ export class CpuProgram {
     let a: Float32Array | Float64Array | undefined;
     if (r !== undefined) {
       a = outs?.[r];
-      if (a && (!(a instanceof Arr) || a.length !== n)) throw new Error(`internal: result ${buffer} needs ${n} ${Arr.name} elements, its out array has ${a.length} ${a.constructor.name}`);
+      if (a && (!(a instanceof Arr) || a.length !== n))
+        throw new Error(`internal: result ${buffer} needs ${n} ${Arr.name} elements, its out array has ${a.length} ${a.constructor.name}`);
       a ??= new Arr(n);
     } else {
       const key = buffer + slot;
@@ -100,7 +101,8 @@ export class CpuProgram {
     if (args.memo && !prep) this.prepared.set(args.memo, (prep = { shapes: new Map(), kernels: [] }));
     let inputShapes: Map<string, readonly number[]> | undefined;
     const memo = prep?.shapes ?? new Map<ShapeExpr, number[]>();
-    const dims = (s: ShapeExpr): number[] => memo.get(s) ?? resolveShape(s, (inputShapes ??= new Map([...args.buffers].map(([k, v]) => [k, v.shape] as const))), memo);
+    const dims = (s: ShapeExpr): number[] =>
+      memo.get(s) ?? resolveShape(s, (inputShapes ??= new Map([...args.buffers].map(([k, v]) => [k, v.shape] as const))), memo);
     const values = new Map<string, { data: ArrayLike<number>; shape: readonly number[] }>(args.buffers);
 
     this.layouts.forEach((k, ki) => {
@@ -109,7 +111,10 @@ export class CpuProgram {
       } catch (e) {
         // a kernel of tens of thousands of statements has a frame larger than V8's stack
         if (e instanceof RangeError && /call stack/i.test(e.message))
-          throw new RangeError(`${k.name}: this kernel is too large for the JavaScript engine to run (${k.source.length} characters of code); split the loss's expression, e.g. sum a stack of terms instead of chaining thousands of operations`, { cause: e });
+          throw new RangeError(
+            `${k.name}: this kernel is too large for the JavaScript engine to run (${k.source.length} characters of code); split the loss's expression, e.g. sum a stack of terms instead of chaining thousands of operations`,
+            { cause: e },
+          );
         throw e;
       }
     });
@@ -133,50 +138,56 @@ export class CpuProgram {
     outs: RunArgs['outs'],
     f64: boolean,
   ): void {
-      if (k.rowAxis !== undefined) {
-        const shapes = (prep?.kernels[ki] as RowShapes | undefined) ?? this.rowShapes(k, dims);
-        if (prep) prep.kernels[ki] = shapes;
-        this.runRows(k, this.fns[ki]!, shapes, dims, values, args.params, outs);
-        return;
-      }
-      if (k.scan) {
-        this.runScan(k, this.fns[ki]!, values, args.params, outs);
-        return;
-      }
-      const shapes = (prep?.kernels[ki] as PlainShapes | undefined) ?? plainShapes(k, dims);
+    if (k.rowAxis !== undefined) {
+      const shapes = (prep?.kernels[ki] as RowShapes | undefined) ?? this.rowShapes(k, dims);
       if (prep) prep.kernels[ki] = shapes;
-      const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
-      const O: (Float32Array | Float64Array)[] = [];
-      let finish: (() => void) | undefined;
-      k.outputs.forEach((o, j) => {
-        const shape = shapes.outShapes[j]!;
-        if (!shapes.scatter[j]) {
-          // stores, scalar results, and accumulations that visit each element once
-          const data = this.array(o.buffer, '', f64, numel(shape), outs, o.mode === 'store' || o.register ? undefined : o.mode === 'max' ? -Infinity : 0);
-          O.push(data);
+      this.runRows(k, this.fns[ki]!, shapes, dims, values, args.params, outs);
+      return;
+    }
+    if (k.scan) {
+      this.runScan(k, this.fns[ki]!, values, args.params, outs);
+      return;
+    }
+    const shapes = (prep?.kernels[ki] as PlainShapes | undefined) ?? plainShapes(k, dims);
+    if (prep) prep.kernels[ki] = shapes;
+    const X = k.sites.map((s) => (s.buffer === IOTA ? arange(numel(dims(s.shape))) : values.get(s.buffer)!.data));
+    const O: (Float32Array | Float64Array)[] = [];
+    let finish: (() => void) | undefined;
+    k.outputs.forEach((o, j) => {
+      const shape = shapes.outShapes[j]!;
+      if (!shapes.scatter[j]) {
+        // stores, scalar results, and accumulations that visit each element once
+        const data = this.array(o.buffer, '', f64, numel(shape), outs, o.mode === 'store' || o.register ? undefined : o.mode === 'max' ? -Infinity : 0);
+        O.push(data);
+        values.set(o.buffer, { data, shape });
+      } else {
+        // scatter-accumulate in float64, then round once into the result's precision
+        const acc = this.array(o.buffer, f64 ? '' : '@acc', true, numel(shape), outs, o.mode === 'max' ? -Infinity : 0);
+        O.push(acc);
+        if (this.precision === 'f32') {
+          const data = this.array(o.buffer, '', false, acc.length, outs);
           values.set(o.buffer, { data, shape });
-        } else {
-          // scatter-accumulate in float64, then round once into the result's precision
-          const acc = this.array(o.buffer, f64 ? '' : '@acc', true, numel(shape), outs, o.mode === 'max' ? -Infinity : 0);
-          O.push(acc);
-          if (this.precision === 'f32') {
-            const data = this.array(o.buffer, '', false, acc.length, outs);
-            values.set(o.buffer, { data, shape });
-            const before = finish;
-            finish = () => {
-              before?.();
-              data.set(acc);
-            };
-          } else values.set(o.buffer, { data: acc, shape });
-        }
-      });
-      const S = this.scalars(k, shapes.views, dims, values, args.params);
-      this.fns[ki]!(X, O as Float64Array[], S, shapes.layout);
-      finish?.();
+          const before = finish;
+          finish = () => {
+            before?.();
+            data.set(acc);
+          };
+        } else values.set(o.buffer, { data: acc, shape });
+      }
+    });
+    const S = this.scalars(k, shapes.views, dims, values, args.params);
+    this.fns[ki]!(X, O as Float64Array[], S, shapes.layout);
+    finish?.();
   }
 
   /** The scalars a kernel hoists: options, sizes, earlier scalar results, gather strides. */
-  private scalars(k: KernelLayout, views: readonly { gatherStrides: number[] }[], dims: (s: ShapeExpr) => number[], values: ReadonlyMap<string, { data: ArrayLike<number> }>, params: ReadonlyMap<string, number>): Float64Array {
+  private scalars(
+    k: KernelLayout,
+    views: readonly { gatherStrides: number[] }[],
+    dims: (s: ShapeExpr) => number[],
+    values: ReadonlyMap<string, { data: ArrayLike<number> }>,
+    params: ReadonlyMap<string, number>,
+  ): Float64Array {
     const S = this.array(`${k.name}@scalars`, '', true, k.scalars.length, undefined) as Float64Array;
     k.scalars.forEach((src, i) => {
       let v: number;
@@ -199,7 +210,13 @@ export class CpuProgram {
    * A scan kernel: the body's placeholders take the shapes of the buffers bound to them (a
    * sequence's placeholder is one step's slice), and the kernel loops over the steps itself.
    */
-  private runScan(k: KernelLayout, fn: KernelFn, values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>, params: ReadonlyMap<string, number>, outs: RunArgs['outs']): void {
+  private runScan(
+    k: KernelLayout,
+    fn: KernelFn,
+    values: Map<string, { data: ArrayLike<number>; shape: readonly number[] }>,
+    params: ReadonlyMap<string, number>,
+    outs: RunArgs['outs'],
+  ): void {
     const scan = k.scan!;
     const call = scanCall(k.name, scan, k.sites, (buffer) => values.get(buffer)?.shape);
     const bound = (site: string): ArrayLike<number> => values.get(scan.bind[site] ?? site)!.data;
@@ -215,7 +232,13 @@ export class CpuProgram {
 
   /** A row kernel's shapes and strides (compiler/abi rowCall), and its pooled row scratch. */
   private rowShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): RowShapes {
-    const call = rowCall(dims(k.domain), k.rowAxis!, k.sites, k.outputs.filter((o) => o.addressed), dims);
+    const call = rowCall(
+      dims(k.domain),
+      k.rowAxis!,
+      k.sites,
+      k.outputs.filter((o) => o.addressed),
+      dims,
+    );
     const layout = {
       scratch: (i: number, n: number) => this.array(`${k.name}@row${i}`, '', true, n, undefined),
       rows: call.rows,
@@ -278,12 +301,15 @@ interface PlainShapes {
 function plainShapes(k: KernelLayout, dims: (s: ShapeExpr) => number[]): PlainShapes {
   const domain = dims(k.domain);
   const n = numel(domain);
-  if (n > MAX_ELEMENTS) throw new RangeError(`${k.name}: a loop over shape [${domain.join(', ')}] (${n} elements) is more than lossc supports (${MAX_ELEMENTS})`);
+  if (n > MAX_ELEMENTS)
+    throw new RangeError(`${k.name}: a loop over shape [${domain.join(', ')}] (${n} elements) is more than lossc supports (${MAX_ELEMENTS})`);
   const views = k.sites.map((s) => siteView(s, domain, dims));
   const outShapes = k.outputs.map((o) => dims(o.shape));
   const scatter = k.outputs.map((o, j) => outputWrite(o, outShapes[j]!, domain) === 'scatter');
   // outputs written in the loop are addressed like its operands: scatters through their reduction's strides
-  const outStrides = k.outputs.flatMap((o, j) => (scatter[j] ? [targetStrides(domain, outShapes[j]!, o)] : o.phase === 'loop' && !o.register ? [contiguousStrides(domain)] : []));
+  const outStrides = k.outputs.flatMap((o, j) =>
+    scatter[j] ? [targetStrides(domain, outShapes[j]!, o)] : o.phase === 'loop' && !o.register ? [contiguousStrides(domain)] : [],
+  );
   const l = loopLayout(domain, [...views.map((v) => v.strides), ...outStrides]);
   return { views, outShapes, scatter, layout: { flat: l.flat, n, dims: l.dims, st: l.strides } };
 }

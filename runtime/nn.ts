@@ -70,7 +70,11 @@ export function compiled(def: LossDef, options: Readonly<Record<string, OptionVa
       c = compileMethod(inst, method, variant);
     } catch (e) {
       // the passes recurse along the graph's depth: say so rather than leak the engine's words
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw new RangeError(`${def.name}.${method}: the loss's expression is too deep to compile (thousands of operations in one chain); split it, e.g. sum a stack of terms instead of chaining them with '+'`, { cause: e });
+      if (e instanceof RangeError && /call stack/i.test(e.message))
+        throw new RangeError(
+          `${def.name}.${method}: the loss's expression is too deep to compile (thousands of operations in one chain); split it, e.g. sum a stack of terms instead of chaining them with '+'`,
+          { cause: e },
+        );
       throw e;
     }
     methods.set(key, c);
@@ -221,7 +225,13 @@ export class Loss {
       if (!r) {
         const c = compiled(form, this.options, method, variant);
         const { params, output } = c.instance;
-        r = { outputShape: output.shape, params, results: c.results, gradOf: c.gradOf, run: (precision, args, values, outs, memo) => this.backend.run(c, precision, args, values, outs, memo) };
+        r = {
+          outputShape: output.shape,
+          params,
+          results: c.results,
+          gradOf: c.gradOf,
+          run: (precision, args, values, outs, memo) => this.backend.run(c, precision, args, values, outs, memo),
+        };
         byKey.set(key, r);
       }
       return r;

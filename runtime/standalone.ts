@@ -62,41 +62,53 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
   const normalized = normalizeOptions(data, options ?? {});
   for (const o of data.options) {
     if (o.type === 'function' && normalized.values[o.name] !== null)
-      throw new Error(`${data.name}: option '${o.name}' is a function of lossc builder nodes, which a standalone module cannot carry (it would need the compiler): use lossc's library, or write the function into the loss`);
+      throw new Error(
+        `${data.name}: option '${o.name}' is a function of lossc builder nodes, which a standalone module cannot carry (it would need the compiler): use lossc's library, or write the function into the loss`,
+      );
   }
   const programs = new Map<StandaloneMethodData, Partial<Record<Precision, CpuProgram>>>();
   const runners = new Map<StandaloneMethodData, MethodRunner>();
-  const runnerFor = (method: Method) => (form: StandaloneForm, mv: MethodVariant): MethodRunner => {
-    const key = variantKey(form.options, normalized.values);
-    const variant = form.variants[key];
-    if (!variant) throw new Error(`${form.name}: this module carries no compiled variant for options ${key} (it was compiled for ${Object.keys(form.variants).join('; ') || 'none'}: lossc compile --options)`);
-    const m = methodEntry(form, variant, method, mv);
-    if ('error' in m) throw new Error(m.error);
-    let runner = runners.get(m);
-    if (!runner) {
-      runner = {
-        outputShape: m.outputShape,
-        params: m.params,
-        results: m.results,
-        gradOf: m.gradOf,
-        run: (precision, args, params, outs) => {
-          let byPrecision = programs.get(m);
-          if (!byPrecision) programs.set(m, (byPrecision = {}));
-          const data = m[precision];
-          if (!data) throw new Error(`${form.name}: this module was compiled without ${precision === 'f32' ? 'float32' : 'float64'} kernels (lossc compile --precision)`);
-          const program = (byPrecision[precision] ??= new CpuProgram(data));
-          return program.run({ buffers: args, params, outs });
-        },
-      };
-      runners.set(m, runner);
-    }
-    return runner;
-  };
+  const runnerFor =
+    (method: Method) =>
+    (form: StandaloneForm, mv: MethodVariant): MethodRunner => {
+      const key = variantKey(form.options, normalized.values);
+      const variant = form.variants[key];
+      if (!variant)
+        throw new Error(
+          `${form.name}: this module carries no compiled variant for options ${key} (it was compiled for ${Object.keys(form.variants).join('; ') || 'none'}: lossc compile --options)`,
+        );
+      const m = methodEntry(form, variant, method, mv);
+      if ('error' in m) throw new Error(m.error);
+      let runner = runners.get(m);
+      if (!runner) {
+        runner = {
+          outputShape: m.outputShape,
+          params: m.params,
+          results: m.results,
+          gradOf: m.gradOf,
+          run: (precision, args, params, outs) => {
+            let byPrecision = programs.get(m);
+            if (!byPrecision) programs.set(m, (byPrecision = {}));
+            const data = m[precision];
+            if (!data)
+              throw new Error(
+                `${form.name}: this module was compiled without ${precision === 'f32' ? 'float32' : 'float64'} kernels (lossc compile --precision)`,
+              );
+            const program = (byPrecision[precision] ??= new CpuProgram(data));
+            return program.run({ buffers: args, params, outs });
+          },
+        };
+        runners.set(m, runner);
+      }
+      return runner;
+    };
   const cache = new BindingCache();
-  const call = (method: Method, inputs: Tensor[], gradOutput: Tensor | null, opts: CallOptions) => callLoss(data, normalized, method, inputs, gradOutput, runnerFor(method), opts, { cache });
+  const call = (method: Method, inputs: Tensor[], gradOutput: Tensor | null, opts: CallOptions) =>
+    callLoss(data, normalized, method, inputs, gradOutput, runnerFor(method), opts, { cache });
   const arrayForm = (method: 'forward' | 'valueAndGrad', args: unknown[]): [Tensor[], CallOptions] => {
     if (!Array.isArray(args[0])) return [args as Tensor[], {}];
-    if (args.length > 2) throw new TypeError(`${data.name}.${method}(inputs, options): takes an array of tensors and an options object, got ${args.length} arguments`);
+    if (args.length > 2)
+      throw new TypeError(`${data.name}.${method}(inputs, options): takes an array of tensors and an options object, got ${args.length} arguments`);
     return [args[0] as Tensor[], parseCallOptions(data.name, method, args[1])];
   };
   return {
@@ -134,10 +146,21 @@ function methodEntry(
   const names = form.inputs.map((i) => i.name);
   const describe = (key: string): string => {
     const wrt = /wrt=([\d,]*)/.exec(key)?.[1];
-    const set = wrt === undefined ? 'every input' : `wrt [${wrt.split(',').filter(Boolean).map((i) => names[Number(i)]).join(', ')}]`;
+    const set =
+      wrt === undefined
+        ? 'every input'
+        : `wrt [${wrt
+            .split(',')
+            .filter(Boolean)
+            .map((i) => names[Number(i)])
+            .join(', ')}]`;
     return key.endsWith('+acc') ? `${set} with accumulate` : set;
   };
-  const carried = Object.keys(variant).filter((k) => k === method || k.startsWith(`${method}#`)).map(describe);
+  const carried = Object.keys(variant)
+    .filter((k) => k === method || k.startsWith(`${method}#`))
+    .map(describe);
   const asked = describe(vkey);
-  throw new Error(`${form.name}.${method}: this module carries gradients for ${carried.join('; ')}; ${asked} needs lossc's library (or a module compiled with it)`);
+  throw new Error(
+    `${form.name}.${method}: this module carries gradients for ${carried.join('; ')}; ${asked} needs lossc's library (or a module compiled with it)`,
+  );
 }

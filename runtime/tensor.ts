@@ -19,8 +19,10 @@ export function dtypeOf(data: ArrayLike<number>): DType {
 
 /** What may be given as a tensor's data: an array or typed array of numbers. */
 function checkData(data: unknown, what: string): asserts data is ArrayLike<number> {
-  if (!Array.isArray(data) && !ArrayBuffer.isView(data)) throw new TypeError(`${what}: data must be an array or a typed array of numbers, got ${data === null ? 'null' : typeof data}`);
-  if (Array.isArray(data)) for (let i = 0; i < data.length; i++) if (typeof data[i] !== 'number') throw new TypeError(`${what}: data[${i}] is not a number (${typeof data[i]})`);
+  if (!Array.isArray(data) && !ArrayBuffer.isView(data))
+    throw new TypeError(`${what}: data must be an array or a typed array of numbers, got ${data === null ? 'null' : typeof data}`);
+  if (Array.isArray(data))
+    for (let i = 0; i < data.length; i++) if (typeof data[i] !== 'number') throw new TypeError(`${what}: data[${i}] is not a number (${typeof data[i]})`);
 }
 
 /** A tensor over `data` (kept as is when it already has the dtype's array type). dtype: when absent, taken from a typed array (see dtypeOf). */

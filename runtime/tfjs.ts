@@ -54,10 +54,21 @@ const isInt = (spec: InputSpec): boolean => spec.kind === 'int';
 
 export function tfLoss(loss: Loss, opts: TfLossOptions = {}): TfLoss {
   const l = loss as unknown as (Partial<Loss> & { forwardGpu?: unknown }) | null;
-  if (l && typeof l === 'object' && typeof l.forwardGpu === 'function') throw new TypeError(`tfLoss(): pass the loss itself, not its .to('webgpu') form: lossc/tfjs follows tfjs's backend (on 'webgpu', tfjs's own GPUDevice)`);
-  if (!l || typeof l !== 'object' || typeof l.valueAndGrad !== 'function' || typeof l.withBackend !== 'function' || typeof l.compiledMethod !== 'function' || !l.def) throw new TypeError(`tfLoss(): loss must be a lossc loss (new nn.CrossEntropyLoss(), compile(...)), got ${loss === null ? 'null' : typeof loss}`);
-  if (opts.order !== undefined && opts.order !== 'torch' && opts.order !== 'keras') throw new TypeError(`tfLoss(): order must be 'torch' or 'keras', got '${String(opts.order)}'`);
-  if (opts.precision !== undefined && opts.precision !== 'float32' && opts.precision !== 'float64') throw new TypeError(`tfLoss(): precision must be 'float32' or 'float64', got '${String(opts.precision)}'`);
+  if (l && typeof l === 'object' && typeof l.forwardGpu === 'function')
+    throw new TypeError(`tfLoss(): pass the loss itself, not its .to('webgpu') form: lossc/tfjs follows tfjs's backend (on 'webgpu', tfjs's own GPUDevice)`);
+  if (
+    !l ||
+    typeof l !== 'object' ||
+    typeof l.valueAndGrad !== 'function' ||
+    typeof l.withBackend !== 'function' ||
+    typeof l.compiledMethod !== 'function' ||
+    !l.def
+  )
+    throw new TypeError(`tfLoss(): loss must be a lossc loss (new nn.CrossEntropyLoss(), compile(...)), got ${loss === null ? 'null' : typeof loss}`);
+  if (opts.order !== undefined && opts.order !== 'torch' && opts.order !== 'keras')
+    throw new TypeError(`tfLoss(): order must be 'torch' or 'keras', got '${String(opts.order)}'`);
+  if (opts.precision !== undefined && opts.precision !== 'float32' && opts.precision !== 'float64')
+    throw new TypeError(`tfLoss(): precision must be 'float32' or 'float64', got '${String(opts.precision)}'`);
   const def = loss.def;
   const where = `tfLoss(${def.name})`;
   const names = def.inputs.map((i) => i.name);
@@ -68,15 +79,20 @@ export function tfLoss(loss: Loss, opts: TfLossOptions = {}): TfLoss {
   const gpus = new WeakMap<GPUDevice, GpuPath>();
 
   // one customGrad'd function per path; inputs in the loss's own order
-  const onCpu: TapedFn = tf.customGrad(((...args: unknown[]) => cpu.call(args.slice(0, -1) as tf.Tensor[], scalar, args.at(-1) as tf.GradSaveFunc)) as never) as TapedFn;
+  const onCpu: TapedFn = tf.customGrad(((...args: unknown[]) =>
+    cpu.call(args.slice(0, -1) as tf.Tensor[], scalar, args.at(-1) as tf.GradSaveFunc)) as never) as TapedFn;
   const onGpu = new WeakMap<GpuPath, TapedFn>();
 
   const fn = ((...given: tf.Tensor[]): tf.Tensor => {
-    if (given.length !== names.length) throw new TypeError(`${where}: takes ${names.length} tensors (${opts.order === 'keras' ? [...names].reverse().join(', ') : names.join(', ')}), got ${given.length}`);
+    if (given.length !== names.length)
+      throw new TypeError(
+        `${where}: takes ${names.length} tensors (${opts.order === 'keras' ? [...names].reverse().join(', ') : names.join(', ')}), got ${given.length}`,
+      );
     const inputs = opts.order === 'keras' && given.length === 2 ? [given[1]!, given[0]!] : given;
     inputs.forEach((t, i) => {
       if (!(t instanceof tf.Tensor)) throw new TypeError(`${where}: argument '${names[i]}' must be a tf.Tensor, got ${t === null ? 'null' : typeof t}`);
-      if (t.dtype === 'complex64' || t.dtype === 'string') throw new TypeError(`${where}: argument '${names[i]}' has dtype ${t.dtype}; lossc takes float32, int32 or bool tensors`);
+      if (t.dtype === 'complex64' || t.dtype === 'string')
+        throw new TypeError(`${where}: argument '${names[i]}' has dtype ${t.dtype}; lossc takes float32, int32 or bool tensors`);
     });
     const backend = tf.backend() as unknown as { device?: GPUDevice };
     if (tf.getBackend() === 'webgpu' && backend.device) {
@@ -85,7 +101,12 @@ export function tfLoss(loss: Loss, opts: TfLossOptions = {}): TfLoss {
       if (!gpu) gpus.set(backend.device, (gpu = new GpuPath(loss, where, backend.device, wrtOpt)));
       let taped = onGpu.get(gpu);
       const path = gpu;
-      if (!taped) onGpu.set(gpu, (taped = tf.customGrad(((...args: unknown[]) => path.call(args.slice(0, -1) as tf.Tensor[], scalar, args.at(-1) as tf.GradSaveFunc)) as never) as TapedFn));
+      if (!taped)
+        onGpu.set(
+          gpu,
+          (taped = tf.customGrad(((...args: unknown[]) =>
+            path.call(args.slice(0, -1) as tf.Tensor[], scalar, args.at(-1) as tf.GradSaveFunc)) as never) as TapedFn),
+        );
       return taping() ? taped(...inputs) : gpu.value(inputs);
     }
     return taping() ? onCpu(...inputs) : cpu.value(inputs);
@@ -114,7 +135,8 @@ class CpuPath {
       const ints = new Int32Array(data.length);
       for (let k = 0; k < data.length; k++) {
         const v = data[k]!;
-        if (!Number.isInteger(v)) throw new TypeError(`${this.where}: argument '${spec.name}' holds class indices, but element ${k} of the ${t.dtype} tensor is ${v} (not an integer)`);
+        if (!Number.isInteger(v))
+          throw new TypeError(`${this.where}: argument '${spec.name}' holds class indices, but element ${k} of the ${t.dtype} tensor is ${v} (not an integer)`);
         ints[k] = v;
       }
       return { data: ints, shape: t.shape, dtype: 'int32' };
@@ -156,8 +178,16 @@ class CpuPath {
     return {
       value: this.toTf(this.loss.forward(...xs)),
       gradFunc: (dy, saved) => {
-        const gradOut: Tensor = { data: this.f64 ? Float64Array.from(dy.dataSync() as Float32Array) : (dy.dataSync() as Float32Array), shape: dy.shape, dtype: this.f64 ? 'float64' : 'float32' };
-        const grads = this.loss.vjp(saved.map((t, i) => this.lossc(t, i)), gradOut, this.wrt);
+        const gradOut: Tensor = {
+          data: this.f64 ? Float64Array.from(dy.dataSync() as Float32Array) : (dy.dataSync() as Float32Array),
+          shape: dy.shape,
+          dtype: this.f64 ? 'float64' : 'float32',
+        };
+        const grads = this.loss.vjp(
+          saved.map((t, i) => this.lossc(t, i)),
+          gradOut,
+          this.wrt,
+        );
         return saved.map((x, i) => (grads[i] ? this.toTf(grads[i]!) : tf.zerosLike(x)));
       },
     };
@@ -232,7 +262,8 @@ class GpuPath {
   private hostScalar(dy: tf.Tensor): number | undefined {
     if (dy.size !== 1) return undefined;
     // tfjs-backend-webgpu's tensor map (no public API says where a tensor's data is)
-    const map = (tf.backend() as unknown as { tensorMap?: { get?: (id: object) => { values?: ArrayLike<number> | null; resource?: unknown } | undefined } }).tensorMap;
+    const map = (tf.backend() as unknown as { tensorMap?: { get?: (id: object) => { values?: ArrayLike<number> | null; resource?: unknown } | undefined } })
+      .tensorMap;
     const data = typeof map?.get === 'function' ? map.get(dy.dataId) : undefined;
     return data && data.resource == null && data.values ? data.values[0] : undefined;
   }

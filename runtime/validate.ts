@@ -37,7 +37,8 @@ export function validateShape(shape: unknown, what: string): number {
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
     if (typeof d !== 'number') throw new TypeError(`${what}: shape ${show(shape)} has a size that is not a number (dimension ${i} is ${show(d)})`);
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`${what}: invalid shape ${show(shape)}: sizes must be non-negative integers (dimension ${i} is ${d})`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new RangeError(`${what}: invalid shape ${show(shape)}: sizes must be non-negative integers (dimension ${i} is ${d})`);
     if (d > MAX_ELEMENTS) throw new RangeError(`${what}: shape ${show(shape)}: dimension ${i} is larger than lossc supports (${MAX_ELEMENTS})`);
     n *= d;
   }
@@ -49,7 +50,8 @@ export function validateShape(shape: unknown, what: string): number {
 export function checkElementCount(shape: readonly number[], what: string): number {
   let n = 1;
   for (const d of shape) n *= d;
-  if (n > MAX_ELEMENTS) throw new RangeError(`${what} would have shape ${show(shape)}: ${n} elements, more than lossc supports in one tensor (${MAX_ELEMENTS})`);
+  if (n > MAX_ELEMENTS)
+    throw new RangeError(`${what} would have shape ${show(shape)}: ${n} elements, more than lossc supports in one tensor (${MAX_ELEMENTS})`);
   return n;
 }
 

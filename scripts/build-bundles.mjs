@@ -25,7 +25,12 @@ const chevrotainBundle = join(dirname(createRequire(import.meta.url).resolve('ch
 
 /** file name -> text of every built-in .loss file. */
 export function stdlibFiles() {
-  return Object.fromEntries(readdirSync(stdlibDir).filter((f) => f.endsWith('.loss')).sort().map((f) => [f, readFileSync(join(stdlibDir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(stdlibDir)
+      .filter((f) => f.endsWith('.loss'))
+      .sort()
+      .map((f) => [f, readFileSync(join(stdlibDir, f), 'utf8')]),
+  );
 }
 
 /** The two lossc modules that reach for Node (files, module resolution), as the bundle has them. */
@@ -51,12 +56,19 @@ const browserSafe = {
       contents: `export { CstParser, EOF, Lexer, createToken, createTokenInstance } from 'chevrotain';`,
     }));
     // a Node built-in in the bundle would break it in a browser: fail the build instead
-    b.onResolve({ filter: /^node:|^(fs|path|url|module|worker_threads|os|crypto)$/ }, (a) => ({ errors: [{ text: `${a.path} imported by ${a.importer} would reach the browser bundle` }] }));
+    b.onResolve({ filter: /^node:|^(fs|path|url|module|worker_threads|os|crypto)$/ }, (a) => ({
+      errors: [{ text: `${a.path} imported by ${a.importer} would reach the browser bundle` }],
+    }));
   },
 };
 
 const common = {
-  entryPoints: { lossc: join(root, 'runtime', 'index.ts'), loss: join(root, 'runtime', 'authoring.ts'), check: join(root, 'cli', 'checkApi.ts'), tfjs: join(root, 'runtime', 'tfjs.ts') },
+  entryPoints: {
+    lossc: join(root, 'runtime', 'index.ts'),
+    loss: join(root, 'runtime', 'authoring.ts'),
+    check: join(root, 'cli', 'checkApi.ts'),
+    tfjs: join(root, 'runtime', 'tfjs.ts'),
+  },
   external: ['@tensorflow/tfjs-core'],
   bundle: true,
   platform: 'neutral',
@@ -70,8 +82,23 @@ const common = {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const dir of ['esm', 'cjs', 'standalone', 'types']) rmSync(join(root, 'dist', dir), { recursive: true, force: true }); // no stale chunks
-  await build({ ...common, format: 'esm', splitting: true, outdir: join(root, 'dist', 'esm'), outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]' });
+  await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    outdir: join(root, 'dist', 'esm'),
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+  });
   await build({ ...common, format: 'cjs', outdir: join(root, 'dist', 'cjs'), outExtension: { '.js': '.cjs' } });
   // the run time every standalone module (`lossc compile`) carries: one IIFE, pasted into .mjs and .cjs files alike
-  await build({ ...common, entryPoints: [join(root, 'runtime', 'standalone.ts')], format: 'iife', globalName: 'LosscStandalone', minify: true, legalComments: 'none', outfile: join(root, 'dist', 'standalone', 'runtime.js') });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'runtime', 'standalone.ts')],
+    format: 'iife',
+    globalName: 'LosscStandalone',
+    minify: true,
+    legalComments: 'none',
+    outfile: join(root, 'dist', 'standalone', 'runtime.js'),
+  });
 }

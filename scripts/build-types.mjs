@@ -18,7 +18,14 @@ const dist = join(root, 'dist');
 // ------------------------------------------------------------------ 2. GPU types by opt-in
 
 /** WebGPU names that are type aliases, not interfaces with a global constructor. */
-const GPU_TYPE_ALIASES = { GPUBufferUsageFlags: 'number', GPUMapModeFlags: 'number', GPUShaderStageFlags: 'number', GPUSize64: 'number', GPUSize32: 'number', GPUIndex32: 'number' };
+const GPU_TYPE_ALIASES = {
+  GPUBufferUsageFlags: 'number',
+  GPUMapModeFlags: 'number',
+  GPUShaderStageFlags: 'number',
+  GPUSize64: 'number',
+  GPUSize32: 'number',
+  GPUIndex32: 'number',
+};
 const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
 
 export function optInGpuTypes(text) {
@@ -33,11 +40,15 @@ export function optInGpuTypes(text) {
 // ------------------------------------------------------------------ 1. nn, typed per loss
 
 const optionType = (o) =>
-  o.type === 'number' ? 'number'
-  : o.type === 'bool' ? 'boolean'
-  : o.type === 'enum' ? o.values.map((v) => JSON.stringify(v)).join(' | ')
-  : o.type === 'tensor' ? 'Tensor | null'
-  : '((...args: Node[]) => Node) | null';
+  o.type === 'number'
+    ? 'number'
+    : o.type === 'bool'
+      ? 'boolean'
+      : o.type === 'enum'
+        ? o.values.map((v) => JSON.stringify(v)).join(' | ')
+        : o.type === 'tensor'
+          ? 'Tensor | null'
+          : '((...args: Node[]) => Node) | null';
 const optionDefault = (o) => (o.type === 'function' || o.type === 'tensor' ? 'null' : JSON.stringify(o.default));
 const doc = (text, indent = '') => `${indent}/** ${text.replace(/\*\//g, '*\\/').replace(/\s+/g, ' ').trim()} */\n`;
 const RESERVED = new Set(['default', 'function', 'var', 'new', 'delete', 'in', 'class', 'this', 'void']);

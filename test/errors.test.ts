@@ -11,20 +11,28 @@ describe('errors', () => {
     );
   });
   it('an int tensor where a float is expected', () => {
-    expect(() => new nn.L1Loss().forward(tensor([1, 2], [2], 'int32'), f32([2]))).toThrow(/L1Loss\.forward\(input, target\): expected 'input' to be a floating-point tensor, got int32 with shape \[2\]/);
+    expect(() => new nn.L1Loss().forward(tensor([1, 2], [2], 'int32'), f32([2]))).toThrow(
+      /L1Loss\.forward\(input, target\): expected 'input' to be a floating-point tensor, got int32 with shape \[2\]/,
+    );
   });
   it('the wrong number of arguments', () => {
     expect(() => new nn.MSELoss().forward(f32([2]))).toThrow(/MSELoss\.forward\(input, target\) takes 2 tensors, got 1/);
     expect(() => new nn.MarginRankingLoss().forward(f32([2]), f32([2]))).toThrow(/takes 3 tensors, got 2/);
   });
   it('mixed float32 and float64 arguments', () => {
-    expect(() => new nn.MSELoss().forward(f32([2]), tensor([1, 2], [2], 'float64'))).toThrow(/expected 'target' to have dtype float32 like the other float arguments, got float64/);
+    expect(() => new nn.MSELoss().forward(f32([2]), tensor([1, 2], [2], 'float64'))).toThrow(
+      /expected 'target' to have dtype float32 like the other float arguments, got float64/,
+    );
   });
   it('a negative var in GaussianNLLLoss', () => {
-    expect(() => new nn.GaussianNLLLoss().forward(f32([3]), f32([3]), tensor([1, -2, 3], [3]))).toThrow(/GaussianNLLLoss: var has negative entry\/entries \(var\[1\] = -2\)/);
+    expect(() => new nn.GaussianNLLLoss().forward(f32([3]), f32([3]), tensor([1, -2, 3], [3]))).toThrow(
+      /GaussianNLLLoss: var has negative entry\/entries \(var\[1\] = -2\)/,
+    );
   });
   it('a var of incorrect size', () => {
-    expect(() => new nn.GaussianNLLLoss().forward(f32([2, 3]), f32([2, 3]), f32([3, 2]))).toThrow(/var is of incorrect size: var has shape \[3, 2\], input has shape \[2, 3\]/);
+    expect(() => new nn.GaussianNLLLoss().forward(f32([2, 3]), f32([2, 3]), f32([3, 2]))).toThrow(
+      /var is of incorrect size: var has shape \[3, 2\], input has shape \[2, 3\]/,
+    );
   });
   it('BCE: input outside [0, 1], and target of another size', () => {
     expect(() => new nn.BCELoss().forward(tensor([0.5, 1.5], [2]), f32([2]))).toThrow(/all elements of input should be between 0 and 1 \(input\[1\] = 1\.5\)/);
@@ -49,26 +57,42 @@ describe('errors', () => {
 
   it('a class index outside [0, C) that is not ignore_index names the index', () => {
     const logits = f32([2, 5]);
-    expect(() => new nn.CrossEntropyLoss().forward(logits, tensor([1, 7], [2], 'int32'))).toThrow(/CrossEntropyLoss: Target 7 is out of bounds \(target\[1\]; 5 classes\)/);
+    expect(() => new nn.CrossEntropyLoss().forward(logits, tensor([1, 7], [2], 'int32'))).toThrow(
+      /CrossEntropyLoss: Target 7 is out of bounds \(target\[1\]; 5 classes\)/,
+    );
     expect(() => new nn.NLLLoss().forward(logits, tensor([-1, 0], [2], 'int32'))).toThrow(/Target -1 is out of bounds/);
     // ignore_index is not a class and is never out of bounds
     expect(new nn.CrossEntropyLoss({ ignoreIndex: 7 }).forward(logits, tensor([1, 7], [2], 'int32')).data[0]).toBeCloseTo(Math.log(5), 5);
   });
   it('class-index targets of the wrong dtype or shape', () => {
-    expect(() => new nn.NLLLoss().forward(f32([2, 5]), f32([2]))).toThrow(/NLLLoss\.forward\(input, target\): expected 'target' to be an int32 tensor of indices, got float32 with shape \[2\]/);
-    expect(() => new nn.CrossEntropyLoss().forward(f32([3, 5]), tensor([1, 2], [2], 'int32'))).toThrow(/Expected target of shape \[3\] for input of shape \[3, 5\], got \[2\]/);
-    expect(() => new nn.CrossEntropyLoss().forward(f32([3, 5]), f32([3, 4]))).toThrow(/class-probability targets must have the shape of input: target \[3, 4\], input \[3, 5\]/);
+    expect(() => new nn.NLLLoss().forward(f32([2, 5]), f32([2]))).toThrow(
+      /NLLLoss\.forward\(input, target\): expected 'target' to be an int32 tensor of indices, got float32 with shape \[2\]/,
+    );
+    expect(() => new nn.CrossEntropyLoss().forward(f32([3, 5]), tensor([1, 2], [2], 'int32'))).toThrow(
+      /Expected target of shape \[3\] for input of shape \[3, 5\], got \[2\]/,
+    );
+    expect(() => new nn.CrossEntropyLoss().forward(f32([3, 5]), f32([3, 4]))).toThrow(
+      /class-probability targets must have the shape of input: target \[3, 4\], input \[3, 5\]/,
+    );
   });
   it('CTC lengths that do not fit the inputs', () => {
     const logProbs = f32([4, 1, 3], -1);
     const targets = tensor([1, 2], [1, 2], 'int32');
     const ctc = new nn.CTCLoss();
-    expect(() => ctc.forward(logProbs, targets, tensor([5], [1], 'int32'), tensor([2], [1], 'int32'))).toThrow(/Expected input_lengths to have value at most 4, but got value 5/);
-    expect(() => ctc.forward(logProbs, targets, tensor([4], [1], 'int32'), tensor([3], [1], 'int32'))).toThrow(/Expected tensor to have size at least 3 at dimension 1, but got size 2/);
-    expect(() => ctc.forward(logProbs, tensor([1, 3], [1, 2], 'int32'), tensor([4], [1], 'int32'), tensor([2], [1], 'int32'))).toThrow(/target 3 \(targets\[0, 1\]\) is out of range for 3 classes/);
+    expect(() => ctc.forward(logProbs, targets, tensor([5], [1], 'int32'), tensor([2], [1], 'int32'))).toThrow(
+      /Expected input_lengths to have value at most 4, but got value 5/,
+    );
+    expect(() => ctc.forward(logProbs, targets, tensor([4], [1], 'int32'), tensor([3], [1], 'int32'))).toThrow(
+      /Expected tensor to have size at least 3 at dimension 1, but got size 2/,
+    );
+    expect(() => ctc.forward(logProbs, tensor([1, 3], [1, 2], 'int32'), tensor([4], [1], 'int32'), tensor([2], [1], 'int32'))).toThrow(
+      /target 3 \(targets\[0, 1\]\) is out of range for 3 classes/,
+    );
   });
   it('a weight of the wrong rank', () => {
-    expect(() => new nn.CrossEntropyLoss({ weight: f32([5, 1]) }).forward(f32([2, 5]), tensor([1, 2], [2], 'int32'))).toThrow('weight tensor should be defined either for all 5 classes or no classes but got weight tensor of shape: [5, 1]');
+    expect(() => new nn.CrossEntropyLoss({ weight: f32([5, 1]) }).forward(f32([2, 5]), tensor([1, 2], [2], 'int32'))).toThrow(
+      'weight tensor should be defined either for all 5 classes or no classes but got weight tensor of shape: [5, 1]',
+    );
   });
 });
 
@@ -83,6 +107,8 @@ describe('derivatives of mod and floorDiv, as torch', () => {
   it('a gradient through floorDiv is an error naming it (torch: "derivative for aten::floor_divide is not implemented")', () => {
     const loss = compile(source('sum(floorDiv(input, 2.0))'));
     expect(loss.forward(tensor([3.5, -1.25], [2], 'float64')).data[0]).toBe(1 - 1);
-    expect(() => loss.valueAndGrad(tensor([3.5, -1.25], [2], 'float64'))).toThrow(/^<compile>:2:14: lossc: cannot differentiate through floorDiv in floorDiv\(input, 2\)/);
+    expect(() => loss.valueAndGrad(tensor([3.5, -1.25], [2], 'float64'))).toThrow(
+      /^<compile>:2:14: lossc: cannot differentiate through floorDiv in floorDiv\(input, 2\)/,
+    );
   });
 });

@@ -4,10 +4,18 @@ import { nn, tensor } from 'lossc';
 import { customMse } from '../examples/customMse.js';
 
 describe('examples', () => {
-  it('the custom MSE written with the builders gives exactly MSELoss\'s value and gradients', () => {
+  it("the custom MSE written with the builders gives exactly MSELoss's value and gradients", () => {
     for (const dtype of ['float32', 'float64'] as const) {
-      const input = tensor(Array.from({ length: 20 }, (_, i) => Math.sin(3 * i)), [4, 5], dtype);
-      const target = tensor(Array.from({ length: 20 }, (_, i) => Math.cos(i)), [4, 5], dtype);
+      const input = tensor(
+        Array.from({ length: 20 }, (_, i) => Math.sin(3 * i)),
+        [4, 5],
+        dtype,
+      );
+      const target = tensor(
+        Array.from({ length: 20 }, (_, i) => Math.cos(i)),
+        [4, 5],
+        dtype,
+      );
       const mine = customMse.valueAndGrad(input, target);
       const ref = new nn.MSELoss().valueAndGrad(input, target);
       expect(mine.value.dtype).toBe(dtype);

@@ -13,7 +13,20 @@ describe('fusion', () => {
   }
 
   it('every pointwise loss fuses forward, vjp and valueAndGrad into one kernel, for every reduction', () => {
-    const pointwise = ['L1Loss', 'MSELoss', 'SmoothL1Loss', 'HuberLoss', 'SoftMarginLoss', 'BCELoss', 'BCEWithLogitsLoss', 'PoissonNLLLoss', 'GaussianNLLLoss', 'KLDivLoss', 'MarginRankingLoss', 'HingeEmbeddingLoss'] as const;
+    const pointwise = [
+      'L1Loss',
+      'MSELoss',
+      'SmoothL1Loss',
+      'HuberLoss',
+      'SoftMarginLoss',
+      'BCELoss',
+      'BCEWithLogitsLoss',
+      'PoissonNLLLoss',
+      'GaussianNLLLoss',
+      'KLDivLoss',
+      'MarginRankingLoss',
+      'HingeEmbeddingLoss',
+    ] as const;
     for (const name of pointwise) {
       const Loss = nn[name];
       for (const reduction of ['none', 'mean', 'sum'] as const) {
@@ -25,7 +38,12 @@ describe('fusion', () => {
   });
 
   it('CrossEntropyLoss.valueAndGrad is at most 2 kernels: a pre-pass for the weighted-mean denominator, then one row kernel', () => {
-    for (const options of [{}, { labelSmoothing: 0.1 }, { weight: tensor([1, 2, 3], [3]), ignoreIndex: 1 }, { weight: tensor([1, 2, 3], [3]), labelSmoothing: 0.2 }]) {
+    for (const options of [
+      {},
+      { labelSmoothing: 0.1 },
+      { weight: tensor([1, 2, 3], [3]), ignoreIndex: 1 },
+      { weight: tensor([1, 2, 3], [3]), labelSmoothing: 0.2 },
+    ]) {
       const { kernels, text } = new nn.CrossEntropyLoss(options).explain('valueAndGrad');
       expect(kernels.length).toBeLessThanOrEqual(2);
       expect(text).toMatch(/row kernel over shape\(input\) along axis 1/);

@@ -9,17 +9,27 @@ import { compileCpuProgram } from '../runtime/cpu.js';
 import { evaluate } from '../compiler/reference.js';
 
 /** A pair of shapes that broadcast together: a base shape, and a second one with some axes set to 1 or dropped. */
-const broadcastPair = fc
-  .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 })
-  .chain((base) =>
-    fc.tuple(fc.constant(base), fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length }), fc.integer({ min: 0, max: base.length })).map(([b, ones, drop]) => {
+const broadcastPair = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 }).chain((base) =>
+  fc
+    .tuple(fc.constant(base), fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length }), fc.integer({ min: 0, max: base.length }))
+    .map(([b, ones, drop]) => {
       const other = b.map((d, i) => (ones[i] ? 1 : d)).slice(drop);
       return [b, other] as const;
     }),
-  );
+);
 
 /** the pointwise losses whose arguments broadcast freely (BCE* and GaussianNLL insist on equal shapes) */
-const POINTWISE = ['L1Loss', 'MSELoss', 'SmoothL1Loss', 'HuberLoss', 'SoftMarginLoss', 'PoissonNLLLoss', 'KLDivLoss', 'MarginRankingLoss', 'HingeEmbeddingLoss'];
+const POINTWISE = [
+  'L1Loss',
+  'MSELoss',
+  'SmoothL1Loss',
+  'HuberLoss',
+  'SoftMarginLoss',
+  'PoissonNLLLoss',
+  'KLDivLoss',
+  'MarginRankingLoss',
+  'HingeEmbeddingLoss',
+];
 const pointwise = builtinLosses.filter((d) => POINTWISE.includes(d.name));
 
 describe('kernels agree with the reference interpreter', () => {
@@ -34,11 +44,13 @@ describe('kernels agree with the reference interpreter', () => {
           let s = seed >>> 0;
           const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 1.6 + 0.2; // in (0.2, 1.8): valid for every loss here
           const shapes = def.inputs.map((_, i) => ((i === 0) !== swap ? a : b));
-          const buffers = new Map(def.inputs.map((spec, i) => {
-            const shape = shapes[i]!;
-            const n = shape.reduce((x, y) => x * y, 1);
-            return [spec.name, { shape, data: Float64Array.from({ length: n }, rand) }] as const;
-          }));
+          const buffers = new Map(
+            def.inputs.map((spec, i) => {
+              const shape = shapes[i]!;
+              const n = shape.reduce((x, y) => x * y, 1);
+              return [spec.name, { shape, data: Float64Array.from({ length: n }, rand) }] as const;
+            }),
+          );
           const params = new Map(inst.params.map((p) => [p, options[p] as number]));
           for (const method of ['forward', 'vjp', 'valueAndGrad'] as Method[]) {
             if (method === 'valueAndGrad' && reduction === 'none') continue;

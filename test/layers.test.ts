@@ -37,10 +37,14 @@ function importGraph(): Map<string, Edge[]> {
     const visit = (node: ts.Node): void => {
       if (ts.isImportDeclaration(node)) {
         const clause = node.importClause;
-        const allTypes = !!clause && (clause.isTypeOnly || (!clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+        const allTypes =
+          !!clause &&
+          (clause.isTypeOnly ||
+            (!clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
         add(node.moduleSpecifier, allTypes);
       } else if (ts.isExportDeclaration(node)) {
-        const allTypes = node.isTypeOnly || (!!node.exportClause && ts.isNamedExports(node.exportClause) && node.exportClause.elements.every((e) => e.isTypeOnly));
+        const allTypes =
+          node.isTypeOnly || (!!node.exportClause && ts.isNamedExports(node.exportClause) && node.exportClause.elements.every((e) => e.isTypeOnly));
         add(node.moduleSpecifier, allTypes);
       } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0], false);
       ts.forEachChild(node, visit);
@@ -104,7 +108,9 @@ describe('layers (DESIGN.md section 6)', () => {
   });
 
   it('compiler/ imports nothing from dsl/, runtime/ or cli/', () => {
-    const out = [...targets(true)].filter(([from]) => from.startsWith('compiler/')).flatMap(([from, tos]) => tos.filter((to) => !to.startsWith('compiler/')).map((to) => `${from} -> ${to}`));
+    const out = [...targets(true)]
+      .filter(([from]) => from.startsWith('compiler/'))
+      .flatMap(([from, tos]) => tos.filter((to) => !to.startsWith('compiler/')).map((to) => `${from} -> ${to}`));
     expect(out).toEqual([]);
   });
 

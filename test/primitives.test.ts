@@ -50,12 +50,36 @@ const domains: Partial<Record<OpName, { arity: number; sample: (r: () => number)
     },
   },
   // picks rows of a [3, n] product: index `pick` (0, 1, 2, 0, ...) along axis 0
-  gather: { arity: 1, sample: (r) => [r()], build: ([a]) => b.gather(b.mul(b.broadcastTo(a!, a!.graph.input('wide', 'float').shape), a!.graph.input('wide', 'float')), a!.graph.input('pick', 'int'), 0) },
+  gather: {
+    arity: 1,
+    sample: (r) => [r()],
+    build: ([a]) =>
+      b.gather(b.mul(b.broadcastTo(a!, a!.graph.input('wide', 'float').shape), a!.graph.input('wide', 'float')), a!.graph.input('pick', 'int'), 0),
+  },
 };
 
 // primitives with no gradient by definition (leaves, comparisons, logic, sign, stopGradient) are
 // skipped, and floorDiv, which has no derivative (below)
-const skip = new Set<OpName>(['input', 'param', 'const', 'numel', 'dim', 'iota', 'sign', 'floorDiv', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'stopGradient']);
+const skip = new Set<OpName>([
+  'input',
+  'param',
+  'const',
+  'numel',
+  'dim',
+  'iota',
+  'sign',
+  'floorDiv',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'eq',
+  'ne',
+  'and',
+  'or',
+  'not',
+  'stopGradient',
+]);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -95,7 +119,10 @@ describe('VJP rules vs central differences (float64)', () => {
         return { inputs };
       };
       const f = (vals: number[][]) => evaluate([objective], bind(vals))[0]!.data[0]!;
-      const symbolic = evaluate(grads.filter((x): x is Node => !!x), bind(points));
+      const symbolic = evaluate(
+        grads.filter((x): x is Node => !!x),
+        bind(points),
+      );
       let k = 0;
       xs.forEach((_, i) => {
         if (!grads[i]) return;
@@ -124,7 +151,9 @@ describe('primitives without a derivative', () => {
     const g = new Graph();
     const x = g.input('x', 'float');
     expect(() => vjpGraph(b.sum(b.floorDiv(b.mul(x, 3), 2)), g.constant(1), [x])).toThrow(NoDerivativeError);
-    expect(() => vjpGraph(b.sum(b.floorDiv(b.mul(x, 3), 2)), g.constant(1), [x])).toThrow('lossc: cannot differentiate through floorDiv in floorDiv(mul(x, 3), 2): floor division is piecewise constant');
+    expect(() => vjpGraph(b.sum(b.floorDiv(b.mul(x, 3), 2)), g.constant(1), [x])).toThrow(
+      'lossc: cannot differentiate through floorDiv in floorDiv(mul(x, 3), 2): floor division is piecewise constant',
+    );
   });
 
   it('but floorDiv off the gradient path (an index computation) is fine', () => {
@@ -139,7 +168,10 @@ describe('primitives without a derivative', () => {
     const g = new Graph();
     const [a, c] = [g.input('a', 'float'), g.input('c', 'float')];
     const [da, dc] = vjpGraph(b.sum(b.mod(a, c)), g.constant(1), [a, c]);
-    const inputs = new Map([['a', { shape: [3], data: [3.5, -1.25, 4] }], ['c', { shape: [3], data: [2, 2, -3] }]]);
+    const inputs = new Map([
+      ['a', { shape: [3], data: [3.5, -1.25, 4] }],
+      ['c', { shape: [3], data: [2, 2, -3] }],
+    ]);
     const [ga, gc] = evaluate([da!, dc!], { inputs });
     expect([...ga!.data]).toEqual([1, 1, 1]);
     expect([...gc!.data]).toEqual([-1, 1, 2]); // torch 1.13: tensor([-1., 1., 2.])

@@ -49,34 +49,141 @@ const CASES: Case[] = [
   { name: 'sigmoid', covers: ['sigmoid'], build: (x) => B.sigmoid(x), smooth: [[[-3, 0, -0, 1e-30, -1e-30, 2]]] },
   { name: 'softplus', covers: ['softplus'], build: (x) => B.softplus(x), smooth: [[[-3, 0, 1e-30, 2]]] },
   { name: 'logSigmoid', covers: ['logSigmoid'], build: (x) => B.logSigmoid(x), smooth: [[[-3, 0, 1e-30, 2]]] },
-  { name: 'logSumExpOf (ties)', covers: ['logSumExpOf'], inputs: ['x', 'y'], build: (x, y) => B.logSumExpOf(x!, y!, B.mul(x!, 2)), smooth: [[[0, 1, -1], [0, 1, 2]]] },
-  // arithmetic
-  { name: 'add', covers: ['add'], inputs: ['x', 'y'], build: (x, y) => B.mul(B.add(x!, y!), x!), smooth: [[[1, 0], [-2, 0]]] },
-  { name: 'sub', covers: ['sub'], inputs: ['x', 'y'], build: (x, y) => B.mul(B.sub(x!, y!), y!), smooth: [[[1, 0], [-2, 0]]] },
-  { name: 'mul', covers: ['mul'], inputs: ['x', 'y'], build: (x, y) => B.mul(x!, y!), smooth: [[[1, 0], [-2, 0]]] },
-  { name: 'div', covers: ['div'], inputs: ['x', 'y'], build: (x, y) => B.div(x!, y!), smooth: [[[1, 0], [-2, 0.5]]] },
   {
-    name: 'pow', covers: ['pow'], inputs: ['x', 'y'], build: (x, y) => B.pow(x!, y!), smooth: [[[1.5, 0.5], [-2, 3]]],
+    name: 'logSumExpOf (ties)',
+    covers: ['logSumExpOf'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.logSumExpOf(x!, y!, B.mul(x!, 2)),
+    smooth: [
+      [
+        [0, 1, -1],
+        [0, 1, 2],
+      ],
+    ],
+  },
+  // arithmetic
+  {
+    name: 'add',
+    covers: ['add'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.mul(B.add(x!, y!), x!),
+    smooth: [
+      [
+        [1, 0],
+        [-2, 0],
+      ],
+    ],
+  },
+  {
+    name: 'sub',
+    covers: ['sub'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.mul(B.sub(x!, y!), y!),
+    smooth: [
+      [
+        [1, 0],
+        [-2, 0],
+      ],
+    ],
+  },
+  {
+    name: 'mul',
+    covers: ['mul'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.mul(x!, y!),
+    smooth: [
+      [
+        [1, 0],
+        [-2, 0],
+      ],
+    ],
+  },
+  {
+    name: 'div',
+    covers: ['div'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.div(x!, y!),
+    smooth: [
+      [
+        [1, 0],
+        [-2, 0.5],
+      ],
+    ],
+  },
+  {
+    name: 'pow',
+    covers: ['pow'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.pow(x!, y!),
+    smooth: [
+      [
+        [1.5, 0.5],
+        [-2, 3],
+      ],
+    ],
     // 0^y for y > 0 is 0 whatever y: torch masks the exponent's gradient to 0 there
     kinks: [{ at: [[0], [2]], grad: [[0], [0]] }],
   },
   { name: 'pow by a constant', covers: ['pow'], build: (x) => B.pow(x, 3), smooth: [[[-1, 0, 2]]] },
   {
-    name: 'maximum', covers: ['maximum'], inputs: ['x', 'y'], build: (x, y) => B.maximum(x!, y!), smooth: [[[1, -1], [0, 0.5]]],
+    name: 'maximum',
+    covers: ['maximum'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.maximum(x!, y!),
+    smooth: [
+      [
+        [1, -1],
+        [0, 0.5],
+      ],
+    ],
     kinks: [{ at: [[1], [1]], grad: [[0.5], [0.5]] }],
   },
   {
-    name: 'minimum', covers: ['minimum'], inputs: ['x', 'y'], build: (x, y) => B.minimum(x!, y!), smooth: [[[1, -1], [0, 0.5]]],
+    name: 'minimum',
+    covers: ['minimum'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.minimum(x!, y!),
+    smooth: [
+      [
+        [1, -1],
+        [0, 0.5],
+      ],
+    ],
     kinks: [{ at: [[1], [1]], grad: [[0.5], [0.5]] }],
   },
   {
-    name: 'xlogy', covers: ['xlogy'], inputs: ['x', 'y'], build: (x, y) => B.xlogy(x!, y!), smooth: [[[1, -0.5], [0.5, 2]]],
+    name: 'xlogy',
+    covers: ['xlogy'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.xlogy(x!, y!),
+    smooth: [
+      [
+        [1, -0.5],
+        [0.5, 2],
+      ],
+    ],
     // torch.xlogy is 0 at x = 0 by convention: its backward gives xlogy(x != 0, y) = 0 there
     kinks: [{ at: [[0], [2]], grad: [[0], [0]] }],
   },
-  { name: 'mod', covers: ['mod'], inputs: ['x', 'y'], build: (x, y) => B.mod(x!, y!), smooth: [[[3.5, -1.2], [2, 1.5]]] },
+  {
+    name: 'mod',
+    covers: ['mod'],
+    inputs: ['x', 'y'],
+    build: (x, y) => B.mod(x!, y!),
+    smooth: [
+      [
+        [3.5, -1.2],
+        [2, 1.5],
+      ],
+    ],
+  },
   // floorDiv has no derivative (a gradient through it is an error, as torch's floor_divide; test/primitives.test.ts): behind stopGradient it is a constant factor
-  { name: 'floorDiv (no derivative; behind stopGradient)', covers: ['floorDiv'], build: (x) => B.add(B.mul(B.stopGradient(B.floorDiv(x, 2)), x), x), kinks: [{ at: [[3.5, -1, 2]], grad: [[2, 0, 2]] }] },
+  {
+    name: 'floorDiv (no derivative; behind stopGradient)',
+    covers: ['floorDiv'],
+    build: (x) => B.add(B.mul(B.stopGradient(B.floorDiv(x, 2)), x), x),
+    kinks: [{ at: [[3.5, -1, 2]], grad: [[2, 0, 2]] }],
+  },
   // clamps: 1 inside and at the bounds (torch's clamp_backward: min <= x <= max), 0 outside
   { name: 'clamp', covers: ['clamp'], build: (x) => B.clamp(x, -1, 2), smooth: [[[-3, 0, 3]]], kinks: [{ at: [[-1, 2]], grad: [[1, 1]] }] },
   { name: 'clampMin', covers: ['clampMin'], build: (x) => B.clampMin(x, 0.5), smooth: [[[-3, 3]]], kinks: [{ at: [[0.5]], grad: [[1]] }] },
@@ -95,31 +202,60 @@ const CASES: Case[] = [
     // at the switch points the condition decides: x = 0 -> le is true (2x); x = 1 -> ne is false (x)
     kinks: [{ at: [[0, 1]], grad: [[0 + 2, 2 + 1]] }],
   },
-  { name: 'cast / float / int', covers: ['cast', 'float', 'int'], build: (x) => B.add(B.mul(B.cast(x, 'float'), x), B.cast(B.cast(x, 'int'), 'float')), kinks: [{ at: [[1.5, -2]], grad: [[3, -4]] }] },
+  {
+    name: 'cast / float / int',
+    covers: ['cast', 'float', 'int'],
+    build: (x) => B.add(B.mul(B.cast(x, 'float'), x), B.cast(B.cast(x, 'int'), 'float')),
+    kinks: [{ at: [[1.5, -2]], grad: [[3, -4]] }],
+  },
   { name: 'stopGradient', covers: ['stopGradient'], build: (x) => B.mul(x, B.stopGradient(x)), kinks: [{ at: [[1.5, -2]], grad: [[1.5, -2]] }] },
   { name: 'withGrad', covers: ['withGrad'], build: (x) => B.withGrad(B.exp(x), [x, B.mul(B.exp(x), 2)]), kinks: [{ at: [[0, 1]], grad: [[2, 2 * Math.E]] }] },
   // reductions and axes
-  { name: 'sum / mean', covers: ['sum', 'mean', 'numel', 'dim'], build: (x) => B.add(B.mul(B.sum(B.mul(x, x)), B.mean(x)), B.div(B.sum(x), B.add(B.numel(x), B.dim(x, 0)))), smooth: [[[1, -2, 0.5]]] },
   {
-    name: 'amax', covers: ['amax'], build: (x) => B.mul(B.amax(x), 2), smooth: [[[1, 3, 2]]],
+    name: 'sum / mean',
+    covers: ['sum', 'mean', 'numel', 'dim'],
+    build: (x) => B.add(B.mul(B.sum(B.mul(x, x)), B.mean(x)), B.div(B.sum(x), B.add(B.numel(x), B.dim(x, 0)))),
+    smooth: [[[1, -2, 0.5]]],
+  },
+  {
+    name: 'amax',
+    covers: ['amax'],
+    build: (x) => B.mul(B.amax(x), 2),
+    smooth: [[[1, 3, 2]]],
     // ties share the gradient evenly, as torch's amax does
     kinks: [{ at: [[1, 3, 3]], grad: [[0, 1, 1]] }],
   },
   { name: 'logsumexp (ties)', covers: ['logsumexp'], build: (x) => B.logsumexp(x), smooth: [[[1, 3, 2]], [[2, 2, 2]], [[0, 0, -1]]] },
   { name: 'logSoftmax (ties)', covers: ['logSoftmax'], build: (x) => B.mul(B.logSoftmax(x, 0), B.exp(x)), smooth: [[[1, 3, 2]], [[2, 2, 2]]] },
   { name: 'softmax (ties)', covers: ['softmax'], build: (x) => B.mul(B.softmax(x, 0), x), smooth: [[[1, 3, 2]], [[2, 2, 2]]] },
-  { name: 'reduce', covers: ['reduce'], build: (x) => B.add(B.reduce(B.mul(x, x), 'mean'), B.add(B.reduce(x, 'sum'), B.sum(B.reduce(B.exp(x), 'none')))), smooth: [[[1, -2, 0.5]]] },
+  {
+    name: 'reduce',
+    covers: ['reduce'],
+    build: (x) => B.add(B.reduce(B.mul(x, x), 'mean'), B.add(B.reduce(x, 'sum'), B.sum(B.reduce(B.exp(x), 'none')))),
+    smooth: [[[1, -2, 0.5]]],
+  },
   // shapes, views and indexing (x is [2, 3])
   {
-    name: 'views', covers: ['unsqueeze', 'broadcastTo', 'sumTo', 'expandTo'], inputs: ['x', 'y'], shapes: [[3], [2, 3]],
+    name: 'views',
+    covers: ['unsqueeze', 'broadcastTo', 'sumTo', 'expandTo'],
+    inputs: ['x', 'y'],
+    shapes: [[3], [2, 3]],
     build: (x, y) => {
       const wide = B.broadcastTo(B.unsqueeze(x!, [0]), y!.shape);
       return B.add(B.sum(B.mul(B.sumTo(B.mul(wide, y!), x!.shape), x!)), B.sum(B.mul(B.expandTo(B.sum(B.mul(y!, y!), [1]), [1], false, y!.shape), y!)));
     },
-    smooth: [[[1, -2, 0.5], [0.3, 2, -1, 0, 1.5, -0.7]]],
+    smooth: [
+      [
+        [1, -2, 0.5],
+        [0.3, 2, -1, 0, 1.5, -0.7],
+      ],
+    ],
   },
   {
-    name: 'gather / oneHot / iota', covers: ['gather', 'oneHot', 'iota', 'iotaOf', 'castIndex'], inputs: ['x', { name: 'index', kind: 'int' }], shapes: [[2, 3], [2]],
+    name: 'gather / oneHot / iota',
+    covers: ['gather', 'oneHot', 'iota', 'iotaOf', 'castIndex'],
+    inputs: ['x', { name: 'index', kind: 'int' }],
+    shapes: [[2, 3], [2]],
     build: (x, index) => {
       const picked = B.gather(B.mul(x!, x!), index!, 1);
       const selected = B.sum(B.mul(B.oneHot(x!, index!, 1), B.exp(x!)));
@@ -127,7 +263,12 @@ const CASES: Case[] = [
       const lastRow = B.where(B.eq(B.iotaOf(x!.graph, x!.shape, 0), 1), B.mul(x!, 3), 0);
       return B.add(B.add(B.sum(picked), selected), B.add(B.sum(firstColumn), B.sum(lastRow)));
     },
-    smooth: [[[1, -2, 0.5, 0.3, 2, -1], [2, 0]]],
+    smooth: [
+      [
+        [1, -2, 0.5, 0.3, 2, -1],
+        [2, 0],
+      ],
+    ],
   },
   { name: 'shift', covers: ['shift'], build: (x) => B.mul(B.shift(B.mul(x, x), 0, 1, c(x, 0.5)), x), smooth: [[[1, -2, 0.5, 3]]] },
   { name: 'constant', covers: ['constant'], build: (x) => B.mul(x, B.constant(x.graph, 3)), smooth: [[[1, -2]]] },
@@ -140,7 +281,7 @@ const NO_GRADIENT: Record<string, string> = {
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 const F64 = (v: ArrayLike<number>, shape: readonly number[]): Tensor => tensor(v, shape, 'float64');
@@ -179,7 +320,9 @@ describe('builders: the gradient at random points and at every seam (float64, ce
             };
             const fd = (f(h) - f(-h)) / (2 * h);
             const g = grads[i]!.data[e]!;
-            expect(Math.abs(g - fd), `${k.name}: d/d${i}[${e}] at ${JSON.stringify(at)}: gradient ${g}, central difference ${fd}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
+            expect(Math.abs(g - fd), `${k.name}: d/d${i}[${e}] at ${JSON.stringify(at)}: gradient ${g}, central difference ${fd}`).toBeLessThan(
+              1e-6 * Math.max(1, Math.abs(fd)),
+            );
           }
         });
       }
@@ -195,7 +338,8 @@ describe('builders: the gradient at random points and at every seam (float64, ce
 
 describe('the same from the loss language (its functions call these builders)', () => {
   it("sigmoid'(0), softplus'(0), logSigmoid'(0), relu'(0), abs'(0), clamp' at its bounds", () => {
-    const src = 'loss Seams(input: f32[N]) {\n  return sum(sigmoid(input) + 10 * softplus(input) + 100 * logSigmoid(input) + 1000 * relu(input) + 10000 * abs(input) + 100000 * clamp(input, 0, 1))\n}\n';
+    const src =
+      'loss Seams(input: f32[N]) {\n  return sum(sigmoid(input) + 10 * softplus(input) + 100 * logSigmoid(input) + 1000 * relu(input) + 10000 * abs(input) + 100000 * clamp(input, 0, 1))\n}\n';
     const { grads } = compile(src).valueAndGrad(F64([0, 1], [2]));
     // at 0: 0.25 + 10 * 0.5 + 100 * 0.5 + 0 + 0 + 100000 (clamp's lower bound); at 1: clamp's upper bound
     const s1 = 1 / (1 + Math.exp(-1));
@@ -211,7 +355,12 @@ describe("builders at real kinks: torch's choice", () => {
       for (const { at, grad } of k.kinks!) {
         const { grads } = loss.valueAndGrad(...tensorsAt(k, at));
         // signed zeros are the same gradient
-        grad.forEach((want, i) => expect([...grads[i]!.data].map((v) => v + 0), `${k.name} at ${JSON.stringify(at)}`).toEqual(want));
+        grad.forEach((want, i) =>
+          expect(
+            [...grads[i]!.data].map((v) => v + 0),
+            `${k.name} at ${JSON.stringify(at)}`,
+          ).toEqual(want),
+        );
       }
     });
   }
@@ -220,7 +369,9 @@ describe("builders at real kinks: torch's choice", () => {
 describe('the seam table covers every builder and every DSL function', () => {
   const covered = new Set([...CASES.flatMap((k) => k.covers), ...Object.keys(NO_GRADIENT)]);
   it("every builder exported from 'lossc'", () => {
-    const exported = Object.entries(B).filter(([, v]) => typeof v === 'function').map(([name]) => name);
+    const exported = Object.entries(B)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([name]) => name);
     expect(exported.filter((n) => !covered.has(n))).toEqual([]);
   });
   it('every function of the .loss language', () => {

@@ -38,19 +38,36 @@ const zerosLike = (t: Tensor): Tensor => tensor(new (t.dtype === 'float64' ? Flo
 describe('a steady-state call with out allocates no typed array', () => {
   it('the counter sees allocations (a default call makes fresh results)', () => {
     const mse = new nn.MSELoss();
-    const x = seq(100, Math.sin, [100]), y = seq(100, Math.cos, [100]);
+    const x = seq(100, Math.sin, [100]),
+      y = seq(100, Math.cos, [100]);
     mse.valueAndGrad(x, y);
     expect(countAllocations(() => mse.valueAndGrad(x, y))).toBeGreaterThan(0);
   });
 
   const cases: { name: string; loss: () => InstanceType<(typeof nn)['MSELoss']>; inputs: Tensor[]; wrt?: string[]; accumulate?: boolean }[] = [
     { name: 'MSELoss [1000], wrt input', loss: () => new nn.MSELoss(), inputs: [seq(1000, Math.sin, [1000]), seq(1000, Math.cos, [1000])], wrt: ['input'] },
-    { name: 'MSELoss, target broadcast (a scatter into float64 scratch), accumulate', loss: () => new nn.MSELoss(), inputs: [seq(20, Math.sin, [4, 5]), seq(5, Math.cos, [5])], accumulate: true },
-    { name: 'BCEWithLogitsLoss float64, posWeight', loss: () => new nn.BCEWithLogitsLoss({ posWeight: seq(3, (i) => i + 1, [3], Float64Array) }), inputs: [seq(12, Math.sin, [4, 3], Float64Array), seq(12, (i) => (i % 2) * 0.75, [4, 3], Float64Array)], wrt: ['input'] },
+    {
+      name: 'MSELoss, target broadcast (a scatter into float64 scratch), accumulate',
+      loss: () => new nn.MSELoss(),
+      inputs: [seq(20, Math.sin, [4, 5]), seq(5, Math.cos, [5])],
+      accumulate: true,
+    },
+    {
+      name: 'BCEWithLogitsLoss float64, posWeight',
+      loss: () => new nn.BCEWithLogitsLoss({ posWeight: seq(3, (i) => i + 1, [3], Float64Array) }),
+      inputs: [seq(12, Math.sin, [4, 3], Float64Array), seq(12, (i) => (i % 2) * 0.75, [4, 3], Float64Array)],
+      wrt: ['input'],
+    },
     {
       name: 'CrossEntropyLoss [64, 10] (row kernels, row scratch), label smoothing',
       loss: () => new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }),
-      inputs: [seq(640, Math.sin, [64, 10]), tensor(Int32Array.from({ length: 64 }, (_, i) => i % 10), [64])],
+      inputs: [
+        seq(640, Math.sin, [64, 10]),
+        tensor(
+          Int32Array.from({ length: 64 }, (_, i) => i % 10),
+          [64],
+        ),
+      ],
       wrt: ['input'],
     },
   ];
@@ -58,13 +75,17 @@ describe('a steady-state call with out allocates no typed array', () => {
     it(c.name, () => {
       const loss = c.loss();
       const value = zerosLike(loss.forward(...c.inputs));
-      const grads = loss.vjp(c.inputs, tensor(new (c.inputs[0]!.dtype === 'float64' ? Float64Array : Float32Array)(1).fill(1), [])).map((g, i) => (g && (!c.wrt || c.wrt.includes(['input', 'target'][i]!)) ? zerosLike(g) : null));
+      const grads = loss
+        .vjp(c.inputs, tensor(new (c.inputs[0]!.dtype === 'float64' ? Float64Array : Float32Array)(1).fill(1), []))
+        .map((g, i) => (g && (!c.wrt || c.wrt.includes(['input', 'target'][i]!)) ? zerosLike(g) : null));
       const opts = { wrt: c.wrt, out: { value, grads }, accumulate: c.accumulate };
       loss.valueAndGrad(c.inputs, opts); // first call: compiles, binds, fills the pool
       const before = grads.map((g) => (g ? Array.from(g.data) : null));
-      expect(countAllocations(() => {
-        for (let i = 0; i < 10; i++) loss.valueAndGrad(c.inputs, opts);
-      })).toBe(0);
+      expect(
+        countAllocations(() => {
+          for (let i = 0; i < 10; i++) loss.valueAndGrad(c.inputs, opts);
+        }),
+      ).toBe(0);
       // and the calls did their work
       if (c.accumulate) grads.forEach((g, i) => g && expect(Array.from(g.data)).not.toEqual(before[i]));
       expect(value.data[0]).toBe(loss.forward(...c.inputs).data[0]);

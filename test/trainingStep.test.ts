@@ -19,7 +19,7 @@ function bitDiff(a: Tensor | null, b: Tensor | null, what: string): string[] {
 }
 
 /** Every non-empty subset of `xs`. */
-const subsets = <T,>(xs: readonly T[]): T[][] => Array.from({ length: (1 << xs.length) - 1 }, (_, m) => xs.filter((_, i) => ((m + 1) >> i) & 1));
+const subsets = <T>(xs: readonly T[]): T[][] => Array.from({ length: (1 << xs.length) - 1 }, (_, m) => xs.filter((_, i) => ((m + 1) >> i) & 1));
 
 function checkCase(c: RefCase): string[] {
   const Loss = nn[c.loss as keyof typeof nn];
@@ -105,21 +105,37 @@ describe('training-step options: errors name the argument', () => {
   const y = tensor(new Float32Array([1, 0, 0, 1]), [2, 2]);
   const mse = new nn.MSELoss();
   it('an out tensor of the wrong shape or dtype', () => {
-    expect(() => mse.valueAndGrad([x, y], { out: { grads: [tensor(new Float32Array(4), [4])] } })).toThrow(/MSELoss\.valueAndGrad: out\.grads\[0\] \('input'\) has shape \[4\] but the result has shape \[2, 2\]/);
-    expect(() => mse.valueAndGrad([x, y], { out: { grads: [tensor(new Float64Array(4), [2, 2])] } })).toThrow(/out\.grads\[0\] \('input'\) has dtype float64 but the result is float32/);
-    expect(() => mse.valueAndGrad([x, y], { out: { value: tensor(new Float32Array(1), [1]) } })).toThrow(/out\.value has shape \[1\] but the result has shape \[\]/);
-    expect(() => mse.forward([x, y], { out: tensor(new Float32Array(4), [2, 2]) })).toThrow(/MSELoss\.forward: out has shape \[2, 2\] but the result has shape \[\]/);
-    expect(() => mse.valueAndGrad([x, y], { out: { grads: [{ data: new Float32Array(3), shape: [2, 2], dtype: 'float32' }] } })).toThrow(/out\.grads\[0\] \('input'\) has shape \[2, 2\] \(4 elements\) but its data holds 3/);
+    expect(() => mse.valueAndGrad([x, y], { out: { grads: [tensor(new Float32Array(4), [4])] } })).toThrow(
+      /MSELoss\.valueAndGrad: out\.grads\[0\] \('input'\) has shape \[4\] but the result has shape \[2, 2\]/,
+    );
+    expect(() => mse.valueAndGrad([x, y], { out: { grads: [tensor(new Float64Array(4), [2, 2])] } })).toThrow(
+      /out\.grads\[0\] \('input'\) has dtype float64 but the result is float32/,
+    );
+    expect(() => mse.valueAndGrad([x, y], { out: { value: tensor(new Float32Array(1), [1]) } })).toThrow(
+      /out\.value has shape \[1\] but the result has shape \[\]/,
+    );
+    expect(() => mse.forward([x, y], { out: tensor(new Float32Array(4), [2, 2]) })).toThrow(
+      /MSELoss\.forward: out has shape \[2, 2\] but the result has shape \[\]/,
+    );
+    expect(() => mse.valueAndGrad([x, y], { out: { grads: [{ data: new Float32Array(3), shape: [2, 2], dtype: 'float32' }] } })).toThrow(
+      /out\.grads\[0\] \('input'\) has shape \[2, 2\] \(4 elements\) but its data holds 3/,
+    );
   });
   it('wrt naming no input, or one without a gradient', () => {
     expect(() => mse.valueAndGrad([x, y], { wrt: ['inputs'] })).toThrow(/MSELoss\.valueAndGrad: wrt names no input 'inputs' \(inputs: input, target\)/);
     expect(() => mse.valueAndGrad([x, y], { wrt: [2] })).toThrow(/wrt names no input 2/);
     const ce = new nn.CrossEntropyLoss();
-    expect(() => ce.valueAndGrad([x, tensor(new Int32Array([0, 1]), [2])], { wrt: ['target'] })).toThrow(/CrossEntropyLoss\.valueAndGrad: cannot differentiate with respect to 'target' \(an integer input\)/);
+    expect(() => ce.valueAndGrad([x, tensor(new Int32Array([0, 1]), [2])], { wrt: ['target'] })).toThrow(
+      /CrossEntropyLoss\.valueAndGrad: cannot differentiate with respect to 'target' \(an integer input\)/,
+    );
   });
   it('an out gradient outside wrt, accumulate without out, out sharing memory', () => {
-    expect(() => mse.valueAndGrad([x, y], { wrt: ['input'], out: { grads: [null, like(y, 0)] } })).toThrow(/out\.grads\[1\] is given for 'target', whose gradient this call does not compute \(not in wrt\)/);
-    expect(() => mse.valueAndGrad([x, y], { wrt: ['input'], accumulate: true })).toThrow(/accumulate adds into out\.grads, but out\.grads\[0\] \('input'\) is not given/);
+    expect(() => mse.valueAndGrad([x, y], { wrt: ['input'], out: { grads: [null, like(y, 0)] } })).toThrow(
+      /out\.grads\[1\] is given for 'target', whose gradient this call does not compute \(not in wrt\)/,
+    );
+    expect(() => mse.valueAndGrad([x, y], { wrt: ['input'], accumulate: true })).toThrow(
+      /accumulate adds into out\.grads, but out\.grads\[0\] \('input'\) is not given/,
+    );
     expect(() => mse.valueAndGrad([x, y], { out: { grads: [x] } })).toThrow(/out\.grads\[0\] shares memory with argument 'input'/);
     expect(() => mse.valueAndGrad([x, y], { wrtt: ['input'] } as never)).toThrow(/unknown option 'wrtt' \(options: wrt, out, accumulate\)/);
   });

@@ -113,7 +113,8 @@ export interface RowCall {
 export function rowCall(domain: readonly number[], rowAxis: number, sites: readonly Site[], addressed: readonly OutputSlot[], dims: Dims): RowCall {
   const axis = normalizeAxis(rowAxis, domain.length, 'row');
   const C = domain[axis]!;
-  const lift = (frame: readonly number[], s: number[]): number[] => (frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]));
+  const lift = (frame: readonly number[], s: number[]): number[] =>
+    frame.length === domain.length ? broadcastView(frame, s, domain) : unsqueezeView(s, [axis]);
   const views = sites.map((s) => siteView(s, s.frame ? dims(s.frame) : domain, dims));
   const strides = views.map((v, i) => (sites[i]!.frame ? lift(dims(sites[i]!.frame!), v.strides) : v.strides));
   for (const o of addressed) {
@@ -194,6 +195,7 @@ export function scatterCall(name: string, over: readonly number[], o: OutputSlot
     pick(redAxes, over),
     views.map((v) => pick(redAxes, v.strides)),
   );
-  if (!sameDims(kept.strides[0]!, contiguousStrides(kept.dims))) throw new Error(`internal: ${name}: the kept axes of ${o.buffer} are not in its row-major order`);
+  if (!sameDims(kept.strides[0]!, contiguousStrides(kept.dims)))
+    throw new Error(`internal: ${name}: the kept axes of ${o.buffer} are not in its row-major order`);
   return { m: numel(target), R: numel(over) === 0 ? 0 : numel(red.dims), views, kept: { dims: kept.dims, strides: kept.strides.slice(1) }, red };
 }

@@ -73,7 +73,16 @@ export function rowSlots(k: Kernel): RowSlots {
       const register = isRegister(o);
       const perRow = o.mode === 'store' || rowShapes.has(o.node.shape);
       slotOf.set(o, loop.length);
-      loop.push({ ...o, ...reductionField(o.node), phase: 'loop', register, shape: o.node.shape, from, addressed: !register, accumulates: !register && !perRow });
+      loop.push({
+        ...o,
+        ...reductionField(o.node),
+        phase: 'loop',
+        register,
+        shape: o.node.shape,
+        from,
+        addressed: !register,
+        accumulates: !register && !perRow,
+      });
     }
   const addressed = loop.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);
   return { loop, epilogue: epilogueSlots(k), slotOf, rowShapes, addressed };
@@ -103,7 +112,14 @@ export function scanBinding(k: Kernel): ScanBinding {
 }
 
 /** A scan kernel's one slot: the stacked states. */
-export const scanSlot = (k: Kernel): OutputSlot => ({ buffer: k.outputs[0]!.buffer, mode: 'store', phase: 'loop', register: false, shape: k.scan!.shape, node: k.scan! });
+export const scanSlot = (k: Kernel): OutputSlot => ({
+  buffer: k.outputs[0]!.buffer,
+  mode: 'store',
+  phase: 'loop',
+  register: false,
+  shape: k.scan!.shape,
+  node: k.scan!,
+});
 
 /**
  * What each kernel finds in memory when it runs, rather than recomputing it: the reductions,

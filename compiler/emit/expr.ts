@@ -86,17 +86,23 @@ export class BodyPrinter {
     let temp = 0;
     const hoistScalars = opts.scalarInvariants ?? bound.size === 0;
     let frame: ShapeExpr | undefined;
-    const keyOf = (n: Node, path: readonly Node[], hoisted: boolean): string => `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
+    const keyOf = (n: Node, path: readonly Node[], hoisted: boolean): string =>
+      `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
     // an elementwise op printed from its operands' values under the same view: the recursion
     // below follows these, and a chain of thousands of them is walked with an explicit stack
     const plain = (n: Node, path: readonly Node[], hoisted: boolean): boolean =>
       bound.get(n) === undefined &&
       !(!hoisted && opts.hoistRow?.test(n)) &&
       !(!hoisted && path.length === 0 && opts.cacheRead?.get(n)) &&
-      n.op !== 'input' && n.op !== 'iota' && !this.env.materialized.has(n) &&
+      n.op !== 'input' &&
+      n.op !== 'iota' &&
+      !this.env.materialized.has(n) &&
       primitive(n.op).category === 'elementwise' &&
       !(n.shape === scalarShape && hoistScalars) &&
-      n.op !== 'broadcastTo' && n.op !== 'unsqueeze' && n.op !== 'gather' && n.op !== 'shift';
+      n.op !== 'broadcastTo' &&
+      n.op !== 'unsqueeze' &&
+      n.op !== 'gather' &&
+      n.op !== 'shift';
     let depth = 0;
     const value = (n: Node, path: readonly Node[], hoisted = false): string => {
       if (depth > DEEP && plain(n, path, hoisted) && !memo.has(keyOf(n, path, hoisted))) return deepValue(n, path, hoisted);
@@ -171,8 +177,7 @@ export class BodyPrinter {
         const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
         sink.push(this.spell.declare(name, this.spell.select(within, inside, fill), n));
         out = name;
-      }
-      else if (def.category === 'elementwise') {
+      } else if (def.category === 'elementwise') {
         const args = n.inputs.map((i) => value(i, path, hoisted));
         const name = `${hoisted ? 'w' : 'v'}${temp++}${suffix}`;
         sink.push(this.spell.declare(name, this.spellOp(def, args, n), n));
@@ -215,9 +220,11 @@ export class BodyPrinter {
 
   private site(buffer: string, n: Node, path: readonly Node[], frame?: ShapeExpr): number {
     const steps: ViewStep[] = path.map((u): ViewStep =>
-      u.op === 'gather' ? { kind: 'gather', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis! }
-      : u.op === 'shift' ? { kind: 'shift', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis!, by: u.attrs.by! }
-      : { kind: 'unsqueeze', from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! },
+      u.op === 'gather'
+        ? { kind: 'gather', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis! }
+        : u.op === 'shift'
+          ? { kind: 'shift', from: u.inputs[0]!.shape, to: u.shape, axis: u.attrs.axis!, by: u.attrs.by! }
+          : { kind: 'unsqueeze', from: u.inputs[0]!.shape, to: u.shape, axes: u.attrs.axes! },
     );
     const key = `${buffer}|${n.shape.key}|${path.map((u) => u.id).join('/')}|${frame?.key ?? ''}`;
     let i = this.siteIndex.get(key);
@@ -233,10 +240,13 @@ export class BodyPrinter {
   scalar(n: Node, buffer?: string): string {
     if (n.op === 'const') return this.spell.literal(n.attrs.value!, n.kind);
     const source: ScalarSource =
-      buffer !== undefined ? { kind: 'buffer', buffer }
-      : n.op === 'param' ? { kind: 'param', name: n.attrs.name! }
-      : n.op === 'numel' ? { kind: 'numel', shape: n.attrs.shape! }
-      : { kind: 'dim', shape: n.attrs.shape!, axis: n.attrs.axis! };
+      buffer !== undefined
+        ? { kind: 'buffer', buffer }
+        : n.op === 'param'
+          ? { kind: 'param', name: n.attrs.name! }
+          : n.op === 'numel'
+            ? { kind: 'numel', shape: n.attrs.shape! }
+            : { kind: 'dim', shape: n.attrs.shape!, axis: n.attrs.axis! };
     return this.scalarSlot(source, n);
   }
 
@@ -264,8 +274,12 @@ export function kernelWrites(k: Kernel): string[] {
 }
 
 const scalarKey = (s: ScalarSource): string =>
-  s.kind === 'param' ? `param:${s.name}`
-  : s.kind === 'buffer' ? `buffer:${s.buffer}`
-  : s.kind === 'numel' ? `numel:${s.shape.key}`
-  : s.kind === 'dim' ? `dim:${s.shape.key}:${s.axis}`
-  : `gather:${s.site}:${s.step}`;
+  s.kind === 'param'
+    ? `param:${s.name}`
+    : s.kind === 'buffer'
+      ? `buffer:${s.buffer}`
+      : s.kind === 'numel'
+        ? `numel:${s.shape.key}`
+        : s.kind === 'dim'
+          ? `dim:${s.shape.key}:${s.axis}`
+          : `gather:${s.site}:${s.step}`;

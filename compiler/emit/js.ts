@@ -56,27 +56,27 @@ function jsSpelling(precision: Precision): Spelling & { readonly usesFastExp: bo
   // shared by copies of this spelling (a scan kernel extends it): any use turns the prelude on
   const used = { fastExp: false };
   return {
-  column: 'js',
-  literal: (v, kind) => {
-    if (kind === 'bool') return v ? 'true' : 'false';
-    const x = precision === 'f32' && kind === 'float' ? Math.fround(v) : v;
-    if (Number.isNaN(x)) return 'NaN';
-    if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '(-Infinity)';
-    return Object.is(x, -0) ? '(-0)' : x < 0 ? `(${x})` : String(x);
-  },
-  round: (e) => `fr(${e})`,
-  declare: (name, expr) => `const ${name} = ${expr};`,
-  siteRead: (k, index) => `x${k}[${index}]`,
-  select: (c, a, e) => `(${c} ? ${a} : ${e})`,
-  scalarRead: (slot) => `S[${slot}]`,
-  override(n, [x]) {
-    if (precision !== 'f32' || n.op !== 'exp') return undefined;
-    used.fastExp = true;
-    return `fexp(${x})`;
-  },
-  get usesFastExp() {
-    return used.fastExp;
-  },
+    column: 'js',
+    literal: (v, kind) => {
+      if (kind === 'bool') return v ? 'true' : 'false';
+      const x = precision === 'f32' && kind === 'float' ? Math.fround(v) : v;
+      if (Number.isNaN(x)) return 'NaN';
+      if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '(-Infinity)';
+      return Object.is(x, -0) ? '(-0)' : x < 0 ? `(${x})` : String(x);
+    },
+    round: (e) => `fr(${e})`,
+    declare: (name, expr) => `const ${name} = ${expr};`,
+    siteRead: (k, index) => `x${k}[${index}]`,
+    select: (c, a, e) => `(${c} ? ${a} : ${e})`,
+    scalarRead: (slot) => `S[${slot}]`,
+    override(n, [x]) {
+      if (precision !== 'f32' || n.op !== 'exp') return undefined;
+      used.fastExp = true;
+      return `fexp(${x})`;
+    },
+    get usesFastExp() {
+      return used.fastExp;
+    },
   };
 }
 
@@ -102,7 +102,15 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
       ...code.outputs.map((_, j) => `  const o${j} = O[${j}];`),
       ...p.hoisted.map((l) => `  ${l}`),
     ];
-    return { name: k.name, domain: k.domain, rowAxis: k.rows.axis, sites: p.sites, scalars: p.scalars, outputs: code.outputs, source: [...head, ...code.lines, '}'].join('\n') };
+    return {
+      name: k.name,
+      domain: k.domain,
+      rowAxis: k.rows.axis,
+      sites: p.sites,
+      scalars: p.scalars,
+      outputs: code.outputs,
+      source: [...head, ...code.lines, '}'].join('\n'),
+    };
   }
   const { loop: loopOutputs, epilogue } = plainSlots(k);
   const outputs = [...loopOutputs, ...epilogue];
@@ -127,7 +135,11 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
   const flatStore = (body: { values: string[] }, u: number, idx: string): string[] =>
     loopOutputs.map((o, j) => (o.register ? combine(j, `r${j}_${u}`, body.values[j]!) : `o${j}[${idx}] = ${body.values[j]!};`));
   const stridedStore = stridedBody.values.map((v, j) =>
-    loopOutputs[j]!.register ? combine(j, `r${j}_0`, v) : loopOutputs[j]!.mode === 'store' ? `o${j}[b${outSlot(j)} + j * a${outSlot(j)}] = ${v};` : combine(j, `o${j}[b${outSlot(j)} + j * a${outSlot(j)}]`, v),
+    loopOutputs[j]!.register
+      ? combine(j, `r${j}_0`, v)
+      : loopOutputs[j]!.mode === 'store'
+        ? `o${j}[b${outSlot(j)} + j * a${outSlot(j)}] = ${v};`
+        : combine(j, `o${j}[b${outSlot(j)} + j * a${outSlot(j)}]`, v),
   );
 
   // epilogue: scalar results from this kernel's full reductions
@@ -139,7 +151,12 @@ function emitKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<N
     epi.push(`const ${name} = ${precision === 'f32' ? `fr(${total})` : total};`, `o${j}[0] = ${name};`);
     bound.set(loopOutputs[j]!.node, name);
   }
-  const epiBody = p.body(epilogue.map((o) => o.node), () => '0', '_e', bound);
+  const epiBody = p.body(
+    epilogue.map((o) => o.node),
+    () => '0',
+    '_e',
+    bound,
+  );
   epi.push(...epiBody.lines, ...epilogue.map((o, e) => `o${loopOutputs.length + e}[0] = ${epiBody.values[e]!};`));
 
   const sitesUsed = p.sites.length;

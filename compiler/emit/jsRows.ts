@@ -19,10 +19,10 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   const isRowValue = (n: Node): boolean => rowShapes.has(n.shape);
   const round = (e: string): string => (precision === 'f32' ? `fr(${e})` : e);
 
-
   const lines: string[] = [];
   const emit = (indent: number, ...ls: string[]): void => void lines.push(...ls.map((l) => '  '.repeat(indent) + l));
-  const combine = (mode: KernelOutput['mode'], acc: string, v: string): string => (mode === 'max' ? `${acc} = (${v} > ${acc} || ${v} !== ${v}) ? ${v} : ${acc};` : `${acc} += ${v};`);
+  const combine = (mode: KernelOutput['mode'], acc: string, v: string): string =>
+    mode === 'max' ? `${acc} = (${v} > ${acc} || ${v} !== ${v}) ? ${v} : ${acc};` : `${acc} += ${v};`;
   const init = (mode: KernelOutput['mode']): string => (mode === 'max' ? '-Infinity' : '0');
 
   // values a later pass needs again and that cost a transcendental call: computed once, kept in a
@@ -90,7 +90,12 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
     epiBound.set(o.node, `tot${j}`);
   });
   const epiOutputs = outputs.filter((o) => o.phase === 'epilogue');
-  const eb = p.body(epiOutputs.map((o) => o.node), () => '0', '_e', epiBound);
+  const eb = p.body(
+    epiOutputs.map((o) => o.node),
+    () => '0',
+    '_e',
+    epiBound,
+  );
   epi.push(...eb.lines, ...epiOutputs.map((o, e) => `o${outputs.indexOf(o)}[0] = ${eb.values[e]!};`));
 
   const sites = Array.from({ length: siteCountAtEnd }, (_, s) => s);
@@ -103,7 +108,13 @@ export function emitRowKernelBody(k: Kernel, p: BodyPrinter, precision: Precisio
   emit(1, `for (let q = 0; q < rows; q++) {`);
   emit(2, `let rem = q${sites.map((s) => `, b${s} = 0`).join('')}${addressed.map((j) => `, ${off(j)} = 0`).join('')};`);
   emit(2, `for (let d = r - 1; d >= 0; d--) {`);
-  emit(3, `const n_d = outer[d], id = rem % n_d;`, `rem = (rem - id) / n_d;`, ...sites.map((s) => `b${s} += id * os${s}[d];`), ...addressed.map((j) => `${off(j)} += id * oo${j}[d];`));
+  emit(
+    3,
+    `const n_d = outer[d], id = rem % n_d;`,
+    `rem = (rem - id) / n_d;`,
+    ...sites.map((s) => `b${s} += id * os${s}[d];`),
+    ...addressed.map((j) => `${off(j)} += id * oo${j}[d];`),
+  );
   emit(2, `}`);
   emit(2, ...body);
   emit(1, `}`);
@@ -120,7 +131,12 @@ const EXPENSIVE = new Set(['exp', 'expm1', 'log', 'log1p', 'pow', 'tanh', 'sqrt'
 export function rowCaches(k: Kernel, p: BodyPrinter, precision: Precision, isRowValue: (n: Node) => boolean) {
   const stages = k.rows!.stages;
   // in the dry run every reduction of this kernel counts as known (the real run binds them in order)
-  const known = new Map<Node, string>(stages.flatMap((s) => s.outputs).filter((o) => o.mode !== 'store').map((o) => [o.node, '0'] as const));
+  const known = new Map<Node, string>(
+    stages
+      .flatMap((s) => s.outputs)
+      .filter((o) => o.mode !== 'store')
+      .map((o) => [o.node, '0'] as const),
+  );
   const computed = stages.map((stage) => {
     const record = new Set<Node>();
     if (stage.over === 'pass') {

@@ -31,8 +31,22 @@ import { emitRowKernel } from './wgslRows.js';
 import { emitScanKernel } from './wgslScan.js';
 
 export {
-  WORKGROUP_SIZE, ROW_WORKGROUP_SIZE, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, entryLayout, convert, wgslLiteral,
-  type EntryKind, type EntryLayout, type WgslBinding, type WgslEntry, type WgslKernel, type WgslOptions, type WgslProgram, type WgslSlot,
+  WORKGROUP_SIZE,
+  ROW_WORKGROUP_SIZE,
+  MAX_RANK,
+  SHORT_REDUCTION,
+  UNIFORM_CONSTS,
+  entryLayout,
+  convert,
+  wgslLiteral,
+  type EntryKind,
+  type EntryLayout,
+  type WgslBinding,
+  type WgslEntry,
+  type WgslKernel,
+  type WgslOptions,
+  type WgslProgram,
+  type WgslSlot,
 } from './wgslCore.js';
 
 export function emitWgsl(plan: KernelPlan, opts: WgslOptions = {}): WgslProgram {
@@ -48,4 +62,3 @@ export function emitWgsl(plan: KernelPlan, opts: WgslOptions = {}): WgslProgram 
   }
   return { subgroups, kernels };
 }
-

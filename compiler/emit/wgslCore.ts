@@ -294,8 +294,17 @@ export interface EntryText {
 }
 
 /** The module text of one kernel: uniform and buffer declarations, helpers, entry points. */
-export function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: readonly EntryText[], outputs: WgslSlot[], rowAxis?: number, extra: { decls?: string[]; scan?: WgslKernel['scan'] } = {}): WgslKernel {
-  if (outputs.filter((o) => o.phase === 'loop').length > 32) throw new Error(`WebGPU: kernel ${k.name} has more than 32 loop outputs; at most 32 fit its store mask`);
+export function assemble(
+  k: Kernel,
+  mod: ModuleCtx,
+  env: KernelEnv,
+  texts: readonly EntryText[],
+  outputs: WgslSlot[],
+  rowAxis?: number,
+  extra: { decls?: string[]; scan?: WgslKernel['scan'] } = {},
+): WgslKernel {
+  if (outputs.filter((o) => o.phase === 'loop').length > 32)
+    throw new Error(`WebGPU: kernel ${k.name} has more than 32 loop outputs; at most 32 fit its store mask`);
   const uniformWords = Math.max(...texts.map((t) => t.entry.layout.words));
   const vec4s = Math.ceil(uniformWords / 4);
   const body = texts.map((t) => t.code).join('\n\n');
@@ -331,7 +340,17 @@ export function assemble(k: Kernel, mod: ModuleCtx, env: KernelEnv, texts: reado
     body,
     '',
   ].join('\n');
-  return { name: k.name, domain: k.domain, ...(rowAxis !== undefined ? { rowAxis } : {}), ...(extra.scan ? { scan: extra.scan } : {}), code, outputs, bindings: mod.bindings, entries: texts.map((t) => t.entry), uniformWords };
+  return {
+    name: k.name,
+    domain: k.domain,
+    ...(rowAxis !== undefined ? { rowAxis } : {}),
+    ...(extra.scan ? { scan: extra.scan } : {}),
+    code,
+    outputs,
+    bindings: mod.bindings,
+    entries: texts.map((t) => t.entry),
+    uniformWords,
+  };
 }
 
 export const builtins = (subgroups: boolean): string =>
@@ -343,7 +362,15 @@ export const initOf = (mode: 'store' | 'sum' | 'max'): string => (mode === 'max'
 export const indent = (n: number, lines: readonly string[]): string[] => lines.map((l) => '  '.repeat(n) + l);
 
 /** Offsets `o<k>` (i32) of each site for the flat domain index `index`, from dims and strides words. */
-export function offsetLoop(index: string, rank: string, dimsWord: number, stridesWord: number, sites: number, init: (k: number) => string, tag: string): string[] {
+export function offsetLoop(
+  index: string,
+  rank: string,
+  dimsWord: number,
+  stridesWord: number,
+  sites: number,
+  init: (k: number) => string,
+  tag: string,
+): string[] {
   if (sites === 0) return [];
   const lines = [`var rem${tag} = ${index};`, ...Array.from({ length: sites }, (_, k) => `var o${k} = ${init(k)};`)];
   lines.push(`for (var d = ${rank}; d > 0u; d = d - 1u) {`);
@@ -354,4 +381,3 @@ export function offsetLoop(index: string, rank: string, dimsWord: number, stride
 }
 
 export const toF32 = (expr: string, kind: Kind): string => convert(expr, kind, 'float');
-

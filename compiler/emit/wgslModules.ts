@@ -9,7 +9,18 @@ import { isAllAxes } from '../ir/shape.js';
 import { reductionOf } from '../reference.js';
 import type { ReductionDesc } from '../abi/strides.js';
 import type { ScalarSource, Site } from './expr.js';
-import { emitWgsl, MAX_RANK, ROW_WORKGROUP_SIZE, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type EntryKind, type EntryLayout, type WgslBinding, type WgslOptions } from './wgsl.js';
+import {
+  emitWgsl,
+  MAX_RANK,
+  ROW_WORKGROUP_SIZE,
+  SHORT_REDUCTION,
+  UNIFORM_CONSTS,
+  WORKGROUP_SIZE,
+  type EntryKind,
+  type EntryLayout,
+  type WgslBinding,
+  type WgslOptions,
+} from './wgsl.js';
 
 export type ShapeJson = { readonly kind: string; readonly [field: string]: unknown };
 
@@ -92,8 +103,7 @@ const DISPATCH: Record<EntryKind, string> = {
     `workgroups W = max(1, min(ceil(n / ${WORKGROUP_SIZE}), G)); header [n = numel(domain), rank = 0, W, storeMask, partialStride = W, partialBase = 0]. ` +
     `Used when compiler/abi/call.ts loopLayout(domain, every site's siteView strides) is flat. storeMask bit j: outputWrite(output j, its target, the domain) is 'once' (an accumulation whose target has the domain's shape: stored per element). ` +
     `A domain too large for one binding runs in chunks of whole 256-byte blocks: each chunk binds the domain-sized buffers at its offset, with n = its length, partialBase = the workgroups before it, partialStride = all chunks' workgroups.`,
-  main_strided:
-    `as main_flat, with rank and dims/strides from loopLayout when it is not flat: the domain and every site's strides merged where all walk contiguously, rank <= ${MAX_RANK}.`,
+  main_strided: `as main_flat, with rank and dims/strides from loopLayout when it is not flat: the domain and every site's strides merged where all walk contiguously, rank <= ${MAX_RANK}.`,
   rows:
     `a row kernel (workgroup size ${ROW_WORKGROUP_SIZE}): workgroups W = max(1, min(rows, G)), rows = numel(domain) / C, C = the row axis' size; header [rows, C, outerRank, W, storeMask]. ` +
     `Slots are the sites, then the addressed outputs; compiler/abi/call.ts rowCall splits each slot's strides over the domain into the outer ones (merged) and the one along the row. storeMask bit j: outputWrite(output j, its target, its from shape) is 'once' (stored in place; 'scatter': scatter_*_j runs after rows).`,

@@ -5,7 +5,28 @@ import type { Node } from '../ir/node.js';
 import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel } from '../plan/kernelPlan.js';
 import { plainSlots } from '../abi/slots.js';
-import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, ModuleCtx, offsetLoop, reduceCall, toF32, WORKGROUP_SIZE, type EntryKind, type EntryText, type KernelEnv, type WgslEntry, type WgslKernel, type WgslSlot } from './wgslCore.js';
+import {
+  assemble,
+  builtins,
+  convert,
+  EntryCtx,
+  entryLayout,
+  header,
+  HEADERS,
+  indent,
+  initOf,
+  ModuleCtx,
+  offsetLoop,
+  reduceCall,
+  toF32,
+  WORKGROUP_SIZE,
+  type EntryKind,
+  type EntryText,
+  type KernelEnv,
+  type WgslEntry,
+  type WgslKernel,
+  type WgslSlot,
+} from './wgslCore.js';
 
 export function emitPlainKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const mod = new ModuleCtx(env);
@@ -35,7 +56,7 @@ function emitMain(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[]): En
       const v = toF32(values[j]!, roots[j]!.kind);
       if (o.register) return o.mode === 'max' ? `r${j} = lc_maxacc(r${j}, ${v});` : `r${j} = r${j} + ${v};`;
       const st = `${outs[j]!.name}[i] = ${v};`;
-      return o.mode === 'store' ? st : `if ((mask & ${2 ** j >>> 0}u) != 0u) { ${st} }`;
+      return o.mode === 'store' ? st : `if ((mask & ${(2 ** j) >>> 0}u) != 0u) { ${st} }`;
     });
   const tail = regs.flatMap((j, q) => [
     `let t${j} = ${reduceCall(loop[j]!.mode as 'sum' | 'max', `r${j}`, env.subgroups)};`,
@@ -62,7 +83,16 @@ function emitMain(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[]): En
       '}',
     ];
     return {
-      entry: { name: kind, kind, workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS[kind] },
+      entry: {
+        name: kind,
+        kind,
+        workgroupSize: WORKGROUP_SIZE,
+        bindings: [...e.used].sort((a, b) => a - b),
+        sites: e.p.sites,
+        scalars: e.p.scalars,
+        layout,
+        header: HEADERS[kind],
+      },
       code: lines.join('\n'),
       reduces: regs.length > 0 ? WORKGROUP_SIZE : null,
     };
@@ -70,7 +100,11 @@ function emitMain(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[]): En
   const nSites = e.p.sites.length;
   return [
     entry('main_flat', flat, ['let ii = i32(i);']),
-    entry('main_strided', strided, offsetLoop('i', 'rank', layout.dims!, layout.strides!, nSites, () => '0i', '')),
+    entry(
+      'main_strided',
+      strided,
+      offsetLoop('i', 'rank', layout.dims!, layout.strides!, nSites, () => '0i', ''),
+    ),
   ];
 }
 
@@ -91,7 +125,12 @@ export function emitFinish(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSl
     );
     bound.set(o.node, convert(`red${j}`, 'float', o.node.kind));
   });
-  const epi = e.p.body(epilogue.map((o) => o.node), () => '0i', '_e', bound);
+  const epi = e.p.body(
+    epilogue.map((o) => o.node),
+    () => '0i',
+    '_e',
+    bound,
+  );
   const writes = [
     ...regs.map((j) => `${e.use(loop[j]!.buffer, 'read_write').name}[0] = red${j};`),
     ...epilogue.map((o, x) => `${e.use(o.buffer, 'read_write').name}[0] = ${toF32(epi.values[x]!, o.node.kind)};`),
@@ -99,13 +138,31 @@ export function emitFinish(mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSl
   const code = [
     `@compute @workgroup_size(${WORKGROUP_SIZE})`,
     `fn finish(${builtins(env.subgroups)}) {`,
-    ...indent(1, ['lc_init();', `let P = ${header('finish', 'partials')};`, ...e.p.hoisted, ...lines, ...epi.lines, `if (li == 0u) {`, ...indent(1, writes), '}']),
+    ...indent(1, [
+      'lc_init();',
+      `let P = ${header('finish', 'partials')};`,
+      ...e.p.hoisted,
+      ...lines,
+      ...epi.lines,
+      `if (li == 0u) {`,
+      ...indent(1, writes),
+      '}',
+    ]),
     '}',
   ].join('\n');
   const layout = entryLayout('finish', e.p.scalars.length, e.p.sites.length);
   return [
     {
-      entry: { name: 'finish', kind: 'finish', workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.finish },
+      entry: {
+        name: 'finish',
+        kind: 'finish',
+        workgroupSize: WORKGROUP_SIZE,
+        bindings: [...e.used].sort((a, b) => a - b),
+        sites: e.p.sites,
+        scalars: e.p.scalars,
+        layout,
+        header: HEADERS.finish,
+      },
       code,
       reduces: regs.length > 0 ? WORKGROUP_SIZE : null,
     },
@@ -159,7 +216,14 @@ export function emitScatter(mod: ModuleCtx, env: KernelEnv, o: WgslSlot, j: numb
     ...indent(1, [
       ...head('scatter_inv'),
       `for (var e = wg.x * ${WORKGROUP_SIZE}u + li; e < m; e = e + G * ${WORKGROUP_SIZE}u) {`,
-      ...indent(1, [...base, `var acc = ${initOf(o.mode)};`, 'for (var r = 0u; r < R; r = r + 1u) {', ...indent(1, [...inner, ...body.lines, combine]), '}', `${out.name}[e] = acc;`]),
+      ...indent(1, [
+        ...base,
+        `var acc = ${initOf(o.mode)};`,
+        'for (var r = 0u; r < R; r = r + 1u) {',
+        ...indent(1, [...inner, ...body.lines, combine]),
+        '}',
+        `${out.name}[e] = acc;`,
+      ]),
       '}',
     ]),
     '}',

@@ -2,7 +2,26 @@
 import type { Node } from '../ir/node.js';
 import type { ShapeExpr } from '../ir/shape.js';
 import type { Kernel, KernelOutput } from '../plan/kernelPlan.js';
-import { assemble, builtins, convert, EntryCtx, entryLayout, header, HEADERS, indent, initOf, MAX_RANK, ModuleCtx, reduceCall, toF32, ROW_WORKGROUP_SIZE, type EntryText, type KernelEnv, type WgslKernel, type WgslSlot } from './wgslCore.js';
+import {
+  assemble,
+  builtins,
+  convert,
+  EntryCtx,
+  entryLayout,
+  header,
+  HEADERS,
+  indent,
+  initOf,
+  MAX_RANK,
+  ModuleCtx,
+  reduceCall,
+  toF32,
+  ROW_WORKGROUP_SIZE,
+  type EntryText,
+  type KernelEnv,
+  type WgslKernel,
+  type WgslSlot,
+} from './wgslCore.js';
 import { emitFinish, emitScatter } from './wgslPlain.js';
 import { rowSlots } from '../abi/slots.js';
 
@@ -29,15 +48,23 @@ export function emitRowKernel(k: Kernel, env: KernelEnv): WgslKernel {
  * every invocation sees (so later stages may use it); work once per row is computed by every
  * invocation (it feeds later stages) and written by invocation 0.
  */
-function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly WgslSlot[], slotOf: ReadonlyMap<KernelOutput, number>, rowShapes: ReadonlySet<ShapeExpr>): EntryText[] {
+function emitRows(
+  k: Kernel,
+  mod: ModuleCtx,
+  env: KernelEnv,
+  loop: readonly WgslSlot[],
+  slotOf: ReadonlyMap<KernelOutput, number>,
+  rowShapes: ReadonlySet<ShapeExpr>,
+): EntryText[] {
   const e = new EntryCtx(mod, env);
   const rootOf = (o: KernelOutput): Node => (o.mode === 'store' ? o.node : o.node.inputs[0]!);
   const addressed = loop.map((o, j) => (o.addressed ? j : -1)).filter((j) => j >= 0);
   const regs = loop.map((o, j) => (o.register ? j : -1)).filter((j) => j >= 0);
   const outs = loop.map((o) => (o.register ? null : e.use(o.buffer, 'read_write')));
   const part = regs.length ? e.use('$partials', 'read_write') : null;
-  const bit = (j: number): string => `(mask & ${2 ** j >>> 0}u) != 0u`;
-  const combine = (mode: KernelOutput['mode'], acc: string, v: string): string => (mode === 'max' ? `${acc} = lc_maxacc(${acc}, ${v});` : `${acc} = ${acc} + ${v};`);
+  const bit = (j: number): string => `(mask & ${(2 ** j) >>> 0}u) != 0u`;
+  const combine = (mode: KernelOutput['mode'], acc: string, v: string): string =>
+    mode === 'max' ? `${acc} = lc_maxacc(${acc}, ${v});` : `${acc} = ${acc} + ${v};`;
   const bound = new Map<Node, string>();
   const body: string[] = [];
   k.rows!.stages.forEach((stage, si) => {
@@ -75,7 +102,10 @@ function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly Wgsl
     body.push(`for (var jj = i32(li); jj < C; jj = jj + ${ROW_WORKGROUP_SIZE}i) {`, ...indent(1, [...b.lines, ...inner]), '}');
     for (const o of rowReductions) {
       const j = slotOf.get(o)!;
-      body.push(`let red${j} = ${reduceCall(o.mode as 'sum' | 'max', `rr${j}`, env.subgroups, ROW_WORKGROUP_SIZE)};`, `if (li == 0u) { ${outs[j]!.name}[bo${j}] = red${j}; }`);
+      body.push(
+        `let red${j} = ${reduceCall(o.mode as 'sum' | 'max', `rr${j}`, env.subgroups, ROW_WORKGROUP_SIZE)};`,
+        `if (li == 0u) { ${outs[j]!.name}[bo${j}] = red${j}; }`,
+      );
       bound.set(o.node, convert(`red${j}`, 'float', o.node.kind));
     }
   });
@@ -110,16 +140,28 @@ function emitRows(k: Kernel, mod: ModuleCtx, env: KernelEnv, loop: readonly Wgsl
       'for (var q = wg.x; q < nrows; q = q + G) {',
       ...indent(1, [...offsets, ...body]),
       '}',
-      ...regs.flatMap((j, r) => [`let t${j} = ${reduceCall(loop[j]!.mode as 'sum' | 'max', `g${j}`, env.subgroups, ROW_WORKGROUP_SIZE)};`, `if (li == 0u) { ${part!.name}[${r}u * G + wg.x] = t${j}; }`]),
+      ...regs.flatMap((j, r) => [
+        `let t${j} = ${reduceCall(loop[j]!.mode as 'sum' | 'max', `g${j}`, env.subgroups, ROW_WORKGROUP_SIZE)};`,
+        `if (li == 0u) { ${part!.name}[${r}u * G + wg.x] = t${j}; }`,
+      ]),
     ]),
     '}',
   ].join('\n');
   return [
     {
-      entry: { name: 'rows', kind: 'rows', workgroupSize: ROW_WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.rows, addressed },
+      entry: {
+        name: 'rows',
+        kind: 'rows',
+        workgroupSize: ROW_WORKGROUP_SIZE,
+        bindings: [...e.used].sort((a, b) => a - b),
+        sites: e.p.sites,
+        scalars: e.p.scalars,
+        layout,
+        header: HEADERS.rows,
+        addressed,
+      },
       code,
       reduces: ROW_WORKGROUP_SIZE,
     },
   ];
 }
-

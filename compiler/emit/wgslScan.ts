@@ -1,7 +1,24 @@
 // The scan kernel kind: a recurrence, one step after another in one workgroup.
 import type { Kernel } from '../plan/kernelPlan.js';
 import { scanBinding, scanSlot } from '../abi/slots.js';
-import { assemble, builtins, EntryCtx, entryLayout, header, HEADERS, indent, ModuleCtx, offsetLoop, readAs, toF32, WORKGROUP_SIZE, type KernelEnv, type WgslEntry, type WgslKernel, type WgslSlot } from './wgslCore.js';
+import {
+  assemble,
+  builtins,
+  EntryCtx,
+  entryLayout,
+  header,
+  HEADERS,
+  indent,
+  ModuleCtx,
+  offsetLoop,
+  readAs,
+  toF32,
+  WORKGROUP_SIZE,
+  type KernelEnv,
+  type WgslEntry,
+  type WgslKernel,
+  type WgslSlot,
+} from './wgslCore.js';
 
 /**
  * A recurrence: one workgroup runs the steps in order (a storage barrier between them), its
@@ -25,7 +42,7 @@ export function emitScanKernel(k: Kernel, env: KernelEnv): WgslKernel {
   const layout = entryLayout('scan', e.p.scalars.length, nSites);
   const decls = [
     '',
-    '// the scan state: the initial one at the first step, else the previous step\'s',
+    "// the scan state: the initial one at the first step, else the previous step's",
     'var<private> lc_first: bool;',
     'var<private> lc_prev: i32;',
     'var<private> lc_t: i32;',
@@ -61,8 +78,16 @@ export function emitScanKernel(k: Kernel, env: KernelEnv): WgslKernel {
     ]),
     '}',
   ].join('\n');
-  const entry: WgslEntry = { name: 'scan', kind: 'scan', workgroupSize: WORKGROUP_SIZE, bindings: [...e.used].sort((a, b) => a - b), sites: e.p.sites, scalars: e.p.scalars, layout, header: HEADERS.scan };
+  const entry: WgslEntry = {
+    name: 'scan',
+    kind: 'scan',
+    workgroupSize: WORKGROUP_SIZE,
+    bindings: [...e.used].sort((a, b) => a - b),
+    sites: e.p.sites,
+    scalars: e.p.scalars,
+    layout,
+    header: HEADERS.scan,
+  };
   const slot: WgslSlot = scanSlot(k);
   return assemble(k, mod, env, [{ entry, code, reduces: null }], [slot], undefined, { decls, scan });
 }
-

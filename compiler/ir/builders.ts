@@ -73,7 +73,8 @@ export const broadcastTo = (x: Operand, shape: ShapeExpr): Node => {
   const [n] = lift([x]);
   return n!.shape === shape ? n! : n!.graph.make('broadcastTo', [n!], { shape });
 };
-export const unsqueeze = (x: Operand, axes: readonly number[]): Node => (axes.length ? make('unsqueeze', [x], { axes: [...axes].sort((p, q) => p - q) }) : lift([x])[0]!);
+export const unsqueeze = (x: Operand, axes: readonly number[]): Node =>
+  axes.length ? make('unsqueeze', [x], { axes: [...axes].sort((p, q) => p - q) }) : lift([x])[0]!;
 /** The index along `axis` of each element of x's shape (an int tensor that broadcasts against x). */
 export const iota = (x: Node, axis: number): Node => x.graph.make('iota', [], { shape: x.shape, axis });
 /** iota over a shape no node has yet. */
@@ -109,7 +110,12 @@ export function expandTo(g: Node, axes: readonly number[], keepDims: boolean, sh
 // ------------------------------------------------------------------ composites
 export const square = (x: Operand): Node => mul(x, x);
 export const mean = (x: Node, axes: readonly number[] = ALL_AXES, keepDims = false): Node =>
-  isAllAxes(axes) ? div(sum(x), numel(x)) : div(sum(x, axes, keepDims), axes.map((a) => dim(x, a)).reduce((p, q) => mul(p, q)));
+  isAllAxes(axes)
+    ? div(sum(x), numel(x))
+    : div(
+        sum(x, axes, keepDims),
+        axes.map((a) => dim(x, a)).reduce((p, q) => mul(p, q)),
+      );
 /**
  * max(x, lo), propagating NaN, with torch's clamp_min derivative: the gradient passes to x where
  * x >= lo (so at x == lo, and never at a NaN x), and to a tensor lo where x < lo.
@@ -166,7 +172,7 @@ export function logsumexp(x: Node, axes: readonly number[] = ALL_AXES, keepDims 
   const shifted = sub(x, expandTo(m, axes, keepDims, x.shape));
   return add(log(sum(exp(shifted), axes, keepDims)), m);
 }
- /**
+/**
  * log(e^a + e^b + ...) elementwise, stable, and -inf (with zero gradient, not NaN) when every
  * term is -inf: the log-space semiring's sum, as torch's CTC kernels compute it.
  */

@@ -57,4 +57,3 @@ function valueKey(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(valueKey).join(',')}]`;
   return String(v);
 }
-

@@ -47,7 +47,10 @@ export function attrsText(n: Node): string {
   const parts = (Object.keys(n.attrs) as (keyof Attrs)[])
     .filter((k) => n.attrs[k] !== undefined)
     .map((k) => (ATTR_TEXT[k] as (v: unknown) => string)(n.attrs[k]));
-  return parts.filter((p) => p !== '').map((p) => ` ${p}`).join('');
+  return parts
+    .filter((p) => p !== '')
+    .map((p) => ` ${p}`)
+    .join('');
 }
 
 /** A node as a short expression, `floorDiv(input, 2)`, for messages (operands deeper than `depth` as `...`). */
@@ -64,7 +67,9 @@ export function exprText(n: Node, depth = 3): string {
 export function printNodes(roots: readonly (readonly [string, Node])[], indent = ''): string {
   const lines: string[] = [];
   for (const n of toposort(roots.map((r) => r[1]))) {
-    lines.push(`${indent}%${n.id} = ${n.op}${attrsText(n)}${n.inputs.length ? ' ' + n.inputs.map((i) => `%${i.id}`).join(', ') : ''} : ${n.kind} ${shapeText(n.shape)}`);
+    lines.push(
+      `${indent}%${n.id} = ${n.op}${attrsText(n)}${n.inputs.length ? ' ' + n.inputs.map((i) => `%${i.id}`).join(', ') : ''} : ${n.kind} ${shapeText(n.shape)}`,
+    );
     const body = n.attrs.body;
     if (body) {
       const bound = [body.carry, ...body.xs, ...body.consts, body.step].map((p) => p.attrs.name).join(', ');

@@ -59,7 +59,13 @@ export function reduceShape(of: ShapeExpr, axes: readonly number[], keepDims: bo
   const all = isAllAxes(axes);
   if (of.kind === 'scalar' || (all && !keepDims)) return scalarShape;
   // every axis of an argument of known rank: a scalar
-  if (!keepDims && of.kind === 'input' && of.rank !== undefined && new Set(axes.map((a) => (a < 0 ? a + of.rank! : a))).size === of.rank && axes.every((a) => a >= -of.rank! && a < of.rank!))
+  if (
+    !keepDims &&
+    of.kind === 'input' &&
+    of.rank !== undefined &&
+    new Set(axes.map((a) => (a < 0 ? a + of.rank! : a))).size === of.rank &&
+    axes.every((a) => a >= -of.rank! && a < of.rank!)
+  )
     return scalarShape;
   // summing away exactly the axes an unsqueeze inserted gives the original shape back
   if (!all && !keepDims && of.kind === 'unsqueeze' && sameAxes(of.axes, axes)) return of.of;
@@ -145,7 +151,8 @@ export function resolveShape(s: ShapeExpr, inputs: ReadonlyMap<string, readonly 
     case 'input': {
       const d = inputs.get(s.name);
       if (!d) throw new ShapeError(`no shape bound for input '${s.name}'`);
-      if (s.rank !== undefined && d.length !== s.rank) throw new ShapeError(`expected ${s.name} to have ${s.rank} dimension${s.rank === 1 ? '' : 's'}, got shape [${d.join(', ')}]`);
+      if (s.rank !== undefined && d.length !== s.rank)
+        throw new ShapeError(`expected ${s.name} to have ${s.rank} dimension${s.rank === 1 ? '' : 's'}, got shape [${d.join(', ')}]`);
       dims = [...d];
       break;
     }

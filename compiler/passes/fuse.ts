@@ -20,7 +20,6 @@ const isReduce = (n: Node): boolean => primitive(n.op).category === 'reduce';
 const isScan = (n: Node): boolean => n.op === 'scan';
 const isLeaf = (n: Node): boolean => primitive(n.op).category === 'leaf';
 
-
 export function fuseIntoKernels(program: Program): KernelPlan {
   const roots = program.results.map((r) => r.node);
   const order = toposort(roots);
@@ -60,7 +59,13 @@ export function fuseIntoKernels(program: Program): KernelPlan {
     } else if (stored.has(n)) draftFor(ready.get(n)!, n.shape).outputs.push({ node: n, buffer: buffers.get(n)!.name, mode: 'store' });
     else if (isScan(n)) {
       // a recurrence is a kernel of its own, after the kernels that store its operands
-      scans.push({ level: ready.get(n)! - 1, domain: n.inputs[0]!.shape, outputs: [{ node: n, buffer: buffers.get(n)!.name, mode: 'store' }], epilogue: [], scan: n });
+      scans.push({
+        level: ready.get(n)! - 1,
+        domain: n.inputs[0]!.shape,
+        outputs: [{ node: n, buffer: buffers.get(n)!.name, mode: 'store' }],
+        epilogue: [],
+        scan: n,
+      });
     }
   }
   for (const r of program.results) {

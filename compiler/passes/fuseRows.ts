@@ -52,8 +52,22 @@ function readsOf(d: Draft, isBoundary: Materialized): { loop: Set<Node>; epilogu
     return out;
   };
   const mine = new Set(d.outputs.map((o) => o.node));
-  const loopRoots = d.outputs.flatMap((o) => (o.node.op === 'scan' ? [...o.node.inputs] : o.mode === 'store' && !isBoundary(o.node) ? [o.node] : o.mode === 'store' ? [...o.node.inputs] : [o.node.inputs[0]!]));
-  return { loop: walk(loopRoots, new Set()), epilogue: walk(d.epilogue.map((o) => o.node), mine) };
+  const loopRoots = d.outputs.flatMap((o) =>
+    o.node.op === 'scan'
+      ? [...o.node.inputs]
+      : o.mode === 'store' && !isBoundary(o.node)
+        ? [o.node]
+        : o.mode === 'store'
+          ? [...o.node.inputs]
+          : [o.node.inputs[0]!],
+  );
+  return {
+    loop: walk(loopRoots, new Set()),
+    epilogue: walk(
+      d.epilogue.map((o) => o.node),
+      mine,
+    ),
+  };
 }
 
 export function fuseRows(input: readonly Draft[], materialized: Materialized = isReduce): Draft[] {
@@ -69,7 +83,11 @@ export function fuseRows(input: readonly Draft[], materialized: Materialized = i
       }
     }
   for (const f of families.values()) {
-    const members = withoutPrepasses(drafts.filter((d) => !d.rows && !d.scan && (d.domain === f.domain || f.rowShapes.has(d.domain))), f, materialized);
+    const members = withoutPrepasses(
+      drafts.filter((d) => !d.rows && !d.scan && (d.domain === f.domain || f.rowShapes.has(d.domain))),
+      f,
+      materialized,
+    );
     if (members.length < 2 || !canMerge(members, drafts, f, materialized)) continue;
     const merged = mergeRows(members, f);
     const at = drafts.indexOf(members[0]!);
@@ -108,10 +126,12 @@ function canMerge(members: Draft[], drafts: Draft[], f: Family, materialized: Ma
       if (p && members.includes(p) && !isRowReduction(n, f)) return false;
     }
   // and no kernel outside may sit between two members (it would have to run in the middle)
-  const deps = new Map(drafts.map((d) => {
-    const r = readsOf(d, materialized);
-    return [d, new Set([...r.loop, ...r.epilogue].map((n) => producedBy.get(n)).filter((p): p is Draft => !!p && p !== d))] as const;
-  }));
+  const deps = new Map(
+    drafts.map((d) => {
+      const r = readsOf(d, materialized);
+      return [d, new Set([...r.loop, ...r.epilogue].map((n) => producedBy.get(n)).filter((p): p is Draft => !!p && p !== d))] as const;
+    }),
+  );
   const reaches = (from: Draft, target: (d: Draft) => boolean): boolean => {
     const seen = new Set<Draft>();
     const stack = [...deps.get(from)!];

@@ -103,7 +103,7 @@ function isData(n: Node, wrt: ReadonlySet<Node>, memo: Map<Node, boolean>): bool
 // ------------------------------------------------------------------ warnings
 
 /** What no rewrite can make stable: a log or a division of something that can reach 0 or overflow. */
-function warnings(output: Node, quiet: ReadonlySet<Node>, ctx: MatchContext): Finding[] {
+function warnings(output: Node, quiet: ReadonlySet<Node>, _ctx: MatchContext): Finding[] {
   const out: Finding[] = [];
   const warn = (n: Node, rule: string, message: string): void => {
     const origin = originOf(n);
@@ -116,17 +116,40 @@ function warnings(output: Node, quiet: ReadonlySet<Node>, ctx: MatchContext): Fi
     if (n.op === 'log' || n.op === 'xlogy') {
       const v = n.inputs[n.op === 'log' ? 0 : 1]!;
       const p = oneMinus(v);
-      const what = n.op === 'log' ? `log(${describe(v)}) is -inf where ${describe(v)} is 0` : `${describe(n.inputs[0]!)} * log(${describe(v)}) is -inf where ${describe(v)} is 0 (and ${describe(n.inputs[0]!)} is not)`;
+      const what =
+        n.op === 'log'
+          ? `log(${describe(v)}) is -inf where ${describe(v)} is 0`
+          : `${describe(n.inputs[0]!)} * log(${describe(v)}) is -inf where ${describe(v)} is 0 (and ${describe(n.inputs[0]!)} is not)`;
       if (v.op === 'input') warn(n, 'unguarded log', `${what}, and its gradient inf: clamp it (clampMin(${describe(v)}, eps))`);
-      else if (p?.op === 'input') warn(n, 'unguarded log', `log(1 - ${describe(p)}) is -inf where ${describe(p)} is 1, and its gradient inf: clamp it (clampMin(1 - ${describe(p)}, eps))`);
+      else if (p?.op === 'input')
+        warn(
+          n,
+          'unguarded log',
+          `log(1 - ${describe(p)}) is -inf where ${describe(p)} is 1, and its gradient inf: clamp it (clampMin(1 - ${describe(p)}, eps))`,
+        );
     }
     if (n.op === 'div') {
       const [num, den] = n.inputs as [Node, Node];
       const norm = [den, ...(den.op === 'mul' ? den.inputs : [])].map(normOf).find((x) => x);
-      if (den.op === 'input') warn(n, 'unguarded division', `division by ${describe(den)}, which is inf or NaN where ${describe(den)} is 0: clamp it (clampMin(${describe(den)}, eps)) or add an eps`);
-      else if (norm) warn(n, 'unguarded division', `division by the norm of ${describe(norm)}, which is 0 for a zero vector (0 / 0 = NaN): clampMin(norm, eps), as torch's cosine_similarity does`);
+      if (den.op === 'input')
+        warn(
+          n,
+          'unguarded division',
+          `division by ${describe(den)}, which is inf or NaN where ${describe(den)} is 0: clamp it (clampMin(${describe(den)}, eps)) or add an eps`,
+        );
+      else if (norm)
+        warn(
+          n,
+          'unguarded division',
+          `division by the norm of ${describe(norm)}, which is 0 for a zero vector (0 / 0 = NaN): clampMin(norm, eps), as torch's cosine_similarity does`,
+        );
       const e = [num, den, ...(den.op === 'add' ? den.inputs : [])].find((x) => x.op === 'exp' && !bounded(x.inputs[0]!));
-      if (e && !spelledSoftmax(n) && !softmaxComposite(n)) warn(n, 'exp overflow', `exp(${describe(e.inputs[0]!)}) overflows to inf for large ${describe(e.inputs[0]!)} (above 88 in float32), and the division then gives NaN: use softmax or sigmoid, or subtract the maximum first`);
+      if (e && !spelledSoftmax(n) && !softmaxComposite(n))
+        warn(
+          n,
+          'exp overflow',
+          `exp(${describe(e.inputs[0]!)}) overflows to inf for large ${describe(e.inputs[0]!)} (above 88 in float32), and the division then gives NaN: use softmax or sigmoid, or subtract the maximum first`,
+        );
     }
   }
   return out;
@@ -172,9 +195,12 @@ export function describe(n: Node, depth = 0): string {
 
 /** The stabilize section of explain(): each rewrite and warning, one line each. */
 export function printFindings(findings: readonly Finding[], enabled: boolean): string {
-  if (!enabled) return '(off: the built-in losses follow torch\'s own formulas)';
+  if (!enabled) return "(off: the built-in losses follow torch's own formulas)";
   if (!findings.length) return '(nothing to rewrite)';
   return findings
-    .map((f) => `${f.severity === 'note' ? `${f.rule.padEnd(22)} ` : 'warning: '}${f.message}${f.origin ? `  [${f.origin.file}:${f.origin.line}:${f.origin.column}]` : ''}`)
+    .map(
+      (f) =>
+        `${f.severity === 'note' ? `${f.rule.padEnd(22)} ` : 'warning: '}${f.message}${f.origin ? `  [${f.origin.file}:${f.origin.line}:${f.origin.column}]` : ''}`,
+    )
     .join('\n');
 }

@@ -61,4 +61,3 @@ export interface KernelPlan {
   /** program outputs, in order, by buffer name */
   readonly results: readonly string[];
 }
-

@@ -8,9 +8,7 @@
 // Bodies use negative axes, so that the batched copies (with a leading time axis) mean the same.
 import { toposort, type Node, type Kind } from '../ir/node.js';
 import type { Graph } from '../ir/graph.js';
-import {
-  affineShape, axisOnlyShape, broadcastShapes, inputShape, reduceShape, scalarShape, stackShape, unsqueezeShape, type ShapeExpr,
-} from '../ir/shape.js';
+import { affineShape, axisOnlyShape, broadcastShapes, inputShape, reduceShape, scalarShape, stackShape, unsqueezeShape, type ShapeExpr } from '../ir/shape.js';
 import * as b from '../ir/builders.js';
 import type { VjpContext } from './table.js';
 
@@ -105,7 +103,14 @@ export function cloneInto(target: Graph, roots: readonly Node[], subst: Readonly
     if (n.op === 'input') throw new Error(`internal: scan body input ${n.attrs.name} has no binding`);
     if (n.op === 'scan') throw new Error('scans inside a scan body are not supported');
     const attrs = n.attrs.shape ? { ...n.attrs, shape: substShape(n.attrs.shape, shapes) } : n.attrs;
-    done.set(n, target.make(n.op, n.inputs.map((i) => done.get(i)!), attrs));
+    done.set(
+      n,
+      target.make(
+        n.op,
+        n.inputs.map((i) => done.get(i)!),
+        attrs,
+      ),
+    );
   }
   return roots.map((r) => done.get(r)!);
 }
@@ -133,7 +138,10 @@ export function scanVjp(g: Node, out: Node, { vjpGraph }: VjpContext): (Node | n
 
   // the reverse recursion: c_t = G[t] + dstate(c_{t+1}; state_t, xs[t+1])
   const nextXs = xs.map((x) => b.shift(x, 0, -1, 0));
-  const relative = (p: Node): StepShape => (st) => substShape(p.shape, new Map([[body.carry.shape, st]]));
+  const relative =
+    (p: Node): StepShape =>
+    (st) =>
+      substShape(p.shape, new Map([[body.carry.shape, st]]));
   const reverse = scan(
     b.broadcastTo(b.constant(outer, 0), init.shape),
     [g, out, ...nextXs],
@@ -141,10 +149,17 @@ export function scanVjp(g: Node, out: Node, { vjpGraph }: VjpContext): (Node | n
     (c, [gt, st, ...xNext], cs, t) => {
       const dState = partials[0];
       if (!dState) return gt!;
-      const subst = new Map<Node, Node>([[gNext, c], [body.carry, st!], [body.step, b.add(t, b.castIndex(t.graph, 1))]]);
+      const subst = new Map<Node, Node>([
+        [gNext, c],
+        [body.carry, st!],
+        [body.step, b.add(t, b.castIndex(t.graph, 1))],
+      ]);
       body.xs.forEach((p, i) => subst.set(p, xNext[i]!));
       body.consts.forEach((p, i) => subst.set(p, cs[i]!));
-      const shapes = new Map<ShapeExpr, ShapeExpr>([[body.carry.shape, c.shape], [gNext.shape, c.shape]]);
+      const shapes = new Map<ShapeExpr, ShapeExpr>([
+        [body.carry.shape, c.shape],
+        [gNext.shape, c.shape],
+      ]);
       body.xs.forEach((p, i) => ownShape(p) && shapes.set(p.shape, xNext[i]!.shape));
       body.consts.forEach((p, i) => ownShape(p) && shapes.set(p.shape, cs[i]!.shape));
       return b.add(gt!, cloneInto(c.graph, [dState], subst, shapes)[0]!);
@@ -155,12 +170,19 @@ export function scanVjp(g: Node, out: Node, { vjpGraph }: VjpContext): (Node | n
 
   // every other partial, for all t at once: (c_t; state_{t-1}, xs[t])
   const previous = b.shift(out, 0, 1, init);
-  const subst = new Map<Node, Node>([[gNext, reverse], [body.carry, previous], [body.step, b.iota(out, 0)]]);
+  const subst = new Map<Node, Node>([
+    [gNext, reverse],
+    [body.carry, previous],
+    [body.step, b.iota(out, 0)],
+  ]);
   body.xs.forEach((p, i) => subst.set(p, xs[i]!));
   body.consts.forEach((p, i) => subst.set(p, consts[i]!));
   // shapes stated relative to the state follow it to the stacked states, a leading step axis
   // included (a const's per-step gradients are then summed over the steps below)
-  const shapes = new Map<ShapeExpr, ShapeExpr>([[body.carry.shape, out.shape], [gNext.shape, out.shape]]);
+  const shapes = new Map<ShapeExpr, ShapeExpr>([
+    [body.carry.shape, out.shape],
+    [gNext.shape, out.shape],
+  ]);
   body.xs.forEach((p, i) => ownShape(p) && shapes.set(p.shape, xs[i]!.shape));
   body.consts.forEach((p, i) => ownShape(p) && shapes.set(p.shape, consts[i]!.shape));
   const batched = (k: number): Node | null => (partials[k] ? cloneInto(outer, [partials[k]!], subst, shapes)[0]! : null);

@@ -70,20 +70,30 @@ export interface PrimDef {
 // ------------------------------------------------------------------ inference helpers
 
 const joinKind = (ns: readonly Node[]): Kind => (ns.some((n) => n.kind === 'float') ? 'float' : ns.some((n) => n.kind === 'int') ? 'int' : 'bool');
-const ew = (kind: (ns: readonly Node[]) => Kind) => (ns: readonly Node[]): Inferred => ({ kind: kind(ns), shape: broadcastShapes(...ns.map((n) => n.shape)) });
+const ew =
+  (kind: (ns: readonly Node[]) => Kind) =>
+  (ns: readonly Node[]): Inferred => ({ kind: kind(ns), shape: broadcastShapes(...ns.map((n) => n.shape)) });
 const floatEw = ew(() => 'float');
 const sameEw = ew(joinKind);
 const boolEw = ew(() => 'bool');
 function requireFloat(op: string, ns: readonly Node[]): void {
   for (const n of ns) if (n.kind !== 'float') throw new TypeError(`${op} expects a float operand, got ${n.kind} (%${n.id})`);
 }
-const floatOnly = (op: string) => (ns: readonly Node[]): Inferred => {
-  requireFloat(op, ns);
-  return floatEw(ns);
-};
+const floatOnly =
+  (op: string) =>
+  (ns: readonly Node[]): Inferred => {
+    requireFloat(op, ns);
+    return floatEw(ns);
+  };
 
-const un = (doc: string, evalFn: (x: number) => number, js: (x: string) => string, wgsl: (x: string) => string, vjp: VjpRule, extra: Partial<PrimDef> = {}): PrimDef =>
-  ({ category: 'elementwise', doc, infer: floatOnly(doc), eval: evalFn, js, wgsl, vjp, ...extra }) satisfies PrimDef;
+const un = (
+  doc: string,
+  evalFn: (x: number) => number,
+  js: (x: string) => string,
+  wgsl: (x: string) => string,
+  vjp: VjpRule,
+  extra: Partial<PrimDef> = {},
+): PrimDef => ({ category: 'elementwise', doc, infer: floatOnly(doc), eval: evalFn, js, wgsl, vjp, ...extra }) satisfies PrimDef;
 
 const cmp = (doc: string, evalFn: (a: number, b: number) => boolean, sym: string): PrimDef => ({
   category: 'elementwise',
@@ -107,7 +117,13 @@ function wgslCompare(a: string, sym: string, c: string): string {
   return sym === '!=' ? `((${a} != ${c}) || ${nan(a)} || ${nan(c)})` : `(${a} ${sym} ${c})`;
 }
 
-const leaf = (doc: string, infer: (a: Attrs) => Inferred): PrimDef => ({ category: 'leaf', doc, infer: (_ns, a) => infer(a), exact: true, vjp: noDerivative('a leaf') });
+const leaf = (doc: string, infer: (a: Attrs) => Inferred): PrimDef => ({
+  category: 'leaf',
+  doc,
+  infer: (_ns, a) => infer(a),
+  exact: true,
+  vjp: noDerivative('a leaf'),
+});
 const x0 = (out: Node): Node => out.inputs[0]!;
 const x1 = (out: Node): Node => out.inputs[1]!;
 
@@ -115,15 +131,51 @@ const x1 = (out: Node): Node => out.inputs[1]!;
 
 /** Every primitive's name. Adding one here without its table entry (or vice versa) does not compile. */
 export type OpName =
-  | 'input' | 'param' | 'const' | 'numel' | 'dim'
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'xlogy'
-  | 'neg' | 'abs' | 'sign' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'tanh'
-  | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne' | 'and' | 'or' | 'not' | 'where' | 'cast'
-  | 'stopGradient' | 'withGrad'
-  | 'sum' | 'max' | 'sumTo'
-  | 'broadcastTo' | 'unsqueeze'
-  | 'iota' | 'gather' | 'shift'
-  | 'mod' | 'floorDiv'
+  | 'input'
+  | 'param'
+  | 'const'
+  | 'numel'
+  | 'dim'
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'xlogy'
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'expm1'
+  | 'log'
+  | 'log1p'
+  | 'sqrt'
+  | 'tanh'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'eq'
+  | 'ne'
+  | 'and'
+  | 'or'
+  | 'not'
+  | 'where'
+  | 'cast'
+  | 'stopGradient'
+  | 'withGrad'
+  | 'sum'
+  | 'max'
+  | 'sumTo'
+  | 'broadcastTo'
+  | 'unsqueeze'
+  | 'iota'
+  | 'gather'
+  | 'shift'
+  | 'mod'
+  | 'floorDiv'
   | 'scan';
 
 export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
@@ -133,33 +185,58 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   const: leaf('a scalar constant', (a) => ({ kind: a.kind!, shape: scalarShape })),
   numel: leaf('the element count of a shape', () => ({ kind: 'float', shape: scalarShape })),
   dim: leaf('the size of one axis of a shape', () => ({ kind: 'float', shape: scalarShape })),
-  iota: leaf('the index along `axis` of each element of `shape` (0, 1, 2, ... along that axis)', (a) => ({ kind: 'int', shape: axisOnlyShape(a.shape!, a.axis!) })),
+  iota: leaf('the index along `axis` of each element of `shape` (0, 1, 2, ... along that axis)', (a) => ({
+    kind: 'int',
+    shape: axisOnlyShape(a.shape!, a.axis!),
+  })),
 
   // arithmetic
   add: {
-    category: 'elementwise', doc: 'a + b', infer: sameEw, commutative: true,
-    eval: (a, c) => a + c, js: (a, c) => `(${a} + ${c})`, wgsl: (a, c) => `(${a} + ${c})`,
+    category: 'elementwise',
+    doc: 'a + b',
+    infer: sameEw,
+    commutative: true,
+    eval: (a, c) => a + c,
+    js: (a, c) => `(${a} + ${c})`,
+    wgsl: (a, c) => `(${a} + ${c})`,
     vjp: (g) => [g, g],
   },
   sub: {
-    category: 'elementwise', doc: 'a - b', infer: sameEw,
-    eval: (a, c) => a - c, js: (a, c) => `(${a} - ${c})`, wgsl: (a, c) => `(${a} - ${c})`,
+    category: 'elementwise',
+    doc: 'a - b',
+    infer: sameEw,
+    eval: (a, c) => a - c,
+    js: (a, c) => `(${a} - ${c})`,
+    wgsl: (a, c) => `(${a} - ${c})`,
     vjp: (g) => [g, b.neg(g)],
   },
   mul: {
-    category: 'elementwise', doc: 'a * b', infer: sameEw, commutative: true,
-    eval: (a, c) => a * c, js: (a, c) => `(${a} * ${c})`, wgsl: (a, c) => `(${a} * ${c})`,
+    category: 'elementwise',
+    doc: 'a * b',
+    infer: sameEw,
+    commutative: true,
+    eval: (a, c) => a * c,
+    js: (a, c) => `(${a} * ${c})`,
+    wgsl: (a, c) => `(${a} * ${c})`,
     vjp: (g, out) => [b.mul(g, x1(out)), b.mul(g, x0(out))],
   },
   div: {
-    category: 'elementwise', doc: 'a / b', infer: floatOnly('div'),
-    eval: (a, c) => a / c, js: (a, c) => `(${a} / ${c})`, wgsl: (a, c) => `(${a} / ${c})`,
+    category: 'elementwise',
+    doc: 'a / b',
+    infer: floatOnly('div'),
+    eval: (a, c) => a / c,
+    js: (a, c) => `(${a} / ${c})`,
+    wgsl: (a, c) => `(${a} / ${c})`,
     // torch: other.grad = -grad * self / (other * other)
     vjp: (g, out) => [b.div(g, x1(out)), b.div(b.mul(b.neg(g), x0(out)), b.mul(x1(out), x1(out)))],
   },
   pow: {
-    category: 'elementwise', doc: 'a ** b', infer: floatOnly('pow'),
-    eval: (a, c) => Math.pow(a, c), js: (a, c) => `Math.pow(${a}, ${c})`, wgsl: (a, c) => `lc_pow(${a}, ${c})`,
+    category: 'elementwise',
+    doc: 'a ** b',
+    infer: floatOnly('pow'),
+    eval: (a, c) => Math.pow(a, c),
+    js: (a, c) => `Math.pow(${a}, ${c})`,
+    wgsl: (a, c) => `lc_pow(${a}, ${c})`,
     vjp: (g, out) => [
       b.mul(g, b.mul(x1(out), b.pow(x0(out), b.sub(x1(out), 1)))),
       // torch: the exponent's gradient is 0 where the base is 0 and the exponent >= 0 (0^y is constant there)
@@ -167,18 +244,32 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     ],
   },
   maximum: {
-    category: 'elementwise', doc: 'max(a, b), NaN-propagating', infer: sameEw, commutative: true, exact: true,
-    eval: (a, c) => Math.max(a, c), js: (a, c) => `Math.max(${a}, ${c})`, wgsl: (a, c) => `lc_max(${a}, ${c})`,
+    category: 'elementwise',
+    doc: 'max(a, b), NaN-propagating',
+    infer: sameEw,
+    commutative: true,
+    exact: true,
+    eval: (a, c) => Math.max(a, c),
+    js: (a, c) => `Math.max(${a}, ${c})`,
+    wgsl: (a, c) => `lc_max(${a}, ${c})`,
     // torch: ties split the gradient evenly
     vjp: (g, out) => tieSplit(g, x0(out), x1(out), b.gt),
   },
   minimum: {
-    category: 'elementwise', doc: 'min(a, b), NaN-propagating', infer: sameEw, commutative: true, exact: true,
-    eval: (a, c) => Math.min(a, c), js: (a, c) => `Math.min(${a}, ${c})`, wgsl: (a, c) => `lc_min(${a}, ${c})`,
+    category: 'elementwise',
+    doc: 'min(a, b), NaN-propagating',
+    infer: sameEw,
+    commutative: true,
+    exact: true,
+    eval: (a, c) => Math.min(a, c),
+    js: (a, c) => `Math.min(${a}, ${c})`,
+    wgsl: (a, c) => `lc_min(${a}, ${c})`,
     vjp: (g, out) => tieSplit(g, x0(out), x1(out), b.lt),
   },
   xlogy: {
-    category: 'elementwise', doc: 'x * log(y), 0 where x == 0 (torch.xlogy)', infer: floatOnly('xlogy'),
+    category: 'elementwise',
+    doc: 'x * log(y), 0 where x == 0 (torch.xlogy)',
+    infer: floatOnly('xlogy'),
     eval: (x, y) => (Number.isNaN(y) ? NaN : x === 0 ? 0 : x * Math.log(y)),
     // operands are always names or literals, so repeating them is free
     js: (x, y) => `(${y} !== ${y} ? NaN : ${x} == 0 ? 0 : ${x} * Math.log(${y}))`,
@@ -188,25 +279,91 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   },
 
   mod: {
-    category: 'elementwise', doc: 'a mod b, with the sign of b (Python\'s %)', infer: sameEw, exact: true,
-    eval: (a, c) => ((a % c) + c) % c, js: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`, wgsl: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`,
+    category: 'elementwise',
+    doc: "a mod b, with the sign of b (Python's %)",
+    infer: sameEw,
+    exact: true,
+    eval: (a, c) => ((a % c) + c) % c,
+    js: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`,
+    wgsl: (a, c) => `(((${a} % ${c}) + ${c}) % ${c})`,
     // torch (remainder): self.grad = grad; other.grad = -grad * floor(self / other)
     vjp: (g, out) => [g, b.mul(b.neg(g), b.floorDiv(x0(out), x1(out)))],
   },
   floorDiv: {
-    category: 'elementwise', doc: 'floor(a / b)', infer: sameEw,
-    eval: (a, c) => Math.floor(a / c), js: (a, c) => `Math.floor(${a} / ${c})`, wgsl: (a, c) => `floor(${a} / ${c})`,
+    category: 'elementwise',
+    doc: 'floor(a / b)',
+    infer: sameEw,
+    eval: (a, c) => Math.floor(a / c),
+    js: (a, c) => `Math.floor(${a} / ${c})`,
+    wgsl: (a, c) => `floor(${a} / ${c})`,
     vjp: noDerivative('floor division is piecewise constant, and torch does not differentiate floor_divide either'),
   },
-  neg: un('-x', (x) => -x, (x) => `(-${x})`, (x) => `(-${x})`, (g) => [b.neg(g)], { exact: true, infer: sameEw }),
-  abs: un('|x|', Math.abs, (x) => `Math.abs(${x})`, (x) => `abs(${x})`, (g, out) => [b.mul(g, b.sign(x0(out)))], { exact: true, infer: sameEw }),
-  sign: un('sign(x), 0 at 0', (x) => (x > 0 ? 1 : x < 0 ? -1 : x), (x) => `Math.sign(${x})`, (x) => `lc_sign(${x})`, () => [null], { exact: true }),
-  exp: un('e^x', Math.exp, (x) => `Math.exp(${x})`, (x) => `lc_exp(${x})`, (g, out) => [b.mul(g, out)]),
-  expm1: un('e^x - 1', Math.expm1, (x) => `Math.expm1(${x})`, (x) => `lc_expm1(${x})`, (g, out) => [b.mul(g, b.add(out, 1))]),
-  log: un('ln x', Math.log, (x) => `Math.log(${x})`, (x) => `lc_log(${x})`, (g, out) => [b.div(g, x0(out))]),
-  log1p: un('ln(1 + x)', Math.log1p, (x) => `Math.log1p(${x})`, (x) => `lc_log1p(${x})`, (g, out) => [b.div(g, b.add(x0(out), 1))]),
-  sqrt: un('√x', Math.sqrt, (x) => `Math.sqrt(${x})`, (x) => `sqrt(${x})`, (g, out) => [b.div(g, b.mul(out, 2))]),
-  tanh: un('tanh x', Math.tanh, (x) => `Math.tanh(${x})`, (x) => `lc_tanh(${x})`, (g, out) => [b.mul(g, b.sub(1, b.mul(out, out)))]),
+  neg: un(
+    '-x',
+    (x) => -x,
+    (x) => `(-${x})`,
+    (x) => `(-${x})`,
+    (g) => [b.neg(g)],
+    { exact: true, infer: sameEw },
+  ),
+  abs: un(
+    '|x|',
+    Math.abs,
+    (x) => `Math.abs(${x})`,
+    (x) => `abs(${x})`,
+    (g, out) => [b.mul(g, b.sign(x0(out)))],
+    { exact: true, infer: sameEw },
+  ),
+  sign: un(
+    'sign(x), 0 at 0',
+    (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+    (x) => `Math.sign(${x})`,
+    (x) => `lc_sign(${x})`,
+    () => [null],
+    { exact: true },
+  ),
+  exp: un(
+    'e^x',
+    Math.exp,
+    (x) => `Math.exp(${x})`,
+    (x) => `lc_exp(${x})`,
+    (g, out) => [b.mul(g, out)],
+  ),
+  expm1: un(
+    'e^x - 1',
+    Math.expm1,
+    (x) => `Math.expm1(${x})`,
+    (x) => `lc_expm1(${x})`,
+    (g, out) => [b.mul(g, b.add(out, 1))],
+  ),
+  log: un(
+    'ln x',
+    Math.log,
+    (x) => `Math.log(${x})`,
+    (x) => `lc_log(${x})`,
+    (g, out) => [b.div(g, x0(out))],
+  ),
+  log1p: un(
+    'ln(1 + x)',
+    Math.log1p,
+    (x) => `Math.log1p(${x})`,
+    (x) => `lc_log1p(${x})`,
+    (g, out) => [b.div(g, b.add(x0(out), 1))],
+  ),
+  sqrt: un(
+    '√x',
+    Math.sqrt,
+    (x) => `Math.sqrt(${x})`,
+    (x) => `sqrt(${x})`,
+    (g, out) => [b.div(g, b.mul(out, 2))],
+  ),
+  tanh: un(
+    'tanh x',
+    Math.tanh,
+    (x) => `Math.tanh(${x})`,
+    (x) => `lc_tanh(${x})`,
+    (g, out) => [b.mul(g, b.sub(1, b.mul(out, out)))],
+  ),
 
   // comparisons and logic: no gradient
   lt: cmp('a < b', (a, c) => a < c, '<'),
@@ -215,47 +372,92 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
   ge: cmp('a >= b', (a, c) => a >= c, '>='),
   eq: cmp('a == b', (a, c) => a === c, '=='),
   ne: cmp('a != b', (a, c) => a !== c, '!='),
-  and: { category: 'elementwise', doc: 'a && b', infer: boolEw, exact: true, eval: (a, c) => (a && c ? 1 : 0), js: (a, c) => `(${a} && ${c})`, wgsl: (a, c) => `(${a} && ${c})`, vjp: noDerivative('logic: its result is a bool') },
-  or: { category: 'elementwise', doc: 'a || b', infer: boolEw, exact: true, eval: (a, c) => (a || c ? 1 : 0), js: (a, c) => `(${a} || ${c})`, wgsl: (a, c) => `(${a} || ${c})`, vjp: noDerivative('logic: its result is a bool') },
-  not: { category: 'elementwise', doc: '!a', infer: boolEw, exact: true, eval: (a) => (a ? 0 : 1), js: (a) => `(!${a})`, wgsl: (a) => `(!${a})`, vjp: noDerivative('logic: its result is a bool') },
+  and: {
+    category: 'elementwise',
+    doc: 'a && b',
+    infer: boolEw,
+    exact: true,
+    eval: (a, c) => (a && c ? 1 : 0),
+    js: (a, c) => `(${a} && ${c})`,
+    wgsl: (a, c) => `(${a} && ${c})`,
+    vjp: noDerivative('logic: its result is a bool'),
+  },
+  or: {
+    category: 'elementwise',
+    doc: 'a || b',
+    infer: boolEw,
+    exact: true,
+    eval: (a, c) => (a || c ? 1 : 0),
+    js: (a, c) => `(${a} || ${c})`,
+    wgsl: (a, c) => `(${a} || ${c})`,
+    vjp: noDerivative('logic: its result is a bool'),
+  },
+  not: {
+    category: 'elementwise',
+    doc: '!a',
+    infer: boolEw,
+    exact: true,
+    eval: (a) => (a ? 0 : 1),
+    js: (a) => `(!${a})`,
+    wgsl: (a) => `(!${a})`,
+    vjp: noDerivative('logic: its result is a bool'),
+  },
 
   where: {
-    category: 'elementwise', doc: 'cond ? a : b', exact: true,
+    category: 'elementwise',
+    doc: 'cond ? a : b',
+    exact: true,
     infer: (ns) => {
       if (ns[0]!.kind !== 'bool') throw new TypeError(`where expects a bool condition, got ${ns[0]!.kind}`);
       return { kind: joinKind(ns.slice(1)), shape: broadcastShapes(...ns.map((n) => n.shape)) };
     },
-    eval: (c, a, e) => (c ? a : e), js: (c, a, e) => `(${c} ? ${a} : ${e})`, wgsl: (c, a, e) => `select(${e}, ${a}, ${c})`,
+    eval: (c, a, e) => (c ? a : e),
+    js: (c, a, e) => `(${c} ? ${a} : ${e})`,
+    wgsl: (c, a, e) => `select(${e}, ${a}, ${c})`,
     vjp: (g, out) => [null, b.where(x0(out), g, 0), b.where(x0(out), 0, g)],
   },
   cast: {
-    category: 'elementwise', doc: 'convert to another kind',
+    category: 'elementwise',
+    doc: 'convert to another kind',
     infer: (ns, a) => ({ kind: a.kind!, shape: ns[0]!.shape }),
-    eval: (x) => x, js: (x) => `(+${x})`, wgsl: (x) => `f32(${x})`,
+    eval: (x) => x,
+    js: (x) => `(+${x})`,
+    wgsl: (x) => `f32(${x})`,
     vjp: (g, out) => [x0(out).kind === 'float' && out.kind === 'float' ? g : null],
   },
 
   // gradient control
   stopGradient: {
-    category: 'elementwise', doc: 'x, through which no gradient flows', infer: sameEw, exact: true,
-    eval: (x) => x, js: (x) => x, wgsl: (x) => x, vjp: () => [null],
+    category: 'elementwise',
+    doc: 'x, through which no gradient flows',
+    infer: sameEw,
+    exact: true,
+    eval: (x) => x,
+    js: (x) => x,
+    wgsl: (x) => x,
+    vjp: () => [null],
   },
   withGrad: {
-    category: 'elementwise', exact: true,
-    doc: 'withGrad(value, x1, d1, x2, d2, ...): value, whose gradient is d_i with respect to x_i (a custom VJP, as torch\'s hand-written backward kernels give)',
+    category: 'elementwise',
+    exact: true,
+    doc: "withGrad(value, x1, d1, x2, d2, ...): value, whose gradient is d_i with respect to x_i (a custom VJP, as torch's hand-written backward kernels give)",
     infer: (ns) => ({ kind: ns[0]!.kind, shape: ns[0]!.shape }),
-    eval: (v) => v, js: (v) => v, wgsl: (v) => v,
+    eval: (v) => v,
+    js: (v) => v,
+    wgsl: (v) => v,
     vjp: (g, out) => out.inputs.map((_, i) => (i % 2 === 1 ? b.mul(g, out.inputs[i + 1]!) : null)),
   },
 
   // reductions: a smaller shape accumulated over the operand's shape
   sum: {
-    category: 'reduce', doc: 'sum over axes',
+    category: 'reduce',
+    doc: 'sum over axes',
     infer: (ns, a) => ({ kind: joinKind(ns) === 'bool' ? 'float' : joinKind(ns), shape: reduceShape(ns[0]!.shape, a.axes ?? ALL_AXES, a.keepDims ?? false) }),
     vjp: (g, out) => [b.expandTo(g, out.attrs.axes!, out.attrs.keepDims!, x0(out).shape)],
   },
   max: {
-    category: 'reduce', doc: 'maximum over axes',
+    category: 'reduce',
+    doc: 'maximum over axes',
     infer: (ns, a) => ({ kind: ns[0]!.kind, shape: reduceShape(ns[0]!.shape, a.axes ?? ALL_AXES, a.keepDims ?? false) }),
     // ties share the gradient evenly, as torch's amax does
     vjp: (g, out) => {
@@ -266,20 +468,22 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     },
   },
   sumTo: {
-    category: 'reduce', doc: 'sum down to a shape the operand broadcasts from (the adjoint of broadcasting)',
+    category: 'reduce',
+    doc: 'sum down to a shape the operand broadcasts from (the adjoint of broadcasting)',
     infer: (ns, a) => ({ kind: ns[0]!.kind, shape: a.shape! }),
     vjp: (g, out) => [b.broadcastTo(g, x0(out).shape)],
   },
 
   // views: the same elements seen through another shape (no data moves)
   broadcastTo: {
-    category: 'view', doc: 'numpy broadcasting to a shape',
+    category: 'view',
+    doc: 'numpy broadcasting to a shape',
     infer: (ns, a) => ({ kind: ns[0]!.kind, shape: a.shape! }),
     vjp: (g, out) => [b.sumTo(g, x0(out).shape)],
   },
   gather: {
     category: 'gather',
-    doc: 'x[..., index[...], ...]: one element along `axis` per position of `index`; index broadcasts against x\'s other axes',
+    doc: "x[..., index[...], ...]: one element along `axis` per position of `index`; index broadcasts against x's other axes",
     infer: (ns, a) => {
       if (ns[1]!.kind !== 'int') throw new TypeError(`gather expects an int index tensor, got ${ns[1]!.kind}`);
       return { kind: ns[0]!.kind, shape: broadcastShapes(ns[1]!.shape, reduceShape(ns[0]!.shape, [a.axis!], false)) };
@@ -299,7 +503,7 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     doc: 'x moved `by` positions along `axis` (y[i] = x[i - by]), `fill` where that falls outside',
     infer: (ns) => ({ kind: joinKind(ns), shape: ns[0]!.shape }),
     vjp: (g, out) => {
-      const [x, fill] = [x0(out), x1(out)];
+      const x = x0(out);
       const { axis, by } = out.attrs as { axis: number; by: number };
       const from = b.sub(b.iota(x, axis), by);
       const outside = b.or(b.lt(from, 0), b.ge(b.cast(from, 'float'), b.dim(x, axis)));
@@ -317,7 +521,8 @@ export const PRIMITIVES: Readonly<Record<OpName, PrimDef>> = {
     vjp: scanVjp,
   },
   unsqueeze: {
-    category: 'view', doc: 'insert size-1 axes',
+    category: 'view',
+    doc: 'insert size-1 axes',
     infer: (ns, a) => ({ kind: ns[0]!.kind, shape: unsqueezeShape(ns[0]!.shape, a.axes!) }),
     vjp: (g, out) => [b.sum(g, out.attrs.axes!, false)],
   },

@@ -48,7 +48,11 @@ export const algebra: readonly Rule[] = [
   { name: 'where(c, a, a)', apply: (n) => (is(n, 'where') && x(n, 1) === x(n, 2) ? same(n, x(n, 1)) : null) },
   { name: 'where(const)', apply: (n) => (is(n, 'where') && isConst(x(n)) ? same(n, x(n).attrs.value ? x(n, 1) : x(n, 2)) : null) },
   // summing the size-1 axes a keepdims sum left: the plain sum
-  { name: 'sum(sum(y, a, keep), a)', apply: (n) => (is(n, 'sum') && !n.attrs.keepDims && is(x(n), 'sum') && x(n).attrs.keepDims && sameAxes(x(n), n) ? same(n, b.sum(x(x(n)), n.attrs.axes!, false)) : null) },
+  {
+    name: 'sum(sum(y, a, keep), a)',
+    apply: (n) =>
+      is(n, 'sum') && !n.attrs.keepDims && is(x(n), 'sum') && x(n).attrs.keepDims && sameAxes(x(n), n) ? same(n, b.sum(x(x(n)), n.attrs.axes!, false)) : null,
+  },
   {
     name: 'sum(sumTo(y, keepdims shape), a)',
     apply: (n) => {

@@ -241,7 +241,10 @@ const LOG_RULES: readonly StableRule[] = [
       if (!s || !is(s, 'sum') || !is(arg(s), 'mul')) return null;
       const axes = s.attrs.axes!;
       const m = arg(s);
-      for (const [t, p] of [[arg(m), arg(m, 1)], [arg(m, 1), arg(m)]] as const) {
+      for (const [t, p] of [
+        [arg(m), arg(m, 1)],
+        [arg(m, 1), arg(m)],
+      ] as const) {
         const sm = softmaxComposite(p) ?? spelledSoftmax(p);
         if (!sm || !sameAxes(sm.axes, axes)) continue;
         // t must not widen the product (its axes would then not be the softmax's)
@@ -251,7 +254,8 @@ const LOG_RULES: readonly StableRule[] = [
       }
       return null;
     },
-    note: ([t, x], axes) => `log(sum(${op(t)} * softmax(${x}${axes})${axes})) computed as logsumexp(logSoftmax(${x}${axes}) + log(${t})${axes}) (finite however far apart the entries of ${x} are)`,
+    note: ([t, x], axes) =>
+      `log(sum(${op(t)} * softmax(${x}${axes})${axes})) computed as logsumexp(logSoftmax(${x}${axes}) + log(${t})${axes}) (finite however far apart the entries of ${x} are)`,
   },
   {
     // a selection or a view in between: log(gather(softmax(x), target)) is gather(logSoftmax(x), target)
@@ -277,7 +281,10 @@ const LOG_RULES: readonly StableRule[] = [
 /** x * log(y) with torch.xlogy's convention: 0 where x is 0 (a target or weight that is 0 there). */
 function xlogyMatch(n: Node, ctx: MatchContext): StableMatch | null {
   if (!is(n, 'mul')) return null;
-  for (const [t, l] of [[arg(n), arg(n, 1)], [arg(n, 1), arg(n)]] as const) {
+  for (const [t, l] of [
+    [arg(n), arg(n, 1)],
+    [arg(n, 1), arg(n)],
+  ] as const) {
     if (!is(l, 'log')) continue;
     const y = arg(l);
     if (y === t) return { node: b.xlogy(t, t), parts: [t, t] };
@@ -292,7 +299,10 @@ function xlogyMatch(n: Node, ctx: MatchContext): StableMatch | null {
     return { node: b.xlogy(t, y), parts: [t, y] };
   }
   // t (log t - r): torch's kl_div, xlogy(t, t) - t r (0 where t is 0)
-  for (const [t, d] of [[arg(n), arg(n, 1)], [arg(n, 1), arg(n)]] as const) {
+  for (const [t, d] of [
+    [arg(n), arg(n, 1)],
+    [arg(n, 1), arg(n)],
+  ] as const) {
     if (is(d, 'sub') && is(arg(d), 'log') && arg(arg(d)) === t && meaningful(t, ctx)) return { node: b.sub(b.xlogy(t, t), b.mul(t, arg(d, 1))), parts: [t, t] };
   }
   return null;
@@ -345,9 +355,11 @@ export const STABLE_RULES: readonly StableRule[] = [
     name: 'x * log(y)',
     match: xlogyMatch,
     note: ([t, y, q]) =>
-      q !== undefined ? `${op(t)} * log(${y}) computed as xlogy(${t}, ${t}) - ${op(t)} * log(${q}) (0 where ${t} is 0, as torch's kl_div; log(${q}) in its stable form)`
-      : t === y ? `${op(t)} * log(${t}) computed as xlogy(${t}, ${t}) (0 where ${t} is 0, as torch.xlogy)`
-      : `${op(t)} * log(${y}) computed as xlogy(${t}, ${y}) (0 where ${t} is 0, as torch.xlogy)`,
+      q !== undefined
+        ? `${op(t)} * log(${y}) computed as xlogy(${t}, ${t}) - ${op(t)} * log(${q}) (0 where ${t} is 0, as torch's kl_div; log(${q}) in its stable form)`
+        : t === y
+          ? `${op(t)} * log(${t}) computed as xlogy(${t}, ${t}) (0 where ${t} is 0, as torch.xlogy)`
+          : `${op(t)} * log(${y}) computed as xlogy(${t}, ${y}) (0 where ${t} is 0, as torch.xlogy)`,
   },
   {
     name: 'sqrt(sum(x * x))',

@@ -34,5 +34,9 @@ export function stdlibSources(): Map<string, string> {
 }
 
 function lossSources(dir: string): Map<string, string> {
-  return new Map(readdirSync(dir).filter((f) => f.endsWith('.loss')).map((f) => [f, readFileSync(join(dir, f), 'utf8')] as const));
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.loss'))
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')] as const),
+  );
 }

@@ -55,16 +55,37 @@ async function run(): Promise<PageResult> {
   const t1 = performance.now();
   const adapter = await adapterJson();
   if (typeof adapter === 'string') {
-    return { ok: true, userAgent: navigator.userAgent, js, math: mathFingerprint(), webgpu: { available: false, reason: adapter }, timingsMs: { js: t1 - t0, webgpu: null } };
+    return {
+      ok: true,
+      userAgent: navigator.userAgent,
+      js,
+      math: mathFingerprint(),
+      webgpu: { available: false, reason: adapter },
+      timingsMs: { js: t1 - t0, webgpu: null },
+    };
   }
   const t2 = performance.now();
   try {
     const results = await runWebGpu(focalSource);
     const webgpuMs = performance.now() - t2;
-    return { ok: true, userAgent: navigator.userAgent, js, math: mathFingerprint(), webgpu: { available: true, adapter, results }, timingsMs: { js: t1 - t0, webgpu: webgpuMs } };
+    return {
+      ok: true,
+      userAgent: navigator.userAgent,
+      js,
+      math: mathFingerprint(),
+      webgpu: { available: true, adapter, results },
+      timingsMs: { js: t1 - t0, webgpu: webgpuMs },
+    };
   } catch (err) {
     // the JS results still count; the test reports this as a failure
-    return { ok: true, userAgent: navigator.userAgent, js, math: mathFingerprint(), webgpu: { available: true, adapter, error: describe(err) }, timingsMs: { js: t1 - t0, webgpu: null } };
+    return {
+      ok: true,
+      userAgent: navigator.userAgent,
+      js,
+      math: mathFingerprint(),
+      webgpu: { available: true, adapter, error: describe(err) },
+      timingsMs: { js: t1 - t0, webgpu: null },
+    };
   }
 }
 

@@ -36,11 +36,27 @@ const json = (t: Tensor): TensorJson => ({ shape: [...t.shape], dtype: t.dtype, 
 type FloatDType = 'float32' | 'float64';
 function inputs(dtype: FloatDType): { focal: [Tensor, Tensor]; crossEntropy: [Tensor, Tensor] } {
   const [R, K] = [4, 6];
-  const x = tensor(Array.from({ length: R * K }, (_, i) => (((i * 7 + 3) % 17) - 8) / 4), [R, K], dtype);
-  const t = tensor(Array.from({ length: R * K }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)), [R, K], dtype);
+  const x = tensor(
+    Array.from({ length: R * K }, (_, i) => (((i * 7 + 3) % 17) - 8) / 4),
+    [R, K],
+    dtype,
+  );
+  const t = tensor(
+    Array.from({ length: R * K }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)),
+    [R, K],
+    dtype,
+  );
   const [N, C] = [5, 4];
-  const logits = tensor(Array.from({ length: N * C }, (_, i) => (((i * 11 + 5) % 13) - 6) / 4), [N, C], dtype);
-  const classes = tensor(Array.from({ length: N }, (_, i) => (i * 3 + 1) % C), [N], 'int32');
+  const logits = tensor(
+    Array.from({ length: N * C }, (_, i) => (((i * 11 + 5) % 13) - 6) / 4),
+    [N, C],
+    dtype,
+  );
+  const classes = tensor(
+    Array.from({ length: N }, (_, i) => (i * 3 + 1) % C),
+    [N],
+    'int32',
+  );
   return { focal: [x, t], crossEntropy: [logits, classes] };
 }
 

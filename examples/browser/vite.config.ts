@@ -18,7 +18,8 @@ function noNodeBuiltins(): Plugin {
     name: 'lossc-no-node-builtins',
     enforce: 'pre',
     resolveId(source, importer) {
-      if (source.startsWith('node:') || builtinModules.includes(source)) throw new Error(`${source} imported by ${importer ?? '?'} would reach the browser bundle`);
+      if (source.startsWith('node:') || builtinModules.includes(source))
+        throw new Error(`${source} imported by ${importer ?? '?'} would reach the browser bundle`);
       return null;
     },
   };

@@ -48,7 +48,8 @@ export function wasmBackend(opts: WasmOptions = {}): Promise<WasmBackend> {
 /** A backend of its own (its own memory and workers); `onClose` runs when it is closed. */
 export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => void): Promise<WasmBackend> {
   const threads = opts.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`to('wasm', { threads }): threads must be an integer from 1 to 64, got ${String(threads)}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new RangeError(`to('wasm', { threads }): threads must be an integer from 1 to 64, got ${String(threads)}`);
   const useThreads = threads > 1 && (await threadsAvailable());
   const mem = new WasmMemory(useThreads);
   const pool = useThreads ? await WorkerPool.start(threads - 1, mem.memory) : undefined;

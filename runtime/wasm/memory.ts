@@ -37,7 +37,10 @@ export class WasmMemory {
     const have = this.memory.buffer.byteLength;
     if (need > have) {
       const pages = Math.ceil((need - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`lossc wasm: a call needs ${Math.ceil(need / 2 ** 20)} MiB of WebAssembly memory, more than the ${MAX_PAGES * PAGE / 2 ** 30} GiB limit`);
+      if (have / PAGE + pages > MAX_PAGES)
+        throw new RangeError(
+          `lossc wasm: a call needs ${Math.ceil(need / 2 ** 20)} MiB of WebAssembly memory, more than the ${(MAX_PAGES * PAGE) / 2 ** 30} GiB limit`,
+        );
       // grow geometrically: a steady state reaches its size in a few calls and stays there
       this.memory.grow(Math.max(pages, Math.min(MAX_PAGES - have / PAGE, Math.ceil(have / PAGE / 4))));
     }

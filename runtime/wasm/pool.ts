@@ -83,7 +83,7 @@ export class WorkerPool implements PartRunner {
     const specifier = 'node:worker_threads';
     const { Worker, MessageChannel } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
     const ctrl = new Int32Array(new SharedArrayBuffer(64));
-    const math = Object.fromEntries(Object.entries(HOST_MATH).map(([k, f]) => [k, k === 'fmod' ? '(a, b) => a % b' : `Math.${k}`]));
+    const math = Object.fromEntries(Object.entries(HOST_MATH).map(([k]) => [k, k === 'fmod' ? '(a, b) => a % b' : `Math.${k}`]));
     const workers: import('node:worker_threads').Worker[] = [];
     const ports: import('node:worker_threads').MessagePort[] = [];
     for (let i = 0; i < count; i++) {

@@ -31,7 +31,10 @@ const GRAIN = 1 << 16;
 const MAX_PARTS = 64;
 let nextId = 0;
 
-export const partRange = (p: number, count: number, nparts: number): [number, number] => [Math.floor((p * count) / nparts), Math.floor(((p + 1) * count) / nparts)];
+export const partRange = (p: number, count: number, nparts: number): [number, number] => [
+  Math.floor((p * count) / nparts),
+  Math.floor(((p + 1) * count) / nparts),
+];
 
 export function runPartsHere(entry: KernelEntry, frame: number, sc: number, count: number, nparts: number): void {
   const run = entry.instance.exports.run as (f: number, s: number, lo: number, hi: number, p: number) => void;

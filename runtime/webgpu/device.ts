@@ -76,10 +76,7 @@ function describeAdapter(adapter: GPUAdapter): string {
   return head ? `${head} (${info.description})` : info.description;
 }
 
-async function openDevice(
-  adapter: GPUAdapter,
-  backend: LosscBackend,
-): Promise<LosscDevice> {
+async function openDevice(adapter: GPUAdapter, backend: LosscBackend): Promise<LosscDevice> {
   const requiredFeatures: GPUFeatureName[] = [];
   const subgroups = adapter.features.has('subgroups');
   const f16 = adapter.features.has('shader-f16');
@@ -125,7 +122,11 @@ async function loadDawn(tried: string[]): Promise<DawnModule | null> {
   } catch (err) {
     const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module) 'webgpu'/.test(String(err));
     // Dawn is an optional peer dependency of lossc (132 MB, prebuilt per platform): say how to get it
-    tried.push(missing ? "the 'webgpu' package (Dawn, WebGPU for Node) is not installed: npm install webgpu" : `import('webgpu') failed: ${err instanceof Error ? err.message : String(err)}`);
+    tried.push(
+      missing
+        ? "the 'webgpu' package (Dawn, WebGPU for Node) is not installed: npm install webgpu"
+        : `import('webgpu') failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return null;
   }
 }
@@ -139,7 +140,7 @@ async function create(opts: RequestDeviceOptions): Promise<LosscDevice | null> {
   const wantSubgroups = opts.requireSubgroups === true;
 
   const tryAttempt = async (a: Attempt): Promise<LosscDevice | null> => {
-    let adapter: GPUAdapter | null = null;
+    let adapter: GPUAdapter | null;
     try {
       adapter = await a.gpu.requestAdapter(a.adapterOptions);
     } catch (err) {
@@ -270,7 +271,7 @@ export async function releaseDevice(): Promise<void> {
   const p = cached;
   cached = undefined;
   cachedDevice = undefined;
-  let dev: LosscDevice | null = null;
+  let dev: LosscDevice | null;
   try {
     dev = p ? await p : null;
   } catch {

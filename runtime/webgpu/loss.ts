@@ -126,11 +126,21 @@ export class WebGpuLoss {
   async forwardGpu(inputs: TensorArg[], opts?: { out?: GpuTensor | null }): Promise<GpuTensor>;
   async forwardGpu(...args: unknown[]): Promise<GpuTensor> {
     const [inputs, opts] = arrayForm(args);
-    return this.device(inputs, [], (ts) => this.inner.forward(ts, this.gpuOut(opts) as ForwardOptions), (t) => this.wrap(t)!);
+    return this.device(
+      inputs,
+      [],
+      (ts) => this.inner.forward(ts, this.gpuOut(opts) as ForwardOptions),
+      (t) => this.wrap(t)!,
+    );
   }
 
   async vjpGpu(inputs: TensorArg[], gradOutput: TensorArg, opts?: GpuCallOptions): Promise<(GpuTensor | null)[]> {
-    return this.device(inputs, [gradOutput], (ts, [g]) => this.inner.vjp(ts, g!, this.gpuOut(opts)), (gs) => gs.map((g) => this.wrap(g)));
+    return this.device(
+      inputs,
+      [gradOutput],
+      (ts, [g]) => this.inner.vjp(ts, g!, this.gpuOut(opts)),
+      (gs) => gs.map((g) => this.wrap(g)),
+    );
   }
 
   /**
@@ -141,7 +151,12 @@ export class WebGpuLoss {
   async valueAndGradGpu(inputs: TensorArg[], opts?: GpuCallOptions): Promise<GpuValueAndGrad>;
   async valueAndGradGpu(...args: unknown[]): Promise<GpuValueAndGrad> {
     const [inputs, opts] = arrayForm(args);
-    return this.device(inputs, [], (ts) => this.inner.valueAndGrad(ts, this.gpuOut(opts)), (r) => ({ value: this.wrap(r.value)!, grads: r.grads.map((g) => this.wrap(g)) }));
+    return this.device(
+      inputs,
+      [],
+      (ts) => this.inner.valueAndGrad(ts, this.gpuOut(opts)),
+      (r) => ({ value: this.wrap(r.value)!, grads: r.grads.map((g) => this.wrap(g)) }),
+    );
   }
 
   /**
@@ -150,11 +165,20 @@ export class WebGpuLoss {
    * as forwardGpu / vjpGpu / valueAndGradGpu; `validated` rejects if the device refused it (the
    * results are then garbage). `gradOutput` is vjp's.
    */
-  submitGpu(method: 'forward' | 'vjp' | 'valueAndGrad', inputs: TensorArg[], opts?: GpuCallOptions, gradOutput?: TensorArg): { value: GpuTensor | null; grads: (GpuTensor | null)[]; validated: Promise<void> } {
+  submitGpu(
+    method: 'forward' | 'vjp' | 'valueAndGrad',
+    inputs: TensorArg[],
+    opts?: GpuCallOptions,
+    gradOutput?: TensorArg,
+  ): { value: GpuTensor | null; grads: (GpuTensor | null)[]; validated: Promise<void> } {
     if (method === 'vjp' && gradOutput === undefined) throw new TypeError(`${this.name}.submitGpu('vjp'): gradOutput is required`);
     const extra = method === 'vjp' ? [gradOutput!] : [];
     const { out, pending } = this.capture(inputs, extra, false, (ts, [g]) =>
-      method === 'forward' ? this.inner.forward(ts, this.gpuOut(opts) as ForwardOptions) : method === 'vjp' ? this.inner.vjp(ts, g!, this.gpuOut(opts)) : this.inner.valueAndGrad(ts, this.gpuOut(opts)),
+      method === 'forward'
+        ? this.inner.forward(ts, this.gpuOut(opts) as ForwardOptions)
+        : method === 'vjp'
+          ? this.inner.vjp(ts, g!, this.gpuOut(opts))
+          : this.inner.valueAndGrad(ts, this.gpuOut(opts)),
     );
     const validated = pending.submitted!.validated;
     if (method === 'forward') return { value: this.wrap(out as Tensor), grads: [], validated };
@@ -190,7 +214,12 @@ export class WebGpuLoss {
     return out;
   }
 
-  private async device<T, R>(inputs: readonly TensorArg[], extra: readonly TensorArg[], call: (ts: Tensor[], extra: Tensor[]) => T, convert: (out: T) => R): Promise<R> {
+  private async device<T, R>(
+    inputs: readonly TensorArg[],
+    extra: readonly TensorArg[],
+    call: (ts: Tensor[], extra: Tensor[]) => T,
+    convert: (out: T) => R,
+  ): Promise<R> {
     const { out, pending } = this.capture(inputs, extra, false, call);
     try {
       await pending.submitted!.validated;
@@ -201,12 +230,20 @@ export class WebGpuLoss {
     return convert(out);
   }
 
-  private capture<T>(inputs: readonly TensorArg[], extra: readonly TensorArg[], readback: boolean, call: (ts: Tensor[], extra: Tensor[]) => T): { out: T; pending: Pending } {
+  private capture<T>(
+    inputs: readonly TensorArg[],
+    extra: readonly TensorArg[],
+    readback: boolean,
+    call: (ts: Tensor[], extra: Tensor[]) => T,
+  ): { out: T; pending: Pending } {
     const pending: Pending = { readback, arrays: [] };
     this.pending = pending;
     let out: T;
     try {
-      out = call(inputs.map((a) => this.standIn(a)), extra.map((a) => this.standIn(a)));
+      out = call(
+        inputs.map((a) => this.standIn(a)),
+        extra.map((a) => this.standIn(a)),
+      );
     } finally {
       this.pending = null;
     }
@@ -233,7 +270,8 @@ export class WebGpuLoss {
     if (!o.out || typeof o.out !== 'object') return opts as CallOptions;
     const given = (t: unknown, label: string): Tensor | null | undefined => {
       if (t === undefined || t === null) return t;
-      if (!isGpuTensor(t)) throw new TypeError(`${this.name}: ${label} must be a GpuTensor (the results stay on the GPU; use valueAndGrad / vjp / forward for host tensors)`);
+      if (!isGpuTensor(t))
+        throw new TypeError(`${this.name}: ${label} must be a GpuTensor (the results stay on the GPU; use valueAndGrad / vjp / forward for host tensors)`);
       if (t.dtype !== 'float32') throw new TypeError(`${this.name}: ${label} has dtype ${t.dtype} but the result is float32`);
       const stand = this.standIn(t);
       this.stands.get(stand.data)!.given = t;
@@ -331,7 +369,10 @@ export class WebGpuLoss {
 export async function toWebGpu(def: LossDef, onBackend: (backend: Backend) => Loss, opts: WebGpuOptions = {}): Promise<WebGpuLoss> {
   if (opts.device !== undefined) return new WebGpuLoss(def, onBackend, gpuContext(externalDevice(opts.device, `${def.name}.to('webgpu', { device })`)));
   const gpu = await requestDevice();
-  if (!gpu) throw new Error(`lossc: no WebGPU adapter is available. Tried:\n  - ${lastDeviceAttempts().join('\n  - ')}\n(no GPU? run .ci/install-webgpu.sh for Mesa lavapipe, Vulkan on the CPU)`);
+  if (!gpu)
+    throw new Error(
+      `lossc: no WebGPU adapter is available. Tried:\n  - ${lastDeviceAttempts().join('\n  - ')}\n(no GPU? run .ci/install-webgpu.sh for Mesa lavapipe, Vulkan on the CPU)`,
+    );
   return new WebGpuLoss(def, onBackend, gpuContext(gpu));
 }
 
@@ -345,6 +386,7 @@ function hostOut(loss: string, opts: unknown): CallOptions {
   const o = opts as { out?: unknown } | undefined;
   const out = o?.out as { value?: unknown; grads?: unknown[] } | undefined;
   const gpu = out && (isGpuTensor(out) || isGpuTensor(out.value) || (Array.isArray(out.grads) && out.grads.some(isGpuTensor)));
-  if (gpu) throw new TypeError(`${loss}: out tensors of forward / vjp / valueAndGrad are host tensors; for GpuTensors use forwardGpu / vjpGpu / valueAndGradGpu`);
+  if (gpu)
+    throw new TypeError(`${loss}: out tensors of forward / vjp / valueAndGrad are host tensors; for GpuTensors use forwardGpu / vjpGpu / valueAndGradGpu`);
   return (opts ?? {}) as CallOptions;
 }

@@ -4,7 +4,17 @@
 // scalars), then record every dispatch of every kernel in ONE command encoder, in plan order,
 // followed by the copies for readback. One uniform buffer per call holds every segment.
 import type { KernelPlan } from '../../compiler/plan/kernelPlan.js';
-import { emitWgsl, MAX_RANK, SHORT_REDUCTION, UNIFORM_CONSTS, WORKGROUP_SIZE, type WgslEntry, type WgslKernel, type WgslProgram, type WgslSlot } from '../../compiler/emit/wgsl.js';
+import {
+  emitWgsl,
+  MAX_RANK,
+  SHORT_REDUCTION,
+  UNIFORM_CONSTS,
+  WORKGROUP_SIZE,
+  type WgslEntry,
+  type WgslKernel,
+  type WgslProgram,
+  type WgslSlot,
+} from '../../compiler/emit/wgsl.js';
 import { normalizeAxis, type ShapeExpr } from '../../compiler/ir/shape.js';
 import { numel } from '../../compiler/abi/strides.js';
 import { callDims, loopLayout, outputWrite, rowCall, scanCall, scatterCall, siteView } from '../../compiler/abi/call.js';
@@ -90,7 +100,12 @@ export class WebGpuProgram {
    * them); results stay on the GPU, owned by the caller (release them to ctx.pool), unless
    * `readback`, which copies them out and returns their buffers to the pool.
    */
-  submit(inputs: ReadonlyMap<string, GpuValue>, params: ReadonlyMap<string, number>, readback: boolean, outputs: ReadonlyMap<string, GivenBuffer> = new Map()): Submitted {
+  submit(
+    inputs: ReadonlyMap<string, GpuValue>,
+    params: ReadonlyMap<string, number>,
+    readback: boolean,
+    outputs: ReadonlyMap<string, GivenBuffer> = new Map(),
+  ): Submitted {
     const { pool } = this.ctx;
     const inputShapes = new Map([...inputs].map(([k, v]) => [k, v.shape] as const));
     const dims = callDims(inputShapes);
@@ -100,7 +115,8 @@ export class WebGpuProgram {
       // a result the caller gave a buffer for (`outputs`, by result name; the label is the buffer's name)
       const given = outputs.get(label);
       if (given) {
-        if (given.buffer.size - (given.offset ?? 0) < bytes) throw new Error(`internal: the buffer given for ${label} holds ${given.buffer.size - (given.offset ?? 0)} bytes from its offset, ${bytes} needed`);
+        if (given.buffer.size - (given.offset ?? 0) < bytes)
+          throw new Error(`internal: the buffer given for ${label} holds ${given.buffer.size - (given.offset ?? 0)} bytes from its offset, ${bytes} needed`);
         return given.buffer;
       }
       const b = pool.acquire(Math.max(bytes, 4), STORAGE(), label);
@@ -158,7 +174,19 @@ export class WebGpuProgram {
     writes.forEach((w, j) => {
       if (w === 'once') mask |= 2 ** j;
     });
-    const call: KernelCall = { k, dims, domain, n: numel(domain), params, values, alloc, dispatches, loop, mask, registers: loop.filter((o) => o.register).length };
+    const call: KernelCall = {
+      k,
+      dims,
+      domain,
+      n: numel(domain),
+      params,
+      values,
+      alloc,
+      dispatches,
+      loop,
+      mask,
+      registers: loop.filter((o) => o.register).length,
+    };
     const { partials, count } = k.rowAxis !== undefined ? this.layoutRows(call) : this.layoutMain(call);
     loop.forEach((o, j) => {
       if (writes[j] === 'scatter') this.layoutScatter(call, o, j);
@@ -177,11 +205,15 @@ export class WebGpuProgram {
     if (!loop.some((o, j) => o.mode === 'store' || o.register || mask & (2 ** j))) return { count: 0 };
     const flat = k.entries.find((e) => e.kind === 'main_flat')!;
     const views = flat.sites.map((s) => siteView(s, domain, dims));
-    const l = loopLayout(domain, views.map((v) => v.strides));
+    const l = loopLayout(
+      domain,
+      views.map((v) => v.strides),
+    );
     const isFlat = l.flat;
     const entry = isFlat ? flat : k.entries.find((e) => e.kind === 'main_strided')!;
     const strided = isFlat ? null : l;
-    if (strided && strided.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} reads tensors through ${strided.dims.length} distinct strided axes; at most ${MAX_RANK} are supported`);
+    if (strided && strided.dims.length > MAX_RANK)
+      throw new Error(`WebGPU: ${k.name} reads tensors through ${strided.dims.length} distinct strided axes; at most ${MAX_RANK} are supported`);
     // chunks of whole 256-byte blocks (binding offsets must be aligned), each bound at its offset
     const chunk = isFlat && n * 4 > this.ctx.maxBindingBytes ? Math.floor(this.ctx.maxBindingBytes / 256) * 64 : Math.max(n, 1);
     const lengths = Array.from({ length: Math.max(1, Math.ceil(n / chunk)) }, (_, i) => Math.min(chunk, n - i * chunk));
@@ -191,7 +223,13 @@ export class WebGpuProgram {
     const domainSized = new Set([...flat.sites.map((s) => s.buffer), ...loop.filter((o, j) => o.mode === 'store' || mask & (2 ** j)).map((o) => o.buffer)]);
     let base = 0;
     lengths.forEach((len, i) => {
-      const words = this.segment(k, entry, dims, c.params, views.map((v) => v.gatherStrides));
+      const words = this.segment(
+        k,
+        entry,
+        dims,
+        c.params,
+        views.map((v) => v.gatherStrides),
+      );
       words.set([len, strided?.dims.length ?? 0, groups[i]!, mask, count, base], 4);
       if (strided) {
         words.set(strided.dims, entry.layout.dims!);
@@ -208,11 +246,23 @@ export class WebGpuProgram {
   private layoutRows(c: KernelCall): { partials?: GPUBuffer; count: number } {
     const { k, dims, domain, loop } = c;
     const entry = k.entries.find((e) => e.kind === 'rows')!;
-    const { views, rows, C, outer, along } = rowCall(domain, k.rowAxis!, entry.sites, entry.addressed!.map((j) => loop[j]!), dims);
+    const { views, rows, C, outer, along } = rowCall(
+      domain,
+      k.rowAxis!,
+      entry.sites,
+      entry.addressed!.map((j) => loop[j]!),
+      dims,
+    );
     if (outer.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks rows through more than ${MAX_RANK} strided axes`);
     const count = Math.max(1, Math.min(rows, this.maxWorkgroups));
     const partials = c.registers ? c.alloc(c.registers * count * 4, `${k.name} partials`) : undefined;
-    const words = this.segment(k, entry, dims, c.params, views.map((v) => v.gatherStrides));
+    const words = this.segment(
+      k,
+      entry,
+      dims,
+      c.params,
+      views.map((v) => v.gatherStrides),
+    );
     words.set([rows, C, outer.dims.length, count, c.mask], 4);
     words.set(outer.dims, entry.layout.dims!);
     outer.strides.forEach((st, slot) => words.set(st, entry.layout.strides! + slot * MAX_RANK));
@@ -229,11 +279,18 @@ export class WebGpuProgram {
     const over = wgEntry.domain ? dims(wgEntry.domain) : c.domain;
     if (numel(dims(o.shape)) === 0) return;
     const { m, R, views, kept, red } = scatterCall(k.name, over, o, wgEntry.sites, dims);
-    if (kept.dims.length > MAX_RANK || red.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} accumulates ${o.buffer} over more than ${MAX_RANK} strided axes`);
+    if (kept.dims.length > MAX_RANK || red.dims.length > MAX_RANK)
+      throw new Error(`WebGPU: ${k.name} accumulates ${o.buffer} over more than ${MAX_RANK} strided axes`);
     const short = R <= SHORT_REDUCTION;
     const entry = short ? k.entries.find((e) => e.kind === 'scatter_inv' && e.output === j)! : wgEntry;
     const G = short ? Math.min(Math.ceil(m / WORKGROUP_SIZE), this.maxWorkgroups) : Math.min(m, this.maxWorkgroups);
-    const words = this.segment(k, entry, dims, c.params, views.map((v) => v.gatherStrides));
+    const words = this.segment(
+      k,
+      entry,
+      dims,
+      c.params,
+      views.map((v) => v.gatherStrides),
+    );
     words.set([m, R, kept.dims.length, red.dims.length, G], 4);
     words.set(kept.dims, entry.layout.keptDims!);
     words.set(red.dims, entry.layout.redDims!);
@@ -245,14 +302,26 @@ export class WebGpuProgram {
   }
 
   /** A recurrence: the body's placeholders take the shapes of the buffers bound to them. */
-  private layoutScan(k: WgslKernel, params: ReadonlyMap<string, number>, values: Map<string, GpuValue>, alloc: (bytes: number, label: string) => GPUBuffer, dispatches: Dispatch[]): void {
+  private layoutScan(
+    k: WgslKernel,
+    params: ReadonlyMap<string, number>,
+    values: Map<string, GpuValue>,
+    alloc: (bytes: number, label: string) => GPUBuffer,
+    dispatches: Dispatch[],
+  ): void {
     const call = scanCall(k.name, k.scan!, k.entries[0]!.sites, (buffer) => values.get(buffer)?.shape);
     const { dims, T, n, views, loop: c } = call;
     const out = k.outputs[0]!;
     values.set(out.buffer, { buffer: alloc(T * n * 4, out.buffer), shape: [T, ...call.carry] });
     const entry = k.entries[0]!;
     if (c.dims.length > MAX_RANK) throw new Error(`WebGPU: ${k.name} walks its state through more than ${MAX_RANK} strided axes`);
-    const words = this.segment(k, entry, dims, params, views.map((v) => v.gatherStrides));
+    const words = this.segment(
+      k,
+      entry,
+      dims,
+      params,
+      views.map((v) => v.gatherStrides),
+    );
     words.set([T, n, c.dims.length], 4);
     words.set(c.dims, entry.layout.dims!);
     c.strides.forEach((st, site) => words.set(st, entry.layout.strides! + site * MAX_RANK));
@@ -274,18 +343,29 @@ export class WebGpuProgram {
     const perStage = this.ctx.limits.maxStorageBuffersPerShaderStage;
     for (const d of dispatches) {
       const storage = d.entry.bindings.filter((n) => d.kernel.bindings[n]!.access !== 'uniform').length;
-      if (storage > perStage) throw new Error(`WebGPU: ${d.kernel.name}.${d.entry.name} binds ${storage} storage buffers; this device allows ${perStage} per shader stage (maxStorageBuffersPerShaderStage)`);
+      if (storage > perStage)
+        throw new Error(
+          `WebGPU: ${d.kernel.name}.${d.entry.name} binds ${storage} storage buffers; this device allows ${perStage} per shader stage (maxStorageBuffersPerShaderStage)`,
+        );
       for (const n of d.entry.bindings) {
         const b = d.kernel.bindings[n]!;
         const v = d.ranges?.has(b.buffer) ? undefined : values.get(b.buffer);
         if (v && numel(v.shape) * 4 > max)
-          throw new Error(`WebGPU: '${b.buffer}' needs ${numel(v.shape) * 4} bytes, more than this device binds in one buffer (maxStorageBufferBindingSize = ${max}) in ${d.kernel.name}.${d.entry.name}`);
+          throw new Error(
+            `WebGPU: '${b.buffer}' needs ${numel(v.shape) * 4} bytes, more than this device binds in one buffer (maxStorageBufferBindingSize = ${max}) in ${d.kernel.name}.${d.entry.name}`,
+          );
       }
     }
   }
 
   /** One uniform buffer, one command encoder with every dispatch, the readback copies, one submit. */
-  private record(dispatches: readonly Dispatch[], values: ReadonlyMap<string, GpuValue>, owned: readonly GPUBuffer[], readback: boolean, copies: readonly { from: GPUBuffer; offset: number; to: GPUBuffer; bytes: number }[] = []): Submitted {
+  private record(
+    dispatches: readonly Dispatch[],
+    values: ReadonlyMap<string, GpuValue>,
+    owned: readonly GPUBuffer[],
+    readback: boolean,
+    copies: readonly { from: GPUBuffer; offset: number; to: GPUBuffer; bytes: number }[] = [],
+  ): Submitted {
     const { device, pool } = this.ctx;
 
     // one uniform buffer for the call, a 256-byte-aligned segment per dispatch
@@ -371,7 +451,13 @@ export class WebGpuProgram {
   }
 
   /** A segment with the constants and the entry's host-computed scalars filled in (scalar j is word 12 + j). */
-  private segment(k: WgslKernel, entry: WgslEntry, dims: (s: ShapeExpr) => number[], params: ReadonlyMap<string, number>, gatherStrides: readonly (readonly number[])[]): Uint32Array {
+  private segment(
+    k: WgslKernel,
+    entry: WgslEntry,
+    dims: (s: ShapeExpr) => number[],
+    params: ReadonlyMap<string, number>,
+    gatherStrides: readonly (readonly number[])[],
+  ): Uint32Array {
     const words = new Uint32Array(entry.layout.words);
     const floats = new Float32Array(words.buffer);
     const ints = new Int32Array(words.buffer);

@@ -24,15 +24,80 @@ describe('siteView and loopLayout', () => {
     expect(siteView(site('b', b), [3, 4], dims)).toEqual({ strides: [0, 1], gatherStrides: [] });
   });
   it('is flat when every operand walks the domain contiguously, else strided over coalesced axes', () => {
-    expect(loopLayout([3, 4], [[4, 1], [4, 1]])).toEqual({ flat: true, n: 12, dims: [3, 4], strides: [] });
+    expect(
+      loopLayout(
+        [3, 4],
+        [
+          [4, 1],
+          [4, 1],
+        ],
+      ),
+    ).toEqual({ flat: true, n: 12, dims: [3, 4], strides: [] });
     // x and a broadcast b: the two axes cannot merge (b restarts every row)
-    expect(loopLayout([3, 4], [[4, 1], [0, 1]])).toEqual({ flat: false, n: 12, dims: [3, 4], strides: [[4, 1], [0, 1]] });
+    expect(
+      loopLayout(
+        [3, 4],
+        [
+          [4, 1],
+          [0, 1],
+        ],
+      ),
+    ).toEqual({
+      flat: false,
+      n: 12,
+      dims: [3, 4],
+      strides: [
+        [4, 1],
+        [0, 1],
+      ],
+    });
     // a transposed read: no two axes walk contiguously in both views, so none merge
-    expect(loopLayout([2, 3, 4], [[12, 4, 1], [1, 2, 6]])).toEqual({ flat: false, n: 24, dims: [2, 3, 4], strides: [[12, 4, 1], [1, 2, 6]] });
+    expect(
+      loopLayout(
+        [2, 3, 4],
+        [
+          [12, 4, 1],
+          [1, 2, 6],
+        ],
+      ),
+    ).toEqual({
+      flat: false,
+      n: 24,
+      dims: [2, 3, 4],
+      strides: [
+        [12, 4, 1],
+        [1, 2, 6],
+      ],
+    });
     // a read whose last two axes are contiguous in every view: merged into one axis of 12
-    expect(loopLayout([2, 3, 4], [[12, 4, 1], [0, 4, 1]])).toEqual({ flat: false, n: 24, dims: [2, 12], strides: [[12, 1], [0, 1]] });
+    expect(
+      loopLayout(
+        [2, 3, 4],
+        [
+          [12, 4, 1],
+          [0, 4, 1],
+        ],
+      ),
+    ).toEqual({
+      flat: false,
+      n: 24,
+      dims: [2, 12],
+      strides: [
+        [12, 1],
+        [0, 1],
+      ],
+    });
     // every axis of size 1 and a scatter into a scalar: one strided element
-    expect(loopLayout([1, 1], [[0, 0], [0, 0], [1, 1]])).toEqual({ flat: false, n: 1, dims: [1], strides: [[0], [0], [0]] });
+    expect(
+      loopLayout(
+        [1, 1],
+        [
+          [0, 0],
+          [0, 0],
+          [1, 1],
+        ],
+      ),
+    ).toEqual({ flat: false, n: 1, dims: [1], strides: [[0], [0], [0]] });
   });
 });
 
@@ -50,7 +115,9 @@ describe('outputWrite: the one decision of how an output is written', () => {
 describe('rowCall', () => {
   it('splits each slot into the outer strides (which row) and the one along the row', () => {
     const rowSum = reduceShape(x, [1], true);
-    const addressed = [slot({ buffer: 'lse', mode: 'sum', shape: rowSum, from: x, reduction: { op: 'sum', axes: [1], keepDims: true }, addressed: true, accumulates: false })];
+    const addressed = [
+      slot({ buffer: 'lse', mode: 'sum', shape: rowSum, from: x, reduction: { op: 'sum', axes: [1], keepDims: true }, addressed: true, accumulates: false }),
+    ];
     const r = rowCall([3, 4], -1, [site('x'), site('b', b)], addressed, dims);
     expect(r).toMatchObject({ axis: 1, C: 4, rows: 3, along: [1, 1, 0] });
     expect(r.outer).toEqual({ dims: [3], strides: [[4], [0], [1]] });
@@ -77,8 +144,20 @@ describe('scanCall', () => {
     const carry = inputShape('@carry', 2);
     const step = inputShape('@x0', 2);
     const w = inputShape('@c0', 1);
-    const s = scanCall('scan', { reverse: false, bind: { '@carry': 'h0', '@x0': 'seq', '@c0': 'w' }, steps: 'seq' }, [site('@carry', carry), site('@x0', step), site('@c0', w)], (n) => shapes.get(n));
+    const s = scanCall(
+      'scan',
+      { reverse: false, bind: { '@carry': 'h0', '@x0': 'seq', '@c0': 'w' }, steps: 'seq' },
+      [site('@carry', carry), site('@x0', step), site('@c0', w)],
+      (n) => shapes.get(n),
+    );
     expect(s).toMatchObject({ T: 7, n: 10, carry: [2, 5], step: [0, 10, 0] });
-    expect(s.loop).toEqual({ dims: [2, 5], strides: [[5, 1], [5, 1], [0, 1]] });
+    expect(s.loop).toEqual({
+      dims: [2, 5],
+      strides: [
+        [5, 1],
+        [5, 1],
+        [0, 1],
+      ],
+    });
   });
 });

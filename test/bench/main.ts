@@ -78,12 +78,24 @@ function randomTensor(n: number, seed: number, scale = 2): Tensor {
 function mseBaseline(x: Float32Array, y: Float32Array, gx: Float32Array): number {
   const n = x.length;
   const k = 2 / n;
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const d0 = x[i]! - y[i]!, d1 = x[i + 1]! - y[i + 1]!, d2 = x[i + 2]! - y[i + 2]!, d3 = x[i + 3]! - y[i + 3]!;
-    a0 += d0 * d0; a1 += d1 * d1; a2 += d2 * d2; a3 += d3 * d3;
-    gx[i] = k * d0; gx[i + 1] = k * d1; gx[i + 2] = k * d2; gx[i + 3] = k * d3;
+    const d0 = x[i]! - y[i]!,
+      d1 = x[i + 1]! - y[i + 1]!,
+      d2 = x[i + 2]! - y[i + 2]!,
+      d3 = x[i + 3]! - y[i + 3]!;
+    a0 += d0 * d0;
+    a1 += d1 * d1;
+    a2 += d2 * d2;
+    a3 += d3 * d3;
+    gx[i] = k * d0;
+    gx[i + 1] = k * d1;
+    gx[i + 2] = k * d2;
+    gx[i + 3] = k * d3;
   }
   for (; i < n; i++) {
     const d = x[i]! - y[i]!;
@@ -96,9 +108,11 @@ function mseBaseline(x: Float32Array, y: Float32Array, gx: Float32Array): number
 function bceWithLogitsBaseline(x: Float32Array, y: Float32Array, gx: Float32Array): number {
   const n = x.length;
   const k = 1 / n;
-  let a0 = 0, a1 = 0;
+  let a0 = 0,
+    a1 = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[i]!, yi = y[i]!;
+    const xi = x[i]!,
+      yi = y[i]!;
     const e = Math.exp(-Math.abs(xi));
     const loss = Math.max(xi, 0) - xi * yi + Math.log1p(e);
     if (i & 1) a1 += loss;
@@ -140,20 +154,44 @@ function crossEntropyBaseline(x: Float32Array, target: Int32Array, rows: number,
 const like = (t: Tensor): Tensor => tensor(new Float32Array(t.data.length), t.shape, 'float32');
 
 /** One case: the training step, the baseline and the default call. */
-function row(name: string, loss: InstanceType<(typeof nn)['MSELoss']>, inputs: Tensor[], baseline: (gx: Float32Array) => number, runs: number, warmup: number, inner = 1): Row {
+function row(
+  name: string,
+  loss: InstanceType<(typeof nn)['MSELoss']>,
+  inputs: Tensor[],
+  baseline: (gx: Float32Array) => number,
+  runs: number,
+  warmup: number,
+  inner = 1,
+): Row {
   const value = tensor(new Float32Array(1), [], 'float32');
   const grads: (Tensor | null)[] = inputs.map(() => null);
   grads[0] = like(inputs[0]!);
   const gx = new Float32Array(inputs[0]!.data.length);
-  const [step, base, plain] = measure([() => loss.valueAndGrad(inputs, { wrt: ['input'], out: { value, grads } }), () => baseline(gx), () => loss.valueAndGrad(...inputs)], runs, warmup, inner);
+  const [step, base, plain] = measure(
+    [() => loss.valueAndGrad(inputs, { wrt: ['input'], out: { value, grads } }), () => baseline(gx), () => loss.valueAndGrad(...inputs)],
+    runs,
+    warmup,
+    inner,
+  );
   return { name, elements: inputs[0]!.data.length, step: step!, plain: plain!, baseline: base!, micro: inner > 1 };
 }
 
 function crossEntropyRow(rows: number, classes: number, runs: number, warmup: number, inner = 1): Row {
   const x = randomTensor(rows * classes, 7, 8);
   const input = tensor(x.data, [rows, classes]);
-  const target = tensor(Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), [rows]);
-  return row(`CrossEntropyLoss [${rows}, ${classes}]`, new nn.CrossEntropyLoss(), [input, target], (g) => crossEntropyBaseline(input.data as Float32Array, target.data as Int32Array, rows, classes, g), runs, warmup, inner);
+  const target = tensor(
+    Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes),
+    [rows],
+  );
+  return row(
+    `CrossEntropyLoss [${rows}, ${classes}]`,
+    new nn.CrossEntropyLoss(),
+    [input, target],
+    (g) => crossEntropyBaseline(input.data as Float32Array, target.data as Int32Array, rows, classes, g),
+    runs,
+    warmup,
+    inner,
+  );
 }
 
 function bench(): Row[] {
@@ -162,13 +200,26 @@ function bench(): Row[] {
   const x = randomTensor(n, 1, 6);
   const y = randomTensor(n, 2, 6);
   const p = randomTensor(n, 3, 1);
-  const target01 = tensor(p.data.map((v) => v + 0.5), [n]);
+  const target01 = tensor(
+    p.data.map((v) => v + 0.5),
+    [n],
+  );
   rows.push(row('MSELoss [2^24]', new nn.MSELoss(), [x, y], (g) => mseBaseline(x.data as Float32Array, y.data as Float32Array, g), 5, 1));
-  rows.push(row('BCEWithLogitsLoss [2^24]', new nn.BCEWithLogitsLoss(), [x, target01], (g) => bceWithLogitsBaseline(x.data as Float32Array, target01.data as Float32Array, g), 5, 1));
+  rows.push(
+    row(
+      'BCEWithLogitsLoss [2^24]',
+      new nn.BCEWithLogitsLoss(),
+      [x, target01],
+      (g) => bceWithLogitsBaseline(x.data as Float32Array, target01.data as Float32Array, g),
+      5,
+      1,
+    ),
+  );
   rows.push(crossEntropyRow(4096, 1024, 5, 1), crossEntropyRow(256, 32768, 5, 1));
   // small batches: the cost of a call (microseconds)
   rows.push(crossEntropyRow(64, 10, 15, 5, 2000));
-  const a = randomTensor(256, 11), b = randomTensor(256, 12);
+  const a = randomTensor(256, 11),
+    b = randomTensor(256, 12);
   rows.push(row('MSELoss [256]', new nn.MSELoss(), [a, b], (g) => mseBaseline(a.data as Float32Array, b.data as Float32Array, g), 15, 5, 2000));
   return rows;
 }
@@ -176,7 +227,8 @@ function bench(): Row[] {
 function check(): void {
   // the baselines compute the same numbers as lossc's training step (else the comparison is meaningless)
   const n = 1000;
-  const x = randomTensor(n, 5), y = randomTensor(n, 6);
+  const x = randomTensor(n, 5),
+    y = randomTensor(n, 6);
   const same = (what: string, a: number, b: number, tol: number): void => {
     if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)))) throw new Error(`${what} baseline disagrees: ${a} vs ${b}`);
   };
@@ -185,20 +237,28 @@ function check(): void {
   const m = new nn.MSELoss().valueAndGrad([x, y], { wrt: ['input'], out: { grads: [g] } });
   same('MSE', m.value.data[0]!, mseBaseline(x.data as Float32Array, y.data as Float32Array, gx), 1e-5);
   g.data.forEach((v, i) => same('MSE gradient', v, gx[i]!, 1e-6));
-  const t = tensor(y.data.map((v) => v / 4 + 0.5), [n]);
+  const t = tensor(
+    y.data.map((v) => v / 4 + 0.5),
+    [n],
+  );
   const c = new nn.BCEWithLogitsLoss().valueAndGrad([x, t], { wrt: ['input'], out: { grads: [g] } });
   same('BCEWithLogits', c.value.data[0]!, bceWithLogitsBaseline(x.data as Float32Array, t.data as Float32Array, gx), 1e-5);
   g.data.forEach((v, i) => same('BCEWithLogits gradient', v, gx[i]!, 1e-6));
   const logits = tensor(x.data, [100, 10]);
-  const labels = tensor(Int32Array.from({ length: 100 }, (_, i) => i % 10), [100]);
+  const labels = tensor(
+    Int32Array.from({ length: 100 }, (_, i) => i % 10),
+    [100],
+  );
   const e = new nn.CrossEntropyLoss().valueAndGrad([logits, labels], { wrt: ['input'], out: { grads: [tensor(g.data, [100, 10])] } });
   same('CrossEntropy', e.value.data[0]!, crossEntropyBaseline(logits.data as Float32Array, labels.data as Int32Array, 100, 10, gx), 1e-5);
   g.data.forEach((v, i) => same('CrossEntropy gradient', v, gx[i]!, 1e-6));
 }
 
 check();
-console.log(`lossc bench, Node ${process.version}${gc ? '' : ' (run with --expose-gc for steadier RSS figures)'}: median per call (ms; us for the small batches)`);
-console.log('step = valueAndGrad([..], { wrt: [\'input\'], out }); default = valueAndGrad(...inputs); baseline = hand-fused loop into preallocated arrays');
+console.log(
+  `lossc bench, Node ${process.version}${gc ? '' : ' (run with --expose-gc for steadier RSS figures)'}: median per call (ms; us for the small batches)`,
+);
+console.log("step = valueAndGrad([..], { wrt: ['input'], out }); default = valueAndGrad(...inputs); baseline = hand-fused loop into preallocated arrays");
 console.log('case                                 elements      step   default  baseline  step/base  default/base  extra RSS MB: step default baseline');
 for (const r of bench()) {
   const f = (m: Measured): string => (r.micro ? `${(m.ms * 1000).toFixed(1)}us` : `${m.ms.toFixed(1)}`).padStart(9);

@@ -22,7 +22,10 @@ export async function benchTfjs(rows = 4096, classes = 1024, runs = 3, warmup = 
   let seed = 11;
   const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 8;
   const logits = tf.variable(tf.tensor2d(Float32Array.from({ length: rows * classes }, rand), [rows, classes]));
-  const labels = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), 'int32');
+  const labels = tf.tensor1d(
+    Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes),
+    'int32',
+  );
   const oneHot = tf.cast(tf.oneHot(labels, classes), 'float32');
   const ce = tfLoss(new nn.CrossEntropyLoss());
   const opt = tf.train.sgd(1e-3);
@@ -60,11 +63,15 @@ export async function benchTfjs(rows = 4096, classes = 1024, runs = 3, warmup = 
   );
   const [tfjsMs, losscMs] = times.map(median) as [number, number];
   console.log('');
-  console.log(`TensorFlow.js (cpu backend ${tf.version_core}): one training step, logits a tf.variable [${rows}, ${classes}], SGD; median of ${runs} interleaved`);
+  console.log(
+    `TensorFlow.js (cpu backend ${tf.version_core}): one training step, logits a tf.variable [${rows}, ${classes}], SGD; median of ${runs} interleaved`,
+  );
   console.log('loss                                 ms/step   peak tensor MB   tensors left   RSS growth MB');
   variants.forEach((v, i) => {
     const m = memory[i]!;
-    console.log(`${v.name.padEnd(34)} ${median(times[i]!).toFixed(1).padStart(9)} ${m.peakMB.toFixed(0).padStart(16)} ${String(m.newTensors).padStart(14)} ${m.rssMB.toFixed(0).padStart(14)}`);
+    console.log(
+      `${v.name.padEnd(34)} ${median(times[i]!).toFixed(1).padStart(9)} ${m.peakMB.toFixed(0).padStart(16)} ${String(m.newTensors).padStart(14)} ${m.rssMB.toFixed(0).padStart(14)}`,
+    );
   });
   console.log(`lossc/tfjs / tfjs: ${(losscMs / tfjsMs).toFixed(2)}x the time per step (tfjs's loss is ${(tfjsMs / losscMs).toFixed(1)}x slower)`);
   tf.dispose([logits, labels, oneHot]);

@@ -47,25 +47,45 @@ function workloads(baselines: Record<string, (...a: never[]) => number>): Worklo
   const n = Number(process.env['LOSSC_BENCH_N'] ?? 1 << 24);
   const x = tensor(random(n, 1, 6), [n]);
   const y = tensor(random(n, 2, 6), [n]);
-  const p = tensor(random(n, 3, 1).map((v) => v + 0.5), [n]);
+  const p = tensor(
+    random(n, 3, 1).map((v) => v + 0.5),
+    [n],
+  );
   const ce = (rows: number, classes: number): Workload => {
     const input = tensor(random(rows * classes, 7, 8), [rows, classes]);
-    const target = tensor(Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), [rows]);
+    const target = tensor(
+      Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes),
+      [rows],
+    );
     const f = baselines['crossEntropy'] as (x: Float32Array, t: Int32Array, r: number, c: number, g: Float32Array) => number;
-    return { name: `CrossEntropyLoss [${rows}, ${classes}]`, loss: 'CrossEntropyLoss', inputs: [input, target], baseline: (g) => f(input.data as Float32Array, target.data as Int32Array, rows, classes, g) };
+    return {
+      name: `CrossEntropyLoss [${rows}, ${classes}]`,
+      loss: 'CrossEntropyLoss',
+      inputs: [input, target],
+      baseline: (g) => f(input.data as Float32Array, target.data as Int32Array, rows, classes, g),
+    };
   };
   const mse = baselines['mse'] as (x: Float32Array, y: Float32Array, g: Float32Array) => number;
   const bce = baselines['bceWithLogits'] as (x: Float32Array, y: Float32Array, g: Float32Array) => number;
   return [
     { name: `MSELoss [2^${Math.log2(n)}]`, loss: 'MSELoss', inputs: [x, y], baseline: (g) => mse(x.data as Float32Array, y.data as Float32Array, g) },
-    { name: `BCEWithLogitsLoss [2^${Math.log2(n)}]`, loss: 'BCEWithLogitsLoss', inputs: [x, p], baseline: (g) => bce(x.data as Float32Array, p.data as Float32Array, g) },
+    {
+      name: `BCEWithLogitsLoss [2^${Math.log2(n)}]`,
+      loss: 'BCEWithLogitsLoss',
+      inputs: [x, p],
+      baseline: (g) => bce(x.data as Float32Array, p.data as Float32Array, g),
+    },
     ce(4096, 1024),
     ce(256, 32768),
   ];
 }
 
 /** PyTorch on the same inputs, or why not. */
-function torchResults(ws: readonly Workload[], runs: number, warmup: number): { version: string; results: Record<string, { fwd: { ms: number; rssMB: number }; step: { ms: number; rssMB: number } }> } | string {
+function torchResults(
+  ws: readonly Workload[],
+  runs: number,
+  warmup: number,
+): { version: string; results: Record<string, { fwd: { ms: number; rssMB: number }; step: { ms: number; rssMB: number } }> } | string {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return 'torch not available (/usr/bin/python3 -c "import torch" failed)';
   const dir = mkdtempSync(join(tmpdir(), 'lossc-bench-'));
@@ -101,7 +121,7 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
   // the package's own objects (a Loss from another copy of the modules would not share its classes)
   type Backend = { lastCallBytes: number; workerParts: number; close(): Promise<void> };
   const backendOf = (l: Loss): Backend => (l as unknown as { backend: Backend }).backend;
-  console.log('\nWebAssembly backend (median ms per call; step = valueAndGrad(inputs, { wrt: [\'input\'], out }); fused = hand-written JS loop)');
+  console.log("\nWebAssembly backend (median ms per call; step = valueAndGrad(inputs, { wrt: ['input'], out }); fused = hand-written JS loop)");
   const lossc: Record<string, { fwd: number[]; step: number[]; mem1: number; mem2: number }> = {};
   for (const w of ws) {
     const js = new nn[w.loss]() as unknown as Loss;

@@ -64,7 +64,14 @@ export async function benchWebGpu(): Promise<void> {
   cases.push({
     name: `CrossEntropyLoss valueAndGrad [${rows}, ${classes}]`,
     loss: await new nn.CrossEntropyLoss().to('webgpu'),
-    inputs: [tensor(random(m, 3, 8), [rows, classes]), tensor(Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), [rows], 'int32')],
+    inputs: [
+      tensor(random(m, 3, 8), [rows, classes]),
+      tensor(
+        Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes),
+        [rows],
+        'int32',
+      ),
+    ],
     elements: m,
     bytes: 4 * 2 * m + 4 * rows,
   });

@@ -41,10 +41,16 @@ const CHROMIUM_ARGS = [
 
 const present = existsSync(CHROMIUM);
 const required = process.env['LOSSC_REQUIRE_BROWSER'] === '1';
-const skipReason = present || required ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh (Debian's chromium); LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
+const skipReason =
+  present || required ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh (Debian's chromium); LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
 if (skipReason) console.warn(`browser tests skipped: ${skipReason}`);
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+};
 
 /** A static server for `root` on 127.0.0.1 (an ephemeral port): a secure context, as WebGPU needs. */
 async function serve(root: string): Promise<{ server: Server; url: string }> {
@@ -114,7 +120,11 @@ describe(`the browser example in headless Chromium${skipReason ? ` [skipped: ${s
     const t0 = performance.now();
     outDir = mkdtempSync(join(tmpdir(), 'lossc-browser-dist-'));
     const { build } = await import('vite');
-    await within(30_000, 'vite build of examples/browser', build({ configFile: join(example, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } }));
+    await within(
+      30_000,
+      'vite build of examples/browser',
+      build({ configFile: join(example, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } }),
+    );
     const t1 = performance.now();
     const served = await serve(outDir);
     server = served.server;
@@ -136,7 +146,9 @@ describe(`the browser example in headless Chromium${skipReason ? ` [skipped: ${s
     if (problems.length) console.log(`browser console:\n  ${problems.join('\n  ')}`);
     console.log(
       `browser example: vite build ${(t1 - t0).toFixed(0)} ms, Chromium launch ${(t2 - t1).toFixed(0)} ms, page ${(t3 - t2).toFixed(0)} ms` +
-        (result?.ok ? ` (JS ${result.timingsMs.js.toFixed(0)} ms, WebGPU ${result.timingsMs.webgpu === null ? '-' : `${result.timingsMs.webgpu.toFixed(0)} ms`})` : ''),
+        (result?.ok
+          ? ` (JS ${result.timingsMs.js.toFixed(0)} ms, WebGPU ${result.timingsMs.webgpu === null ? '-' : `${result.timingsMs.webgpu.toFixed(0)} ms`})`
+          : ''),
     );
   }, 60_000);
 
@@ -200,7 +212,10 @@ describe(`the browser example in headless Chromium${skipReason ? ` [skipped: ${s
     }
     if ('error' in w) throw new Error(`WebGPU on ${w.adapter.vendor} ${w.adapter.architecture} failed in the page: ${w.error}\n${problems.join('\n')}`);
     const ref: ScenarioResult = result.js.float64;
-    const worst = Math.max(expectCaseClose(w.results.focal, ref.focal, 'FocalLoss'), expectCaseClose(w.results.crossEntropy, ref.crossEntropy, 'CrossEntropyLoss'));
+    const worst = Math.max(
+      expectCaseClose(w.results.focal, ref.focal, 'FocalLoss'),
+      expectCaseClose(w.results.crossEntropy, ref.crossEntropy, 'CrossEntropyLoss'),
+    );
     expect(w.results.focal.value.dtype).toBe('float32');
     console.log(
       `browser WebGPU adapter: ${[w.adapter.vendor, w.adapter.architecture, w.adapter.description].filter(Boolean).join(' ')}` +

@@ -16,9 +16,21 @@ import type { TfjsPageResult } from '../../examples/browser/tfjs/main.js';
 const CHROMIUM = '/usr/bin/chromium';
 const example = fileURLToPath(new URL('../../examples/browser/tfjs/', import.meta.url));
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const present = existsSync(CHROMIUM);
-const skipReason = present || process.env['LOSSC_REQUIRE_BROWSER'] === '1' ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh; LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
+const skipReason =
+  present || process.env['LOSSC_REQUIRE_BROWSER'] === '1'
+    ? null
+    : `${CHROMIUM} is absent: run .ci/install-browser.sh; LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
 
 /** Counts the page's device calls; the page calls __losscStep after each training step. */
 const COUNTER = `(() => {
@@ -84,7 +96,9 @@ describe(`lossc/tfjs on tfjs-webgpu in headless Chromium${skipReason ? ` [skippe
     seen = (await page.evaluate('globalThis.__losscSeen')) as typeof seen;
     if (result?.ok) {
       const drift = Math.max(...result.lossc.map((v, i) => Math.abs(v - result!.tfjs[i]!) / result!.tfjs[i]!));
-      console.log(`tfjs-webgpu page: 100 steps, lossc ${result.ms.lossc.toFixed(0)} ms, tfjs ${result.ms.tfjs.toFixed(0)} ms; largest relative difference of the trajectories ${drift.toExponential(1)}; numTensors after step 10: ${result.tensorsAt10}, after 100: ${result.tensorsAtEnd}`);
+      console.log(
+        `tfjs-webgpu page: 100 steps, lossc ${result.ms.lossc.toFixed(0)} ms, tfjs ${result.ms.tfjs.toFixed(0)} ms; largest relative difference of the trajectories ${drift.toExponential(1)}; numTensors after step 10: ${result.tensorsAt10}, after 100: ${result.tensorsAtEnd}`,
+      );
     }
   }, 150_000);
 
@@ -98,7 +112,9 @@ describe(`lossc/tfjs on tfjs-webgpu in headless Chromium${skipReason ? ` [skippe
     if (!result?.ok) throw new Error(`the page failed: ${result?.error}\n${problems.join('\n')}`);
     expect(result.backend).toBe('webgpu');
     expect(result.lossc).toHaveLength(100);
-    result.lossc.forEach((v, i) => expect(Math.abs(v - result!.tfjs[i]!), `step ${i + 1}: lossc ${v} vs tfjs ${result!.tfjs[i]}`).toBeLessThanOrEqual(1e-5 * result!.tfjs[i]!));
+    result.lossc.forEach((v, i) =>
+      expect(Math.abs(v - result!.tfjs[i]!), `step ${i + 1}: lossc ${v} vs tfjs ${result!.tfjs[i]}`).toBeLessThanOrEqual(1e-5 * result!.tfjs[i]!),
+    );
     expect(result.lossc.at(-1)!).toBeLessThan(result.lossc[0]!);
   });
 

@@ -9,7 +9,9 @@ import { checkGradients } from '../../cli/check.js';
 import { defineLoss } from '../../runtime/compile.js';
 import { add, mul, stopGradient, sub, sum, withGrad } from '../../compiler/ir/builders.js';
 
-const examples = readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.loss') || (f.endsWith('.ts') && !['customMse.ts', 'run-example.ts', 'tfjs-node-train.ts'].includes(f)));
+const examples = readdirSync(join(repo, 'examples')).filter(
+  (f) => f.endsWith('.loss') || (f.endsWith('.ts') && !['customMse.ts', 'run-example.ts', 'tfjs-node-train.ts'].includes(f)),
+);
 
 describe('lossc check', () => {
   it('passes on every example', async () => {
@@ -21,12 +23,15 @@ describe('lossc check', () => {
     expect(run.code).toBe(0);
   });
 
-  it.each(['MSELoss', 'HuberLoss', 'BCEWithLogitsLoss', 'CrossEntropyLoss', 'NLLLoss', 'CosineEmbeddingLoss', 'TripletMarginLoss', 'CTCLoss'])('passes on %s', async (name) => {
-    const run = await lossc('check', name);
-    expect(run.out, run.err).toMatch(new RegExp(`^ok +${name} `));
-    expect(run.out).toMatch(/max error \d\.\d\de-(1[0-9]|[6-9])/);
-    expect(run.code).toBe(0);
-  });
+  it.each(['MSELoss', 'HuberLoss', 'BCEWithLogitsLoss', 'CrossEntropyLoss', 'NLLLoss', 'CosineEmbeddingLoss', 'TripletMarginLoss', 'CTCLoss'])(
+    'passes on %s',
+    async (name) => {
+      const run = await lossc('check', name);
+      expect(run.out, run.err).toMatch(new RegExp(`^ok +${name} `));
+      expect(run.out).toMatch(/max error \d\.\d\de-(1[0-9]|[6-9])/);
+      expect(run.code).toBe(0);
+    },
+  );
 
   it('applies --options (a weight tensor as a JSON array)', async () => {
     const run = await lossc('check', 'NLLLoss', '--options', '{"weight": [1, 2, 0.5, 1, 3], "reduction": "sum"}');

@@ -23,7 +23,13 @@ interface Case {
   readonly inputs: TensorJson[];
   readonly gradOutput: TensorJson | null;
 }
-type Outcome = { error: string } | { forward: TensorJson; vjp: (TensorJson | null)[] | { error: string }; valueAndGrad: { value: TensorJson; grads: (TensorJson | null)[] } | { error: string } };
+type Outcome =
+  | { error: string }
+  | {
+      forward: TensorJson;
+      vjp: (TensorJson | null)[] | { error: string };
+      valueAndGrad: { value: TensorJson; grads: (TensorJson | null)[] } | { error: string };
+    };
 
 const toJson = (t: Tensor): TensorJson => ({ data: encodeNumbers(t.data), shape: [...t.shape], dtype: t.dtype });
 const fromJson = (t: TensorJson): Tensor => {
@@ -92,7 +98,7 @@ for (const c of cases) {
 process.stdout.write(JSON.stringify(results));
 `;
 
-describe('lossc compile: standalone modules give the library\'s numbers', () => {
+describe("lossc compile: standalone modules give the library's numbers", () => {
   const tmp = tempFolder();
   const defs = new Map<string, LossDef>();
   let compileOutput = '';
@@ -102,13 +108,22 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     compileOutput = run.out + run.err;
     expect(run.code, compileOutput).toBe(0);
     const read = (file: string, parse: typeof parseLossSource) => parse(readFileSync(example(file), 'utf8'), file).losses;
-    for (const d of [...read('focal.loss', parseLossSource), ...read('multiclassFocal.ts', parseTsLossSource), ...read('customMseClass.ts', parseTsLossSource), builtinLoss('CrossEntropyLoss')!]) defs.set(d.name, d);
+    for (const d of [
+      ...read('focal.loss', parseLossSource),
+      ...read('multiclassFocal.ts', parseTsLossSource),
+      ...read('customMseClass.ts', parseTsLossSource),
+      builtinLoss('CrossEntropyLoss')!,
+    ])
+      defs.set(d.name, d);
   });
   afterAll(() => tmp.done());
 
   it('writes <Name>.mjs, <Name>.cjs and their .d.mts / .d.cts for every loss, and says so', () => {
     for (const name of ['FocalLoss', 'multiclassFocal', 'CustomMSE', 'CrossEntropyLoss']) {
-      for (const [js, dts] of [['mjs', 'd.mts'], ['cjs', 'd.cts']] as const) {
+      for (const [js, dts] of [
+        ['mjs', 'd.mts'],
+        ['cjs', 'd.cts'],
+      ] as const) {
         expect(compileOutput).toContain(join(tmp.dir, `${name}.${js}`));
         expect(compileOutput).toContain(join(tmp.dir, `${name}.${dts}`));
         const text = readFileSync(join(tmp.dir, `${name}.${js}`), 'utf8');
@@ -119,7 +134,9 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
         expect(text).toMatch(/\bfn: \(?\$?\w*/);
         expect(text).not.toMatch(/\bsource: "/);
         expect(text).toMatch(js === 'mjs' ? /^export function create\(options\)/m : /^exports\.create = create;$/m);
-        expect(readFileSync(join(tmp.dir, `${name}.${dts}`), 'utf8')).toContain(`export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`);
+        expect(readFileSync(join(tmp.dir, `${name}.${dts}`), 'utf8')).toContain(
+          `export declare function create(options?: ${name}Options): ${name.endsWith('Loss') ? name : `${name}Loss`};`,
+        );
       }
     }
   });
@@ -127,13 +144,29 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
   it('--options, --precision and --methods carry only what is asked for; create() names what is missing; --shared-runtime', async () => {
     const t = tempFolder();
     try {
-      const run = await lossc('compile', 'MSELoss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad,forward', '--format', 'cjs', '--no-training-variants', '-o', t.dir);
+      const run = await lossc(
+        'compile',
+        'MSELoss',
+        '--options',
+        '{"reduction": "sum"}',
+        '--precision',
+        'float32',
+        '--methods',
+        'valueAndGrad,forward',
+        '--format',
+        'cjs',
+        '--no-training-variants',
+        '-o',
+        t.dir,
+      );
       expect(run.code, run.err).toBe(0);
       expect(run.out).toContain('MSELoss: 1 variant x 2 methods');
       expect(existsSync(join(t.dir, 'MSELoss.mjs'))).toBe(false);
       const size = readFileSync(join(t.dir, 'MSELoss.cjs'), 'utf8').length - readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').length;
       expect(size).toBeLessThan(8000); // the loss itself: one variant, two methods, float32
-      const child = await runNode(t.dir, `
+      const child = await runNode(
+        t.dir,
+        `
         import { createRequire } from 'node:module';
         const { create } = createRequire(import.meta.url)('./MSELoss.cjs');
         const f32 = (xs) => ({ data: Float32Array.from(xs), shape: [xs.length], dtype: 'float32' });
@@ -144,7 +177,8 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
           try { f(); out.push('no error'); } catch (e) { out.push(e.message); }
         }
         process.stdout.write(JSON.stringify(out));
-      `);
+      `,
+      );
       expect(child.code, child.stderr).toBe(0);
       expect(JSON.parse(child.stdout)).toEqual([
         5,
@@ -154,19 +188,36 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       ]);
       // --shared-runtime: the run time once, in lossc-runtime.mjs / .cjs, which each module imports
       const shared = join(t.dir, 'shared');
-      const sr = await lossc('compile', 'MSELoss', 'L1Loss', '--options', '{"reduction": "sum"}', '--precision', 'float32', '--methods', 'valueAndGrad', '--no-training-variants', '--shared-runtime', '-o', shared);
+      const sr = await lossc(
+        'compile',
+        'MSELoss',
+        'L1Loss',
+        '--options',
+        '{"reduction": "sum"}',
+        '--precision',
+        'float32',
+        '--methods',
+        'valueAndGrad',
+        '--no-training-variants',
+        '--shared-runtime',
+        '-o',
+        shared,
+      );
       expect(sr.code, sr.err).toBe(0);
       expect(sr.out.match(/lossc-runtime\.mjs/g)).toHaveLength(1);
       expect(readFileSync(join(shared, 'lossc-runtime.mjs'), 'utf8')).toContain(readFileSync(join(repo, 'dist/standalone/runtime.js'), 'utf8').trim());
       expect(readFileSync(join(shared, 'MSELoss.mjs'), 'utf8').length).toBeLessThan(8000);
-      const both = await runNode(shared, `
+      const both = await runNode(
+        shared,
+        `
         import { createRequire } from 'node:module';
         import * as l1 from './L1Loss.mjs';
         const mse = createRequire(import.meta.url)('./MSELoss.cjs');
         const f32 = (xs) => ({ data: Float32Array.from(xs), shape: [xs.length], dtype: 'float32' });
         const args = [f32([1, -2]), f32([0, 0])];
         process.stdout.write(JSON.stringify([mse.create({ reduction: 'sum' }).valueAndGrad(...args).value.data[0], l1.create({ reduction: 'sum' }).valueAndGrad(...args).value.data[0]]));
-      `);
+      `,
+      );
       expect(both.code, both.stderr).toBe(0);
       expect(JSON.parse(both.stdout)).toEqual([5, 3]);
       expect((await lossc('compile', 'MSELoss', '--methods', 'backward', '-o', t.dir)).code).toBe(2);
@@ -176,7 +227,7 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     }
   });
 
-  it('the .d.ts files type a user\'s calls (and reject wrong options)', async () => {
+  it("the .d.ts files type a user's calls (and reject wrong options)", async () => {
     const ts = (await import('typescript')).default;
     const { writeFileSync } = await import('node:fs');
     const use = join(tmp.dir, 'use.mts');
@@ -188,14 +239,23 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
         "const x: Tensor = { data: new Float32Array(6), shape: [2, 3], dtype: 'float32' };",
         "const t: Tensor = { data: new Int32Array(2), shape: [2], dtype: 'int32' };",
         "export const v: Tensor = create({ reduction: 'sum', labelSmoothing: 0.1, weight: null }).valueAndGrad(x, t).value;",
-        "export const g = focal.create({ gamma: 1 }).vjp([x, x], x);",
+        'export const g = focal.create({ gamma: 1 }).vjp([x, x], x);',
         "export const bad = focal.create({ reduction: 'average' });",
         "export const step = create().valueAndGrad([x, t], { wrt: ['input'], out: { value: x, grads: [x, null] }, accumulate: true }).grads;",
         "export const into: Tensor = create({ reduction: 'none' }).forward([x, t], { out: t });",
       ].join('\n'),
     );
-    const program = ts.createProgram([use], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] });
-    const messages = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.getLineAndCharacterOfPosition(d.start!).line}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    const program = ts.createProgram([use], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: [],
+    });
+    const messages = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => `${d.file?.getLineAndCharacterOfPosition(d.start!).line}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(/^6: Type '"average"' is not assignable to type /);
   });
@@ -291,7 +351,9 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
       const c = compileMethod(instantiate(builtinLoss('MSELoss')!, { reduction: 'mean' }), 'valueAndGrad');
       const entry = index.forms.main['reduction=mean'].valueAndGrad;
       const expected = wgslModules(c);
-      expect(entry.modules.map((m: { offset: number; length: number }) => wgsl.slice(m.offset, m.offset + m.length))).toEqual(expected.modules.map((m) => m.code));
+      expect(entry.modules.map((m: { offset: number; length: number }) => wgsl.slice(m.offset, m.offset + m.length))).toEqual(
+        expected.modules.map((m) => m.code),
+      );
       expect(entry.manifest.results).toEqual(['value', 'grad_input', 'grad_target']);
       expect(index.forms.main['reduction=none'].valueAndGrad.error).toMatch(/needs a scalar loss/);
     } finally {
@@ -328,19 +390,30 @@ describe('lossc compile: standalone modules give the library\'s numbers', () => 
     );
     expect(child.code, child.stderr).toBe(0);
     const got = JSON.parse(child.stdout) as Record<string, unknown>;
-    expect(got).toEqual({ same: true, value: true, twice: true, onlyInput: true, other: expect.stringMatching(/CrossEntropyLoss\.valueAndGrad: this module carries gradients for every input; every input with accumulate; wrt \[input\]; wrt \[input\] with accumulate; wrt \[target\] needs lossc's library/) });
+    expect(got).toEqual({
+      same: true,
+      value: true,
+      twice: true,
+      onlyInput: true,
+      other: expect.stringMatching(
+        /CrossEntropyLoss\.valueAndGrad: this module carries gradients for every input; every input with accumulate; wrt \[input\]; wrt \[input\] with accumulate; wrt \[target\] needs lossc's library/,
+      ),
+    });
   });
 
   it('a function-valued option cannot be carried: create() with one throws a clear Error', async () => {
     const t = tempFolder();
     try {
       expect((await lossc('compile', 'TripletMarginWithDistanceLoss', '-o', t.dir)).code).toBe(0);
-      const child = await runNode(t.dir, `
+      const child = await runNode(
+        t.dir,
+        `
         import { create } from './TripletMarginWithDistanceLoss.mjs';
         try { create({ distanceFunction: (a, b) => a }); console.log('no error'); } catch (e) { console.log(e.message); }
         const a = { data: Float64Array.from([1, 2, 3, 4]), shape: [2, 2], dtype: 'float64' };
         console.log(create({ margin: 0.5 }).forward(a, a, a).data[0]);
-      `);
+      `,
+      );
       expect(child.stdout).toMatch(/distanceFunction' is a function .* standalone module cannot carry/);
       expect(child.stdout.trim().split('\n')[1]).toBe('0.5');
     } finally {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { example, lossc, repo, tempFolder } from './helpers.js';
 
-const sources = readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.loss') || (f.endsWith('.ts') && !['customMse.ts', 'run-example.ts', 'tfjs-node-train.ts'].includes(f)));
+const sources = readdirSync(join(repo, 'examples')).filter(
+  (f) => f.endsWith('.loss') || (f.endsWith('.ts') && !['customMse.ts', 'run-example.ts', 'tfjs-node-train.ts'].includes(f)),
+);
 const tsExamples = sources.filter((f) => f.endsWith('.ts'));
 
 describe('examples', () => {
@@ -56,7 +58,10 @@ describe('examples', () => {
   }
 
   it("the TypeScript examples type-check with tsc against lossc's built types ('lossc/loss')", () => {
-    expect(existsSync(join(repo, 'dist/runtime/authoring.d.ts')), 'run `npm run build` first: the examples are checked against the published types in dist').toBe(true);
+    expect(
+      existsSync(join(repo, 'dist/runtime/authoring.d.ts')),
+      'run `npm run build` first: the examples are checked against the published types in dist',
+    ).toBe(true);
     const files = Object.fromEntries(tsExamples.map((f) => [f, readFileSync(example(f), 'utf8')]));
     expect(typecheck(files)).toEqual([]);
   });

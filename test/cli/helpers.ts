@@ -42,5 +42,6 @@ export function runNode(dir: string, script: string, args: readonly string[] = [
 }
 
 /** Numbers as JSON, exactly: -0 and non-finite values as strings. */
-export const encodeNumbers = (xs: ArrayLike<number>): (number | string)[] => Array.from(xs, (v) => (Object.is(v, -0) ? '-0' : Number.isFinite(v) ? v : String(v)));
+export const encodeNumbers = (xs: ArrayLike<number>): (number | string)[] =>
+  Array.from(xs, (v) => (Object.is(v, -0) ? '-0' : Number.isFinite(v) ? v : String(v)));
 export const decodeNumbers = (xs: readonly (number | string)[]): number[] => xs.map((v) => (typeof v === 'string' ? Number(v) : v));

@@ -57,7 +57,10 @@ describe('the TypeScript front end', () => {
     const d = Array.from(x.data, (v, i) => Math.max(v - y.data[i]! + 0.25, 0));
     const w = [1, 2, 0.5];
     expect(at({ margin: 0.25, reduction: 'none', squared: true, weight: tensor(w, [3], 'float64') })).toEqual(d.map((v, i) => v * v * w[i % 3]!));
-    expect(at({ margin: 0.25, reduction: 'sum' })[0]).toBeCloseTo(d.reduce((p, q) => p + q), 12);
+    expect(at({ margin: 0.25, reduction: 'sum' })[0]).toBeCloseTo(
+      d.reduce((p, q) => p + q),
+      12,
+    );
     // one kernel serves every margin: the number is a run-time parameter
     expect(new Loss(def!, { margin: 3 }).explain().text).toContain('param margin');
   });
@@ -69,7 +72,10 @@ describe('the TypeScript front end', () => {
         function softNll(logits: Tensor, target: IntTensor): Tensor { return -gather(logSoftmax(logits, 1), target, 1); }
         export const nll = (input: Tensor, target: IntTensor): Tensor => mean(softNll(input, target)) * (half * 2) + 0 * Math.PI;`,
     );
-    expect(def!.inputs).toEqual([{ name: 'input', kind: 'float' }, { name: 'target', kind: 'int' }]);
+    expect(def!.inputs).toEqual([
+      { name: 'input', kind: 'float' },
+      { name: 'target', kind: 'int' },
+    ]);
     const t = tensor([2, 0], [2], 'int32');
     const got = new Loss(def!).valueAndGrad(x, t);
     const want = new nn.CrossEntropyLoss().valueAndGrad(x, t);
@@ -101,22 +107,35 @@ describe('the TypeScript front end', () => {
     ['return mean(`${a}`);', '3:15: a template string is not supported'],
   ])('reports %j', (body, message) => {
     const found = errors(`${header}export function f(a: Tensor, b: Tensor, t: IntTensor): Tensor {\n  ${body}\n}\n`);
-    expect(found.find((e) => e.startsWith(message)), found.join('\n')).toBeDefined();
+    expect(
+      found.find((e) => e.startsWith(message)),
+      found.join('\n'),
+    ).toBeDefined();
   });
 
   it('reports signatures it cannot read', () => {
     expect(errors(`${header}export function f(a: number): Tensor { return mean(a); }`)).toEqual([
       "2:22: parameter 'a' has type number: a loss's inputs are Tensor (float) or IntTensor (int32 class indices), imported from 'lossc/loss'",
     ]);
-    expect(errors(`${header}export function f(a: Tensor, { r = 'mean' }: { r?: string } = {}): Tensor { return reduce(a, r); }`)[0]).toMatch(/^2:52: option 'r': declare its values as a union of string literals/);
-    expect(errors(`import { readFileSync } from 'node:fs';\n${header}export function f(a: Tensor): Tensor { return mean(a); }`)[0]).toMatch(/^1:30: imports from 'node:fs' are not supported/);
-    expect(errors(`${header}export class C { forward(a: Tensor): Tensor { return mean(a); } }`)[0]).toMatch(/^2:14: class C must extend Loss from 'lossc\/loss'/);
-    expect(errors(`${header}const k = 1;`)).toEqual(["1:1: no loss found: export a function (or a class extending Loss from 'lossc/loss') whose parameters are Tensors"]);
+    expect(errors(`${header}export function f(a: Tensor, { r = 'mean' }: { r?: string } = {}): Tensor { return reduce(a, r); }`)[0]).toMatch(
+      /^2:52: option 'r': declare its values as a union of string literals/,
+    );
+    expect(errors(`import { readFileSync } from 'node:fs';\n${header}export function f(a: Tensor): Tensor { return mean(a); }`)[0]).toMatch(
+      /^1:30: imports from 'node:fs' are not supported/,
+    );
+    expect(errors(`${header}export class C { forward(a: Tensor): Tensor { return mean(a); } }`)[0]).toMatch(
+      /^2:14: class C must extend Loss from 'lossc\/loss'/,
+    );
+    expect(errors(`${header}const k = 1;`)).toEqual([
+      "1:1: no loss found: export a function (or a class extending Loss from 'lossc/loss') whose parameters are Tensors",
+    ]);
   });
 
   it("'lossc/loss' exports only functions lossc can read, and they refuse to run", () => {
     const callable = new Set([...Object.keys(FUNCTIONS), 'and', 'or', 'not']);
-    const exported = Object.entries(authoring).filter(([, v]) => typeof v === 'function' && v !== authoring.Loss).map(([k]) => k);
+    const exported = Object.entries(authoring)
+      .filter(([, v]) => typeof v === 'function' && v !== authoring.Loss)
+      .map(([k]) => k);
     expect(exported.filter((k) => !callable.has(k))).toEqual([]);
     expect(() => authoring.mean(1 as authoring.Tensor)).toThrow(/describes a loss for `lossc compile`; it is read, never run/);
   });

@@ -5,7 +5,29 @@
 import type { LossDef, OptionSpec, InputSpec, BuildContext, InputCheck } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
 import {
-  add, and, cast, div, dim, eq, gather, gt, iota, le, logSigmoid, logSoftmax, lt, mul, ne, neg, not, numel, reduce, sub, sum, unsqueeze, where,
+  add,
+  and,
+  cast,
+  div,
+  dim,
+  eq,
+  gather,
+  gt,
+  iota,
+  le,
+  logSigmoid,
+  logSoftmax,
+  lt,
+  mul,
+  ne,
+  neg,
+  not,
+  numel,
+  reduce,
+  sub,
+  sum,
+  unsqueeze,
+  where,
 } from '../../compiler/ir/builders.js';
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
@@ -17,9 +39,23 @@ const classTarget: InputSpec = { name: 'target', kind: 'int', shapeLike: { input
 
 /** torch accepts one sample without its batch axis: seen as a batch of one. */
 const unbatched = (rank: number, ...inputs: string[]): InputCheck => ({ kind: 'batchIfUnbatched', of: 'input', rank, inputs });
-const classWeight = (message = 'weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {shape}'): InputCheck => ({ kind: 'classWeight', input: 'weight', of: 'input', axis: 1, message });
-const labelSmoothingRange: InputCheck = { kind: 'optionRange', option: 'labelSmoothing', min: 0, max: 1, message: 'label_smoothing must be between 0.0 and 1.0. Got: {value}' };
-const classIndex = (extra: Partial<Extract<InputCheck, { kind: 'classIndex' }>> = {}): InputCheck => ({ kind: 'classIndex', input: 'target', of: 'input', axis: 1, ...extra });
+const classWeight = (
+  message = 'weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {shape}',
+): InputCheck => ({ kind: 'classWeight', input: 'weight', of: 'input', axis: 1, message });
+const labelSmoothingRange: InputCheck = {
+  kind: 'optionRange',
+  option: 'labelSmoothing',
+  min: 0,
+  max: 1,
+  message: 'label_smoothing must be between 0.0 and 1.0. Got: {value}',
+};
+const classIndex = (extra: Partial<Extract<InputCheck, { kind: 'classIndex' }>> = {}): InputCheck => ({
+  kind: 'classIndex',
+  input: 'target',
+  of: 'input',
+  axis: 1,
+  ...extra,
+});
 
 /** weight[c] for every class position c along `axis` of x: broadcasts against x whatever its rank. */
 const weightAlong = (w: Node, x: Node, axis: number): Node => gather(w, iota(x, axis), 0);
@@ -59,7 +95,12 @@ const CrossEntropyLossProbabilities: LossDef = {
   doc: 'cross entropy against class probabilities: -sum_c weight[c] target[c] log_softmax(input)[c]',
   inputs: [float('input'), { name: 'target', kind: 'float', shapeLike: { input: 'input' } }],
   options: crossEntropyOptions,
-  checks: [labelSmoothingRange, unbatched(1, 'input', 'target'), classWeight('cross_entropy: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {shape}'), { kind: 'sameShape', input: 'target', like: 'input', message: 'class-probability targets must have the shape of input: target {target}, input {input}' }],
+  checks: [
+    labelSmoothingRange,
+    unbatched(1, 'input', 'target'),
+    classWeight('cross_entropy: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {shape}'),
+    { kind: 'sameShape', input: 'target', like: 'input', message: 'class-probability targets must have the shape of input: target {target}, input {input}' },
+  ],
   build: (c) => {
     const [x, t0, w] = [c.input('input'), c.input('target'), c.tensor('weight')];
     const classes = dim(x, 1);

@@ -4,14 +4,15 @@
 // torch/nn/functional.py).
 import type { LossDef, OptionSpec, InputSpec, BuildContext } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
-import {
-  abs, add, amax, clampMin, div, eq, minimum, mul, ne, pow, reduce, sqrt, sub, sum, where, withGrad,
-} from '../../compiler/ir/builders.js';
+import { abs, add, amax, clampMin, div, eq, minimum, mul, ne, pow, reduce, sqrt, sub, sum, where, withGrad } from '../../compiler/ir/builders.js';
 
 const reduction: OptionSpec = { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'mean' };
 const float = (name: string, differentiable = true): InputSpec => ({ name, kind: 'float', differentiable });
 /** torch wants these shaped alike; saying so lets per-row work share one kernel */
-const like = (spec: InputSpec, input: string, dropAxis?: number): InputSpec => ({ ...spec, shapeLike: dropAxis === undefined ? { input } : { input, dropAxis } });
+const like = (spec: InputSpec, input: string, dropAxis?: number): InputSpec => ({
+  ...spec,
+  shapeLike: dropAxis === undefined ? { input } : { input, dropAxis },
+});
 
 /** torch adds a float constant 1e-12 to each squared norm: 9.99999996e-13, even in float64 */
 const COSINE_EPSILON = Math.fround(1e-12);
@@ -38,7 +39,16 @@ export const CosineEmbeddingLoss: LossDef = {
   options: cosineOptions,
   checks: cosineChecks,
   build: cosineEmbedding,
-  overloads: [{ name: 'CosineEmbeddingLoss', doc: 'with integer targets', inputs: [float('input1'), like(float('input2'), 'input1'), like({ name: 'target', kind: 'int' }, 'input1', 1)], options: cosineOptions, checks: cosineChecks, build: cosineEmbedding }],
+  overloads: [
+    {
+      name: 'CosineEmbeddingLoss',
+      doc: 'with integer targets',
+      inputs: [float('input1'), like(float('input2'), 'input1'), like({ name: 'target', kind: 'int' }, 'input1', 1)],
+      options: cosineOptions,
+      checks: cosineChecks,
+      build: cosineEmbedding,
+    },
+  ],
 };
 
 /** √s whose derivative is 0 at s = 0, as torch's norm backward masks zero norms. */

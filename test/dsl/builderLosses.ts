@@ -3,7 +3,31 @@
 // The class-index, embedding and sequence losses are in the builder*.ts files beside this one.
 import type { LossDef, OptionSpec, InputSpec } from '../../compiler/loss.js';
 import {
-  abs, add, clampMin, div, exp, log, log1p, logSigmoid, softplus, mul, ne, neg, reduce, sigmoid, square, sub, sum, dim, where, withGrad, xlogy, le, lt, ge, gt,
+  abs,
+  add,
+  clampMin,
+  div,
+  exp,
+  log,
+  log1p,
+  logSigmoid,
+  softplus,
+  mul,
+  ne,
+  neg,
+  reduce,
+  sigmoid,
+  square,
+  sub,
+  sum,
+  dim,
+  where,
+  withGrad,
+  xlogy,
+  le,
+  lt,
+  ge,
+  gt,
 } from '../../compiler/ir/builders.js';
 import type { Node } from '../../compiler/ir/node.js';
 import { classificationLosses } from './builderClassification.js';
@@ -88,7 +112,12 @@ export const BCELoss: LossDef = {
   inputs: inputTarget,
   options: [weight(), reduction()],
   checks: [
-    { kind: 'sameShape', input: 'target', like: 'input', message: 'Using a target size ({target}) that is different to the input size ({input}) is deprecated. Please ensure they have the same size.' },
+    {
+      kind: 'sameShape',
+      input: 'target',
+      like: 'input',
+      message: 'Using a target size ({target}) that is different to the input size ({input}) is deprecated. Please ensure they have the same size.',
+    },
     { kind: 'range', input: 'input', min: 0, max: 1, message: 'all elements of input should be between 0 and 1' },
     { kind: 'broadcastsTo', input: 'weight', like: 'input', message: "output with shape {like} doesn't match the broadcast shape {broadcast}" },
   ],
@@ -127,7 +156,7 @@ export const BCEWithLogitsLoss: LossDef = {
 
 export const PoissonNLLLoss: LossDef = {
   name: 'PoissonNLLLoss',
-  doc: 'exp(input) - target * input (log_input), or input - target * log(input + eps); full adds Stirling\'s term where target > 1',
+  doc: "exp(input) - target * input (log_input), or input - target * log(input + eps); full adds Stirling's term where target > 1",
   inputs: inputTarget,
   options: [flag('logInput', true), flag('full', false), num('eps', 1e-8), reduction()],
   build: (c) => {
@@ -198,7 +227,18 @@ export const HingeEmbeddingLoss: LossDef = {
 };
 
 export const pointwiseLosses: readonly LossDef[] = [
-  L1Loss, MSELoss, SmoothL1Loss, HuberLoss, SoftMarginLoss, BCELoss, BCEWithLogitsLoss, PoissonNLLLoss, GaussianNLLLoss, KLDivLoss, MarginRankingLoss, HingeEmbeddingLoss,
+  L1Loss,
+  MSELoss,
+  SmoothL1Loss,
+  HuberLoss,
+  SoftMarginLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  PoissonNLLLoss,
+  GaussianNLLLoss,
+  KLDivLoss,
+  MarginRankingLoss,
+  HingeEmbeddingLoss,
 ];
 
 /** every built-in loss, as written with the builders */

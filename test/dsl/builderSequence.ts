@@ -9,7 +9,32 @@ import type { LossDef, InputSpec } from '../../compiler/loss.js';
 import type { Node } from '../../compiler/ir/node.js';
 import { affineShape, reduceShape } from '../../compiler/ir/shape.js';
 import {
-  add, and, broadcastTo, cast, clampMin, dim, div, eq, floorDiv, gather, ge, iotaOf, logSumExpOf, lt, mean, mod, ne, neg, not, reduce, shift, sub, sum, unsqueeze, where, withGrad,
+  add,
+  and,
+  broadcastTo,
+  cast,
+  clampMin,
+  dim,
+  div,
+  eq,
+  floorDiv,
+  gather,
+  ge,
+  iotaOf,
+  logSumExpOf,
+  lt,
+  mean,
+  mod,
+  ne,
+  neg,
+  not,
+  reduce,
+  shift,
+  sub,
+  sum,
+  unsqueeze,
+  where,
+  withGrad,
 } from '../../compiler/ir/builders.js';
 import { scan } from '../../compiler/primitives/scan.js';
 
@@ -30,7 +55,12 @@ export const CTCLoss: LossDef = {
     { kind: 'ctc', logProbs: 'log_probs', targets: 'targets', inputLengths: 'input_lengths', targetLengths: 'target_lengths' },
   ],
   build: (c) => {
-    const [lp, targets, inputLengths, targetLengths] = ['log_probs', 'targets', 'input_lengths', 'target_lengths'].map((n) => c.input(n)) as [Node, Node, Node, Node];
+    const [lp, targets, inputLengths, targetLengths] = ['log_probs', 'targets', 'input_lengths', 'target_lengths'].map((n) => c.input(n)) as [
+      Node,
+      Node,
+      Node,
+      Node,
+    ];
     const g = lp.graph;
     const blank = c.num('blank');
     // the extended labels l' = blank, t1, blank, t2, ..., blank: 2S + 1 states per sample
@@ -44,12 +74,19 @@ export const CTCLoss: LossDef = {
     const skip = and(not(isBlank), ne(ext, shift(ext, -1, 2, -1)));
     const emit = where(used, gather(unsqueeze(lp, [-2]), cast(ext, 'int'), -1), NEG_INF); // [T, N, 2S+1]
     const start = broadcastTo(where(eq(s, 0), 0, NEG_INF), states); // alpha before the first frame
-    const alpha = scan(start, [emit], [skip, inputLengths], (a, [e], [canSkip, length], t) => {
-      const fromPrev = shift(a, -1, 1, NEG_INF);
-      const fromTwoBack = where(canSkip!, shift(a, -1, 2, NEG_INF), NEG_INF);
-      const next = add(e!, logSumExpOf(a, fromPrev, fromTwoBack));
-      return where(lt(t, unsqueeze(length!, [-1])), next, a); // frames past input_length change nothing
-    }, false, { xs: [(state) => state], consts: [(state) => state, (state) => reduceShape(state, [-1], false)] });
+    const alpha = scan(
+      start,
+      [emit],
+      [skip, inputLengths],
+      (a, [e], [canSkip, length], t) => {
+        const fromPrev = shift(a, -1, 1, NEG_INF);
+        const fromTwoBack = where(canSkip!, shift(a, -1, 2, NEG_INF), NEG_INF);
+        const next = add(e!, logSumExpOf(a, fromPrev, fromTwoBack));
+        return where(lt(t, unsqueeze(length!, [-1])), next, a); // frames past input_length change nothing
+      },
+      false,
+      { xs: [(state) => state], consts: [(state) => state, (state) => reduceShape(state, [-1], false)] },
+    );
     const last = gather(alpha, cast(sub(dim(lp, 0), 1), 'int'), 0);
     const end = mul2(targetLengths); // the final blank
     const lastLabel = where(ge(end, 1), gather(last, sub(end, oneInt(g)), -1), NEG_INF);

@@ -61,13 +61,71 @@ describe('diagnostics', () => {
     );
   });
   it('reading never throws, whatever the text', () => {
-    const pieces = ['loss', 'A', '(', ')', '{', '}', 'x', ':', 'f32', '[', ']', '*', ',', 'let', '=', 'return', 'if', 'else', 'option', "'a'", '|', '1', '-', '**', 'sum', 'where', '<', 'none', '!=', '\n', ' ', 'fn', 'check', '?', 'and', 'not',
-      'scan', 'over', 'in', 'with', 'step', 'like', 'without', 'cases', '->', 'error', "'m'", 'i32', 'a', '=', '(1, 2)', ';'];
+    const pieces = [
+      'loss',
+      'A',
+      '(',
+      ')',
+      '{',
+      '}',
+      'x',
+      ':',
+      'f32',
+      '[',
+      ']',
+      '*',
+      ',',
+      'let',
+      '=',
+      'return',
+      'if',
+      'else',
+      'option',
+      "'a'",
+      '|',
+      '1',
+      '-',
+      '**',
+      'sum',
+      'where',
+      '<',
+      'none',
+      '!=',
+      '\n',
+      ' ',
+      'fn',
+      'check',
+      '?',
+      'and',
+      'not',
+      'scan',
+      'over',
+      'in',
+      'with',
+      'step',
+      'like',
+      'without',
+      'cases',
+      '->',
+      'error',
+      "'m'",
+      'i32',
+      'a',
+      '=',
+      '(1, 2)',
+      ';',
+    ];
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((p) => p.join(' '))), (text) => {
-        const r = parseLossSource(text, 'fuzz.loss');
-        for (const d of r.diagnostics) expect(d.span.line).toBeGreaterThanOrEqual(1);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((p) => p.join(' ')),
+        ),
+        (text) => {
+          const r = parseLossSource(text, 'fuzz.loss');
+          for (const d of r.diagnostics) expect(d.span.line).toBeGreaterThanOrEqual(1);
+        },
+      ),
       { numRuns: 1500 },
     );
   });

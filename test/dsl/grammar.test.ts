@@ -49,7 +49,14 @@ describe('precedence and associativity', () => {
     expectExpr('where(a > 0 or b > 0 and not c > 0, a, b)', (v) => b.where(b.or(b.gt(v.a!, 0), b.and(b.gt(v.b!, 0), b.not(b.gt(v.c!, 0)))), v.a!, v.b!));
   });
   it('every comparison operator', () => {
-    for (const [op, f] of [['<', b.lt], ['<=', b.le], ['>', b.gt], ['>=', b.ge], ['==', b.eq], ['!=', b.ne]] as const) {
+    for (const [op, f] of [
+      ['<', b.lt],
+      ['<=', b.le],
+      ['>', b.gt],
+      ['>=', b.ge],
+      ['==', b.eq],
+      ['!=', b.ne],
+    ] as const) {
       expectExpr(`where(a ${op} b, a, c)`, (v) => b.where(f(v.a!, v.b!), v.a!, v.c!));
     }
   });
@@ -79,7 +86,8 @@ describe('calls', () => {
   });
   it('composites, indexing and gradient control', () => {
     expectExpr('softplus(a) + logSigmoid(b) + sigmoid(c) + relu(a) + square(b)', (v) =>
-      b.add(b.add(b.add(b.add(b.softplus(v.a!), b.logSigmoid(v.b!)), b.sigmoid(v.c!)), b.relu(v.a!)), b.square(v.b!)));
+      b.add(b.add(b.add(b.add(b.softplus(v.a!), b.logSigmoid(v.b!)), b.sigmoid(v.c!)), b.relu(v.a!)), b.square(v.b!)),
+    );
     expectExpr('gather(logSoftmax(x, 1), t, 1)', (v) => b.gather(b.logSoftmax(v.x!, 1), v.t!, 1), 'x: f32[N, C], t: i32[N]');
     expectExpr('withGrad(stopGradient(a) * b, (b, 2), (a, c))', (v) => b.withGrad(b.mul(b.stopGradient(v.a!), v.b!), [v.b!, 2], [v.a!, v.c!]));
     expectExpr('a * float(t) + xlogy(a, b)', (v) => b.add(b.mul(v.a!, b.cast(v.t!, 'float')), b.xlogy(v.a!, v.b!)), 'a: f32, b: f32, t: i32');
@@ -126,7 +134,11 @@ loss T(input: f64[*], nograd target: float, index: int[N]) {
     expect(def).toMatchObject({
       name: 'T',
       doc: 'what T computes',
-      inputs: [{ name: 'input', kind: 'float' }, { name: 'target', kind: 'float', differentiable: false }, { name: 'index', kind: 'int' }],
+      inputs: [
+        { name: 'input', kind: 'float' },
+        { name: 'target', kind: 'float', differentiable: false },
+        { name: 'index', kind: 'int' },
+      ],
       options: [
         { name: 'reduction', type: 'enum', values: ['none', 'mean', 'sum'], default: 'sum' },
         { name: 'margin', type: 'number', default: -0.5 },
@@ -211,9 +223,15 @@ describe('tensor options with a fixed rank, and inputs shaped like another', () 
       { name: 'other', kind: 'float', shapeLike: { input: 'input' } },
       { name: 'w2', kind: 'float' },
     ]);
-    expect(def!.options).toEqual([{ name: 'weight', type: 'tensor', default: null, rank: 1 }, { name: 'scale', type: 'tensor', default: null, rank: 1 }]);
+    expect(def!.options).toEqual([
+      { name: 'weight', type: 'tensor', default: null, rank: 1 },
+      { name: 'scale', type: 'tensor', default: null, rank: 1 },
+    ]);
     // scale's K is w2's K: that check stays
-    expect(def!.checks).toEqual([{ kind: 'dims', input: 'w2', dims: ['N', 'K'] }, { kind: 'dims', input: 'scale', dims: ['K'] }]);
+    expect(def!.checks).toEqual([
+      { kind: 'dims', input: 'w2', dims: ['N', 'K'] },
+      { kind: 'dims', input: 'scale', dims: ['K'] },
+    ]);
   });
 });
 
@@ -266,7 +284,11 @@ loss T(a: f32) {
 
 describe('index arithmetic, shapes and the CTC builders', () => {
   it('int tensors add, multiply, mod and floorDiv with int constants, as the builders lift them', () => {
-    expectExpr('float(mod(t + t + 1, 2) + floorDiv(t, 2) * 3) * a', (v) => b.mul(b.cast(b.add(b.mod(b.add(b.add(v.t!, v.t!), 1), 2), b.mul(b.floorDiv(v.t!, 2), 3)), 'float'), v.a!), 'a: f32, t: i32');
+    expectExpr(
+      'float(mod(t + t + 1, 2) + floorDiv(t, 2) * 3) * a',
+      (v) => b.mul(b.cast(b.add(b.mod(b.add(b.add(v.t!, v.t!), 1), 2), b.mul(b.floorDiv(v.t!, 2), 3)), 'float'), v.a!),
+      'a: f32, t: i32',
+    );
   });
   it('affineShape, iota over it, broadcastTo, shift, logSumExpOf, gather of ints, int(), nan and -inf', () => {
     expectExpr(

@@ -22,12 +22,17 @@ export function structuralCombinations(def: LossDef): Record<string, OptionValue
   let combos: Record<string, OptionValue>[] = [Object.fromEntries(def.options.map((o) => [o.name, o.default]))];
   for (const o of def.options) {
     const values: OptionValue[] =
-      o.type === 'enum' ? [...o.values]
-      : o.type === 'bool' ? [false, true]
-      : o.type === 'tensor' ? [null, { shape: [1] }]
-      : o.type === 'function' ? [null, dotDistance]
-      : o.type === 'number' && o.cases ? [...o.cases, 3.5]
-      : [];
+      o.type === 'enum'
+        ? [...o.values]
+        : o.type === 'bool'
+          ? [false, true]
+          : o.type === 'tensor'
+            ? [null, { shape: [1] }]
+            : o.type === 'function'
+              ? [null, dotDistance]
+              : o.type === 'number' && o.cases
+                ? [...o.cases, 3.5]
+                : [];
     if (values.length) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [o.name]: v })));
   }
   return combos;

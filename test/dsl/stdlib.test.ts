@@ -9,21 +9,46 @@ import { loadLossFiles, loadStdlib } from '../../dsl/stdlib/index.js';
 import { compileLossSource, CompileError } from '../../dsl/index.js';
 
 const THE_LOSS_FILES = [
-  'BCELoss', 'BCEWithLogitsLoss', 'CTCLoss', 'CosineEmbeddingLoss', 'CrossEntropyLoss', 'GaussianNLLLoss', 'HingeEmbeddingLoss', 'HuberLoss', 'KLDivLoss', 'L1Loss', 'MSELoss',
-  'MarginRankingLoss', 'MultiLabelMarginLoss', 'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'NLLLoss', 'PoissonNLLLoss', 'SmoothL1Loss', 'SoftMarginLoss', 'TripletMarginLoss',
+  'BCELoss',
+  'BCEWithLogitsLoss',
+  'CTCLoss',
+  'CosineEmbeddingLoss',
+  'CrossEntropyLoss',
+  'GaussianNLLLoss',
+  'HingeEmbeddingLoss',
+  'HuberLoss',
+  'KLDivLoss',
+  'L1Loss',
+  'MSELoss',
+  'MarginRankingLoss',
+  'MultiLabelMarginLoss',
+  'MultiLabelSoftMarginLoss',
+  'MultiMarginLoss',
+  'NLLLoss',
+  'PoissonNLLLoss',
+  'SmoothL1Loss',
+  'SoftMarginLoss',
+  'TripletMarginLoss',
   'TripletMarginWithDistanceLoss',
 ];
 
 describe('the stdlib loader', () => {
   it('reads every .loss file', () => {
-    expect(loadLossFiles().map((d) => d.name).sort()).toEqual(THE_LOSS_FILES);
+    expect(
+      loadLossFiles()
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(THE_LOSS_FILES);
   });
   it('every built-in loss is a .loss one', () => {
     expect(builtinLosses.map((d) => d.name).sort()).toEqual(THE_LOSS_FILES);
   });
   it('overloads are chosen by dtype, as torch chooses: CrossEntropyLoss with class indices or probabilities', () => {
     const ce = builtinLosses.find((d) => d.name === 'CrossEntropyLoss')!;
-    expect([ce, ...(ce.overloads ?? [])].map((f) => f.inputs.map((i) => i.kind))).toEqual([['float', 'int'], ['float', 'float']]);
+    expect([ce, ...(ce.overloads ?? [])].map((f) => f.inputs.map((i) => i.kind))).toEqual([
+      ['float', 'int'],
+      ['float', 'float'],
+    ]);
     const fn = new Loss(ce);
     const input = tensor([1, 2, 3, 1, 1, 1], [2, 3], 'float64');
     const byIndex = fn.forward(input, tensor([2, 0], [2], 'int32')).data[0]!;
@@ -75,7 +100,12 @@ describe('errors a builder raises while building', () => {
     const [def] = compileLossSource("loss R(x: f32) {\n  option reduction: 'none' | 'sum' = 'sum'\n  return reduce(x, reduction)\n}", 'r.loss');
     const graph = new Graph();
     const ctx = {
-      graph, input: (n: string) => graph.input(n, 'float'), num: (n: string) => graph.param(n), str: (_: string): string => 'bogus', flag: (_: string): boolean => false, tensor: (_: string): Node | null => null,
+      graph,
+      input: (n: string) => graph.input(n, 'float'),
+      num: (n: string) => graph.param(n),
+      str: (_: string): string => 'bogus',
+      flag: (_: string): boolean => false,
+      tensor: (_: string): Node | null => null,
     } satisfies Partial<BuildContext> as BuildContext;
     expect(() => def!.build(ctx)).toThrow(CompileError);
     expect(() => def!.build(ctx)).toThrow('r.loss:3:10: error: reduce: bogus is not a valid value for reduction');

@@ -92,7 +92,7 @@ export function ctcTrueGradient(c: RefCase): RefTensor {
   const il = c.inputs[2]!;
   const tl = c.inputs[3]!;
   const batched = lp.shape.length === 3;
-  const [T, N, C] = batched ? (lp.shape as [number, number, number]) : [lp.shape[0]!, 1, lp.shape[1]!];
+  const [, N, C] = batched ? (lp.shape as [number, number, number]) : [lp.shape[0]!, 1, lp.shape[1]!];
   const g = c.grad_output.data.map(num);
   const lengths = tl.data.map(num);
   const weight = (n: number): number =>

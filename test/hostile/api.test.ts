@@ -28,7 +28,9 @@ describe('tensors at the API boundary', () => {
   });
 
   it('sizes beyond what a typed array can hold fail before any allocation', () => {
-    expect(() => tensor([], [2 ** 30, 2])).toThrow(`tensor(): shape [1073741824, 2] has 2147483648 elements, more than lossc supports in one tensor (${MAX_ELEMENTS})`);
+    expect(() => tensor([], [2 ** 30, 2])).toThrow(
+      `tensor(): shape [1073741824, 2] has 2147483648 elements, more than lossc supports in one tensor (${MAX_ELEMENTS})`,
+    );
     expect(() => tensor([], [2 ** 31])).toThrow(`tensor(): shape [2147483648]: dimension 0 is larger than lossc supports (${MAX_ELEMENTS})`);
     expect(() => tensor([], [65536, 65536])).toThrow('more than lossc supports');
     expect(() => tensor([], [2 ** 40, 0])).toThrow('dimension 0 is larger than lossc supports');
@@ -36,11 +38,15 @@ describe('tensors at the API boundary', () => {
 
   it('a loss call checks every argument the same way (not only ones made by tensor())', () => {
     const mse = new nn.MSELoss();
-    expect(() => mse.forward(raw(new Float32Array(2), [3]), y3)).toThrow("MSELoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2");
+    expect(() => mse.forward(raw(new Float32Array(2), [3]), y3)).toThrow(
+      "MSELoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2",
+    );
     expect(() => mse.forward(raw(new Float32Array(4), [3]), y3)).toThrow('has 3 elements but its data has 4');
     expect(() => mse.forward(raw(new Float32Array(3), ['3']), y3)).toThrow("argument 'input': shape ['3'] has a size that is not a number");
     expect(() => mse.forward(raw(new Float32Array(0), [1.5]), y3)).toThrow("argument 'input': invalid shape [1.5]");
-    expect(() => mse.forward(raw(new Float64Array(3), [3]), y3)).toThrow("argument 'input': data is a Float64Array but dtype is float32 (expected a Float32Array)");
+    expect(() => mse.forward(raw(new Float64Array(3), [3]), y3)).toThrow(
+      "argument 'input': data is a Float64Array but dtype is float32 (expected a Float32Array)",
+    );
     expect(() => mse.forward(raw([1, 2, 3], [3]), y3)).toThrow("argument 'input': data must be a Float32Array for dtype float32, got [1, 2, 3]");
     expect(() => mse.forward(raw(new Float32Array(3), [3], 'half'), y3)).toThrow("argument 'input' has an unknown dtype 'half'");
     expect(() => mse.forward(x3, null as unknown as Tensor)).toThrow("argument 'target' must be a tensor ({ data, shape, dtype }), got null");
@@ -73,17 +79,25 @@ describe('options validated as torch validates them', () => {
     expect(() => new nn.CrossEntropyLoss({ weight: f32([1, 1], [2]) }).forward(logits, classes)).toThrow(
       'CrossEntropyLoss: weight tensor should be defined either for all 3 classes or no classes but got weight tensor of shape: [2]',
     );
-    expect(() => new nn.CrossEntropyLoss({ weight: f32([1, 1, 1, 1], [4]) }).forward(logits, classes)).toThrow('for all 3 classes or no classes but got weight tensor of shape: [4]');
-    expect(() => new nn.CrossEntropyLoss({ weight: f32([1, 1, 1, 1], [4]) }).forward(logits, f32([1, 0, 0, 0, 0, 1], [2, 3]))).toThrow('cross_entropy: weight tensor should be defined either for all 3 classes');
-    expect(() => new nn.NLLLoss({ weight: f32([1, 1], [2]) }).forward(logits, classes)).toThrow('NLLLoss: weight tensor should be defined either for all 3 classes or no classes but got weight tensor of shape: [2]');
-    expect(() => new nn.MultiMarginLoss({ weight: f32([1, 1], [2]) }).forward(logits, classes)).toThrow('MultiMarginLoss: inconsistent weight size, expected 3 but got [2]');
+    expect(() => new nn.CrossEntropyLoss({ weight: f32([1, 1, 1, 1], [4]) }).forward(logits, classes)).toThrow(
+      'for all 3 classes or no classes but got weight tensor of shape: [4]',
+    );
+    expect(() => new nn.CrossEntropyLoss({ weight: f32([1, 1, 1, 1], [4]) }).forward(logits, f32([1, 0, 0, 0, 0, 1], [2, 3]))).toThrow(
+      'cross_entropy: weight tensor should be defined either for all 3 classes',
+    );
+    expect(() => new nn.NLLLoss({ weight: f32([1, 1], [2]) }).forward(logits, classes)).toThrow(
+      'NLLLoss: weight tensor should be defined either for all 3 classes or no classes but got weight tensor of shape: [2]',
+    );
+    expect(() => new nn.MultiMarginLoss({ weight: f32([1, 1], [2]) }).forward(logits, classes)).toThrow(
+      'MultiMarginLoss: inconsistent weight size, expected 3 but got [2]',
+    );
     // the right length still computes: -(log_softmax(x)[0][0] * 1 + log_softmax(x)[1][2] * 3) / 4
     const v = new nn.CrossEntropyLoss({ weight: f64([1, 2, 3], [3]) }).forward(f64([1, 2, 3, 4, 5, 6], [2, 3]), classes).data[0]!;
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
     expect(v).toBeCloseTo(((lse - 1) * 1 + (lse - 3) * 3) / 4, 12);
   });
 
-  it('numeric options out of torch\'s range', () => {
+  it("numeric options out of torch's range", () => {
     expect(() => new nn.HuberLoss({ delta: 0 })).toThrow("HuberLoss: huber_loss does not support non-positive values for delta. (option 'delta' = 0)");
     expect(() => new nn.HuberLoss({ delta: -1 })).toThrow('huber_loss does not support non-positive values for delta.');
     expect(() => new nn.SmoothL1Loss({ beta: -1 })).toThrow("SmoothL1Loss: smooth_l1_loss does not support negative values for beta. (option 'beta' = -1)");
@@ -103,8 +117,12 @@ describe('options validated as torch validates them', () => {
   });
 
   it('CTCLoss: blank outside the classes', () => {
-    const T = 4, C = 3;
-    const lp = f32(Array.from({ length: T * C }, () => Math.log(1 / C)), [T, 1, C]);
+    const T = 4,
+      C = 3;
+    const lp = f32(
+      Array.from({ length: T * C }, () => Math.log(1 / C)),
+      [T, 1, C],
+    );
     const args = [lp, i32([1], [1, 1]), i32([T], [1]), i32([1], [1])];
     expect(() => new nn.CTCLoss({ blank: 3 }).forward(...args)).toThrow('CTCLoss: blank must be in label range (blank = 3, 3 classes)');
     expect(() => new nn.CTCLoss({ blank: -1 }).forward(...args)).toThrow('blank must be in label range');
@@ -114,8 +132,12 @@ describe('options validated as torch validates them', () => {
   it('BCELoss: a weight that would broadcast the input up is refused, as torch does', () => {
     const p = f32([0.5, 0.5, 0.5], [3]);
     const t = f32([0, 1, 0], [3]);
-    expect(() => new nn.BCELoss({ weight: f32([1, 1, 1, 1, 1, 1], [2, 3]) }).forward(p, t)).toThrow("BCELoss: output with shape [3] doesn't match the broadcast shape [2, 3]");
-    expect(() => new nn.BCELoss({ weight: f32([1, 1], [2]) }).forward(p, t)).toThrow('The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0');
+    expect(() => new nn.BCELoss({ weight: f32([1, 1, 1, 1, 1, 1], [2, 3]) }).forward(p, t)).toThrow(
+      "BCELoss: output with shape [3] doesn't match the broadcast shape [2, 3]",
+    );
+    expect(() => new nn.BCELoss({ weight: f32([1, 1], [2]) }).forward(p, t)).toThrow(
+      'The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0',
+    );
     // a weight that broadcasts down to the input is fine: [1] and [1, 3] over [3]... [1, 3] grows [3], so only [1] and [3]
     expect(new nn.BCELoss({ weight: f32([2], [1]), reduction: 'sum' }).forward(p, t).data[0]).toBeCloseTo(6 * Math.LN2, 5);
   });
@@ -180,7 +202,11 @@ describe('names that reach generated code', () => {
 describe('function options (TripletMarginWithDistanceLoss distanceFunction)', () => {
   const a = f64([1, 2, 3, 4], [2, 2]);
   it("an error inside the user's function is the user's, not blamed on the stdlib's source", () => {
-    const failing = new nn.TripletMarginWithDistanceLoss({ distanceFunction: () => { throw new TypeError('my bug'); } });
+    const failing = new nn.TripletMarginWithDistanceLoss({
+      distanceFunction: () => {
+        throw new TypeError('my bug');
+      },
+    });
     let caught: unknown;
     try {
       failing.forward(a, a, a);
@@ -227,11 +253,15 @@ describe('standalone modules run the same boundary checks', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lossc-hostile-'));
     const { files } = await emitModule(def, { formats: ['mjs'] });
     for (const f of files) writeFileSync(join(dir, f.name), f.text);
-    const { create } = (await import(pathToFileURL(join(dir, 'HuberLoss.mjs')).href)) as { create: (o?: Record<string, unknown>) => { forward(...t: Tensor[]): Tensor; vjp(i: Tensor[], g: Tensor): (Tensor | null)[] } };
+    const { create } = (await import(pathToFileURL(join(dir, 'HuberLoss.mjs')).href)) as {
+      create: (o?: Record<string, unknown>) => { forward(...t: Tensor[]): Tensor; vjp(i: Tensor[], g: Tensor): (Tensor | null)[] };
+    };
     rmSync(dir, { recursive: true });
     expect(() => create({ delta: 0 })).toThrow('HuberLoss: huber_loss does not support non-positive values for delta.');
     const huber = create({});
-    expect(() => huber.forward(raw(new Float32Array(2), [3]), y3)).toThrow("HuberLoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2");
+    expect(() => huber.forward(raw(new Float32Array(2), [3]), y3)).toThrow(
+      "HuberLoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2",
+    );
     expect(() => huber.vjp([x3, y3], null as unknown as Tensor)).toThrow('HuberLoss.vjp: gradOutput must be a tensor');
     expect(huber.forward(x3, y3).data[0]).toBeCloseTo((0 + 0.5 + 1.5) / 3, 6);
   });

@@ -60,7 +60,11 @@ describe('lossc under hostile arguments', () => {
   it('a .loss file that declares no loss is an error, not a silent success', () => {
     file('empty.loss', '');
     file('comments.loss', '# nothing here\n\n');
-    for (const [cmd, ...rest] of [['compile', 'empty.loss', '-o', 'out'], ['check', 'empty.loss'], ['explain', 'comments.loss']] as const) {
+    for (const [cmd, ...rest] of [
+      ['compile', 'empty.loss', '-o', 'out'],
+      ['check', 'empty.loss'],
+      ['explain', 'comments.loss'],
+    ] as const) {
       const r = run(cmd, ...rest);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/lossc: error: (empty|comments)\.loss declares no loss/);

@@ -56,7 +56,9 @@ describe('nesting is bounded: a diagnostic at the place, never a stack overflow'
     expect(r.diagnostics).toEqual([]);
     const out = new Loss(r.losses[0]!).valueAndGrad({ data: Float64Array.from([1, 2]), shape: [2], dtype: 'float64' });
     // the same chain in float64, step by step
-    let a = 1, b = 2, g = 1;
+    let a = 1,
+      b = 2,
+      g = 1;
     for (let i = 0; i < n; i++) [a, b, g] = i % 2 ? [a * 1.0001, b * 1.0001, g * 1.0001] : [a + 0.5, b + 0.5, g];
     expect(out.value.data[0]).toBe(a + b);
     expect(Array.from(out.grads[0]!.data)).toEqual([g, g]);
@@ -82,11 +84,19 @@ describe('diagnostics are capped', () => {
 
 describe('line ends: LF, CRLF and CR', () => {
   const lines = ['loss A(x: f32[*]) {', '  # a comment', '  return mean(y)', '}', ''];
-  it.each([['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']])('%s: the right line number, and that line echoed', (_, eol) => {
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])('%s: the right line number, and that line echoed', (_, eol) => {
     const text = lines.join(eol);
     const r = read(text);
     expect(r.diagnostics.map((d) => `${d.span.line}:${d.span.column}: ${d.message}`)).toEqual(["3:15: unknown name 'y'"]);
-    expect(formatDiagnostic(r.diagnostics[0]!, text).split('\n').slice(0, 3)).toEqual(["f.loss:3:15: error: unknown name 'y'", '    return mean(y)', '                ^']);
+    expect(formatDiagnostic(r.diagnostics[0]!, text).split('\n').slice(0, 3)).toEqual([
+      "f.loss:3:15: error: unknown name 'y'",
+      '    return mean(y)',
+      '                ^',
+    ]);
   });
   it('40,000 blank or comment lines are read like 4', () => {
     for (const filler of ['\n', '# c\n', '\r\n', '\r']) {
@@ -99,7 +109,8 @@ describe('line ends: LF, CRLF and CR', () => {
 
 describe('recovery messages name what is known', () => {
   it('a missing ) after a parenthesised expression, not after the arguments of undefined', () => {
-    for (const m of [...messages(wrap('(x + 1')), ...messages('loss A(x: f32[*]) {\n  return mean((x)\n}\n'), ...messages('loss ( {')]) expect(m).not.toMatch(/undefined|of ,| of $/);
+    for (const m of [...messages(wrap('(x + 1')), ...messages('loss A(x: f32[*]) {\n  return mean((x)\n}\n'), ...messages('loss ( {')])
+      expect(m).not.toMatch(/undefined|of ,| of $/);
     expect(messages('loss A(x: f32[*]) {\n  return mean(x,\n}\n')).toEqual(["3:1: expected ')' after the arguments of mean, found '}'"]);
   });
 });
@@ -118,7 +129,75 @@ function seeded(seed: number): () => number {
   };
 }
 
-const PIECES = ['(', ')', '[', ']', '{', '}', ',', ';', ':', '=', '==', '+', '-', '*', '/', '**', '^', '<', '?', '|', '->', '"', "'", '#', '\n', '\r\n', '\r', ' ', '\t', 'loss', 'fn', 'let', 'return', 'if', 'else', 'option', 'check', 'type', 'scan', 'over', 'in', 'like', 'without', 'none', 'nograd', 'not', 'and', 'x', 'input', 'target', 'f32', 'i32[N]', 'f32[*]', '0', '1e309', '-inf', 'nan', '1.5f', 'sum(', 'mean(', 'where(', 'gather(', 'withGrad(', 'error("e")', '\u00e9', '\u{1F600}', '\0'];
+const PIECES = [
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ';',
+  ':',
+  '=',
+  '==',
+  '+',
+  '-',
+  '*',
+  '/',
+  '**',
+  '^',
+  '<',
+  '?',
+  '|',
+  '->',
+  '"',
+  "'",
+  '#',
+  '\n',
+  '\r\n',
+  '\r',
+  ' ',
+  '\t',
+  'loss',
+  'fn',
+  'let',
+  'return',
+  'if',
+  'else',
+  'option',
+  'check',
+  'type',
+  'scan',
+  'over',
+  'in',
+  'like',
+  'without',
+  'none',
+  'nograd',
+  'not',
+  'and',
+  'x',
+  'input',
+  'target',
+  'f32',
+  'i32[N]',
+  'f32[*]',
+  '0',
+  '1e309',
+  '-inf',
+  'nan',
+  '1.5f',
+  'sum(',
+  'mean(',
+  'where(',
+  'gather(',
+  'withGrad(',
+  'error("e")',
+  '\u00e9',
+  '\u{1F600}',
+  '\0',
+];
 
 function mutate(text: string, random: () => number): string {
   let s = text;
@@ -155,8 +234,12 @@ function mutate(text: string, random: () => number): string {
 }
 
 const corpus = [
-  ...readdirSync(join(repo, 'dsl/stdlib')).filter((f) => f.endsWith('.loss')).map((f) => join(repo, 'dsl/stdlib', f)),
-  ...readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.loss')).map((f) => join(repo, 'examples', f)),
+  ...readdirSync(join(repo, 'dsl/stdlib'))
+    .filter((f) => f.endsWith('.loss'))
+    .map((f) => join(repo, 'dsl/stdlib', f)),
+  ...readdirSync(join(repo, 'examples'))
+    .filter((f) => f.endsWith('.loss'))
+    .map((f) => join(repo, 'examples', f)),
 ].map((path) => ({ path, text: readFileSync(path, 'utf8') }));
 
 describe('80 KB of random pieces of the language', () => {
@@ -186,7 +269,7 @@ describe('DSL mutation fuzzer (stdlib and examples)', () => {
       try {
         r = parseLossSource(text, path);
       } catch (e) {
-        throw new Error(`mutant ${i} of ${path} threw out of the reader: ${(e as Error).message}\n---\n${text.slice(0, 2000)}`);
+        throw new Error(`mutant ${i} of ${path} threw out of the reader: ${(e as Error).message}\n---\n${text.slice(0, 2000)}`, { cause: e });
       }
       for (const d of r.diagnostics) {
         expect(d.span.line, d.message).toBeGreaterThanOrEqual(1);

@@ -106,7 +106,8 @@ function expectNamedError(e: unknown, def: LossDef, call: Call): void {
   expect(m.startsWith(def.name), `${def.name} / ${call.what}: ${m}`).toBe(true);
 }
 
-const same = (a: number, b: number, rel: number): boolean => (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
+const same = (a: number, b: number, rel: number): boolean =>
+  (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
 describe('hostile calls of every built-in loss (JS, float64, against the reference interpreter)', () => {
   const tally = { calls: 0, results: 0, errors: 0 };
@@ -177,7 +178,12 @@ describe(`hostile calls of every built-in loss on WebGPU (float32, against the J
         }
         tally.results++;
         expect(wg.shape, call.what).toEqual(js.shape);
-        js.data.forEach((v, i) => expect(same(wg.data[i]!, v, 2e-4) || (!Number.isFinite(v) && !Number.isFinite(wg.data[i]!)), `${def.name} / ${call.what}: [${i}] ${wg.data[i]} vs ${v}`).toBe(true));
+        js.data.forEach((v, i) =>
+          expect(
+            same(wg.data[i]!, v, 2e-4) || (!Number.isFinite(v) && !Number.isFinite(wg.data[i]!)),
+            `${def.name} / ${call.what}: [${i}] ${wg.data[i]} vs ${v}`,
+          ).toBe(true),
+        );
       }
     }
     console.log(`tensor/option fuzzer (WebGPU): ${JSON.stringify(tally)}`);

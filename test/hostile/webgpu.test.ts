@@ -12,9 +12,11 @@ const raw = (data: unknown, shape: unknown, dtype: unknown = 'float32'): Tensor 
 describe.skipIf(skipReason !== null)(`hostile tensors on WebGPU${skipNote}`, () => {
   const y = tensor([1, 1, 1], [3]);
 
-  it('short, long and malformed data are the JS backend\'s errors', async () => {
+  it("short, long and malformed data are the JS backend's errors", async () => {
     const fn = await new nn.MSELoss().to('webgpu');
-    await expect(fn.forward(raw(new Float32Array(2), [3]), y)).rejects.toThrow("MSELoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2");
+    await expect(fn.forward(raw(new Float32Array(2), [3]), y)).rejects.toThrow(
+      "MSELoss.forward(input, target): argument 'input': shape [3] has 3 elements but its data has 2",
+    );
     await expect(fn.forward(raw(new Float32Array(4), [3]), y)).rejects.toThrow('has 3 elements but its data has 4');
     await expect(fn.forward(raw(new Float32Array(3), ['3']), y)).rejects.toThrow("shape ['3'] has a size that is not a number");
     await expect(fn.forward(y, null as unknown as Tensor)).rejects.toThrow("argument 'target' must be a tensor ({ data, shape, dtype }), got null");
@@ -34,8 +36,16 @@ describe.skipIf(skipReason !== null)(`hostile tensors on WebGPU${skipNote}`, () 
 
   it('options are checked as on JS', async () => {
     const { compile } = await import('lossc');
-    expect(() => compile('loss H(x: f32[*]) {\n  option d: float = 1\n  check optionRange(d, min=0), "d must be >= 0"\n  return mean(x * d)\n}\n', { target: 'wgsl', options: { d: -1 } })).toThrow('H: d must be >= 0 (option \'d\' = -1)');
-    const ok = await compile('loss H(x: f32[*]) {\n  option d: float = 1\n  check optionRange(d, min=0), "d must be >= 0"\n  return mean(x * d)\n}\n', { target: 'wgsl', options: { d: 2 } });
+    expect(() =>
+      compile('loss H(x: f32[*]) {\n  option d: float = 1\n  check optionRange(d, min=0), "d must be >= 0"\n  return mean(x * d)\n}\n', {
+        target: 'wgsl',
+        options: { d: -1 },
+      }),
+    ).toThrow("H: d must be >= 0 (option 'd' = -1)");
+    const ok = await compile('loss H(x: f32[*]) {\n  option d: float = 1\n  check optionRange(d, min=0), "d must be >= 0"\n  return mean(x * d)\n}\n', {
+      target: 'wgsl',
+      options: { d: 2 },
+    });
     expect((await ok.forward(y)).data[0]).toBe(2);
   });
 });

@@ -31,11 +31,12 @@ let packed: { files: { path: string }[]; filename: string };
 const node = (args: string[], cwd = app) => spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, LOSSC_REQUIRE_WEBGPU: '' } });
 /** The installed `lossc` command (node_modules/.bin/lossc, as npx runs it). */
 const lossc = (args: string[]) => spawnSync(join(app, 'node_modules/.bin/lossc'), args, { cwd: app, encoding: 'utf8' });
-const duBytes = (dir: string): number => readdirSync(dir).reduce((n, f) => {
-  const p = join(dir, f);
-  const s = statSync(p);
-  return n + (s.isDirectory() ? duBytes(p) : s.size);
-}, 0);
+const duBytes = (dir: string): number =>
+  readdirSync(dir).reduce((n, f) => {
+    const p = join(dir, f);
+    const s = statSync(p);
+    return n + (s.isDirectory() ? duBytes(p) : s.size);
+  }, 0);
 
 /** What the library computes here (from source): the packed package must give the same numbers. */
 function expected() {
@@ -68,7 +69,10 @@ beforeAll(() => {
   app = join(tmp, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(tmp, packed.filename)], { cwd: app, encoding: 'utf8' });
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(tmp, packed.filename)], {
+    cwd: app,
+    encoding: 'utf8',
+  });
 }, 240_000);
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -77,7 +81,17 @@ afterAll(() => {
 describe('the packed package', () => {
   it('ships the bundles, types, CLI, LICENSE and README: no tests, examples, sources or source maps', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/esm/lossc.mjs', 'dist/cjs/lossc.cjs', 'dist/types/lossc.d.ts', 'dist/standalone/runtime.js']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'dist/esm/lossc.mjs',
+        'dist/cjs/lossc.cjs',
+        'dist/types/lossc.d.ts',
+        'dist/standalone/runtime.js',
+      ]),
+    );
     const bin = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['lossc']!;
     expect(files).toContain(bin.replace(/^\.\//, ''));
     expect(files.filter((f) => /^dist\/(test|examples)\/|\.map$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
@@ -86,9 +100,16 @@ describe('the packed package', () => {
   it("reads the repository's .loss files: every built-in loss, as declared there, from ESM and CommonJS alike", () => {
     const describe = `const forms = (d) => [d, ...(d.overloads ?? [])].map((f) => ({ name: f.name, doc: f.doc, inputs: f.inputs, options: f.options, checks: f.checks ?? null }));
       console.log(JSON.stringify(L.builtinLosses.map(forms)));`;
-    const here = JSON.stringify(builtinLosses.map((d) => [d, ...(d.overloads ?? [])].map((f) => ({ name: f.name, doc: f.doc, inputs: f.inputs, options: f.options, checks: f.checks ?? null }))));
+    const here = JSON.stringify(
+      builtinLosses.map((d) =>
+        [d, ...(d.overloads ?? [])].map((f) => ({ name: f.name, doc: f.doc, inputs: f.inputs, options: f.options, checks: f.checks ?? null })),
+      ),
+    );
     expect(JSON.parse(here).length).toBe(21);
-    for (const [flag, code] of [['--input-type=module', `import * as L from 'lossc';\n${describe}`], ['--input-type=commonjs', `const L = require('lossc');\n${describe}`]] as const) {
+    for (const [flag, code] of [
+      ['--input-type=module', `import * as L from 'lossc';\n${describe}`],
+      ['--input-type=commonjs', `const L = require('lossc');\n${describe}`],
+    ] as const) {
       const r = node([flag, '-e', code]);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout), flag).toEqual(JSON.parse(here));
@@ -97,16 +118,23 @@ describe('the packed package', () => {
 
   it('installs under 15 MB without its optional peers (Dawn, ts-morph) and without esbuild', () => {
     const modules = join(app, 'node_modules');
-    for (const absent of ['webgpu', 'ts-morph', 'esbuild', 'typescript', '@tensorflow/tfjs-core']) expect(existsSync(join(modules, absent)), absent).toBe(false);
+    for (const absent of ['webgpu', 'ts-morph', 'esbuild', 'typescript', '@tensorflow/tfjs-core'])
+      expect(existsSync(join(modules, absent)), absent).toBe(false);
     const bytes = duBytes(modules);
     console.log(`installed size of lossc and its dependencies: ${(bytes / 1e6).toFixed(1)} MB`);
     expect(bytes).toBeLessThan(15e6);
   });
 
-  it('works from ESM import and CommonJS require, with the library\'s numbers', () => {
+  it("works from ESM import and CommonJS require, with the library's numbers", () => {
     const want = expected();
-    writeFileSync(join(app, 'esm.mjs'), `import * as L from 'lossc';\nimport * as authoring from 'lossc/loss';\nif (typeof authoring.mean !== 'function') throw new Error('lossc/loss');\n${CALLS}\nconsole.log(JSON.stringify(result));`);
-    writeFileSync(join(app, 'cjs.cjs'), `const L = require('lossc');\nif (typeof require('lossc/loss').mean !== 'function') throw new Error('lossc/loss');\n${CALLS}\nconsole.log(JSON.stringify(result));`);
+    writeFileSync(
+      join(app, 'esm.mjs'),
+      `import * as L from 'lossc';\nimport * as authoring from 'lossc/loss';\nif (typeof authoring.mean !== 'function') throw new Error('lossc/loss');\n${CALLS}\nconsole.log(JSON.stringify(result));`,
+    );
+    writeFileSync(
+      join(app, 'cjs.cjs'),
+      `const L = require('lossc');\nif (typeof require('lossc/loss').mean !== 'function') throw new Error('lossc/loss');\n${CALLS}\nconsole.log(JSON.stringify(result));`,
+    );
     for (const file of ['esm.mjs', 'cjs.cjs']) {
       const r = node([file]);
       expect(r.status, r.stderr).toBe(0);
@@ -115,54 +143,92 @@ describe('the packed package', () => {
   });
 
   it('exports the documented names', () => {
-    const r = node(['--input-type=module', '-e', "import * as L from 'lossc'; console.log(['compile', 'compileLossSource', 'wgslModules', 'tensor', 'CompileError', 'fromGpuBuffer', 'GpuTensor'].map((n) => typeof L[n]).join(','))"]);
+    const r = node([
+      '--input-type=module',
+      '-e',
+      "import * as L from 'lossc'; console.log(['compile', 'compileLossSource', 'wgslModules', 'tensor', 'CompileError', 'fromGpuBuffer', 'GpuTensor'].map((n) => typeof L[n]).join(','))",
+    ]);
     expect(r.stdout.trim()).toBe('function,function,function,function,function,function,function');
   });
 
   it("to('webgpu') without the optional 'webgpu' package says how to install it", () => {
-    const r = node(['--input-type=module', '-e', "import { nn } from 'lossc'; await new nn.MSELoss().to('webgpu').then(() => console.log('a device'), (e) => console.log(e.message));"]);
+    const r = node([
+      '--input-type=module',
+      '-e',
+      "import { nn } from 'lossc'; await new nn.MSELoss().to('webgpu').then(() => console.log('a device'), (e) => console.log(e.message));",
+    ]);
     expect(r.stdout).toContain("the 'webgpu' package (Dawn, WebGPU for Node) is not installed: npm install webgpu");
   });
 
   it('type-checks with tsc --strict and no skipLibCheck; bad options, reductions and arities are type errors', async () => {
     const ts = (await import('typescript')).default;
     const body = [
-      "const x = tensor([1, 2, 3, 4], [2, 2]);",
+      'const x = tensor([1, 2, 3, 4], [2, 2]);',
       "const t = tensor(new Int32Array([0, 1]), [2], 'int32');",
       "const ce = new nn.CrossEntropyLoss({ labelSmoothing: 0.1, weight: null, reduction: 'sum' });",
-      "export const v: Tensor = ce.valueAndGrad(x, t).value;",
-      "export const g: (Tensor | null)[] = ce.vjp([x, t], v);",
+      'export const v: Tensor = ce.valueAndGrad(x, t).value;',
+      'export const g: (Tensor | null)[] = ce.vjp([x, t], v);',
       "new nn.KLDivLoss({ reduction: 'batchmean', logTarget: true });",
-      "// @ts-expect-error a misspelt option",
-      "new nn.CrossEntropyLoss({ labelSmothing: 0.1 });",
+      '// @ts-expect-error a misspelt option',
+      'new nn.CrossEntropyLoss({ labelSmothing: 0.1 });',
       "// @ts-expect-error another loss's option",
-      "new nn.CrossEntropyLoss({ beta: 1 });",
-      "// @ts-expect-error a reduction MSELoss does not have",
+      'new nn.CrossEntropyLoss({ beta: 1 });',
+      '// @ts-expect-error a reduction MSELoss does not have',
       "new nn.MSELoss({ reduction: 'batchmean' });",
-      "// @ts-expect-error a missing target",
-      "new nn.MSELoss().forward(x);",
-      "// @ts-expect-error a missing target in vjp",
-      "new nn.MSELoss().vjp([x], x);",
+      '// @ts-expect-error a missing target',
+      'new nn.MSELoss().forward(x);',
+      '// @ts-expect-error a missing target in vjp',
+      'new nn.MSELoss().vjp([x], x);',
       "export const custom: Tensor = compile({ name: 'Sq', inputs: ['a'], build: (a) => mean(mul(a, a)) }).forward(x);",
       "export const gpu = async () => (await ce.to('webgpu')).forward(x, t);",
     ].join('\n');
     writeFileSync(join(app, 'use.mts'), `import { compile, mean, mul, nn, tensor, type Tensor } from 'lossc';\n${body}\n`);
     writeFileSync(join(app, 'use.cts'), `import { compile, mean, mul, nn, tensor, type Tensor } from 'lossc';\n${body}\n`);
-    const program = ts.createProgram([join(app, 'use.mts'), join(app, 'use.cts')], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], lib: ['lib.es2023.d.ts'] });
-    const messages = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    const program = ts.createProgram([join(app, 'use.mts'), join(app, 'use.cts')], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: [],
+      lib: ['lib.es2023.d.ts'],
+    });
+    const messages = ts
+      .getPreEmitDiagnostics(program)
+      .map(
+        (d) =>
+          `${d.file?.fileName ?? ''}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+      );
     expect(messages).toEqual([]);
   }, 60_000);
 
   it('the installed lossc compile (no esbuild, no ts-morph) writes a small module that CommonJS requires', () => {
     const out = join(app, 'out');
-    const r = lossc(['compile', 'MSELoss', '--options', '{"reduction": "mean"}', '--precision', 'float32', '--methods', 'forward,valueAndGrad', '--no-training-variants', '-o', out]);
+    const r = lossc([
+      'compile',
+      'MSELoss',
+      '--options',
+      '{"reduction": "mean"}',
+      '--precision',
+      'float32',
+      '--methods',
+      'forward,valueAndGrad',
+      '--no-training-variants',
+      '-o',
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const size = statSync(join(out, 'MSELoss.cjs')).size;
     const runtime = statSync(join(app, 'node_modules', 'lossc', 'dist', 'standalone', 'runtime.js')).size; // every module carries it (or imports it once: --shared-runtime)
-    console.log(`standalone MSELoss (mean, float32, forward + valueAndGrad): ${(size / 1024).toFixed(1)} kB .cjs, ${(runtime / 1024).toFixed(1)} kB of it the run time`);
+    console.log(
+      `standalone MSELoss (mean, float32, forward + valueAndGrad): ${(size / 1024).toFixed(1)} kB .cjs, ${(runtime / 1024).toFixed(1)} kB of it the run time`,
+    );
     expect(size - runtime).toBeLessThan(8 * 1024); // the loss itself
     expect(runtime).toBeLessThan(40 * 1024);
-    const run = node(['-e', "const { create } = require('./out/MSELoss.cjs'); const f = (d) => ({ data: Float32Array.from(d), shape: [d.length], dtype: 'float32' }); console.log(create().valueAndGrad(f([1, 2, 3]), f([0, 0, 0])).value.data[0])"]);
+    const run = node([
+      '-e',
+      "const { create } = require('./out/MSELoss.cjs'); const f = (d) => ({ data: Float32Array.from(d), shape: [d.length], dtype: 'float32' }); console.log(create().valueAndGrad(f([1, 2, 3]), f([0, 0, 0])).value.data[0])",
+    ]);
     expect(run.status, run.stderr).toBe(0);
     expect(Number(run.stdout)).toBe(Math.fround(14 / 3));
     // a loss written in TypeScript needs the optional ts-morph: the command says so
@@ -181,26 +247,66 @@ describe('the packed package', () => {
       writeFileSync(file, `${s.code}\nexport {};\n`);
       return file;
     });
-    const program = ts.createProgram(sources, { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], lib: ['lib.es2023.d.ts'] });
-    const typeErrors = ts.getPreEmitDiagnostics(program).map((d) => `README snippet ${d.file?.fileName ?? ''}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    const program = ts.createProgram(sources, {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: [],
+      lib: ['lib.es2023.d.ts'],
+    });
+    const typeErrors = ts
+      .getPreEmitDiagnostics(program)
+      .map(
+        (d) =>
+          `README snippet ${d.file?.fileName ?? ''}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+      );
     expect(typeErrors).toEqual([]);
     for (const [i, s] of snippets.entries()) {
       const file = join(app, `readme-${i}.mjs`);
-      const js = (await build({ stdin: { contents: s.code, loader: 'ts', resolveDir: app }, write: false, format: 'esm', platform: 'node', bundle: false, logLevel: 'silent' })).outputFiles[0]!.text;
+      const js = (
+        await build({
+          stdin: { contents: s.code, loader: 'ts', resolveDir: app },
+          write: false,
+          format: 'esm',
+          platform: 'node',
+          bundle: false,
+          logLevel: 'silent',
+        })
+      ).outputFiles[0]!.text;
       writeFileSync(file, js);
       const r = node([file]);
       expect(r.status, `README snippet at line ${s.line}:\n${s.code}\n${r.stderr}`).toBe(0);
     }
   }, 60_000);
 
-  it('with the optional peers installed: to(\'webgpu\') runs on Dawn from ESM and CommonJS, and lossc compile reads a .ts loss', () => {
+  it("with the optional peers installed: to('webgpu') runs on Dawn from ESM and CommonJS, and lossc compile reads a .ts loss", () => {
     writeFileSync(join(app, 'sq.ts'), SQ_TS);
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(tmp, packed.filename), `webgpu@${devVersion('webgpu')}`, `ts-morph@${devVersion('ts-morph')}`], { cwd: app, encoding: 'utf8' });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--no-package-lock',
+        join(tmp, packed.filename),
+        `webgpu@${devVersion('webgpu')}`,
+        `ts-morph@${devVersion('ts-morph')}`,
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
     const ts = lossc(['compile', 'sq.ts', '-o', join(app, 'out')]);
     expect(ts.status, ts.stderr).toBe(0);
     expect(ts.stdout).toContain('sq.mjs');
-    const gpu = "new L.nn.MSELoss().to('webgpu').then((g) => g.forward(L.tensor([1, 2, 3], [3]), L.tensor([0, 0, 0], [3]))).then((r) => console.log(r.data[0]), (e) => console.log(e.message));";
-    for (const [flag, load] of [['--input-type=module', "import * as L from 'lossc';"], ['--input-type=commonjs', "const L = require('lossc');"]] as const) {
+    const gpu =
+      "new L.nn.MSELoss().to('webgpu').then((g) => g.forward(L.tensor([1, 2, 3], [3]), L.tensor([0, 0, 0], [3]))).then((r) => console.log(r.data[0]), (e) => console.log(e.message));";
+    for (const [flag, load] of [
+      ['--input-type=module', "import * as L from 'lossc';"],
+      ['--input-type=commonjs', "const L = require('lossc');"],
+    ] as const) {
       const r = spawnSync(process.execPath, [flag, '-e', `${load}\n${gpu}`], { cwd: app, encoding: 'utf8' });
       expect(r.stdout).not.toContain('is not installed');
       // a machine with an adapter (CI: LOSSC_REQUIRE_WEBGPU=1) computes; one without says what it tried
@@ -210,12 +316,22 @@ describe('the packed package', () => {
 });
 
 /** A devDependency's exact version (the one `npm ci` put in npm's cache). */
-const devVersion = (name: string): string => (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[name]!;
+const devVersion = (name: string): string =>
+  (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[name]!;
 
 describe.skipIf(!browserPresent)('the packed package in a browser (headless Chromium)', () => {
   it('bundles with esbuild from node_modules with no shims, and runs; a strict CSP refuses the JIT but runs a standalone module', async () => {
     const entry = `import * as L from 'lossc';\n${CALLS}\ndocument.title = JSON.stringify(result);`;
-    const bundled = await build({ stdin: { contents: entry, resolveDir: app, loader: 'js' }, bundle: true, write: false, format: 'esm', platform: 'browser', metafile: true, logLevel: 'silent', target: 'es2022' });
+    const bundled = await build({
+      stdin: { contents: entry, resolveDir: app, loader: 'js' },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      metafile: true,
+      logLevel: 'silent',
+      target: 'es2022',
+    });
     expect(bundled.warnings).toEqual([]);
     expect(Object.keys(bundled.metafile!.inputs).filter((f) => /^node:|\b(fs|path|module|url|worker_threads)$/.test(f))).toEqual([]);
     // the standalone module of the previous test, or a fresh one
@@ -230,7 +346,10 @@ describe.skipIf(!browserPresent)('the packed package in a browser (headless Chro
       '/standalone.html': '<!doctype html><script type="module" src="/standalone.js"></script>',
     };
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
     try {
       const visit = async (path: string, csp: string): Promise<{ title: string; errors: string[] }> => {
         const page = await browser.newPage();
@@ -240,7 +359,11 @@ describe.skipIf(!browserPresent)('the packed package in a browser (headless Chro
           const p = new URL(route.request().url()).pathname;
           const body = files[p];
           if (body === undefined) return route.fulfill({ status: 404, body: '' });
-          return route.fulfill({ status: 200, body, headers: { 'content-type': p.endsWith('.html') ? 'text/html' : 'text/javascript', 'content-security-policy': csp } });
+          return route.fulfill({
+            status: 200,
+            body,
+            headers: { 'content-type': p.endsWith('.html') ? 'text/html' : 'text/javascript', 'content-security-policy': csp },
+          });
         });
         await page.goto(`http://lossc.test${path}`);
         await page.waitForFunction(() => document.title !== '', null, { timeout: 10_000 }).catch(() => {});

@@ -10,7 +10,13 @@ describe('the lazily read stdlib', () => {
     const eager = compileStdlib(stdlibSources());
     const lazy = lazyStdlib(stdlibSources);
     expect(lazy.names()).toEqual(eager.map((d) => d.name));
-    const shape = (d: { name: string; doc: string; inputs: unknown; options: unknown; overloads?: readonly unknown[] }) => ({ name: d.name, doc: d.doc, inputs: d.inputs, options: d.options, overloads: d.overloads?.length ?? 0 });
+    const shape = (d: { name: string; doc: string; inputs: unknown; options: unknown; overloads?: readonly unknown[] }) => ({
+      name: d.name,
+      doc: d.doc,
+      inputs: d.inputs,
+      options: d.options,
+      overloads: d.overloads?.length ?? 0,
+    });
     expect(lazy.all().map(shape)).toEqual(eager.map(shape));
     expect(lazy.get('NoSuchLoss')).toBeUndefined();
   });
@@ -19,12 +25,15 @@ describe('the lazily read stdlib', () => {
     const read: string[] = [];
     const files = stdlibSources();
     const watched = new Map([...files].map(([f, text]) => [f, text] as const));
-    const lazy = lazyStdlib(() => new Proxy(watched, {
-      get(target, key) {
-        const v = Reflect.get(target, key, target);
-        return key === 'get' ? (f: string) => (read.push(f), target.get(f)) : typeof v === 'function' ? v.bind(target) : v;
-      },
-    }));
+    const lazy = lazyStdlib(
+      () =>
+        new Proxy(watched, {
+          get(target, key) {
+            const v = Reflect.get(target, key, target);
+            return key === 'get' ? (f: string) => (read.push(f), target.get(f)) : typeof v === 'function' ? v.bind(target) : v;
+          },
+        }),
+    );
     lazy.names(); // lexes every file to index the names
     read.length = 0;
     expect(lazy.get('MSELoss')?.name).toBe('MSELoss');

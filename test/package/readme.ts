@@ -16,7 +16,8 @@ export function readmeSnippets(markdown: string, tag?: string): Snippet[] {
     const [, lang, blockTag, body] = m;
     if (blockTag !== tag) continue;
     if (lang === 'ts' || lang === 'js') out.push({ line, code: body! });
-    else if (lang === 'loss') out.push({ line, code: `import { compileLossSource } from 'lossc';\ncompileLossSource(${JSON.stringify(body)}, 'README.md');\n` });
+    else if (lang === 'loss')
+      out.push({ line, code: `import { compileLossSource } from 'lossc';\ncompileLossSource(${JSON.stringify(body)}, 'README.md');\n` });
   }
   return out;
 }

@@ -49,14 +49,16 @@ const bce = (t: Node, p: Node, q: Node): Node => B.neg(B.add(B.mul(t, B.log(p)),
 
 export const CORPUS: readonly CorpusEntry[] = [
   {
-    name: 'BceLogSigmoid', inputs: 'binary',
+    name: 'BceLogSigmoid',
+    inputs: 'binary',
     dsl: 'return mean(-(target * log(sigmoid(input)) + (1 - target) * log(1 - sigmoid(input))))',
     ts: (x, t) => B.mean(bce(t!, B.sigmoid(x!), B.sub(1, B.sigmoid(x!)))),
     reference: { builtin: 'BCEWithLogitsLoss' },
     fires: ['log(sigmoid(x))', 'log(1 - sigmoid(x))'],
   },
   {
-    name: 'BceLiteralSigmoid', inputs: 'binary',
+    name: 'BceLiteralSigmoid',
+    inputs: 'binary',
     dsl: 'let p = 1 / (1 + exp(-input))\nreturn mean(-(target * log(p) + (1 - target) * log(1 - p)))',
     ts: (x, t) => {
       const p = B.div(1, B.add(1, B.exp(B.neg(x!))));
@@ -66,7 +68,8 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['1 / (1 + exp(-x))', 'log(sigmoid(x))', 'log(1 - sigmoid(x))'],
   },
   {
-    name: 'BceExpRatio', inputs: 'binary',
+    name: 'BceExpRatio',
+    inputs: 'binary',
     dsl: 'let p = exp(input) / (1 + exp(input))\nreturn mean(-(target * log(p) + (1 - target) * log(1 - p)))',
     ts: (x, t) => {
       const p = B.div(B.exp(x!), B.add(1, B.exp(x!)));
@@ -76,21 +79,24 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['1 / (1 + exp(-x))', 'log(sigmoid(x))', 'log(1 - sigmoid(x))'],
   },
   {
-    name: 'BceSoftTargetsSum', inputs: 'binarySoft',
+    name: 'BceSoftTargetsSum',
+    inputs: 'binarySoft',
     dsl: 'return sum(-(target * log(sigmoid(input)) + (1 - target) * log(1 + -sigmoid(input))))',
     ts: (x, t) => B.sum(bce(t!, B.sigmoid(x!), B.add(1, B.neg(B.sigmoid(x!))))),
     reference: { builtin: 'BCEWithLogitsLoss', options: { reduction: 'sum' } },
     fires: ['log(sigmoid(x))', 'log(1 - sigmoid(x))'],
   },
   {
-    name: 'SoftplusByHand', inputs: 'binary',
+    name: 'SoftplusByHand',
+    inputs: 'binary',
     dsl: 'return mean(log(1 + exp(input)) - input * target)',
     ts: (x, t) => B.mean(B.sub(B.log(B.add(1, B.exp(x!))), B.mul(x!, t!))),
     reference: { builtin: 'BCEWithLogitsLoss' },
     fires: ['log(1 + exp(x))'],
   },
   {
-    name: 'SoftMarginByHand', inputs: 'signs',
+    name: 'SoftMarginByHand',
+    inputs: 'signs',
     dsl: 'return mean(log(1 + exp(-target * input)))',
     ts: (x, t) => B.mean(B.log(B.add(1, B.exp(B.mul(B.neg(t!), x!))))),
     // torch's SoftMarginLoss computes this literally (inf for -target * input > 709)
@@ -98,21 +104,24 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['log(1 + exp(x))'],
   },
   {
-    name: 'LogOfLiteralSigmoid', inputs: 'binary',
+    name: 'LogOfLiteralSigmoid',
+    inputs: 'binary',
     dsl: 'return mean(-log(1 / (1 + exp(-input))) * target)',
     ts: (x, t) => B.mean(B.mul(B.neg(B.log(B.div(1, B.add(1, B.exp(B.neg(x!)))))), t!)),
     reference: { dsl: 'return mean(softplus(-input) * target)' },
     fires: ['1 / (1 + exp(-x))', 'log(sigmoid(x))'],
   },
   {
-    name: 'CeLogSoftmax', inputs: 'classes',
+    name: 'CeLogSoftmax',
+    inputs: 'classes',
     dsl: 'return mean(sum(-target * log(softmax(input, 1)), 1))',
     ts: (x, t) => B.mean(B.sum(B.mul(B.neg(t!), B.log(B.softmax(x!, 1))), [1])),
     reference: { builtin: 'CrossEntropyLoss' },
     fires: ['log(softmax(x))'],
   },
   {
-    name: 'CeExpOverSum', inputs: 'classes',
+    name: 'CeExpOverSum',
+    inputs: 'classes',
     dsl: 'let p = exp(input) / sum(exp(input), axis=1, keepdims=true)\nreturn mean(sum(-target * log(p), 1))',
     ts: (x, t) => {
       const p = B.div(B.exp(x!), B.sum(B.exp(x!), [1], true));
@@ -122,7 +131,8 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['exp(x) / sum(exp(x))', 'log(softmax(x))'],
   },
   {
-    name: 'CeShiftedByHand', inputs: 'classes',
+    name: 'CeShiftedByHand',
+    inputs: 'classes',
     dsl: 'let m = amax(input, axis=1, keepdims=true)\nlet e = exp(input - m)\nlet p = e / sum(e, axis=1, keepdims=true)\nreturn mean(sum(-target * log(p), 1))',
     ts: (x, t) => {
       const e = B.exp(B.sub(x!, B.amax(x!, [1], true)));
@@ -133,42 +143,48 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['log(softmax(x))'],
   },
   {
-    name: 'CeIndicesGather', inputs: 'indices',
+    name: 'CeIndicesGather',
+    inputs: 'indices',
     dsl: 'return -mean(gather(log(softmax(input, 1)), target, 1))',
     ts: (x, t) => B.neg(B.mean(B.gather(B.log(B.softmax(x!, 1)), t!, 1))),
     reference: { builtin: 'CrossEntropyLoss' },
     fires: ['log(softmax(x))'],
   },
   {
-    name: 'CeGatherThenLog', inputs: 'indices',
+    name: 'CeGatherThenLog',
+    inputs: 'indices',
     dsl: 'return -mean(log(gather(softmax(input, 1), target, 1)))',
     ts: (x, t) => B.neg(B.mean(B.log(B.gather(B.softmax(x!, 1), t!, 1)))),
     reference: { builtin: 'CrossEntropyLoss' },
     fires: ['log(gather(y))'],
   },
   {
-    name: 'LogProbabilityOfTarget', inputs: 'classes',
+    name: 'LogProbabilityOfTarget',
+    inputs: 'classes',
     dsl: 'return -mean(log(sum(target * softmax(input, 1), 1)))',
     ts: (x, t) => B.neg(B.mean(B.log(B.sum(B.mul(t!, B.softmax(x!, 1)), [1])))),
     reference: { dsl: 'return -mean(logsumexp(logSoftmax(input, 1) + log(target), 1))' },
     fires: ['log(sum(t * softmax(x)))'],
   },
   {
-    name: 'CeLogsumexpByHand', inputs: 'classes',
+    name: 'CeLogsumexpByHand',
+    inputs: 'classes',
     dsl: 'return mean(log(sum(exp(input), 1)) - sum(target * input, 1))',
     ts: (x, t) => B.mean(B.sub(B.log(B.sum(B.exp(x!), [1])), B.sum(B.mul(t!, x!), [1]))),
     reference: { builtin: 'CrossEntropyLoss' },
     fires: ['log(sum(exp(x)))'],
   },
   {
-    name: 'LogsumexpAllByHand', inputs: 'classes',
+    name: 'LogsumexpAllByHand',
+    inputs: 'classes',
     dsl: 'return log(sum(exp(input))) + 0 * sum(target)',
     ts: (x, t) => B.add(B.log(B.sum(B.exp(x!))), B.mul(0, B.sum(t!))),
     reference: { dsl: 'return logsumexp(input) + 0 * sum(target)' },
     fires: ['log(sum(exp(x)))'],
   },
   {
-    name: 'KlLogRatio', inputs: 'classes',
+    name: 'KlLogRatio',
+    inputs: 'classes',
     dsl: 'return sum(target * log(target / softmax(input, 1))) / dim(input, 0)',
     ts: (x, t) => B.div(B.sum(B.mul(t!, B.log(B.div(t!, B.softmax(x!, 1))))), B.dim(x!, 0)),
     // torch's KLDivLoss(reduction='batchmean') of log_softmax(input) and target
@@ -176,14 +192,16 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['x * log(y)'],
   },
   {
-    name: 'KlLogDifference', inputs: 'classes',
+    name: 'KlLogDifference',
+    inputs: 'classes',
     dsl: 'return sum(target * (log(target) - input)) / dim(input, 0)',
     ts: (x, t) => B.div(B.sum(B.mul(t!, B.sub(B.log(t!), x!))), B.dim(x!, 0)),
     reference: { builtin: 'KLDivLoss', options: { reduction: 'batchmean' } },
     fires: ['x * log(y)'],
   },
   {
-    name: 'FocalLogPt', inputs: 'binary',
+    name: 'FocalLogPt',
+    inputs: 'binary',
     dsl: 'let p = sigmoid(input)\nlet pt = where(target > 0.5, p, 1 - p)\nreturn mean(-(1 - pt) ** 2 * log(pt))',
     ts: (x, t) => {
       const p = B.sigmoid(x!);
@@ -194,46 +212,54 @@ export const CORPUS: readonly CorpusEntry[] = [
     fires: ['x ** 2', 'log(where(c, a, b))'],
   },
   {
-    name: 'FocalWeightedBce', inputs: 'binary',
+    name: 'FocalWeightedBce',
+    inputs: 'binary',
     dsl: 'let p = sigmoid(input)\nlet w = where(target > 0.5, (1 - p) ** 2, p ** 2)\nreturn mean(-w * (target * log(p) + (1 - target) * log(1 - p)))',
     ts: (x, t) => {
       const p = B.sigmoid(x!);
       const w = B.where(B.gt(t!, 0.5), B.pow(B.sub(1, p), 2), B.pow(p, 2));
       return B.mean(B.mul(w, bce(t!, p, B.sub(1, p))));
     },
-    reference: { dsl: 'let p = sigmoid(input)\nlet w = where(target > 0.5, (1 - p) * (1 - p), p * p)\nreturn mean(w * -(target * logSigmoid(input) + (1 - target) * logSigmoid(-input)))' },
+    reference: {
+      dsl: 'let p = sigmoid(input)\nlet w = where(target > 0.5, (1 - p) * (1 - p), p * p)\nreturn mean(w * -(target * logSigmoid(input) + (1 - target) * logSigmoid(-input)))',
+    },
     fires: ['x ** 2', 'x ** 2', 'log(sigmoid(x))', 'log(1 - sigmoid(x))'],
   },
   {
-    name: 'EntropyOfSoftmax', inputs: 'classes',
+    name: 'EntropyOfSoftmax',
+    inputs: 'classes',
     dsl: 'return mean(-sum(softmax(input, 1) * log(softmax(input, 1)), 1)) + 0 * sum(target)',
     ts: (x, t) => B.add(B.mean(B.neg(B.sum(B.mul(B.softmax(x!, 1), B.log(B.softmax(x!, 1))), [1]))), B.mul(0, B.sum(t!))),
     reference: { dsl: 'return mean(-sum(softmax(input, 1) * logSoftmax(input, 1), 1)) + 0 * sum(target)' },
     fires: ['log(softmax(x))'],
   },
   {
-    name: 'MseByPow', inputs: 'regression',
+    name: 'MseByPow',
+    inputs: 'regression',
     dsl: 'return mean((input - target) ** 2)',
     ts: (x, t) => B.mean(B.pow(B.sub(x!, t!), 2)),
     reference: { builtin: 'MSELoss' },
     fires: ['x ** 2'],
   },
   {
-    name: 'LogOnePlusAbs', inputs: 'regression',
+    name: 'LogOnePlusAbs',
+    inputs: 'regression',
     dsl: 'return mean(log(1 + abs(input - target)))',
     ts: (x, t) => B.mean(B.log(B.add(1, B.abs(B.sub(x!, t!))))),
     reference: { dsl: 'return mean(log1p(abs(input - target)))' },
     fires: ['log(1 + x)'],
   },
   {
-    name: 'ExpMinusOneByHand', inputs: 'regression',
+    name: 'ExpMinusOneByHand',
+    inputs: 'regression',
     dsl: 'return mean(exp(input - target) - 1 - (input - target))',
     ts: (x, t) => B.mean(B.sub(B.sub(B.exp(B.sub(x!, t!)), 1), B.sub(x!, t!))),
     reference: { dsl: 'return mean(expm1(input - target) - (input - target))' },
     fires: ['exp(x) - 1'],
   },
   {
-    name: 'CosineNormAtZero', inputs: 'pairs',
+    name: 'CosineNormAtZero',
+    inputs: 'pairs',
     dsl: 'let cos = sum(x1 * x2, 1) / clampMin(sqrt(sum(x1 * x1, 1)) * sqrt(sum(x2 * x2, 1)), 1e-8)\nreturn mean(1 - cos)',
     ts: (a, c) => {
       const norm = (v: Node): Node => B.sqrt(B.sum(B.mul(v, v), [1]));
@@ -241,7 +267,8 @@ export const CORPUS: readonly CorpusEntry[] = [
     },
     // torch's norm backward: x / |x|, 0 where |x| = 0
     reference: {
-      dsl: 'let s1 = sum(x1 * x1, 1)\nlet s2 = sum(x2 * x2, 1)\n' +
+      dsl:
+        'let s1 = sum(x1 * x1, 1)\nlet s2 = sum(x2 * x2, 1)\n' +
         'let m1 = withGrad(sqrt(s1), (s1, where(s1 == 0, 0, 0.5 / sqrt(s1))))\n' +
         'let m2 = withGrad(sqrt(s2), (s2, where(s2 == 0, 0, 0.5 / sqrt(s2))))\n' +
         'return mean(1 - sum(x1 * x2, 1) / clampMin(m1 * m2, 1e-8))',
@@ -255,7 +282,7 @@ export const CORPUS: readonly CorpusEntry[] = [
 const f = (v: readonly number[], shape: readonly number[], dtype: 'float32' | 'float64'): Tensor => tensor(v, shape, dtype);
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 const normalize = (rows: number[][]): number[] => rows.flatMap((r) => r.map((v) => v / r.reduce((a, c) => a + c, 0)));
 
@@ -270,22 +297,43 @@ export function inputsOf(set: InputSet, kind: 'ordinary' | 'extreme', dtype: 'fl
     case 'signs': {
       const x = kind === 'ordinary' ? Array.from({ length: N }, () => u(-3, 3)) : [-1e4, -200, -50, 0, 50, 200, 1e4, -1e4];
       const t =
-        set === 'signs' ? (kind === 'ordinary' ? Array.from({ length: N }, (_, i) => (i % 3 ? 1 : -1)) : [1, -1, 1, -1, -1, 1, -1, -1])
-        : set === 'binarySoft' ? (kind === 'ordinary' ? Array.from({ length: N }, () => u(0, 1)) : [0, 1, 0.5, 0, 1, 0.25, 1, 0])
-        : kind === 'ordinary' ? Array.from({ length: N }, (_, i) => i % 2) : [1, 1, 0, 0, 0, 1, 0, 0];
+        set === 'signs'
+          ? kind === 'ordinary'
+            ? Array.from({ length: N }, (_, i) => (i % 3 ? 1 : -1))
+            : [1, -1, 1, -1, -1, 1, -1, -1]
+          : set === 'binarySoft'
+            ? kind === 'ordinary'
+              ? Array.from({ length: N }, () => u(0, 1))
+              : [0, 1, 0.5, 0, 1, 0.25, 1, 0]
+            : kind === 'ordinary'
+              ? Array.from({ length: N }, (_, i) => i % 2)
+              : [1, 1, 0, 0, 0, 1, 0, 0];
       return [f(x, [N], dtype), f(t, [N], dtype)];
     }
     case 'classes':
     case 'indices': {
-      const x = kind === 'ordinary' ? Array.from({ length: 20 }, () => u(-3, 3)) : [1e4, 0, -1e4, 3, 1, 1000, -1000, 0, 0, 2, -1e4, -1e4, -1e4, -1e4, -1e4, 50, -50, 700, -700, 0];
+      const x =
+        kind === 'ordinary'
+          ? Array.from({ length: 20 }, () => u(-3, 3))
+          : [1e4, 0, -1e4, 3, 1, 1000, -1000, 0, 0, 2, -1e4, -1e4, -1e4, -1e4, -1e4, 50, -50, 700, -700, 0];
       if (set === 'indices') return [f(x, [4, 5], dtype), tensor(kind === 'ordinary' ? [1, 4, 0, 2] : [2, 1, 0, 3], [4], 'int32')];
-      const t = kind === 'ordinary' ? normalize(Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => u(0.05, 1)))) : [0, 0, 1, 0, 0, 0.5, 0, 0, 0.5, 0, 0.2, 0.2, 0.2, 0.2, 0.2, 0, 0, 0, 1, 0];
+      const t =
+        kind === 'ordinary'
+          ? normalize(Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => u(0.05, 1))))
+          : [0, 0, 1, 0, 0, 0.5, 0, 0, 0.5, 0, 0.2, 0.2, 0.2, 0.2, 0.2, 0, 0, 0, 1, 0];
       return [f(x, [4, 5], dtype), f(t, [4, 5], dtype)];
     }
     case 'regression': {
       const t = Array.from({ length: N }, () => u(-2, 2));
       const d = kind === 'ordinary' ? Array.from({ length: N }, () => u(-2, 2)) : [1e-12, -1e-12, 0, 30, -30, 1e-300, 5e-9, -40];
-      return [f(t.map((v, i) => v + d[i]!), [N], dtype), f(t, [N], dtype)];
+      return [
+        f(
+          t.map((v, i) => v + d[i]!),
+          [N],
+          dtype,
+        ),
+        f(t, [N], dtype),
+      ];
     }
     case 'pairs': {
       const a = Array.from({ length: 24 }, () => u(-2, 2));
@@ -300,4 +348,3 @@ export function inputsOf(set: InputSet, kind: 'ordinary' | 'extreme', dtype: 'fl
     }
   }
 }
-

@@ -24,7 +24,10 @@ export function reference(e: CorpusEntry): Loss {
 }
 
 /** The rules the stabilisation stage fired on a loss, in order. */
-export const firedRules = (loss: Loss): string[] => stableForward(compiled(loss.def, loss.options, 'forward').instance).findings.filter((f) => f.severity === 'note').map((f) => f.rule);
+export const firedRules = (loss: Loss): string[] =>
+  stableForward(compiled(loss.def, loss.options, 'forward').instance)
+    .findings.filter((f) => f.severity === 'note')
+    .map((f) => f.rule);
 
 export interface Results {
   readonly value: Tensor;

@@ -59,10 +59,12 @@ describe('notes', () => {
   it("a loss built with the builders: notes without a file (at the loss's name, line 0)", async () => {
     const { log, mean, sigmoid } = await import('../../runtime/index.js');
     const loss = compile({ name: 'Naive', inputs: ['x'], build: (x: Node) => mean(log(sigmoid(x))) });
-    expect(loss.notes).toEqual([{ severity: 'note', message: 'log(sigmoid(x)) computed as logSigmoid(x) (finite for large |x|)', span: { file: 'Naive', line: 0, column: 0, length: 0 } }]);
+    expect(loss.notes).toEqual([
+      { severity: 'note', message: 'log(sigmoid(x)) computed as logSigmoid(x) (finite for large |x|)', span: { file: 'Naive', line: 0, column: 0, length: 0 } },
+    ]);
   });
 
-  it("explain() has a stabilize section: rule, before and after, position", () => {
+  it('explain() has a stabilize section: rule, before and after, position', () => {
     const text = compile(LOGSIG, { file: 'logsig.loss' }).explain('valueAndGrad').text;
     expect(text.split('== graph')[0]).toBe(
       '== stabilize\n' +

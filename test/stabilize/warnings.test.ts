@@ -7,7 +7,9 @@ import { formatDiagnostic } from '../../dsl/diagnostics.js';
 import { lossSource } from './corpus.js';
 
 const warningsOf = (body: string, set: Parameters<typeof lossSource>[1] = 'binary'): string[] =>
-  compile(lossSource('W', set, body), { file: 'w.loss' }).notes.filter((d) => d.severity === 'warning').map((d) => `${d.span.line}:${d.span.column}: ${d.message}`);
+  compile(lossSource('W', set, body), { file: 'w.loss' })
+    .notes.filter((d) => d.severity === 'warning')
+    .map((d) => `${d.span.line}:${d.span.column}: ${d.message}`);
 
 describe('warnings for what no rewrite makes stable', () => {
   it('log of a probability input: BCE on probabilities, unguarded', () => {
@@ -25,7 +27,9 @@ describe('warnings for what no rewrite makes stable', () => {
     expect(warningsOf('return mean(-(target * log(clampMin(input, 1e-12)) + (1 - target) * log(clampMin(1 - input, 1e-12))))')).toEqual([]);
   });
   it('division by an input, and by a norm that can be 0', () => {
-    expect(warningsOf('return mean(target / input)')).toEqual(['2:13: division by input, which is inf or NaN where input is 0: clamp it (clampMin(input, eps)) or add an eps']);
+    expect(warningsOf('return mean(target / input)')).toEqual([
+      '2:13: division by input, which is inf or NaN where input is 0: clamp it (clampMin(input, eps)) or add an eps',
+    ]);
     expect(warningsOf('return mean(sum(x1 * x2, 1) / (sqrt(sum(x1 * x1, 1)) * sqrt(sum(x2 * x2, 1))))', 'pairs')).toEqual([
       "2:13: division by the norm of x1, which is 0 for a zero vector (0 / 0 = NaN): clampMin(norm, eps), as torch's cosine_similarity does",
     ]);

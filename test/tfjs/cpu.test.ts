@@ -16,18 +16,30 @@ beforeAll(async () => {
 const [N, D, H, C] = [32, 8, 16, 5];
 /** A fixed synthetic data set: features, class labels and their one-hot / multi-label forms. */
 function data() {
-  const x = tf.tensor2d(Float32Array.from({ length: N * D }, (_, i) => Math.sin(i * 0.37) * 2), [N, D]);
+  const x = tf.tensor2d(
+    Float32Array.from({ length: N * D }, (_, i) => Math.sin(i * 0.37) * 2),
+    [N, D],
+  );
   const labels = Int32Array.from({ length: N }, (_, i) => (i * 7 + (i % 3)) % C);
   const y = tf.tensor1d(labels, 'int32');
   const oneHot = tf.cast(tf.oneHot(y, C), 'float32');
-  const multi = tf.tensor2d(Float32Array.from({ length: N * C }, (_, i) => (Math.cos(i * 1.3) > 0 ? 1 : 0)), [N, C]);
+  const multi = tf.tensor2d(
+    Float32Array.from({ length: N * C }, (_, i) => (Math.cos(i * 1.3) > 0 ? 1 : 0)),
+    [N, C],
+  );
   return { x, y, oneHot, multi };
 }
 
 /** Two identical MLPs (seeded, so every run starts from the same weights; the second gets the first's). */
 function models(): [tfl.Sequential, tfl.Sequential] {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
-  const make = () => tfl.sequential({ layers: [tfl.layers.dense({ units: H, activation: 'relu', inputShape: [D], kernelInitializer: init(1) }), tfl.layers.dense({ units: C, kernelInitializer: init(2) })] });
+  const make = () =>
+    tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: H, activation: 'relu', inputShape: [D], kernelInitializer: init(1) }),
+        tfl.layers.dense({ units: C, kernelInitializer: init(2) }),
+      ],
+    });
   const a = make();
   const b = make();
   b.setWeights(a.getWeights());
@@ -98,7 +110,13 @@ describe('lossc/tfjs on the cpu backend', () => {
     const [a] = models();
     const ce = tfLoss(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }));
     const counts = new Map<number, number>();
-    train(a, x, (logits) => ce(logits, y), 100, (i) => counts.set(i, tf.memory().numTensors));
+    train(
+      a,
+      x,
+      (logits) => ce(logits, y),
+      100,
+      (i) => counts.set(i, tf.memory().numTensors),
+    );
     expect(counts.get(100)).toBe(counts.get(10));
     // and outside a gradient (the value alone)
     const before = tf.memory().numTensors;
@@ -110,7 +128,10 @@ describe('lossc/tfjs on the cpu backend', () => {
     const logits = tf.tensor2d([0.5, -1, 2, 0.25, 1.5, -0.5], [2, 3]);
     const labels = tf.tensor1d([2, 0], 'int32');
     const loss = new nn.CrossEntropyLoss();
-    const want = loss.valueAndGrad({ data: logits.dataSync() as Float32Array, shape: [2, 3], dtype: 'float32' }, { data: labels.dataSync() as Int32Array, shape: [2], dtype: 'int32' });
+    const want = loss.valueAndGrad(
+      { data: logits.dataSync() as Float32Array, shape: [2, 3], dtype: 'float32' },
+      { data: labels.dataSync() as Int32Array, shape: [2], dtype: 'int32' },
+    );
     const ce = tfLoss(loss);
     const [g] = tf.grads((l: tf.Tensor) => ce(l, labels))([logits]);
     expect(Array.from(g!.dataSync())).toEqual(Array.from(want.grads[0]!.data));
@@ -124,7 +145,13 @@ describe('lossc/tfjs on the cpu backend', () => {
     const rows = none(logits, labels);
     expect(rows.shape).toEqual([2]);
     const [gn] = tf.grads((l: tf.Tensor) => tf.sum(tf.mul(none(l, labels), tf.tensor1d([1, 2]))))([logits]);
-    const wantN = new nn.CrossEntropyLoss({ reduction: 'none' }).vjp([{ data: logits.dataSync() as Float32Array, shape: [2, 3], dtype: 'float32' }, { data: labels.dataSync() as Int32Array, shape: [2], dtype: 'int32' }], { data: Float32Array.of(1, 2), shape: [2], dtype: 'float32' });
+    const wantN = new nn.CrossEntropyLoss({ reduction: 'none' }).vjp(
+      [
+        { data: logits.dataSync() as Float32Array, shape: [2, 3], dtype: 'float32' },
+        { data: labels.dataSync() as Int32Array, shape: [2], dtype: 'int32' },
+      ],
+      { data: Float32Array.of(1, 2), shape: [2], dtype: 'float32' },
+    );
     expect(Array.from(gn!.dataSync())).toEqual(Array.from(wantN[0]!.data));
   });
 
@@ -145,7 +172,10 @@ describe('lossc/tfjs on the cpu backend', () => {
     const ce64 = tfLoss(new nn.CrossEntropyLoss(), { precision: 'float64' });
     const v = ce64(logits, labels);
     expect(v.dtype).toBe('float32');
-    const want = new nn.CrossEntropyLoss().forward({ data: Float64Array.from(logits.dataSync()), shape: [2, 3], dtype: 'float64' }, { data: Int32Array.of(2, 0), shape: [2], dtype: 'int32' });
+    const want = new nn.CrossEntropyLoss().forward(
+      { data: Float64Array.from(logits.dataSync()), shape: [2, 3], dtype: 'float64' },
+      { data: Int32Array.of(2, 0), shape: [2], dtype: 'int32' },
+    );
     expect(v.dataSync()[0]).toBe(Math.fround(want.data[0]!));
     const [g] = tf.grads((l: tf.Tensor) => ce64(l, labels))([logits]);
     expect(g!.dtype).toBe('float32');

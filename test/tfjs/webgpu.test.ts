@@ -21,11 +21,14 @@ beforeAll(async () => {
   const dawn = (await import(/* @vite-ignore */ spec)) as { create(o: string[]): GPU; globals: object };
   for (const [name, value] of Object.entries(dawn.globals)) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: dawn.create(['backend=vulkan']) }, configurable: true });
+  if (!g.navigator?.gpu)
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: dawn.create(['backend=vulkan']) }, configurable: true });
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   // a device wrapped to count what is asked of it (tfjs's and lossc's work alike)
   const adapter = (await g.navigator!.gpu!.requestAdapter())!;
-  device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+  device = await adapter.requestDevice({
+    requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+  });
   const create = device.createBuffer.bind(device);
   device.createBuffer = (d: GPUBufferDescriptor): GPUBuffer => {
     counts.createBuffer++;
@@ -48,16 +51,31 @@ afterAll(async () => {
 
 const [N, D, H, C] = [32, 8, 16, 5];
 function data() {
-  const x = tf.tensor2d(Float32Array.from({ length: N * D }, (_, i) => Math.sin(i * 0.37) * 2), [N, D]);
-  const y = tf.tensor1d(Int32Array.from({ length: N }, (_, i) => (i * 7 + (i % 3)) % C), 'int32');
+  const x = tf.tensor2d(
+    Float32Array.from({ length: N * D }, (_, i) => Math.sin(i * 0.37) * 2),
+    [N, D],
+  );
+  const y = tf.tensor1d(
+    Int32Array.from({ length: N }, (_, i) => (i * 7 + (i % 3)) % C),
+    'int32',
+  );
   const oneHot = tf.cast(tf.oneHot(y, C), 'float32');
-  const multi = tf.tensor2d(Float32Array.from({ length: N * C }, (_, i) => (Math.cos(i * 1.3) > 0 ? 1 : 0)), [N, C]);
+  const multi = tf.tensor2d(
+    Float32Array.from({ length: N * C }, (_, i) => (Math.cos(i * 1.3) > 0 ? 1 : 0)),
+    [N, C],
+  );
   return { x, y, oneHot, multi };
 }
 
 /** A two-layer MLP as tf.variables, the same initial weights every time. */
 function mlp() {
-  const w = (r: number, c: number, s: number) => tf.variable(tf.tensor2d(Float32Array.from({ length: r * c }, (_, i) => Math.sin(i * s + 0.5) * 0.4), [r, c]));
+  const w = (r: number, c: number, s: number) =>
+    tf.variable(
+      tf.tensor2d(
+        Float32Array.from({ length: r * c }, (_, i) => Math.sin(i * s + 0.5) * 0.4),
+        [r, c],
+      ),
+    );
   const [w1, w2] = [w(D, H, 0.71), w(H, C, 1.13)];
   const [b1, b2] = [tf.variable(tf.zeros([H])), tf.variable(tf.zeros([C]))];
   const apply = (x: tf.Tensor): tf.Tensor => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
@@ -129,14 +147,23 @@ describe.skipIf(skipReason !== null)(`lossc/tfjs on tfjs's webgpu backend (Dawn)
   it('gradients equal the cpu path, for a reduced and an unreduced loss', async () => {
     const logits = tf.tensor2d([0.5, -1, 2, 0.25, 1.5, -0.5], [2, 3]);
     const labels = tf.tensor1d([2, 0], 'int32');
-    const want = new nn.CrossEntropyLoss().valueAndGrad({ data: Float32Array.of(0.5, -1, 2, 0.25, 1.5, -0.5), shape: [2, 3], dtype: 'float32' }, { data: Int32Array.of(2, 0), shape: [2], dtype: 'int32' });
+    const want = new nn.CrossEntropyLoss().valueAndGrad(
+      { data: Float32Array.of(0.5, -1, 2, 0.25, 1.5, -0.5), shape: [2, 3], dtype: 'float32' },
+      { data: Int32Array.of(2, 0), shape: [2], dtype: 'int32' },
+    );
     const ce = tfLoss(new nn.CrossEntropyLoss());
     const [g] = tf.grads((l: tf.Tensor) => ce(l, labels))([logits]);
     Array.from(await g!.data()).forEach((v, i) => expect(Math.abs(v - want.grads[0]!.data[i]!)).toBeLessThanOrEqual(1e-6));
     expect(Math.abs((await ce(logits, labels).data())[0]! - want.value.data[0]!)).toBeLessThanOrEqual(1e-6);
     const none = tfLoss(new nn.CrossEntropyLoss({ reduction: 'none' }));
     const [gn] = tf.grads((l: tf.Tensor) => tf.sum(tf.mul(none(l, labels), tf.tensor1d([1, 2]))))([logits]);
-    const wantN = new nn.CrossEntropyLoss({ reduction: 'none' }).vjp([{ data: Float32Array.of(0.5, -1, 2, 0.25, 1.5, -0.5), shape: [2, 3], dtype: 'float32' }, { data: Int32Array.of(2, 0), shape: [2], dtype: 'int32' }], { data: Float32Array.of(1, 2), shape: [2], dtype: 'float32' });
+    const wantN = new nn.CrossEntropyLoss({ reduction: 'none' }).vjp(
+      [
+        { data: Float32Array.of(0.5, -1, 2, 0.25, 1.5, -0.5), shape: [2, 3], dtype: 'float32' },
+        { data: Int32Array.of(2, 0), shape: [2], dtype: 'int32' },
+      ],
+      { data: Float32Array.of(1, 2), shape: [2], dtype: 'float32' },
+    );
     Array.from(await gn!.data()).forEach((v, i) => expect(Math.abs(v - wantN[0]!.data[i]!)).toBeLessThanOrEqual(1e-6));
     expect(() => tfLoss(new nn.CrossEntropyLoss(), { precision: 'float64' })(logits, labels)).toThrow(/float64.*webgpu/);
   });

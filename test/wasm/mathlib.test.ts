@@ -10,7 +10,10 @@ function load(precision: 'f32' | 'f64' = 'f64'): Fns {
   const lanes = ['exp', 'log', 'log1p'].flatMap((f) =>
     [0, 1].map((l) => ({
       name: `v${f}${l}`,
-      params: [['x', 'f64'], ['y', 'f64']] as const,
+      params: [
+        ['x', 'f64'],
+        ['y', 'f64'],
+      ] as const,
       result: 'f64' as const,
       locals: new Map(),
       body: [`local.get:x f64x2.splat local.get:y f64x2.replace_lane:1 call:v${f} f64x2.extract_lane:${l}`],
@@ -22,7 +25,9 @@ function load(precision: 'f32' | 'f64' = 'f64'): Fns {
     imports: ['host_exp', 'host_log', 'host_log1p'].map((name) => ({ name, params: ['f64'], result: 'f64' })),
     funcs: [...Object.values(MATHLIB[precision]).map((l) => ({ ...l.def, exported: !l.def.name.startsWith('v') })), ...lanes],
   });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1 }), host_exp: Math.exp, host_log: Math.log, host_log1p: Math.log1p } });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+    env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1 }), host_exp: Math.exp, host_log: Math.log, host_log1p: Math.log1p },
+  });
   return inst.exports as never;
 }
 
@@ -42,7 +47,7 @@ describe('the WebAssembly math library', () => {
     expect(worst).toBeLessThan(4e-16);
     for (const x of [NaN, Infinity, -Infinity, 0, -0, -1, 1, 5e-324, 1e-310]) expect(m.log(x)).toBe(Math.log(x));
   });
-  it('the float32 kernels\' versions agree to 1e-10 (SCHEMA allows float32 1e-5)', () => {
+  it("the float32 kernels' versions agree to 1e-10 (SCHEMA allows float32 1e-5)", () => {
     const f = load('f32');
     let worst = 0;
     for (const x of xs) {
@@ -52,12 +57,16 @@ describe('the WebAssembly math library', () => {
     }
     expect(worst).toBeLessThan(1e-10);
   });
-  it('the two-lane versions give the scalar versions\' bits in each lane, fast path or not', () => {
+  it("the two-lane versions give the scalar versions' bits in each lane, fast path or not", () => {
     for (const p of ['f64', 'f32'] as const) {
       const f = load(p);
       for (let i = 0; i < xs.length; i++) {
         const [x, y] = [xs[i]!, xs[(i * 7919) % xs.length]!];
-        for (const [name, lane0, lane1] of [['exp', f.vexp0, f.vexp1], ['log', f.vlog0, f.vlog1], ['log1p', f.vlog1p0, f.vlog1p1]] as const) {
+        for (const [name, lane0, lane1] of [
+          ['exp', f.vexp0, f.vexp1],
+          ['log', f.vlog0, f.vlog1],
+          ['log1p', f.vlog1p0, f.vlog1p1],
+        ] as const) {
           const s = f[name];
           if (!Object.is(lane0(x, y), s(x)) || !Object.is(lane1(x, y), s(y))) expect(`${p} v${name}(${x}, ${y})`).toBe(`[${s(x)}, ${s(y)}]`);
         }

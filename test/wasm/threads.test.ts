@@ -38,9 +38,15 @@ describe('wasm threads', () => {
   const n = 300_001;
   const x = tensor(random(n, 1), [n]);
   const y = tensor(random(n, 2), [n]);
-  const p = tensor(random(n, 3, 1).map((v) => v + 0.5), [n]);
+  const p = tensor(
+    random(n, 3, 1).map((v) => v + 0.5),
+    [n],
+  );
   const logits = tensor(random(600 * 1000, 4, 8), [600, 1000]);
-  const target = tensor(Int32Array.from({ length: 600 }, (_, i) => (i * 7919) % 1000), [600]);
+  const target = tensor(
+    Int32Array.from({ length: 600 }, (_, i) => (i * 7919) % 1000),
+    [600],
+  );
   const cases: [string, Loss, Tensor[]][] = [
     ['MSELoss', new nn.MSELoss(), [x, y]],
     ['BCEWithLogitsLoss', new nn.BCEWithLogitsLoss(), [x, p]],
@@ -69,7 +75,13 @@ describe('wasm threads', () => {
     expect(r.grads[1]).toBeNull();
     const js = host.valueAndGrad(x, y);
     close(value, js.value);
-    close(tensor(g.data.map((v) => v - 1), [n]), js.grads[0]!);
+    close(
+      tensor(
+        g.data.map((v) => v - 1),
+        [n],
+      ),
+      js.grads[0]!,
+    );
   });
 });
 

@@ -24,7 +24,8 @@ function random(shape: number[], seed: number, scale = 2): Tensor {
 
 const bits = (t: Tensor | null): number[] => (t ? Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length)) : []);
 const sameBits = (a: Tensor | null, b: Tensor | null): boolean => {
-  const x = bits(a), y = bits(b);
+  const x = bits(a),
+    y = bits(b);
   return x.length === y.length && x.every((v, i) => v === y[i]);
 };
 
@@ -43,7 +44,7 @@ describe.skipIf(skipReason !== null)(`WebGPU determinism${skipNote}`, () => {
     expect(Math.abs(first.value.data[0]! - js)).toBeLessThanOrEqual(1e-5 * js);
   });
 
-  it('a broadcast operand\'s gradient (a scatter over 1024 x 1024) and a row kernel (CrossEntropy) are bit-identical across runs', async () => {
+  it("a broadcast operand's gradient (a scatter over 1024 x 1024) and a row kernel (CrossEntropy) are bit-identical across runs", async () => {
     const mse = await new nn.MSELoss().to('webgpu');
     const [a, b] = [random([1024, 1], 5), random([1024, 1024], 6)];
     const r1 = await mse.valueAndGrad(a, b);
@@ -51,7 +52,11 @@ describe.skipIf(skipReason !== null)(`WebGPU determinism${skipNote}`, () => {
     expect(sameBits(r1.value, r2.value) && sameBits(r1.grads[0]!, r2.grads[0]!) && sameBits(r1.grads[1]!, r2.grads[1]!)).toBe(true);
     const ce = await new nn.CrossEntropyLoss().to('webgpu');
     const logits = random([512, 300], 7, 8);
-    const target = tensor(Array.from({ length: 512 }, (_, i) => (i * 37) % 300), [512], 'int32');
+    const target = tensor(
+      Array.from({ length: 512 }, (_, i) => (i * 37) % 300),
+      [512],
+      'int32',
+    );
     const c1 = await ce.valueAndGrad(logits, target);
     const c2 = await ce.valueAndGrad(logits, target);
     expect(sameBits(c1.value, c2.value) && sameBits(c1.grads[0]!, c2.grads[0]!)).toBe(true);
@@ -70,7 +75,10 @@ describe.skipIf(skipReason !== null)(`WebGPU determinism${skipNote}`, () => {
         ctx.device.queue.writeBuffer(buffer, 0, t.data as Float32Array<ArrayBuffer>);
         return { buffer, shape: t.shape };
       };
-      const inputs = new Map([['input', upload(x)], ['target', upload(y)]]);
+      const inputs = new Map([
+        ['input', upload(x)],
+        ['target', upload(y)],
+      ]);
       const once = async (): Promise<number> => (await prog.submit(inputs, new Map(), true).data!)[0]![0]!;
       const [v1, v2] = [await once(), await once()];
       expect(Object.is(v1, v2)).toBe(true);

@@ -19,7 +19,7 @@ describe.skipIf(skipReason !== null)(`WebGPU errors${skipNote}`, () => {
     expect(() => fn.upload(x64)).toThrow('WebGPU computes in float32');
   });
 
-  it('argument errors are the JS backend\'s, word for word', async () => {
+  it("argument errors are the JS backend's, word for word", async () => {
     const host = new nn.MSELoss();
     const fn = await host.to('webgpu');
     const [a, b] = [tensor([1, 2, 3], [3]), tensor([1, 2], [2])];

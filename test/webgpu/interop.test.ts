@@ -23,7 +23,7 @@ async function ownDevice(): Promise<GPUDevice> {
     instance = dawn.create(['backend=opengles']);
     adapter = await instance.requestAdapter({ featureLevel: 'compatibility' });
   }
-  return adapter!.requestDevice({ label: 'the test\'s device' });
+  return adapter!.requestDevice({ label: "the test's device" });
 }
 
 const device = skipReason === null ? await ownDevice() : (null as unknown as GPUDevice);
@@ -60,7 +60,8 @@ describe.skipIf(skipReason !== null)(`WebGPU interop: the caller's device and bu
   it("to('webgpu', { device }): inputs from the caller's buffer at offsets, results into the caller's buffer at offsets", async () => {
     const mse = await new nn.MSELoss().to('webgpu', { device });
     const n = 300;
-    const x = seq(n, (i) => Math.sin(i)), y = seq(n, (i) => Math.cos(i) * 0.5);
+    const x = seq(n, (i) => Math.sin(i)),
+      y = seq(n, (i) => Math.cos(i) * 0.5);
     // one buffer holds both inputs: x at 0, y at 2048 (binding offsets are 256-byte aligned)
     const inputs = buffer(4096);
     device.queue.writeBuffer(inputs, 0, x);
@@ -158,7 +159,9 @@ describe.skipIf(skipReason !== null)(`WebGPU interop: the caller's device and bu
     const align = device.limits.minStorageBufferOffsetAlignment;
     expect(() => fromGpuBuffer(storage, [4], 'float32', { offset: align / 2, device })).toThrow(/minStorageBufferOffsetAlignment/);
     const mse = await new nn.MSELoss().to('webgpu', { device });
-    await expect(mse.forwardGpu(fromGpuBuffer(storage, [4], 'float32', { offset: align / 2 }), tensor([1, 2, 3, 4], [4]))).rejects.toThrow(/minStorageBufferOffsetAlignment/);
+    await expect(mse.forwardGpu(fromGpuBuffer(storage, [4], 'float32', { offset: align / 2 }), tensor([1, 2, 3, 4], [4]))).rejects.toThrow(
+      /minStorageBufferOffsetAlignment/,
+    );
     await expect(new nn.MSELoss().to('webgpu', { device: {} as GPUDevice })).rejects.toThrow(/device must be a GPUDevice/);
     // a lossc tensor of another device is refused
     const other = await new nn.MSELoss().to('webgpu');

@@ -15,7 +15,10 @@ const asRef = (t: Tensor): RefTensor => ({ shape: [...t.shape], dtype: 'float32'
 const rand = (shape: readonly number[], seed: number, lo = 0.2, hi = 1.8): Tensor => {
   let s = seed >>> 0;
   const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * (hi - lo) + lo), shape);
+  return tensor(
+    Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * (hi - lo) + lo),
+    shape,
+  );
 };
 
 /** Every difference between the WebGPU and JS results, at the golden float32 tolerance. */
@@ -42,16 +45,26 @@ async function compare(host: Loss, inputs: Tensor[], reduction: string): Promise
 }
 
 /** A pair of shapes that broadcast together: a base shape, and one with some axes set to 1 or dropped. */
-const broadcastPair = fc
-  .array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 })
-  .chain((base) =>
-    fc.tuple(fc.constant(base), fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length }), fc.integer({ min: 0, max: base.length })).map(([b, ones, drop]) => {
+const broadcastPair = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 }).chain((base) =>
+  fc
+    .tuple(fc.constant(base), fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length }), fc.integer({ min: 0, max: base.length }))
+    .map(([b, ones, drop]) => {
       const other = b.map((d, i) => (ones[i] ? 1 : d)).slice(drop);
       return [b, other] as const;
     }),
-  );
+);
 
-const POINTWISE = ['L1Loss', 'MSELoss', 'SmoothL1Loss', 'HuberLoss', 'SoftMarginLoss', 'PoissonNLLLoss', 'KLDivLoss', 'MarginRankingLoss', 'HingeEmbeddingLoss'];
+const POINTWISE = [
+  'L1Loss',
+  'MSELoss',
+  'SmoothL1Loss',
+  'HuberLoss',
+  'SoftMarginLoss',
+  'PoissonNLLLoss',
+  'KLDivLoss',
+  'MarginRankingLoss',
+  'HingeEmbeddingLoss',
+];
 
 describe.skipIf(skipReason !== null)(`WebGPU kernels agree with the JS backend${skipNote}`, () => {
   for (const def of builtinLosses.filter((d) => POINTWISE.includes(d.name))) {
@@ -75,7 +88,24 @@ describe.skipIf(skipReason !== null)(`WebGPU kernels agree with the JS backend${
   for (const [what, build] of custom) {
     it(`custom: ${what}`, async () => {
       const loss = compile({ name: 'Custom', inputs: ['x', 'y'], build });
-      for (const [sx, sy] of [[[3, 4, 5], [3, 4, 5]], [[2, 7, 3], [7, 1]], [[4, 1, 6], [4, 5, 6]], [[64, 3, 300], [3, 300]]] as number[][][]) {
+      for (const [sx, sy] of [
+        [
+          [3, 4, 5],
+          [3, 4, 5],
+        ],
+        [
+          [2, 7, 3],
+          [7, 1],
+        ],
+        [
+          [4, 1, 6],
+          [4, 5, 6],
+        ],
+        [
+          [64, 3, 300],
+          [3, 300],
+        ],
+      ] as number[][][]) {
         expect(await compare(loss, [rand(sx!, 1, -3, 3), rand(sy!, 2, -3, 3)], 'mean'), `${sx} ${sy}`).toEqual([]);
       }
     });
@@ -85,7 +115,11 @@ describe.skipIf(skipReason !== null)(`WebGPU kernels agree with the JS backend${
     const w = rand([700], 3);
     const host = new nn.CrossEntropyLoss({ weight: w, labelSmoothing: 0.1 });
     const x = rand([33, 700], 4, -5, 5);
-    const t = tensor(Array.from({ length: 33 }, (_, i) => (i * 97) % 700), [33], 'int32');
+    const t = tensor(
+      Array.from({ length: 33 }, (_, i) => (i * 97) % 700),
+      [33],
+      'int32',
+    );
     expect(await compare(host, [x, t], 'mean')).toEqual([]);
     const probs = new nn.CrossEntropyLoss();
     expect(await compare(probs, [x, rand([33, 700], 5, 0, 1)], 'mean')).toEqual([]);

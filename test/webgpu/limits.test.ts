@@ -12,7 +12,11 @@ import { gpu, skipNote, skipReason } from './gpu.js';
 
 afterAll(releaseDevice);
 
-const seq = (shape: number[], f: (i: number) => number): Tensor => tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)), shape);
+const seq = (shape: number[], f: (i: number) => number): Tensor =>
+  tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)),
+    shape,
+  );
 
 describe.skipIf(skipReason !== null)(`WebGPU device limits${skipNote}`, () => {
   it('MSELoss over 5000 elements with a 4 KiB binding limit: 5 chunks, the same gradients, the same loss to rounding', async () => {
@@ -27,7 +31,14 @@ describe.skipIf(skipReason !== null)(`WebGPU device limits${skipNote}`, () => {
         ctx.device.queue.writeBuffer(buffer, 0, t.data as Float32Array<ArrayBuffer>);
         return { buffer, shape: t.shape };
       };
-      const s = new WebGpuProgram(ctx, plan).submit(new Map([['input', up(x)], ['target', up(y)]]), new Map(), true);
+      const s = new WebGpuProgram(ctx, plan).submit(
+        new Map([
+          ['input', up(x)],
+          ['target', up(y)],
+        ]),
+        new Map(),
+        true,
+      );
       return { data: await s.data!, dispatches: s.stats.dispatches };
     };
     const whole = await run();
@@ -45,7 +56,12 @@ describe.skipIf(skipReason !== null)(`WebGPU device limits${skipNote}`, () => {
     const fn = await mse.to('webgpu');
     fn.ctx.maxBindingBytes = 4096;
     try {
-      await expect(fn.forward(seq([100, 20], (i) => i), seq([20], (i) => i))).rejects.toThrow('maxStorageBufferBindingSize');
+      await expect(
+        fn.forward(
+          seq([100, 20], (i) => i),
+          seq([20], (i) => i),
+        ),
+      ).rejects.toThrow('maxStorageBufferBindingSize');
     } finally {
       fn.ctx.maxBindingBytes = fn.ctx.limits.maxStorageBufferBindingSize;
     }

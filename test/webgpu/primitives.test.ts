@@ -35,24 +35,49 @@ function disagree(gpu: Tensor, js: Tensor, exact: boolean, label: (i: number) =>
       if (g !== j) return `${label(i)}: ${g} on WebGPU, ${j} on JS`;
       continue;
     }
-    if (exact ? !Object.is(g, j) && !(g === 0 && j === 0) : ulps(g, j) > ulpBound && Math.abs(g - j) > 1e-37) return `${label(i)}: ${g} on WebGPU, ${j} on JS (${ulps(g, j)} ulp)`;
+    if (exact ? !Object.is(g, j) && !(g === 0 && j === 0) : ulps(g, j) > ulpBound && Math.abs(g - j) > 1e-37)
+      return `${label(i)}: ${g} on WebGPU, ${j} on JS (${ulps(g, j)} ulp)`;
   }
   return null;
 }
 
 type Unary = (x: Node) => Node;
 type Binary = (a: Node, b: Node) => Node;
-const b01 = (f: Binary): Binary => (a, b) => L.where(f(a, b), 1, 0);
+const b01 =
+  (f: Binary): Binary =>
+  (a, b) =>
+    L.where(f(a, b), 1, 0);
 const UNARY: Record<string, [Unary, boolean]> = {
-  neg: [L.neg, true], abs: [L.abs, true], sign: [L.sign, true], exp: [L.exp, false], expm1: [L.expm1, false],
-  log: [L.log, false], log1p: [L.log1p, false], sqrt: [L.sqrt, false], tanh: [L.tanh, false],
-  relu: [L.relu, true], sigmoid: [L.sigmoid, false], softplus: [L.softplus, false], logSigmoid: [L.logSigmoid, false],
+  neg: [L.neg, true],
+  abs: [L.abs, true],
+  sign: [L.sign, true],
+  exp: [L.exp, false],
+  expm1: [L.expm1, false],
+  log: [L.log, false],
+  log1p: [L.log1p, false],
+  sqrt: [L.sqrt, false],
+  tanh: [L.tanh, false],
+  relu: [L.relu, true],
+  sigmoid: [L.sigmoid, false],
+  softplus: [L.softplus, false],
+  logSigmoid: [L.logSigmoid, false],
   isNaN: [(x) => L.where(L.ne(x, x), 1, 0), true],
 };
 const BINARY: Record<string, [Binary, boolean, number?]> = {
-  add: [L.add, true], sub: [L.sub, true], mul: [L.mul, true], div: [L.div, false], pow: [L.pow, false, 64],
-  maximum: [L.maximum, true], minimum: [L.minimum, true], xlogy: [L.xlogy, false],
-  lt: [b01(L.lt), true], le: [b01(L.le), true], gt: [b01(L.gt), true], ge: [b01(L.ge), true], eq: [b01(L.eq), true], ne: [b01(L.ne), true],
+  add: [L.add, true],
+  sub: [L.sub, true],
+  mul: [L.mul, true],
+  div: [L.div, false],
+  pow: [L.pow, false, 64],
+  maximum: [L.maximum, true],
+  minimum: [L.minimum, true],
+  xlogy: [L.xlogy, false],
+  lt: [b01(L.lt), true],
+  le: [b01(L.le), true],
+  gt: [b01(L.gt), true],
+  ge: [b01(L.ge), true],
+  eq: [b01(L.eq), true],
+  ne: [b01(L.ne), true],
   where: [(a, b) => L.where(L.gt(a, b), a, b), true],
 };
 
@@ -66,8 +91,14 @@ describe.skipIf(skipReason !== null)(`primitives on WebGPU agree with JS on IEEE
     });
   }
   const n = SPECIAL.length;
-  const as = tensor(SPECIAL.flatMap((a) => SPECIAL.map(() => a)), [n, n]);
-  const bs = tensor(SPECIAL.flatMap(() => SPECIAL), [n, n]);
+  const as = tensor(
+    SPECIAL.flatMap((a) => SPECIAL.map(() => a)),
+    [n, n],
+  );
+  const bs = tensor(
+    SPECIAL.flatMap(() => SPECIAL),
+    [n, n],
+  );
   for (const [name, [f, exact, ulpBound]] of Object.entries(BINARY)) {
     it(`${name}(a, b)`, async () => {
       const loss = compile({ name: `b_${name}`, inputs: ['a', 'b'], build: (a: Node, b: Node) => f(a, b) });

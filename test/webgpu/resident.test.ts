@@ -7,7 +7,11 @@ import { skipNote, skipReason } from './gpu.js';
 
 afterAll(releaseDevice);
 
-const seq = (n: number, f: (i: number) => number): Tensor => tensor(Array.from({ length: n }, (_, i) => f(i)), [n]);
+const seq = (n: number, f: (i: number) => number): Tensor =>
+  tensor(
+    Array.from({ length: n }, (_, i) => f(i)),
+    [n],
+  );
 const same = (a: Tensor, b: Tensor): void => {
   expect(a.shape).toEqual(b.shape);
   expect(Array.from(a.data)).toEqual(Array.from(b.data));
@@ -38,7 +42,10 @@ describe.skipIf(skipReason !== null)(`GPU-resident tensors${skipNote}`, () => {
 
   it('int32 targets on the GPU, mixed with host tensors, and vjpGpu', async () => {
     const ce = await new nn.CrossEntropyLoss({ reduction: 'none' }).to('webgpu');
-    const logits = tensor(Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]);
+    const logits = tensor(
+      Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+      [4, 3],
+    );
     const target = tensor([0, 2, 1, 2], [4], 'int32');
     const gt = ce.upload(target);
     expect(gt.dtype).toBe('int32');

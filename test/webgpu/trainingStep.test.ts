@@ -71,7 +71,9 @@ describe.skipIf(skipReason !== null)(`training-step options on WebGPU${skipNote}
     const gx = fn.upload(zerosLike(x));
     await expect(fn.valueAndGrad([x, x], { out: { grads: [gx as never] } })).rejects.toThrow(/out tensors of forward \/ vjp \/ valueAndGrad are host tensors/);
     const wrong = fn.upload(tensor(new Float32Array(3), [3]));
-    await expect(fn.valueAndGradGpu([x, x], { out: { grads: [wrong] } })).rejects.toThrow(/out\.grads\[0\] \('input'\) has shape \[3\] but the result has shape \[2\]/);
+    await expect(fn.valueAndGradGpu([x, x], { out: { grads: [wrong] } })).rejects.toThrow(
+      /out\.grads\[0\] \('input'\) has shape \[3\] but the result has shape \[2\]/,
+    );
     gx.release();
     wrong.release();
   });

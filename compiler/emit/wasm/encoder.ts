@@ -8,35 +8,133 @@ const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64:
 
 /** plain opcodes, no immediates */
 const OPS: Record<string, number> = {
-  unreachable: 0x00, nop: 0x01, else: 0x05, end: 0x0b, return: 0x0f, drop: 0x1a, select: 0x1b,
-  'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b,
-  'i32.le_s': 0x4c, 'i32.le_u': 0x4d, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
-  'f64.eq': 0x61, 'f64.ne': 0x62, 'f64.lt': 0x63, 'f64.gt': 0x64, 'f64.le': 0x65, 'f64.ge': 0x66,
-  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_s': 0x6d, 'i32.div_u': 0x6e, 'i32.rem_s': 0x6f, 'i32.rem_u': 0x70,
-  'i32.and': 0x71, 'i32.or': 0x72, 'i32.xor': 0x73, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
-  'i64.add': 0x7c, 'i64.sub': 0x7d, 'i64.and': 0x83, 'i64.or': 0x84, 'i64.shl': 0x86, 'i64.shr_s': 0x87, 'i64.shr_u': 0x88,
-  'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.div': 0x95,
-  'f64.abs': 0x99, 'f64.neg': 0x9a, 'f64.ceil': 0x9b, 'f64.floor': 0x9c, 'f64.trunc': 0x9d, 'f64.nearest': 0x9e, 'f64.sqrt': 0x9f,
-  'f64.add': 0xa0, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.div': 0xa3, 'f64.min': 0xa4, 'f64.max': 0xa5, 'f64.copysign': 0xa6,
-  'i32.wrap_i64': 0xa7, 'i32.trunc_f64_s': 0xaa, 'i64.extend_i32_s': 0xac, 'i64.trunc_f64_s': 0xb0,
-  'f64.convert_i32_s': 0xb7, 'f64.convert_i32_u': 0xb8, 'f64.convert_i64_s': 0xb9,
-  'f32.demote_f64': 0xb6, 'f64.promote_f32': 0xbb, 'i64.reinterpret_f64': 0xbd, 'f64.reinterpret_i64': 0xbf,
+  unreachable: 0x00,
+  nop: 0x01,
+  else: 0x05,
+  end: 0x0b,
+  return: 0x0f,
+  drop: 0x1a,
+  select: 0x1b,
+  'i32.eqz': 0x45,
+  'i32.eq': 0x46,
+  'i32.ne': 0x47,
+  'i32.lt_s': 0x48,
+  'i32.lt_u': 0x49,
+  'i32.gt_s': 0x4a,
+  'i32.gt_u': 0x4b,
+  'i32.le_s': 0x4c,
+  'i32.le_u': 0x4d,
+  'i32.ge_s': 0x4e,
+  'i32.ge_u': 0x4f,
+  'f64.eq': 0x61,
+  'f64.ne': 0x62,
+  'f64.lt': 0x63,
+  'f64.gt': 0x64,
+  'f64.le': 0x65,
+  'f64.ge': 0x66,
+  'i32.add': 0x6a,
+  'i32.sub': 0x6b,
+  'i32.mul': 0x6c,
+  'i32.div_s': 0x6d,
+  'i32.div_u': 0x6e,
+  'i32.rem_s': 0x6f,
+  'i32.rem_u': 0x70,
+  'i32.and': 0x71,
+  'i32.or': 0x72,
+  'i32.xor': 0x73,
+  'i32.shl': 0x74,
+  'i32.shr_s': 0x75,
+  'i32.shr_u': 0x76,
+  'i64.add': 0x7c,
+  'i64.sub': 0x7d,
+  'i64.and': 0x83,
+  'i64.or': 0x84,
+  'i64.shl': 0x86,
+  'i64.shr_s': 0x87,
+  'i64.shr_u': 0x88,
+  'f32.add': 0x92,
+  'f32.sub': 0x93,
+  'f32.mul': 0x94,
+  'f32.div': 0x95,
+  'f64.abs': 0x99,
+  'f64.neg': 0x9a,
+  'f64.ceil': 0x9b,
+  'f64.floor': 0x9c,
+  'f64.trunc': 0x9d,
+  'f64.nearest': 0x9e,
+  'f64.sqrt': 0x9f,
+  'f64.add': 0xa0,
+  'f64.sub': 0xa1,
+  'f64.mul': 0xa2,
+  'f64.div': 0xa3,
+  'f64.min': 0xa4,
+  'f64.max': 0xa5,
+  'f64.copysign': 0xa6,
+  'i32.wrap_i64': 0xa7,
+  'i32.trunc_f64_s': 0xaa,
+  'i64.extend_i32_s': 0xac,
+  'i64.trunc_f64_s': 0xb0,
+  'f64.convert_i32_s': 0xb7,
+  'f64.convert_i32_u': 0xb8,
+  'f64.convert_i64_s': 0xb9,
+  'f32.demote_f64': 0xb6,
+  'f64.promote_f32': 0xbb,
+  'i64.reinterpret_f64': 0xbd,
+  'f64.reinterpret_i64': 0xbf,
 };
 /** loads and stores: opcode and natural alignment (log2 bytes); the immediate is the offset */
 const MEM: Record<string, [number, number]> = {
-  'i32.load': [0x28, 2], 'f32.load': [0x2a, 2], 'f64.load': [0x2b, 3], 'i32.store': [0x36, 2], 'f32.store': [0x38, 2], 'f64.store': [0x39, 3],
+  'i32.load': [0x28, 2],
+  'f32.load': [0x2a, 2],
+  'f64.load': [0x2b, 3],
+  'i32.store': [0x36, 2],
+  'f32.store': [0x38, 2],
+  'f64.store': [0x39, 3],
 };
 /** SIMD (0xfd prefix) without immediates, by sub-opcode */
 const SIMD: Record<string, number> = {
-  'i64x2.splat': 18, 'f32x4.splat': 19, 'f64x2.splat': 20,
-  'f64x2.eq': 71, 'f64x2.ne': 72, 'f64x2.lt': 73, 'f64x2.gt': 74, 'f64x2.le': 75, 'f64x2.ge': 76,
-  'v128.not': 77, 'v128.and': 78, 'v128.andnot': 79, 'v128.or': 80, 'v128.xor': 81, 'v128.bitselect': 82, 'v128.any_true': 83,
-  'f32x4.demote_f64x2_zero': 94, 'f64x2.promote_low_f32x4': 95,
-  'f64x2.ceil': 116, 'f64x2.floor': 117, 'f64x2.trunc': 122, 'f64x2.nearest': 148,
-  'i64x2.all_true': 195, 'i64x2.shl': 203, 'i64x2.shr_s': 204, 'i64x2.shr_u': 205, 'i64x2.add': 206, 'i64x2.sub': 209,
-  'f32x4.add': 228, 'f32x4.sub': 229, 'f32x4.mul': 230, 'f32x4.div': 231,
-  'f64x2.abs': 236, 'f64x2.neg': 237, 'f64x2.sqrt': 239, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.mul': 242, 'f64x2.div': 243,
-  'f64x2.min': 244, 'f64x2.max': 245, 'f64x2.convert_low_i32x4_s': 254,
+  'i64x2.splat': 18,
+  'f32x4.splat': 19,
+  'f64x2.splat': 20,
+  'f64x2.eq': 71,
+  'f64x2.ne': 72,
+  'f64x2.lt': 73,
+  'f64x2.gt': 74,
+  'f64x2.le': 75,
+  'f64x2.ge': 76,
+  'v128.not': 77,
+  'v128.and': 78,
+  'v128.andnot': 79,
+  'v128.or': 80,
+  'v128.xor': 81,
+  'v128.bitselect': 82,
+  'v128.any_true': 83,
+  'f32x4.demote_f64x2_zero': 94,
+  'f64x2.promote_low_f32x4': 95,
+  'f64x2.ceil': 116,
+  'f64x2.floor': 117,
+  'f64x2.trunc': 122,
+  'f64x2.nearest': 148,
+  'i64x2.all_true': 195,
+  'i64x2.shl': 203,
+  'i64x2.shr_s': 204,
+  'i64x2.shr_u': 205,
+  'i64x2.add': 206,
+  'i64x2.sub': 209,
+  'f32x4.add': 228,
+  'f32x4.sub': 229,
+  'f32x4.mul': 230,
+  'f32x4.div': 231,
+  'f64x2.abs': 236,
+  'f64x2.neg': 237,
+  'f64x2.sqrt': 239,
+  'f64x2.add': 240,
+  'f64x2.sub': 241,
+  'f64x2.mul': 242,
+  'f64x2.div': 243,
+  'f64x2.min': 244,
+  'f64x2.max': 245,
+  'f64x2.convert_low_i32x4_s': 254,
 };
 const SIMD_MEM: Record<string, [number, number]> = { 'v128.load': [0, 4], 'v128.store': [11, 4], 'v128.load64_zero': [93, 3] };
 const SIMD_LANE: Record<string, number> = { 'f64x2.extract_lane': 33, 'f64x2.replace_lane': 34 };
@@ -123,7 +221,12 @@ export function encodeModule(m: ModuleDef): Uint8Array {
   m.imports.forEach((f, i) => funcIndex.set(f.name, i));
   m.funcs.forEach((f, i) => funcIndex.set(f.name, m.imports.length + i));
   const importTypes = m.imports.map((f) => typeOf(f.params, f.result));
-  const funcTypes = m.funcs.map((f) => typeOf(f.params.map((p) => p[1]), f.result));
+  const funcTypes = m.funcs.map((f) =>
+    typeOf(
+      f.params.map((p) => p[1]),
+      f.result,
+    ),
+  );
 
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const typeSec: number[] = [];
@@ -238,11 +341,26 @@ function encodeBody(f: FuncDef, funcs: ReadonlyMap<string, number>): number[] {
         continue;
       }
       switch (op) {
-        case 'local.get': out.push(0x20); uleb(out, local(imm)); break;
-        case 'local.set': out.push(0x21); uleb(out, local(imm)); break;
-        case 'local.tee': out.push(0x22); uleb(out, local(imm)); break;
-        case 'i32.const': out.push(0x41); sleb(out, BigInt(Number(imm) | 0)); break;
-        case 'i64.const': out.push(0x42); sleb(out, BigInt(imm)); break;
+        case 'local.get':
+          out.push(0x20);
+          uleb(out, local(imm));
+          break;
+        case 'local.set':
+          out.push(0x21);
+          uleb(out, local(imm));
+          break;
+        case 'local.tee':
+          out.push(0x22);
+          uleb(out, local(imm));
+          break;
+        case 'i32.const':
+          out.push(0x41);
+          sleb(out, BigInt(Number(imm) | 0));
+          break;
+        case 'i64.const':
+          out.push(0x42);
+          sleb(out, BigInt(imm));
+          break;
         case 'f64.const': {
           out.push(0x44);
           const b = new Uint8Array(8);
@@ -257,14 +375,29 @@ function encodeBody(f: FuncDef, funcs: ReadonlyMap<string, number>): number[] {
           uleb(out, i);
           break;
         }
-        case 'br': out.push(0x0c); uleb(out, Number(imm)); break;
-        case 'br_if': out.push(0x0d); uleb(out, Number(imm)); break;
+        case 'br':
+          out.push(0x0c);
+          uleb(out, Number(imm));
+          break;
+        case 'br_if':
+          out.push(0x0d);
+          uleb(out, Number(imm));
+          break;
         // blocks without a result; typed select (`select:f64`)
-        case 'block': out.push(0x02, 0x40); break;
-        case 'loop': out.push(0x03, 0x40); break;
-        case 'if': out.push(0x04, 0x40); break;
-        case 'select': out.push(0x1c, 1, VALTYPE[imm as ValType]); break;
-        default: throw new Error(`internal (wasm ${f.name}): unknown instruction ${tok}`);
+        case 'block':
+          out.push(0x02, 0x40);
+          break;
+        case 'loop':
+          out.push(0x03, 0x40);
+          break;
+        case 'if':
+          out.push(0x04, 0x40);
+          break;
+        case 'select':
+          out.push(0x1c, 1, VALTYPE[imm as ValType]);
+          break;
+        default:
+          throw new Error(`internal (wasm ${f.name}): unknown instruction ${tok}`);
       }
     }
   out.push(0x0b);

@@ -33,7 +33,13 @@ export const siteField = (s: number): number => H.sites + s;
 export const outField = (sites: number, j: number): number => H.sites + sites + j;
 export const countField = (sites: number, outs: number, s: number): number => H.sites + sites + outs + s;
 
-export const PARAMS: readonly (readonly [string, ValType])[] = [['frame', 'i32'], ['sc', 'i32'], ['lo', 'i32'], ['hi', 'i32'], ['part', 'i32']];
+export const PARAMS: readonly (readonly [string, ValType])[] = [
+  ['frame', 'i32'],
+  ['sc', 'i32'],
+  ['lo', 'i32'],
+  ['hi', 'i32'],
+  ['part', 'i32'],
+];
 
 /** Small builders for the loop scaffolding, over a function's locals. */
 export class Scaffold {
@@ -58,17 +64,38 @@ export class Scaffold {
   /** for (c = from; c < limit; c++) { body } */
   loop(c: string, from: string, limit: string, body: readonly string[]): string[] {
     this.i32(c);
-    return [`${from} local.set:${c}`, 'block', 'loop', `local.get:${c} ${limit} i32.ge_s br_if:1`, ...body, `local.get:${c} i32.const:1 i32.add local.set:${c}`, 'br:0', 'end', 'end'];
+    return [
+      `${from} local.set:${c}`,
+      'block',
+      'loop',
+      `local.get:${c} ${limit} i32.ge_s br_if:1`,
+      ...body,
+      `local.get:${c} i32.const:1 i32.add local.set:${c}`,
+      'br:0',
+      'end',
+      'end',
+    ];
   }
   /** for (c = from; c >= 0; c--) { body } */
   down(c: string, from: string, body: readonly string[]): string[] {
     this.i32(c);
-    return [`${from} local.set:${c}`, 'block', 'loop', `local.get:${c} i32.const:0 i32.lt_s br_if:1`, ...body, `local.get:${c} i32.const:1 i32.sub local.set:${c}`, 'br:0', 'end', 'end'];
+    return [
+      `${from} local.set:${c}`,
+      'block',
+      'loop',
+      `local.get:${c} i32.const:0 i32.lt_s br_if:1`,
+      ...body,
+      `local.get:${c} i32.const:1 i32.sub local.set:${c}`,
+      'br:0',
+      'end',
+      'end',
+    ];
   }
   /** acc = combine(acc, v) for a sum or a NaN-propagating max (as the JS backend: v > acc || v !== v) */
   combine(mode: 'store' | 'sum' | 'max', acc: string, v: string): string {
     this.f64('cv');
-    if (mode === 'max') return `${v} local.set:cv local.get:cv local.get:${acc} local.get:cv local.get:${acc} f64.gt local.get:cv local.get:cv f64.ne i32.or select:f64 local.set:${acc}`;
+    if (mode === 'max')
+      return `${v} local.set:cv local.get:cv local.get:${acc} local.get:cv local.get:${acc} f64.gt local.get:cv local.get:cv f64.ne i32.or select:f64 local.set:${acc}`;
     return `local.get:${acc} ${v} f64.add local.set:${acc}`;
   }
   /** memory[K at index] = combine(memory[..], v), through the pseudo-instructions of the assembler */

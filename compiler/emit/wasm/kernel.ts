@@ -38,7 +38,9 @@ export interface WasmKernels {
 
 export function emitWasm(plan: KernelPlan, precision: Precision): WasmKernels {
   const inMemory = materializedBefore(plan);
-  const emitted = plan.kernels.map((k) => (k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, inMemory.get(k)!) : emitPlainKernel(k, precision, inMemory.get(k)!)));
+  const emitted = plan.kernels.map((k) =>
+    k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, inMemory.get(k)!) : emitPlainKernel(k, precision, inMemory.get(k)!),
+  );
   // element types in the module's memory, fixed here (the host converts as it copies): integer
   // inputs and iota int32, other tensors in the kernel's precision, accumulations float64
   const integer = new Set(plan.inputs.filter((b) => b.kind !== 'float').map((b) => b.name));
@@ -59,7 +61,11 @@ const SHIFT: Record<ElemType, number> = { f32: 2, f64: 3, i32: 2 };
 const LOAD: Record<ElemType, string> = { f32: 'f32.load f64.promote_f32', f64: 'f64.load', i32: 'i32.load f64.convert_i32_s' };
 const STORE: Record<ElemType, string> = { f32: 'f32.demote_f64 f32.store', f64: 'f64.store', i32: 'i32.trunc_sat_f64_s i32.store' };
 
-const VLOAD: Record<ElemType, string> = { f32: 'v128.load64_zero f64x2.promote_low_f32x4', f64: 'v128.load', i32: 'v128.load64_zero f64x2.convert_low_i32x4_s' };
+const VLOAD: Record<ElemType, string> = {
+  f32: 'v128.load64_zero f64x2.promote_low_f32x4',
+  f64: 'v128.load',
+  i32: 'v128.load64_zero f64x2.convert_low_i32x4_s',
+};
 const VSTORE: Partial<Record<ElemType, string>> = { f32: 'f32x4.demote_f64x2_zero v128.store64_lane:0', f64: 'v128.store' };
 
 export const MAX_PAGES = 32768; // 2 GiB
@@ -73,27 +79,41 @@ export function assembleKernel(k: WasmKernel, shared: boolean): Uint8Array {
   const resolve = (line: string): string =>
     line.replace(/@(\w+)(?::(\w+))?/g, (_m, op: string, key: string | undefined) => {
       switch (op) {
-        case 'ld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${LOAD[typeOfKey(key!)]}`;
-        case 'addr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
-        case 'ldat': return LOAD[typeOfKey(key!)];
+        case 'ld':
+          return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${LOAD[typeOfKey(key!)]}`;
+        case 'addr':
+          return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
+        case 'ldat':
+          return LOAD[typeOfKey(key!)];
         // a row kernel's float64 cache of expensive values, one element per position along the row
-        case 'cld': return `i32.const:3 i32.shl local.get:p${key} i32.add f64.load`;
-        case 'vcld': return `i32.const:3 i32.shl local.get:p${key} i32.add v128.load`;
-        case 'caddr': return `i32.const:3 i32.shl local.get:p${key} i32.add`;
-        case 'cstore': return 'f64.store';
-        case 'vcstore': return 'v128.store';
+        case 'cld':
+          return `i32.const:3 i32.shl local.get:p${key} i32.add f64.load`;
+        case 'vcld':
+          return `i32.const:3 i32.shl local.get:p${key} i32.add v128.load`;
+        case 'caddr':
+          return `i32.const:3 i32.shl local.get:p${key} i32.add`;
+        case 'cstore':
+          return 'f64.store';
+        case 'vcstore':
+          return 'v128.store';
         // two lanes: contiguous elements index, index + 1
-        case 'vld': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD[typeOfKey(key!)]}`;
-        case 'vaddr': return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
-        case 'vst': return VSTORE[typeOfKey(key!)] ?? fail(`no two-lane store into ${typeOfKey(key!)}`);
-        case 'st': return STORE[typeOfKey(key!)];
+        case 'vld':
+          return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD[typeOfKey(key!)]}`;
+        case 'vaddr':
+          return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
+        case 'vst':
+          return VSTORE[typeOfKey(key!)] ?? fail(`no two-lane store into ${typeOfKey(key!)}`);
+        case 'st':
+          return STORE[typeOfKey(key!)];
         case 'clamp': {
           const cnt = `local.get:cnt${key!.slice(1)}`;
           return `local.set:ci local.get:ci i32.const:0 local.get:ci i32.const:0 i32.gt_s select:i32 local.set:ci local.get:ci ${cnt} i32.const:1 i32.sub local.get:ci ${cnt} i32.lt_s select:i32`;
         }
         // scan: the carried state, at the initial state's or the result's address (both the result's type)
-        case 'ldc': return `i32.const:${SHIFT[typeOfKey('o0')]} i32.shl local.get:pc i32.add ${LOAD[typeOfKey('o0')]}`;
-        default: return fail(`unknown pseudo-instruction @${op}`);
+        case 'ldc':
+          return `i32.const:${SHIFT[typeOfKey('o0')]} i32.shl local.get:pc i32.add ${LOAD[typeOfKey('o0')]}`;
+        default:
+          return fail(`unknown pseudo-instruction @${op}`);
       }
     });
   const locals = new Map(k.locals);

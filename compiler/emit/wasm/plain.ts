@@ -40,7 +40,9 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
       if (!(e instanceof NotVectorizable)) throw e;
     }
   }
-  const flatStores = loopOutputs.map((o, j) => (o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!))));
+  const flatStores = loopOutputs.map((o, j) =>
+    o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!)),
+  );
   const stridedStores = loopOutputs.map((o, j) => {
     const v = f64(str.values[j]!);
     if (o.register) return sc.combine(o.mode, `acc${j}`, v);
@@ -54,10 +56,18 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   regs.forEach((j, ri) => {
     fin.push(...sc.partials(ri, regs.length, loopOutputs[j]!.mode, `tot${j}`));
     sc.f64(`red${j}`);
-    fin.push(`local.get:tot${j} ${precision === 'f32' ? 'f32.demote_f64 f64.promote_f32' : ''} local.set:red${j}`, sc.store(`o${j}`, 'i32.const:0', `local.get:red${j}`));
+    fin.push(
+      `local.get:tot${j} ${precision === 'f32' ? 'f32.demote_f64 f64.promote_f32' : ''} local.set:red${j}`,
+      sc.store(`o${j}`, 'i32.const:0', `local.get:red${j}`),
+    );
     bound.set(loopOutputs[j]!.node, `red${j}`);
   });
-  const epi = p.body(epilogue.map((o) => o.node), () => 'i32.const:0', '_e', bound);
+  const epi = p.body(
+    epilogue.map((o) => o.node),
+    () => 'i32.const:0',
+    '_e',
+    bound,
+  );
   fin.push(...epi.lines, ...epilogue.map((_, e) => sc.store(`o${loopOutputs.length + e}`, 'i32.const:0', f64(epi.values[e]!))));
   if (p.sites.length !== nSites) throw new Error('internal: the loops of a kernel read different sites');
 
@@ -113,14 +123,20 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
  * for (i = lo; i + 2 <= hi; i += 2) over two lanes, leaving i at the scalar tail; full reductions
  * in vector registers, folded into the scalar ones (lane 0, then lane 1) before the tail.
  */
-function vectorLoop(sc: Scaffold, v: { lines: string[]; exprs: string[] }, outs: readonly { mode: 'store' | 'sum' | 'max'; register: boolean }[], regs: readonly number[]): string[] {
+function vectorLoop(
+  sc: Scaffold,
+  v: { lines: string[]; exprs: string[] },
+  outs: readonly { mode: 'store' | 'sum' | 'max'; register: boolean }[],
+  regs: readonly number[],
+): string[] {
   const init = (j: number): string => `f64.const:${outs[j]!.mode === 'max' ? '-inf' : '0'}`;
   regs.forEach((j) => sc.locals.set(`vacc${j}`, 'v128'));
   sc.locals.set('vcv', 'v128');
   const body = outs.map((o, j) => {
     const e = v.exprs[j]!;
     if (!o.register) return `local.get:i @vaddr:o${j} ${e} @vst:o${j}`;
-    if (o.mode === 'max') return `${e} local.set:vcv local.get:vcv local.get:vacc${j} local.get:vcv local.get:vacc${j} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:vacc${j}`;
+    if (o.mode === 'max')
+      return `${e} local.set:vcv local.get:vcv local.get:vacc${j} local.get:vcv local.get:vacc${j} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:vacc${j}`;
     return `local.get:vacc${j} ${e} f64x2.add local.set:vacc${j}`;
   });
   return [

@@ -18,14 +18,24 @@ import { NotVectorizable, vectorize } from './vector.js';
  * its reductions fold into the scalar ones (lane 0, then lane 1) before the tail. No vector part
  * (j = 0) when the pass gathers, scatters into memory, or uses an operation without a vector form.
  */
-function vectorPass(sc: Scaffold, si: number, b: { lines: string[]; values: string[] }, outs: readonly { slot: number; mode: KernelOutput['mode']; kind: 'store' | 'rr' | 'g' | 'mem' }[]): string[] {
+function vectorPass(
+  sc: Scaffold,
+  si: number,
+  b: { lines: string[]; values: string[] },
+  outs: readonly { slot: number; mode: KernelOutput['mode']; kind: 'store' | 'rr' | 'g' | 'mem' }[],
+): string[] {
   const none = ['i32.const:0 local.set:j'];
   if (outs.some((o) => o.kind === 'mem')) return none;
   // the loop's own i32 locals: index arithmetic, which stays scalar
   const index = (n: string): boolean => /^(j|b\d+|a\d+|bo\d+|ao\d+)$/.test(n);
   let v: { lines: string[]; exprs: string[] };
   try {
-    v = vectorize(b.lines, b.values.map((x) => as(x, 'f64', sc.locals)), sc.locals, index);
+    v = vectorize(
+      b.lines,
+      b.values.map((x) => as(x, 'f64', sc.locals)),
+      sc.locals,
+      index,
+    );
   } catch (e) {
     if (e instanceof NotVectorizable) return none;
     throw e;
@@ -41,7 +51,8 @@ function vectorPass(sc: Scaffold, si: number, b: { lines: string[]; values: stri
     const e = v.exprs[i]!;
     if (o.kind === 'store') return `local.get:bo${o.slot} local.get:j local.get:ao${o.slot} i32.mul i32.add @vaddr:o${o.slot} ${e} @vst:o${o.slot}`;
     const a = acc(o);
-    if (o.mode === 'max') return `${e} local.set:vcv local.get:vcv local.get:${a} local.get:vcv local.get:${a} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:${a}`;
+    if (o.mode === 'max')
+      return `${e} local.set:vcv local.get:vcv local.get:${a} local.get:vcv local.get:${a} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:${a}`;
     return `local.get:${a} ${e} f64x2.add local.set:${a}`;
   });
   return [
@@ -130,7 +141,18 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
       if (outputs[j]!.register) return sc.combine(o.mode, `g${j}`, v);
       return sc.combineAt(o.mode, `o${j}`, along(j), v);
     });
-    body.push(...vectorPass(sc, si, b, stage.outputs.map((o) => ({ slot: slotOf.get(o)!, mode: o.mode, kind: o.mode === 'store' ? 'store' : rowReductions.includes(o) ? 'rr' : outputs[slotOf.get(o)!]!.register ? 'g' : 'mem' }))));
+    body.push(
+      ...vectorPass(
+        sc,
+        si,
+        b,
+        stage.outputs.map((o) => ({
+          slot: slotOf.get(o)!,
+          mode: o.mode,
+          kind: o.mode === 'store' ? 'store' : rowReductions.includes(o) ? 'rr' : outputs[slotOf.get(o)!]!.register ? 'g' : 'mem',
+        })),
+      ),
+    );
     body.push(...sc.loop('j', 'local.get:j', 'local.get:C', [...b.lines, ...inner]));
     for (const o of rowReductions) {
       const j = slotOf.get(o)!;
@@ -151,7 +173,12 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
     epiBound.set(outputs[j]!.node, `tot${j}`);
   });
   const epiOutputs = outputs.filter((o) => o.phase === 'epilogue');
-  const eb = p.body(epiOutputs.map((o) => o.node), () => 'i32.const:0', '_e', epiBound);
+  const eb = p.body(
+    epiOutputs.map((o) => o.node),
+    () => 'i32.const:0',
+    '_e',
+    epiBound,
+  );
   fin.push(...eb.lines, ...epiOutputs.map((o, e) => sc.store(`o${outputs.indexOf(o)}`, 'i32.const:0', f64(eb.values[e]!))));
 
   const sites = Array.from({ length: nSites }, (_, s) => s);

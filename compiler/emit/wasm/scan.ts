@@ -75,4 +75,3 @@ export function emitScanKernel(k: Kernel, precision: Precision): WasmKernel {
     registers: 0,
   };
 }
-

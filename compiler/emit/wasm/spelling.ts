@@ -12,8 +12,13 @@ import { floatText, type ValType } from './encoder.js';
 
 /** Host functions every kernel module imports (each f64 -> f64, or (f64, f64) -> f64). */
 export const HOST_MATH = {
-  exp: Math.exp, expm1: Math.expm1, log: Math.log, log1p: Math.log1p, tanh: Math.tanh,
-  pow: Math.pow, fmod: (a: number, b: number) => a % b,
+  exp: Math.exp,
+  expm1: Math.expm1,
+  log: Math.log,
+  log1p: Math.log1p,
+  tanh: Math.tanh,
+  pow: Math.pow,
+  fmod: (a: number, b: number) => a % b,
 } as const;
 export type HostMath = keyof typeof HOST_MATH;
 
@@ -66,9 +71,18 @@ export function as(x: string, want: ValType, locals: Locals): string {
 }
 
 type OpSpell = (a: readonly string[], n: Node, c: (x: string, t: ValType) => string, lit: (v: number) => string) => string;
-const bin = (op: string): OpSpell => (a, _n, c) => `${c(a[0]!, 'f64')} ${c(a[1]!, 'f64')} ${op}`;
-const un = (op: string): OpSpell => (a, _n, c) => `${c(a[0]!, 'f64')} ${op}`;
-const host = (fn: HostMath): OpSpell => (a, _n, c) => `${a.map((x) => c(x, 'f64')).join(' ')} call:${fn}`;
+const bin =
+  (op: string): OpSpell =>
+  (a, _n, c) =>
+    `${c(a[0]!, 'f64')} ${c(a[1]!, 'f64')} ${op}`;
+const un =
+  (op: string): OpSpell =>
+  (a, _n, c) =>
+    `${c(a[0]!, 'f64')} ${op}`;
+const host =
+  (fn: HostMath): OpSpell =>
+  (a, _n, c) =>
+    `${a.map((x) => c(x, 'f64')).join(' ')} call:${fn}`;
 const kindType = (n: Node): ValType => (n.kind === 'bool' ? 'i32' : 'f64');
 /** identity ops keep their operand's type */
 const same: OpSpell = (a, n, c) => c(a[0]!, kindType(n.inputs[0]!));
