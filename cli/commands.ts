@@ -9,6 +9,7 @@ import { loadSources, parseOptions, type LoadedSource } from './sources.js';
 import { printStabilization } from './notes.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { UsageError, UserError } from './errors.js';
+import type { Target } from './module.js';
 
 export interface Io {
   out(text: string): void;
@@ -50,7 +51,7 @@ export async function listCommand(io: Io): Promise<number> {
 export interface CompileArgs {
   readonly sources: readonly string[];
   readonly out: string;
-  readonly targets: readonly ('js' | 'wgsl')[];
+  readonly targets: readonly Target[];
   readonly loss?: string;
   /** --options (JSON text), --methods, --precision: what the modules carry */
   readonly options?: string;
@@ -91,20 +92,23 @@ export function parseSelection(o: {
   };
 }
 
-export function parseTargets(text: string): ('js' | 'wgsl')[] {
+const TARGETS: readonly Target[] = ['js', 'wasm', 'wgsl'];
+
+export function parseTargets(text: string): Target[] {
   const targets = text
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  for (const t of targets) if (t !== 'js' && t !== 'wgsl') throw new UsageError(`unknown target '${t}' (expected js, wgsl or js,wgsl)`);
-  if (!targets.length) throw new UsageError('--target needs js, wgsl or js,wgsl');
-  return targets as ('js' | 'wgsl')[];
+  const expected = 'js, wasm, wgsl, or several comma-separated such as js,wasm';
+  for (const t of targets) if (!TARGETS.includes(t as Target)) throw new UsageError(`--target: unknown target '${t}' (expected ${expected})`);
+  if (!targets.length) throw new UsageError(`--target needs ${expected}`);
+  return [...new Set(targets as Target[])];
 }
 
 export async function compileCommand(args: CompileArgs, io: Io): Promise<number> {
   if (typeof args.out !== 'string' || args.out.trim() === '') throw new UsageError('-o/--out needs a directory to write to, such as -o out');
   const { emitModule, typesWriter } = await import('./module.js');
-  const types = args.targets.includes('js') ? typesWriter() : undefined;
+  const types = args.targets.includes('js') || args.targets.includes('wasm') ? typesWriter() : undefined;
   try {
     const sources = await loadSources(args.sources, args.loss);
     makeOutputDirectory(args.out);

@@ -14,6 +14,7 @@ const EXAMPLES = {
     `lossc compile MSELoss --options '{"reduction": "mean"}' --precision float32 --methods valueAndGrad --no-training-variants -o out`,
     'lossc compile examples/customMseFunction.ts --target js,wgsl -o out',
     'lossc compile CrossEntropyLoss -o out',
+    'lossc compile CrossEntropyLoss --target wasm -o out',
   ],
   explain: ['lossc explain MSELoss --method valueAndGrad', `lossc explain HuberLoss --options '{"delta": 0.5}'`],
   check: ['lossc check examples/dice.loss', 'lossc check CrossEntropyLoss NLLLoss'],
@@ -63,11 +64,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   program
     .command('compile')
     .description(
-      'compile every loss of the sources into standalone modules: DIR/<Name>.mjs and DIR/<Name>.cjs (no imports, no eval) with DIR/<Name>.d.mts / .d.cts; with wgsl, DIR/<Name>.wgsl and DIR/<Name>.wgsl.json',
+      'compile every loss of the sources into standalone modules: DIR/<Name>.mjs and DIR/<Name>.cjs (no imports, no eval) with DIR/<Name>.d.mts / .d.cts; with wasm, DIR/<Name>.wasm.mjs / .cjs (WebAssembly kernels, single-threaded); with wgsl, DIR/<Name>.wgsl and DIR/<Name>.wgsl.json',
     )
     .argument('<sources...>', 'a .loss file, a .ts file, or a built-in loss name')
     .requiredOption('-o, --out <dir>', 'the directory to write to (created if missing)')
-    .option('--target <targets>', 'js, wgsl, or js,wgsl', 'js')
+    .option('--target <targets>', 'js, wasm, wgsl, or several comma-separated (js,wasm)', 'js')
     .addOption(loss())
     .addOption(new Option('--options <json>', 'only the variant these option values choose (the others at their defaults), e.g. \'{"reduction": "sum"}\''))
     .option('--methods <methods>', 'only these methods: forward, vjp, valueAndGrad, comma-separated')

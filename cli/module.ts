@@ -4,6 +4,8 @@
 //   DIR/<Name>.mjs    an ES module with no imports: `create(options?)` -> { forward, vjp, valueAndGrad }
 //   DIR/<Name>.cjs    the same as a CommonJS module (`require`), so the module type is never ambiguous
 //   DIR/<Name>.d.mts, DIR/<Name>.d.cts   their types
+//   DIR/<Name>.wasm.mjs, DIR/<Name>.wasm.cjs (+ .d.mts, .d.cts)   --target wasm: the same API, each
+//                     kernel a WebAssembly SIMD module (its bytes as base64), run single-threaded
 //   DIR/<Name>.wgsl   --target wgsl: every WGSL module of every variant and method, concatenated
 //   DIR/<Name>.wgsl.json   which module is which (offsets into the .wgsl) and each one's manifest
 //
@@ -23,12 +25,18 @@ import { dirname } from 'node:path';
 import { checkLossNames, instantiate, structuralVariants, type LossDef, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, methodVariantKey, type CompiledMethod, type Method, type MethodVariant } from '../compiler/pipeline.js';
 import { cpuProgramData } from '../runtime/cpu.js';
+import { assembleKernel, emitWasm } from '../compiler/emit/wasm/kernel.js';
+import type { StandaloneWasmProgram } from '../runtime/wasm/standalone.js';
+import type { KernelLayout } from '../compiler/emit/js.js';
+import type { KernelPlan } from '../compiler/plan/kernelPlan.js';
 import { variantKey } from '../runtime/binding.js';
 import type { StandaloneForm, StandaloneMethodData, StandaloneMethodError } from '../runtime/standalone.js';
 import type { CpuProgramData } from '../runtime/executor.js';
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 
-export type Target = 'js' | 'wgsl';
+export type Target = 'js' | 'wgsl' | 'wasm';
+/** What a module's kernels are: JS functions (target js) or WebAssembly modules (target wasm). */
+export type KernelKind = 'js' | 'wasm';
 export const METHODS: readonly Method[] = ['forward', 'vjp', 'valueAndGrad'];
 export const PRECISIONS: readonly Precision[] = ['f32', 'f64'];
 export type ModuleFormat = 'mjs' | 'cjs';
@@ -69,8 +77,13 @@ export interface ModuleOptions {
   readonly sharedRuntime?: boolean;
 }
 
-/** The shared run time's file name (`sharedRuntime`). */
+/** The shared run time's file name (`sharedRuntime`), per kernel kind. */
 export const RUNTIME_FILE = 'lossc-runtime';
+const RUNTIME_FILES: Record<KernelKind, string> = { js: RUNTIME_FILE, wasm: `${RUNTIME_FILE}-wasm` };
+/** dist/standalone/<bundle>: the run time each kind of module carries (scripts/build-bundles.mjs) */
+const RUNTIME_BUNDLES: Record<KernelKind, string> = { js: 'runtime.js', wasm: 'runtime-wasm.js' };
+/** a module's file name: <Name>.mjs (js) or <Name>.wasm.mjs (wasm) */
+const moduleBase = (name: string, kind: KernelKind): string => (kind === 'js' ? name : `${name}.wasm`);
 
 export interface EmittedModule {
   readonly loss: string;
@@ -156,9 +169,11 @@ export function standaloneData(
   onProgress?: (done: number, total: number) => void,
   only: ModuleSelection = {},
   gradientVariants = true,
-): { data: StandaloneForm; variants: number } {
+  kind: KernelKind = 'js',
+): { data: StandaloneForm<CpuProgramData | StandaloneWasmProgram>; variants: number } {
   const precisions = only.precisions ?? PRECISIONS;
-  const byForm = new Map<LossDef, Record<string, Partial<Record<Method, StandaloneMethodData | StandaloneMethodError>>>>();
+  const byForm = new Map<LossDef, Record<string, Partial<Record<Method, StandaloneMethodData<unknown> | StandaloneMethodError>>>>();
+  const programData = kind === 'js' ? (plan: KernelPlan, p: Precision) => portable(cpuProgramData(plan, p)) : wasmProgramData;
   const variants = compileAll(
     def,
     (form, key, method, c) => {
@@ -174,20 +189,20 @@ export function standaloneData(
         params: [...c.instance.params],
         results: [...c.results],
         gradOf: [...c.gradOf],
-        ...Object.fromEntries(precisions.map((p) => [p, portable(cpuProgramData(c.plan, p))])),
+        ...Object.fromEntries(precisions.map((p) => [p, programData(c.plan, p)])),
       };
     },
     onProgress,
     only,
     gradientVariants,
   );
-  const formData = (form: LossDef): StandaloneForm => ({
+  const formData = (form: LossDef): StandaloneForm<CpuProgramData | StandaloneWasmProgram> => ({
     name: form.name,
     doc: form.doc,
     inputs: form.inputs,
     options: form.options,
     ...(form.checks ? { checks: form.checks } : {}),
-    variants: byForm.get(form) ?? {},
+    variants: (byForm.get(form) ?? {}) as StandaloneForm<CpuProgramData | StandaloneWasmProgram>['variants'],
   });
   const [main, ...overloads] = formsOf(def);
   return { data: { ...formData(main!), ...(overloads.length ? { overloads: overloads.map(formData) } : {}) }, variants };
@@ -195,8 +210,27 @@ export function standaloneData(
 
 /** Program data without compile-time fields (a KernelLayout output's `node`), each kernel's source as a function. */
 function portable(p: CpuProgramData): CpuProgramData {
-  const layouts = p.layouts.map(({ source, ...k }) => ({ ...k, fn: new Code(source), outputs: k.outputs.map(({ node: _node, ...slot }) => slot) }));
+  const layouts = p.layouts.map(({ source, ...k }) => ({ ...withoutNodes(k), fn: new Code(source) }));
   return { ...p, layouts } as unknown as CpuProgramData;
+}
+
+const withoutNodes = <K extends Pick<KernelLayout, 'outputs'>>(k: K): K => ({ ...k, outputs: k.outputs.map(({ node: _node, ...slot }) => slot) });
+
+/** The WebAssembly backend's kernels of a plan as data: each one's call layout and its module's bytes (for an unshared memory), base64. */
+function wasmProgramData(plan: KernelPlan, precision: Precision): StandaloneWasmProgram {
+  const w = emitWasm(plan, precision);
+  const kernels = w.kernels.map((k) => {
+    const { source: _source, ...layout } = withoutNodes(k.layout);
+    return {
+      kind: k.kind,
+      layout: layout as KernelLayout,
+      registers: k.registers,
+      ...(k.caches !== undefined ? { caches: k.caches } : {}),
+      types: Object.fromEntries(k.types!),
+      wasm: Buffer.from(assembleKernel(k, false)).toString('base64'),
+    };
+  });
+  return { precision, kernels, results: [...w.results] };
 }
 
 /** JavaScript code that printLiteral writes as it is (a kernel: a function expression). */
@@ -210,18 +244,22 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
   const targets = opts.targets ?? ['js'];
   const files: EmittedFile[] = [];
   let variants = 0;
-  if (targets.includes('js')) {
-    const built = standaloneData(def, opts.onProgress, opts.only, opts.gradientVariants ?? true);
+  // progress is shown for the first target compiled
+  const first = (['js', 'wasm', 'wgsl'] as const).find((t) => targets.includes(t));
+  const kinds = (['js', 'wasm'] as const).filter((t) => targets.includes(t));
+  const types = kinds.length ? await (opts.types ?? typesWriter()).write(typesSignature(def)) : '';
+  for (const kind of kinds) {
+    const built = standaloneData(def, first === kind ? opts.onProgress : undefined, opts.only, opts.gradientVariants ?? true, kind);
     variants = built.variants;
-    const types = await (opts.types ?? typesWriter()).write(typesSignature(def));
+    const base = moduleBase(def.name, kind);
     for (const format of opts.formats ?? ['mjs', 'cjs']) {
-      files.push({ name: `${def.name}.${format}`, text: moduleText(def, built.data, format, opts.sharedRuntime === true) });
-      files.push({ name: `${def.name}.d.${format === 'mjs' ? 'mts' : 'cts'}`, text: types });
-      if (opts.sharedRuntime) files.push({ name: `${RUNTIME_FILE}.${format}`, text: runtimeModuleText(format) });
+      files.push({ name: `${base}.${format}`, text: moduleText(def, built.data, format, opts.sharedRuntime === true, kind) });
+      files.push({ name: `${base}.d.${format === 'mjs' ? 'mts' : 'cts'}`, text: types });
+      if (opts.sharedRuntime) files.push({ name: `${RUNTIME_FILES[kind]}.${format}`, text: runtimeModuleText(format, kind) });
     }
   }
   if (targets.includes('wgsl')) {
-    const w = await wgslFiles(def, targets.includes('js') ? undefined : opts.onProgress, opts.only);
+    const w = await wgslFiles(def, first === 'wgsl' ? opts.onProgress : undefined, opts.only);
     variants = w.variants;
     files.push(...w.files);
   }
@@ -229,26 +267,39 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
 }
 
 /** The standalone run time (runtime/standalone.ts bundled by esbuild at build time): an IIFE defining `LosscStandalone`. */
-function standaloneRuntime(): string {
+function standaloneRuntime(kind: KernelKind): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // dist/cli -> dist/standalone (the package); cli -> dist/standalone (sources, after npm run build)
-  const candidates = ['../standalone/runtime.js', '../dist/standalone/runtime.js'].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
+  const bundle = RUNTIME_BUNDLES[kind];
+  const candidates = [`../standalone/${bundle}`, `../dist/standalone/${bundle}`].map((p) => fileURLToPath(new URL(p, `file://${here}/`)));
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`lossc: the standalone run time was not found (looked for ${candidates.join(', ')}); run \`npm run build\``);
   return readFileSync(found, 'utf8').trim();
 }
 
 /** `<Name>.mjs` or `<Name>.cjs`: the run time, the loss as data, and create(). */
-function moduleText(def: LossDef, data: StandaloneForm, format: ModuleFormat, sharedRuntime: boolean): string {
+function moduleText(
+  def: LossDef,
+  data: StandaloneForm<CpuProgramData | StandaloneWasmProgram>,
+  format: ModuleFormat,
+  sharedRuntime: boolean,
+  kind: KernelKind,
+): string {
   const { decls, expr } = printLiteral(data);
   const doc = `/** ${def.name}: create(options?) -> { forward, vjp, valueAndGrad } over { data, shape, dtype } objects. */`;
-  const runtime = `./${RUNTIME_FILE}.${format}`;
+  const runtime = `./${RUNTIME_FILES[kind]}.${format}`;
   return [
     `// ${def.name}: a standalone lossc kernel module (generated by \`lossc compile\`; do not edit). ${sharedRuntime ? `Needs ${runtime} next to it` : 'No imports'}, no compiler, no eval.`,
+    ...(kind === 'wasm'
+      ? [
+          '// Its kernels are WebAssembly SIMD modules (Node 20+, current browsers), run single-threaded on the calling thread;',
+          "// the results equal lossc's `to('wasm')` (any thread count) bit for bit.",
+        ]
+      : []),
     `// ${def.doc.replace(/\s+/g, ' ')}`,
     ...(format === 'cjs' ? ["'use strict';"] : []),
     !sharedRuntime
-      ? standaloneRuntime()
+      ? standaloneRuntime(kind)
       : format === 'mjs'
         ? `import { LosscStandalone } from '${runtime}';`
         : `const { LosscStandalone } = require('${runtime}');`,
@@ -267,11 +318,11 @@ function moduleText(def: LossDef, data: StandaloneForm, format: ModuleFormat, sh
 }
 
 /** `lossc-runtime.mjs` / `.cjs`: the run time alone, for modules written with `sharedRuntime`. */
-function runtimeModuleText(format: ModuleFormat): string {
+function runtimeModuleText(format: ModuleFormat, kind: KernelKind): string {
   return [
-    '// The run time of standalone lossc kernel modules (generated by `lossc compile --shared-runtime`; do not edit).',
+    `// The run time of standalone lossc ${kind === 'wasm' ? 'WebAssembly ' : ''}kernel modules (generated by \`lossc compile --shared-runtime\`; do not edit).`,
     ...(format === 'cjs' ? ["'use strict';"] : []),
-    standaloneRuntime(),
+    standaloneRuntime(kind),
     format === 'mjs' ? 'export { LosscStandalone };' : 'exports.LosscStandalone = LosscStandalone;',
     '',
   ].join('\n');

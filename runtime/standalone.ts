@@ -11,20 +11,20 @@ import { methodVariantKey, type MethodVariant } from '../compiler/methodVariant.
 import type { Precision } from '../compiler/plan/kernelPlan.js';
 import type { ShapeExpr } from '../compiler/ir/shape.js';
 import type { OptionValue } from '../compiler/loss.js';
-import { CpuProgram, type CpuProgramData } from './executor.js';
+import { CpuProgram, type CpuProgramData, type RunArgs, type RunResult } from './executor.js';
 import { BindingCache, callLoss, gradsByArgument, normalizeOptions, variantKey, type LossSignature, type MethodRunner } from './binding.js';
 import { parseCallOptions, type CallOptions, type ForwardOptions } from './callOptions.js';
 import type { Tensor } from './tensor.js';
 
-/** One method of one variant, compiled: what a call needs, and the kernels per precision. */
-export interface StandaloneMethodData {
+/** One method of one variant, compiled: what a call needs, and the kernels per precision (`P`: the JS target's CpuProgramData, or the wasm target's; see runtime/wasm/standalone.ts). */
+export interface StandaloneMethodData<P = CpuProgramData> {
   readonly outputShape: ShapeExpr;
   readonly params: readonly string[];
   readonly results: readonly string[];
   readonly gradOf: readonly number[];
   /** per precision compiled for (`lossc compile --precision` may carry one) */
-  readonly f32?: CpuProgramData;
-  readonly f64?: CpuProgramData;
+  readonly f32?: P;
+  readonly f64?: P;
 }
 
 /** A method the compiler refused for a variant (valueAndGrad of a 'none'-reduced loss): the call throws this message. */
@@ -37,11 +37,14 @@ export interface StandaloneMethodError {
  * compiled methods, by method name, and `<method>#<variant>` for the gradient variants the module
  * carries (pipeline.ts methodVariantKey; see module.ts carriedGradientVariants).
  */
-export interface StandaloneForm extends LossSignature {
+export interface StandaloneForm<P = CpuProgramData> extends LossSignature {
   readonly doc?: string;
-  readonly variants: Readonly<Record<string, Readonly<Partial<Record<string, StandaloneMethodData | StandaloneMethodError>>>>>;
-  readonly overloads?: readonly StandaloneForm[];
+  readonly variants: Readonly<Record<string, Readonly<Partial<Record<string, StandaloneMethodData<P> | StandaloneMethodError>>>>>;
+  readonly overloads?: readonly StandaloneForm<P>[];
 }
+
+/** A program built from a method's data for one precision: what runs its kernels. */
+export type ProgramFactory<P> = (data: P) => { run(args: RunArgs): RunResult[] };
 
 export interface StandaloneLoss {
   readonly name: string;
@@ -59,6 +62,11 @@ export interface StandaloneLoss {
 
 /** A loss from its compiled data, with `options` applied at run time over the loss's defaults. */
 export function createLoss(data: StandaloneForm, options: Record<string, unknown> = {}): StandaloneLoss {
+  return createLossWith(data, options, (d) => new CpuProgram(d));
+}
+
+/** createLoss over kernels of any kind: `program` builds what runs a method's kernels from its data. */
+export function createLossWith<P>(data: StandaloneForm<P>, options: Record<string, unknown>, program: ProgramFactory<P>): StandaloneLoss {
   const normalized = normalizeOptions(data, options ?? {});
   for (const o of data.options) {
     if (o.type === 'function' && normalized.values[o.name] !== null)
@@ -66,11 +74,11 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
         `${data.name}: option '${o.name}' is a function of lossc builder nodes, which a standalone module cannot carry (it would need the compiler): use lossc's library, or write the function into the loss`,
       );
   }
-  const programs = new Map<StandaloneMethodData, Partial<Record<Precision, CpuProgram>>>();
-  const runners = new Map<StandaloneMethodData, MethodRunner>();
+  const programs = new Map<StandaloneMethodData<P>, Partial<Record<Precision, ReturnType<ProgramFactory<P>>>>>();
+  const runners = new Map<StandaloneMethodData<P>, MethodRunner>();
   const runnerFor =
     (method: Method) =>
-    (form: StandaloneForm, mv: MethodVariant): MethodRunner => {
+    (form: StandaloneForm<P>, mv: MethodVariant): MethodRunner => {
       const key = variantKey(form.options, normalized.values);
       const variant = form.variants[key];
       if (!variant)
@@ -94,8 +102,7 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
               throw new Error(
                 `${form.name}: this module was compiled without ${precision === 'f32' ? 'float32' : 'float64'} kernels (lossc compile --precision)`,
               );
-            const program = (byPrecision[precision] ??= new CpuProgram(data));
-            return program.run({ buffers: args, params, outs });
+            return (byPrecision[precision] ??= program(data)).run({ buffers: args, params, outs });
           },
         };
         runners.set(m, runner);
@@ -133,12 +140,12 @@ export function createLoss(data: StandaloneForm, options: Record<string, unknown
 }
 
 /** The compiled method for a gradient variant: the default under the method's name, the others under `<method>#<variant key>`. */
-function methodEntry(
-  form: StandaloneForm,
-  variant: Readonly<Partial<Record<string, StandaloneMethodData | StandaloneMethodError>>>,
+function methodEntry<P>(
+  form: StandaloneForm<P>,
+  variant: Readonly<Partial<Record<string, StandaloneMethodData<P> | StandaloneMethodError>>>,
   method: Method,
   mv: MethodVariant,
-): StandaloneMethodData | StandaloneMethodError {
+): StandaloneMethodData<P> | StandaloneMethodError {
   const vkey = methodVariantKey(mv);
   const m = variant[vkey ? `${method}#${vkey}` : method];
   if (m) return m;

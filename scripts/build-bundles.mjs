@@ -5,6 +5,7 @@
 //   dist/esm/check.mjs, dist/cjs/check.cjs              `lossc/check`: gradient check and random inputs (the playground)
 //   dist/esm/tfjs.mjs, dist/cjs/tfjs.cjs                `lossc/tfjs`: @tensorflow/tfjs-core (a peer) stays an import
 //   dist/standalone/runtime.js                          the run time of standalone modules (lossc compile)
+//   dist/standalone/runtime-wasm.js                     the same with the WebAssembly host (lossc compile --target wasm)
 //
 // Each bundle carries lossc and chevrotain (its only run-time dependency; its single-file build
 // loads in ~15 ms where its 60-file entry takes ~250 ms), and the built-in .loss files as text:
@@ -100,5 +101,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     minify: true,
     legalComments: 'none',
     outfile: join(root, 'dist', 'standalone', 'runtime.js'),
+  });
+  // the same with the WebAssembly backend's host (memory, program), for `lossc compile --target wasm`
+  await build({
+    ...common,
+    entryPoints: [join(root, 'runtime', 'wasm', 'standalone.ts')],
+    format: 'iife',
+    globalName: 'LosscStandalone',
+    minify: true,
+    legalComments: 'none',
+    outfile: join(root, 'dist', 'standalone', 'runtime-wasm.js'),
   });
 }

@@ -2,7 +2,7 @@
 // per backend instance; compiled programs per compiled method and precision.
 import type { CompiledMethod } from '../../compiler/pipeline.js';
 import type { Precision } from '../../compiler/plan/kernelPlan.js';
-import { emitWasm } from '../../compiler/emit/wasm/kernel.js';
+import { assembleKernel, emitWasm } from '../../compiler/emit/wasm/kernel.js';
 import type { Backend } from '../nn.js';
 import { WasmMemory } from './memory.js';
 import { WasmProgram, runPartsHere, type PartRunner } from './program.js';
@@ -58,7 +58,11 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
   const program = (c: CompiledMethod, precision: Precision): WasmProgram => {
     let byPrecision = programs.get(c);
     if (!byPrecision) programs.set(c, (byPrecision = {}));
-    return (byPrecision[precision] ??= new WasmProgram(emitWasm(c.plan, precision), mem, runner));
+    if (!byPrecision[precision]) {
+      const data = emitWasm(c.plan, precision);
+      byPrecision[precision] = new WasmProgram({ ...data, bytes: (i, shared) => assembleKernel(data.kernels[i]!, shared) }, mem, runner);
+    }
+    return byPrecision[precision];
   };
   return {
     name: 'wasm',

@@ -4,11 +4,12 @@
 // kernel runs over a fixed partition (on the worker pool when there is one), and what it wrote is
 // copied back. The partition depends only on the problem's size, and each part's reductions are
 // combined in part order, so results are bit-identical whatever the number of threads.
-import { assembleKernel, type ElemType, type WasmKernel, type WasmKernels } from '../../compiler/emit/wasm/kernel.js';
+import type { ElemType, WasmKernel } from '../../compiler/emit/wasm/kernel.js';
 import { H, countField, headerWords, outField, siteField } from '../../compiler/emit/wasm/frame.js';
 import { HOST_MATH } from '../../compiler/emit/wasm/spelling.js';
 import { CpuProgram, type RunArgs, type RunResult } from '../executor.js';
 import type { KernelLayout } from '../../compiler/emit/js.js';
+import type { Precision } from '../../compiler/plan/kernelPlan.js';
 import type { WasmMemory } from './memory.js';
 
 type AnyArray = ArrayLike<number> & { readonly length: number };
@@ -51,12 +52,22 @@ export const hostImports = (memory: WebAssembly.Memory): WebAssembly.Imports => 
 const View = { f32: Float32Array, f64: Float64Array, i32: Int32Array } as const;
 const SIZE: Record<ElemType, number> = { f32: 4, f64: 8, i32: 4 };
 
+/** What a program runs, per kernel: the call's shape (no instruction text), and where its module's bytes come from. */
+export type WasmKernelCall = Pick<WasmKernel, 'kind' | 'layout' | 'registers' | 'caches' | 'types'>;
+export interface WasmProgramKernels {
+  readonly precision: Precision;
+  readonly kernels: readonly WasmKernelCall[];
+  readonly results: readonly string[];
+  /** kernel i's module, for a shared memory or not (backend.ts assembles it; a standalone module carries it) */
+  readonly bytes: (i: number, shared: boolean) => Uint8Array;
+}
+
 export class WasmProgram {
   private readonly cpu: CpuProgram;
   private readonly entries: (KernelEntry | undefined)[];
 
   constructor(
-    readonly data: WasmKernels,
+    readonly data: WasmProgramKernels,
     private readonly mem: WasmMemory,
     private readonly runner: PartRunner,
   ) {
@@ -82,10 +93,10 @@ export class WasmProgram {
     }
   }
 
-  private entry(i: number, k: WasmKernel): KernelEntry {
+  private entry(i: number): KernelEntry {
     let e = this.entries[i];
     if (!e) {
-      const module = new WebAssembly.Module(assembleKernel(k, this.mem.shared) as BufferSource);
+      const module = new WebAssembly.Module(this.data.bytes(i, this.mem.shared) as BufferSource);
       const instance = new WebAssembly.Instance(module, hostImports(this.mem.memory));
       this.entries[i] = e = { id: nextId++, module, instance };
     }
@@ -98,9 +109,9 @@ export class WasmProgram {
    */
   async prepare(): Promise<void> {
     await Promise.all(
-      this.data.kernels.map(async (k, i) => {
+      this.data.kernels.map(async (_, i) => {
         if (this.entries[i]) return;
-        const module = await WebAssembly.compile(assembleKernel(k, this.mem.shared) as BufferSource);
+        const module = await WebAssembly.compile(this.data.bytes(i, this.mem.shared) as BufferSource);
         const instance = await WebAssembly.instantiate(module, hostImports(this.mem.memory));
         this.entries[i] ??= { id: nextId++, module, instance };
       }),
@@ -108,7 +119,7 @@ export class WasmProgram {
   }
 
   /** One kernel call: arrays in, run the parts, combine, arrays out. */
-  private call(i: number, k: WasmKernel, X: AnyArray[], O: (Float32Array | Float64Array)[], S: Float64Array, L: Record<string, unknown>): void {
+  private call(i: number, k: WasmKernelCall, X: AnyArray[], O: (Float32Array | Float64Array)[], S: Float64Array, L: Record<string, unknown>): void {
     const mem = this.mem;
     const resident = this.resident;
     for (const o of O) resident.delete(o);
@@ -116,7 +127,7 @@ export class WasmProgram {
     const types = k.types!;
     const xt = X.map((_, s) => types.get(`x${s}`)!);
     const ot = O.map((_, j) => types.get(`o${j}`)!);
-    const entry = this.entry(i, k);
+    const entry = this.entry(i);
 
     const nS = X.length;
     const frame = mem.alloc(headerWords(nS, O.length) * 4);
