@@ -90,6 +90,7 @@ describe('the packed package', () => {
         'dist/cjs/lossc.cjs',
         'dist/types/lossc.d.ts',
         'dist/standalone/runtime.js',
+        'dist/standalone/runtime-wasm.js',
       ]),
     );
     const bin = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['lossc']!;
