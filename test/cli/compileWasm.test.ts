@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { nn } from 'lossc';
 import type { Tensor } from '../../runtime/tensor.js';
 import { caseProblems, loadCases, toOptions, toTensor, type RefCase } from '../golden/reference.js';
+import { readmeSnippets } from '../package/readme.js';
 import { repo, runNode, tempFolder } from './helpers.js';
 
 const LOSSES = ['MSELoss', 'CrossEntropyLoss', 'CTCLoss'] as const;
@@ -109,6 +110,19 @@ console.log(JSON.stringify([Array.from(r.value.data), Array.from(r.grads[0].data
     expect(run.stderr.slice(-400)).toBe('');
     const lib = (await new nn.CrossEntropyLoss(toOptions(c.options)).to('wasm')).valueAndGrad(...inputs);
     expect(JSON.parse(run.stdout)).toEqual([Array.from(lib.value.data), Array.from(lib.grads[0]!.data)]);
+  });
+
+  it("the README's snippet runs next to the module and prints what to('wasm') gives", async () => {
+    const [snippet, ...more] = readmeSnippets(readFileSync(join(repo, 'README.md'), 'utf8'), 'standalone');
+    expect(more).toEqual([]);
+    const run = await runNode(tmp.dir, snippet!.code);
+    expect(run.stderr.slice(-400)).toBe('');
+    const lib = await new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).to('wasm');
+    const input = { data: new Float32Array([1, 2, 3, 0.5, 0, -1]), shape: [2, 3], dtype: 'float32' } as const;
+    const target = { data: new Int32Array([2, 0]), shape: [2], dtype: 'int32' } as const;
+    const value = lib.valueAndGrad(input, target).value.data[0]!;
+    expect(run.stdout).toBe(`${value}\n`);
+    expect(snippet!.code).toContain(`// ${value}, as`);
   });
 
   it('js,wasm with --shared-runtime writes both kinds of module, each importing its own run time', () => {

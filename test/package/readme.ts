@@ -10,6 +10,7 @@ export interface Snippet {
 export function readmeSnippets(markdown: string, tag?: string): Snippet[] {
   const out: Snippet[] = [];
   // "```ts tfjs": a snippet that needs a package the consumer does not install (its own test runs it)
+  // "```js standalone": a snippet over a module `lossc compile` writes (test/cli/compileWasm.test.ts runs it)
   const fence = /^```(\w*)(?: (\w+))?\n([\s\S]*?)^```$/gm;
   for (const m of markdown.matchAll(fence)) {
     const line = markdown.slice(0, m.index).split('\n').length;
