@@ -10,10 +10,16 @@
 export interface MethodVariant {
   readonly wrt?: readonly number[];
   readonly accumulate?: boolean;
+  /**
+   * A backend's limit: no kernel binds more than this many buffers (a WebGPU device with the
+   * default 8 storage buffers per shader stage). Row fusion that would exceed it is not done.
+   */
+  readonly maxBuffers?: number;
 }
 
 /** A variant as text, for the caches of compiled methods ('' for the default). */
-export const methodVariantKey = (v: MethodVariant): string => `${v.wrt ? `wrt=${v.wrt.join(',')}` : ''}${v.accumulate ? '+acc' : ''}`;
+export const methodVariantKey = (v: MethodVariant): string =>
+  `${v.wrt ? `wrt=${v.wrt.join(',')}` : ''}${v.accumulate ? '+acc' : ''}${v.maxBuffers !== undefined ? `+buf${v.maxBuffers}` : ''}`;
 
 /** The plan input holding a gradient result's prior value, in a method that accumulates into it. */
 export const priorInput = (result: string): string => `prior_${result}`;

@@ -92,7 +92,7 @@ export function compileMethod(inst: LossInstance, method: Method, variant: Metho
   };
   dumps.push({ pass: 'simplify', text: printNodes(program.results.map((r) => [r.name, r.node])) });
 
-  const plan = fuseIntoKernels(program);
+  const plan = fuseIntoKernels(program, variant.maxBuffers);
   dumps.push({ pass: 'fuse', text: printPlan(plan) });
   const graphs = { graph: results, simplify: program.results };
   return { method, instance: inst, dumps, graphs, plan, results: results.map((r) => r.name), gradOf, variant };

@@ -11,6 +11,7 @@ import { BindingCache, callLoss, gradsByArgument, normalizeOptions, type MethodR
 import { parseCallOptions, type CallOptions, type ForwardOptions } from './callOptions.js';
 import { findingsToDiagnostics } from './notes.js';
 import type { Diagnostic } from '../dsl/diagnostics.js';
+import { kernelBufferCount } from '../compiler/abi/slots.js';
 
 export interface ExplainResult {
   readonly kernels: { readonly name: string; readonly reads: string[]; readonly writes: string[] }[];
@@ -35,6 +36,8 @@ export interface Backend {
   ): { data: Float32Array | Float64Array; shape: number[] }[];
   /** data the backend holds elsewhere (a GPU buffer's stand-in): no host length to check */
   isResident?(data: TensorData): boolean;
+  /** the most buffers one kernel may bind here (a WebGPU device's storage-buffer limit): plans are fused within it */
+  readonly maxBuffers?: number;
 }
 
 /**
@@ -196,11 +199,22 @@ export class Loss {
 
   /** The compiled method (default variant) this loss's calls run: shared with every loss of the same structure. */
   compiledMethod(method: Method): CompiledMethod {
-    return compiled(this.def, this.options, method);
+    return compiled(this.def, this.options, method, this.backendVariant({}, method));
+  }
+
+  /**
+   * What the backend asks of a compiled method: a buffer budget, only where the method's plan
+   * binds more buffers in one kernel than the backend allows (then fused within the budget).
+   */
+  private backendVariant(variant: MethodVariant = {}, method?: Method, def: LossDef = this.def): MethodVariant {
+    const maxBuffers = this.backend.maxBuffers;
+    if (maxBuffers === undefined || method === undefined) return variant;
+    const plan = compiled(def, this.options, method, variant).plan;
+    return plan.kernels.some((k) => kernelBufferCount(k) > maxBuffers) ? { ...variant, maxBuffers } : variant;
   }
 
   explain(method: Method = 'forward'): ExplainResult {
-    const c = compiled(this.def, this.options, method);
+    const c = this.compiledMethod(method);
     const kernels = c.plan.kernels.map((k) => ({ name: k.name, reads: [...k.reads], writes: [...k.writes] }));
     const text = c.dumps.map((d) => `== ${d.pass}\n${d.text}`).join('\n\n');
     return { kernels, text };
@@ -223,7 +237,7 @@ export class Loss {
       const key = `${method}#${methodVariantKey(variant)}`;
       let r = byKey.get(key);
       if (!r) {
-        const c = compiled(form, this.options, method, variant);
+        const c = compiled(form, this.options, method, this.backendVariant(variant, method, form));
         const { params, output } = c.instance;
         r = {
           outputShape: output.shape,

@@ -135,3 +135,13 @@ export function materializedBefore(plan: KernelPlan): Map<Kernel, ReadonlyMap<No
   }
   return byKernel;
 }
+
+/**
+ * How many buffers a kernel binds at most: what it reads, what it writes, and the partials of its
+ * full reductions. A backend with a binding limit (WebGPU's storage buffers per shader stage)
+ * compares its plans with it.
+ */
+export function kernelBufferCount(k: Kernel): number {
+  const buffers = new Set([...k.reads, ...k.outputs.map((o) => o.buffer), ...k.epilogue.map((o) => o.buffer)]);
+  return buffers.size + (k.outputs.some(isRegister) ? 1 : 0);
+}

@@ -7,7 +7,7 @@ import { toposort, type Node } from '../ir/node.js';
 import { primitive } from '../primitives/table.js';
 import { scalarShape } from '../ir/shape.js';
 import type { BufferDef, Kernel, KernelOutput, KernelPlan } from '../plan/kernelPlan.js';
-import { fuseRows, type Draft } from './fuseRows.js';
+import { buffersOf, fuseRows, type Draft } from './fuseRows.js';
 
 export interface Program {
   readonly name: string;
@@ -20,7 +20,7 @@ const isReduce = (n: Node): boolean => primitive(n.op).category === 'reduce';
 const isScan = (n: Node): boolean => n.op === 'scan';
 const isLeaf = (n: Node): boolean => primitive(n.op).category === 'leaf';
 
-export function fuseIntoKernels(program: Program): KernelPlan {
+export function fuseIntoKernels(program: Program, maxBuffers = Infinity): KernelPlan {
   const roots = program.results.map((r) => r.node);
   const order = toposort(roots);
   const ready = readiness(order);
@@ -77,7 +77,8 @@ export function fuseIntoKernels(program: Program): KernelPlan {
     else draftFor(ready.get(n)!, n.shape).outputs.push(out);
   }
 
-  const sorted = fuseRows([...drafts.values(), ...scans], materialized);
+  const plain = [...drafts.values()].flatMap((d) => withinBudget(d, materialized, maxBuffers));
+  const sorted = fuseRows([...plain, ...scans], materialized, maxBuffers);
   const reads = sorted.map((d) => readsOf(d, buffers, materialized));
   const readLater = new Set(reads.flat());
   const kernels: Kernel[] = sorted.map((d, i) => ({
@@ -157,4 +158,20 @@ function readsOf(d: Draft, buffers: Map<Node, BufferDef>, materialized: (n: Node
   for (const o of d.outputs) (o.mode === 'store' && !isScan(o.node) ? [o.node] : o.node.inputs).forEach(visit);
   for (const o of d.epilogue) visit(o.node);
   return [...reads];
+}
+
+/**
+ * A kernel that would bind more than `maxBuffers` buffers, split by its outputs into kernels over
+ * the same domain that each stay within it (in order; one output per kernel at worst). A kernel
+ * with an epilogue keeps its outputs together: the epilogue reads its full reductions.
+ */
+function withinBudget(d: Draft, materialized: (n: Node) => boolean, maxBuffers: number): Draft[] {
+  if (maxBuffers === Infinity || d.epilogue.length > 0 || buffersOf([d], materialized) <= maxBuffers) return [d];
+  const parts: Draft[] = [];
+  for (const o of d.outputs) {
+    const last = parts[parts.length - 1];
+    if (last && buffersOf([{ ...last, outputs: [...last.outputs, o] }], materialized) <= maxBuffers) last.outputs.push(o);
+    else parts.push({ level: d.level, domain: d.domain, outputs: [o], epilogue: [] });
+  }
+  return parts;
 }

@@ -70,7 +70,7 @@ function readsOf(d: Draft, isBoundary: Materialized): { loop: Set<Node>; epilogu
   };
 }
 
-export function fuseRows(input: readonly Draft[], materialized: Materialized = isReduce): Draft[] {
+export function fuseRows(input: readonly Draft[], materialized: Materialized = isReduce, maxBuffers = Infinity): Draft[] {
   let drafts = [...input];
   const families = new Map<string, Family>();
   for (const d of drafts)
@@ -88,13 +88,36 @@ export function fuseRows(input: readonly Draft[], materialized: Materialized = i
       f,
       materialized,
     );
-    if (members.length < 2 || !canMerge(members, drafts, f, materialized)) continue;
+    if (members.length < 2 || !canMerge(members, drafts, f, materialized) || buffersOf(members, materialized) > maxBuffers) continue;
     const merged = mergeRows(members, f);
     const at = drafts.indexOf(members[0]!);
     drafts = drafts.filter((d) => !members.includes(d));
     drafts.splice(Math.min(at, drafts.length), 0, merged);
   }
   return orderByDependencies(drafts, materialized);
+}
+
+/**
+ * The buffers one kernel made of `members` binds: each output's, each input or materialised value
+ * it reads from outside, and the partials of full reductions (counted whether or not a backend
+ * needs them: an upper bound).
+ */
+export function buffersOf(members: readonly Draft[], isBoundary: Materialized): number {
+  const outputs = members.flatMap((m) => [...m.outputs, ...m.epilogue]);
+  const written = new Set(outputs.map((o) => o.buffer));
+  const mine = new Set(outputs.map((o) => o.node));
+  const read = new Set<Node>();
+  const seen = new Set<Node>();
+  const stack = outputs.flatMap((o) => (o.mode === 'store' && !isBoundary(o.node) ? [o.node] : [...o.node.inputs]));
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    if (m.op === 'input' || (isBoundary(m) && !mine.has(m))) read.add(m);
+    else if (!mine.has(m) || !isBoundary(m)) stack.push(...m.inputs);
+  }
+  const partials = outputs.some((o) => o.mode !== 'store' && o.node.shape.kind === 'scalar') ? 1 : 0;
+  return written.size + read.size + partials;
 }
 
 function producers(drafts: readonly Draft[], isBoundary: Materialized): Map<Node, Draft> {

@@ -78,6 +78,7 @@ export class WebGpuLoss {
       name: 'webgpu',
       run: (c, precision, args, params, outs) => this.execute(c, precision, args, params, outs),
       isResident: (data) => this.stands.has(data),
+      maxBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
     };
     this.inner = onBackend(backend);
   }

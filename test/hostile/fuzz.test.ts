@@ -1,4 +1,4 @@
-// Random hostile calls of every built-in loss, on the JS backend and on WebGPU: valid inputs made
+// Random hostile calls of every built-in loss, on the JS backend, on WebGPU and on WebAssembly: valid inputs made
 // from what each loss declares (lossc check's generator), then, most of the time, one corruption of
 // an argument or an option. Every outcome is either a result equal to the float64 reference
 // interpreter's (WebGPU: to the JS backend's float32 result) or an Error whose message names the
@@ -187,5 +187,53 @@ describe(`hostile calls of every built-in loss on WebGPU (float32, against the J
       }
     }
     console.log(`tensor/option fuzzer (WebGPU): ${JSON.stringify(tally)}`);
+  });
+});
+
+describe('hostile calls of every built-in loss on WebAssembly (float64 and float32, 2 threads, against the JS backend)', () => {
+  it(`${RUNS} calls per loss and dtype: the same errors as JS, or its numbers`, async () => {
+    const tally = { calls: 0, results: 0, errors: 0 };
+    for (const [index, def] of builtinLosses.entries()) {
+      for (const dtype of ['float64', 'float32'] as const) {
+        const r = seededRandom(3000 + index + (dtype === 'float32' ? 500 : 0));
+        for (let run = 0; run < RUNS; run++) {
+          const call = hostileCall(def, r, dtype);
+          tally.calls++;
+          let js: Tensor | Error;
+          try {
+            js = new Loss(def, call.options).forward(...(call.inputs as Tensor[]));
+          } catch (e) {
+            js = e as Error;
+          }
+          let wasm: Tensor | Error;
+          try {
+            const w = await new Loss(def, call.options).to('wasm', { threads: 2 });
+            wasm = w.forward(...(call.inputs as Tensor[]));
+          } catch (e) {
+            wasm = e as Error;
+          }
+          if (js instanceof Error) {
+            expectNamedError(wasm, def, call);
+            expect((wasm as Error).message, `${def.name} / ${call.what}`).toBe(js.message);
+            tally.errors++;
+            continue;
+          }
+          expect(wasm, `${def.name} / ${call.what}: ${(wasm as Error).message}`).not.toBeInstanceOf(Error);
+          tally.results++;
+          const w = wasm as Tensor;
+          expect(w.shape, call.what).toEqual(js.shape);
+          // the module's own exp/log: within SCHEMA's float32 tolerance of Math's, float64 to 1e-12
+          const rel = dtype === 'float64' ? 1e-12 : 1e-5;
+          js.data.forEach((v, i) =>
+            expect(
+              same(w.data[i]!, v, rel) || (!Number.isFinite(v) && !Number.isFinite(w.data[i]!)),
+              `${def.name} / ${call.what}: [${i}] ${w.data[i]} vs ${v}`,
+            ).toBe(true),
+          );
+        }
+      }
+    }
+    console.log(`tensor/option fuzzer (WASM): ${JSON.stringify(tally)}`);
+    expect(tally.calls).toBe(2 * RUNS * builtinLosses.length);
   });
 });

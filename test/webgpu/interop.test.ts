@@ -2,7 +2,7 @@
 // (`to('webgpu', { device })`), the test's own GPUBuffers as inputs and outs (`fromGpuBuffer`, at
 // offsets), lossc's submissions in order with the test's own on the same queue, and who owns what.
 import { describe, it, expect, afterAll } from 'vitest';
-import { fromGpuBuffer, GpuTensor, nn, tensor } from 'lossc';
+import { fromGpuBuffer, GpuTensor, nn, tensor, type Loss } from 'lossc';
 import { releaseDevice } from '../../runtime/webgpu/device.js';
 import { skipNote, skipReason } from './gpu.js';
 
@@ -172,5 +172,35 @@ describe.skipIf(skipReason !== null)(`WebGPU interop: the caller's device and bu
     foreign.release();
     storage.destroy();
     noStorage.destroy();
+  });
+  it("a device with WebGPU's default 8 storage buffers per stage runs every kernel: row fusion stays within its budget", async () => {
+    expect(device.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    const rnd = (n: number, seed: number): number[] => Array.from({ length: n }, (_, i) => Math.sin(seed * 97 + i * 12.9898) * 2);
+    const [N, C, D] = [6, 5, 4];
+    const logits = tensor(rnd(N * C, 1), [N, C]);
+    const target = tensor(new Int32Array([0, 4, 2, 1, 3, 2]), [N]);
+    const a = tensor(rnd(N * D, 2), [N, D]);
+    const p = tensor(rnd(N * D, 3), [N, D]);
+    const q = tensor(rnd(N * D, 4), [N, D]);
+    const y = tensor([1, -1, 1, 1, -1, -1], [N]);
+    const cases: [string, Loss, 'valueAndGrad' | 'vjp', ReturnType<typeof tensor>[]][] = [
+      ['CrossEntropyLoss labelSmoothing', new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }), 'valueAndGrad', [logits, target]],
+      ['CrossEntropyLoss weight', new nn.CrossEntropyLoss({ weight: tensor([1, 2, 0.5, 1, 3], [C]) }), 'vjp', [logits, target]],
+      ['CosineEmbeddingLoss', new nn.CosineEmbeddingLoss(), 'valueAndGrad', [a, p, y]],
+      ['CosineEmbeddingLoss', new nn.CosineEmbeddingLoss(), 'vjp', [a, p, y]],
+      ['TripletMarginLoss', new nn.TripletMarginLoss(), 'valueAndGrad', [a, p, q]],
+      ['TripletMarginLoss', new nn.TripletMarginLoss(), 'vjp', [a, p, q]],
+    ];
+    for (const [name, loss, method, inputs] of cases) {
+      const gpu = await loss.to('webgpu', { device });
+      const want = method === 'vjp' ? loss.vjp(inputs, tensor([1], [])) : loss.valueAndGrad(...inputs).grads;
+      const got = method === 'vjp' ? await gpu.vjp(inputs, tensor([1], [])) : (await gpu.valueAndGrad(...inputs)).grads;
+      want.forEach((w, i) => {
+        if (!w) return expect(got[i], name).toBeNull();
+        Array.from(w.data).forEach((v, j) =>
+          expect(Math.abs(got[i]!.data[j]! - v), `${name}.${method} grad ${i}[${j}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))),
+        );
+      });
+    }
   });
 });
