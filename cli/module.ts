@@ -254,7 +254,9 @@ export async function emitModule(def: LossDef, opts: ModuleOptions = {}): Promis
     const base = moduleBase(def.name, kind);
     for (const format of opts.formats ?? ['mjs', 'cjs']) {
       files.push({ name: `${base}.${format}`, text: moduleText(def, built.data, format, opts.sharedRuntime === true, kind) });
-      files.push({ name: `${base}.d.${format === 'mjs' ? 'mts' : 'cts'}`, text: types });
+      // the same types; the header names the files they describe
+      const header = (n: string): string => `module ${n}.mjs / ${n}.cjs`;
+      files.push({ name: `${base}.d.${format === 'mjs' ? 'mts' : 'cts'}`, text: types.replace(header(def.name), header(base)) });
       if (opts.sharedRuntime) files.push({ name: `${RUNTIME_FILES[kind]}.${format}`, text: runtimeModuleText(format, kind) });
     }
   }

@@ -86,6 +86,9 @@ describe('lossc compile --target wasm', () => {
       expect(text).not.toMatch(/^\s*import\s/m);
       expect(text).toContain('single-threaded');
       expect(text).toContain('"AGFzbQ'); // a kernel module's bytes, base64: \0asm
+      expect(readFileSync(join(tmp.dir, 'out', `${loss}.wasm.d.mts`), 'utf8')).toMatch(
+        new RegExp(`^// ${loss}: types of the standalone lossc kernel module ${loss}\\.wasm\\.mjs / ${loss}\\.wasm\\.cjs`),
+      );
     }
   });
 
