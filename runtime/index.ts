@@ -15,3 +15,4 @@ export type { Method } from '../compiler/pipeline.js';
 export { GpuTensor } from './webgpu/gpuTensor.js';
 export { fromGpuBuffer, type FromGpuBufferOptions, type WebGpuOptions } from './webgpu/interop.js';
 export type { WebGpuLoss, GpuCallOptions, GpuValueAndGrad, TensorArg } from './webgpu/loss.js';
+export { WasmTensor, type WasmLoss, type WasmTensors } from './wasm/tensor.js';

@@ -163,12 +163,15 @@ export class Loss {
    */
   to(device: 'js'): Promise<Loss>;
   to(device: 'webgpu', opts?: import('./webgpu/interop.js').WebGpuOptions): Promise<import('./webgpu/loss.js').WebGpuLoss>;
-  /** WebAssembly (SIMD, and worker threads with `threads` > 1): the same synchronous methods */
-  to(device: 'wasm', opts?: import('./wasm/backend.js').WasmOptions): Promise<Loss>;
+  /**
+   * WebAssembly (SIMD, and worker threads with `threads` > 1): the same synchronous methods, and
+   * `tensor()` for tensors in its memory, which calls read and write with no copy
+   */
+  to(device: 'wasm', opts?: import('./wasm/backend.js').WasmOptions): Promise<import('./wasm/tensor.js').WasmLoss>;
   async to(
     device: 'webgpu' | 'js' | 'wasm',
     opts?: import('./webgpu/interop.js').WebGpuOptions | import('./wasm/backend.js').WasmOptions,
-  ): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss> {
+  ): Promise<Loss | import('./webgpu/loss.js').WebGpuLoss | import('./wasm/tensor.js').WasmLoss> {
     if (device === 'js') return this;
     if (device === 'wasm') {
       const { wasmBackend } = await import('./wasm/backend.js');
@@ -185,7 +188,7 @@ export class Loss {
         });
         await backend.prepare(methods);
       }
-      return loss;
+      return Object.assign(loss, { tensor: backend.tensor });
     }
     if (device !== 'webgpu') throw new TypeError(`${this.name}.to(): unknown device '${String(device)}' (expected 'js', 'wasm' or 'webgpu')`);
     const { toWebGpu } = await import('./webgpu/loss.js');

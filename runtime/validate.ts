@@ -18,6 +18,9 @@ const ARRAY_OF: Readonly<Record<string, string>> = { float32: 'Float32Array', fl
  */
 export const deviceResident = new WeakSet<object>();
 
+/** Data arrays of tensors that were released (a WebAssembly tensor's, runtime/wasm/tensor.ts), with what to say. */
+export const releasedData = new WeakMap<object, string>();
+
 const show = (x: unknown): string => {
   if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return `[${x.map((d) => (typeof d === 'string' ? `'${d}'` : String(d))).join(', ')}]`;
@@ -72,5 +75,7 @@ export function validateTensor(x: unknown, what: string): asserts x is Tensor {
   if (got !== kind) throw new TypeError(`${what}: data is a ${got} but dtype is ${dtype as string} (expected a ${kind})`);
   const n = validateShape(shape, what);
   const length = (data as unknown as ArrayLike<number>).length;
+  const released = releasedData.get(data);
+  if (released) throw new Error(`${what} ${released}`);
   if (length !== n && !deviceResident.has(data)) throw new RangeError(`${what}: shape ${show(shape)} has ${n} elements but its data has ${length}`);
 }

@@ -7,6 +7,7 @@ import type { Backend } from '../nn.js';
 import { WasmMemory } from './memory.js';
 import { WasmProgram, runPartsHere, type PartRunner } from './program.js';
 import { WorkerPool, threadsAvailable } from './pool.js';
+import { checkResident, regionOf, tensorFactory, type WasmTensors } from './tensor.js';
 
 export interface WasmOptions {
   /**
@@ -16,8 +17,15 @@ export interface WasmOptions {
   readonly threads?: number;
 }
 
-export interface WasmBackend extends Backend {
+export interface WasmBackend extends Backend, WasmTensors {
   readonly threads: number;
+  /** whether its WebAssembly.Memory is shared (then growth never detaches a WasmTensor's data) */
+  readonly sharedMemory: boolean;
+  /**
+   * Elements copied into the module's memory (arguments) and out of it (results) at kernel calls,
+   * all calls so far: WasmTensor arguments and `out` tensors add nothing.
+   */
+  readonly copied: { readonly in: number; readonly out: number };
   /** the bytes of WebAssembly memory the largest call so far used */
   readonly memoryBytes: number;
   /** the bytes of WebAssembly memory the last call used (its inputs, results, temporaries and frames) */
@@ -51,7 +59,8 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
   if (!Number.isInteger(threads) || threads < 1 || threads > 64)
     throw new RangeError(`to('wasm', { threads }): threads must be an integer from 1 to 64, got ${String(threads)}`);
   const useThreads = threads > 1 && (await threadsAvailable());
-  const mem = new WasmMemory(useThreads);
+  // shared wherever it can be (Node; a cross-origin-isolated page), so that growth keeps WasmTensor views valid
+  const mem = new WasmMemory(useThreads || canShare());
   const pool = useThreads ? await WorkerPool.start(threads - 1, mem.memory) : undefined;
   const runner: PartRunner = pool ?? { runParts: runPartsHere };
   const programs = new WeakMap<CompiledMethod, Partial<Record<Precision, WasmProgram>>>();
@@ -76,7 +85,20 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
     get lastCallBytes() {
       return mem.lastCall;
     },
+    sharedMemory: mem.shared,
+    copied: mem.copied,
+    tensor: tensorFactory(mem),
+    isResident(data) {
+      return regionOf(data) !== undefined;
+    },
     run(c, precision, args, params, outs, memo) {
+      const where = `${c.instance.def.name}.${c.method}`;
+      for (const [name, a] of args) checkResident(mem, a.data, `${where}: argument '${name}'`);
+      outs.forEach((o, r) => {
+        const res = c.results[r]!;
+        if (o)
+          checkResident(mem, o, `${where}: ${res === 'value' ? (c.method === 'forward' ? 'out' : 'out.value') : `out.grads ('${res.replace(/^grad_/, '')}')`}`);
+      });
       return program(c, precision).run({ buffers: args, params, outs, memo });
     },
     async prepare(methods) {
@@ -87,4 +109,11 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
       await pool?.close();
     },
   };
+}
+
+/** A shared WebAssembly.Memory can be made here: Node, or a cross-origin-isolated page. */
+function canShare(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { process?: { versions?: { node?: string } }; crossOriginIsolated?: boolean };
+  return !!g.process?.versions?.node || g.crossOriginIsolated === true;
 }

@@ -11,6 +11,7 @@ import { CpuProgram, type RunArgs, type RunResult } from '../executor.js';
 import type { KernelLayout } from '../../compiler/emit/js.js';
 import type { Precision } from '../../compiler/plan/kernelPlan.js';
 import type { WasmMemory } from './memory.js';
+import { regionOf } from './tensor.js';
 
 type AnyArray = ArrayLike<number> & { readonly length: number };
 type KernelFn = (X: AnyArray[], O: (Float32Array | Float64Array)[], S: Float64Array, L: Record<string, unknown>) => void;
@@ -82,6 +83,12 @@ export class WasmProgram {
    */
   private readonly resident = new Map<AnyArray, { at: number; type: ElemType }>();
 
+  /** The address of an array that is a live WasmTensor's view of this memory, holding `type` elements. */
+  private inMemory(a: AnyArray, type: ElemType): number | undefined {
+    const r = regionOf(a);
+    return r && r.mem === this.mem && r.type === type && !r.tensor.released ? r.at : undefined;
+  }
+
   run(args: RunArgs): RunResult[] {
     this.mem.reset();
     this.resident.clear();
@@ -134,6 +141,8 @@ export class WasmProgram {
     const sc = mem.alloc(S.length * 8);
     const copyIn: boolean[] = [];
     const xAt = X.map((x, s) => {
+      const own = this.inMemory(x, xt[s]!);
+      if (own !== undefined) return own;
       const r = resident.get(x);
       if (r && r.type === xt[s]) return r.at;
       const at = mem.alloc(x.length * SIZE[xt[s]!]);
@@ -141,7 +150,9 @@ export class WasmProgram {
       copyIn[s] = true;
       return at;
     });
-    const oAt = O.map((o, j) => mem.alloc(o.length * SIZE[ot[j]!]));
+    // a caller's out tensor in this memory is written where it lies
+    const oOwn = O.map((o, j) => this.inMemory(o, ot[j]!));
+    const oAt = O.map((o, j) => oOwn[j] ?? mem.alloc(o.length * SIZE[ot[j]!]));
     const ints = (a: readonly number[]): number => {
       const at = mem.alloc(a.length * 4);
       new Int32Array(mem.buffer, at, a.length).set(a);
@@ -208,10 +219,14 @@ export class WasmProgram {
     new Int32Array(buf, frame, header.length).set(header);
     new Float64Array(buf, sc, S.length).set(S);
     X.forEach((x, s) => {
-      if (copyIn[s]) new View[xt[s]!](buf, xAt[s]!, x.length).set(x);
+      if (!copyIn[s]) return;
+      new View[xt[s]!](buf, xAt[s]!, x.length).set(x);
+      this.mem.copied.in += x.length;
     });
     O.forEach((o, j) => {
-      if (accumulated(j)) new View[ot[j]!](buf, oAt[j]!, o.length).set(o);
+      if (!accumulated(j) || oOwn[j] !== undefined) return;
+      new View[ot[j]!](buf, oAt[j]!, o.length).set(o);
+      this.mem.copied.in += o.length;
     });
     if (k.kind === 'scan') (entry.instance.exports.run as (...a: number[]) => void)(frame, sc, 0, 0, 0);
     else {
@@ -220,8 +235,10 @@ export class WasmProgram {
       (entry.instance.exports.fin as (...a: number[]) => void)(frame, sc, 0, nparts, 0);
     }
     O.forEach((o, j) => {
-      o.set(new View[ot[j]!](buf, oAt[j]!, o.length) as Float64Array);
       resident.set(o, { at: oAt[j]!, type: ot[j]! });
+      if (oOwn[j] !== undefined) return;
+      o.set(new View[ot[j]!](buf, oAt[j]!, o.length) as Float64Array);
+      this.mem.copied.out += o.length;
     });
   }
 }
