@@ -23,9 +23,10 @@ export interface WasmBackend extends Backend, WasmTensors {
   readonly sharedMemory: boolean;
   /**
    * Elements copied into the module's memory (arguments) and out of it (results) at kernel calls,
-   * all calls so far: WasmTensor arguments and `out` tensors add nothing.
+   * all calls so far: WasmTensor arguments and `out` tensors add nothing. `temporaries`: values
+   * between two kernels of a call that the host also holds (a scalar, a per-row value).
    */
-  readonly copied: { readonly in: number; readonly out: number };
+  readonly copied: { readonly in: number; readonly out: number; readonly temporaries: number };
   /** the bytes of WebAssembly memory the largest call so far used */
   readonly memoryBytes: number;
   /** the bytes of WebAssembly memory the last call used (its inputs, results, temporaries and frames) */
@@ -69,7 +70,15 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
     if (!byPrecision) programs.set(c, (byPrecision = {}));
     if (!byPrecision[precision]) {
       const data = emitWasm(c.plan, precision);
-      byPrecision[precision] = new WasmProgram({ ...data, bytes: (i, shared) => assembleKernel(data.kernels[i]!, shared) }, mem, runner);
+      byPrecision[precision] = new WasmProgram(
+        {
+          ...data,
+          bytes: (i, shared) => assembleKernel(data.kernels[i]!, shared),
+          retyped: (i, types, shared) => assembleKernel({ ...data.kernels[i]!, types }, shared),
+        },
+        mem,
+        runner,
+      );
     }
     return byPrecision[precision];
   };

@@ -21,8 +21,11 @@ export class WasmMemory {
   highWater = BASE;
   /** the bytes the last call used */
   lastCall = 0;
-  /** elements kernel calls copied into this memory (arguments) and out of it (results), all calls so far */
-  readonly copied = { in: 0, out: 0 };
+  /**
+   * elements kernel calls copied into this memory (arguments), out of it (results), and either way
+   * for temporaries between kernels (a scalar or per-row value the host reads), all calls so far
+   */
+  readonly copied = { in: 0, out: 0, temporaries: 0 };
 
   constructor(readonly shared: boolean) {
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);

@@ -12,6 +12,7 @@ import type { KernelLayout } from '../../compiler/emit/js.js';
 import type { Precision } from '../../compiler/plan/kernelPlan.js';
 import type { WasmMemory } from './memory.js';
 import { regionOf } from './tensor.js';
+import { IOTA } from '../../compiler/abi/strides.js';
 
 type AnyArray = ArrayLike<number> & { readonly length: number };
 type KernelFn = (X: AnyArray[], O: (Float32Array | Float64Array)[], S: Float64Array, L: Record<string, unknown>) => void;
@@ -61,11 +62,21 @@ export interface WasmProgramKernels {
   readonly results: readonly string[];
   /** kernel i's module, for a shared memory or not (backend.ts assembles it; a standalone module carries it) */
   readonly bytes: (i: number, shared: boolean) => Uint8Array;
+  /**
+   * kernel i's module with other element types for some outputs (backend.ts; a standalone module
+   * has none): an accumulation into a caller's float32 WasmTensor stored in float32 in place
+   */
+  readonly retyped?: (i: number, types: ReadonlyMap<string, ElemType>, shared: boolean) => Uint8Array;
 }
 
 export class WasmProgram {
   private readonly cpu: CpuProgram;
   private readonly entries: (KernelEntry | undefined)[];
+  /** buffers some kernel writes, and the program's results (for the copy counters) */
+  private readonly written: ReadonlySet<string>;
+  private readonly isResult: ReadonlySet<string>;
+  /** modules with retyped outputs, per kernel and output types ('f64,f32') */
+  private readonly retypedEntries = new Map<string, KernelEntry | null>();
 
   constructor(
     readonly data: WasmProgramKernels,
@@ -73,6 +84,8 @@ export class WasmProgram {
     private readonly runner: PartRunner,
   ) {
     this.entries = data.kernels.map(() => undefined);
+    this.written = new Set(data.kernels.flatMap((k) => k.layout.outputs.map((o) => o.buffer)));
+    this.isResult = new Set(data.results);
     const layouts = data.kernels.map((k, i): KernelLayout & { fn: KernelFn } => ({ ...k.layout, fn: (X, O, S, L) => this.call(i, k, X, O, S, L) }));
     this.cpu = new CpuProgram({ precision: data.precision, layouts, results: data.results });
   }
@@ -111,6 +124,30 @@ export class WasmProgram {
   }
 
   /**
+   * Kernel i's module with outputs of these types, or undefined where it cannot be had (no
+   * assembler, or a browser's main thread that compiles only small modules synchronously).
+   */
+  private retypedEntry(i: number, k: WasmKernelCall, ot: readonly ElemType[]): KernelEntry | undefined {
+    const key = `${i}:${ot.join(',')}`;
+    let e = this.retypedEntries.get(key);
+    if (e === undefined) {
+      e = null;
+      if (this.data.retyped) {
+        const types = new Map(k.types!);
+        ot.forEach((t, j) => types.set(`o${j}`, t));
+        try {
+          const module = new WebAssembly.Module(this.data.retyped(i, types, this.mem.shared) as BufferSource);
+          e = { id: nextId++, module, instance: new WebAssembly.Instance(module, hostImports(this.mem.memory)) };
+        } catch {
+          e = null;
+        }
+      }
+      this.retypedEntries.set(key, e);
+    }
+    return e ?? undefined;
+  }
+
+  /**
    * Compile every kernel's module asynchronously (a browser's main thread compiles only small
    * modules synchronously); later calls find them ready.
    */
@@ -133,8 +170,17 @@ export class WasmProgram {
     // the kernel's own element types; arrays of other types are converted as they are copied
     const types = k.types!;
     const xt = X.map((_, s) => types.get(`x${s}`)!);
-    const ot = O.map((_, j) => types.get(`o${j}`)!);
-    const entry = this.entry(i);
+    let ot = O.map((_, j) => types.get(`o${j}`)!);
+    let entry: KernelEntry | undefined;
+    // a float32 result accumulated in float64 (each element once: the executor passes the result
+    // itself, not float64 scratch) into a caller's WasmTensor: stored in float32 where it lies,
+    // the rounding the copy out would do
+    if (this.data.precision === 'f32' && O.some((o, j) => ot[j] === 'f64' && o instanceof Float32Array && this.inMemory(o, 'f32') !== undefined)) {
+      const retyped = ot.map((t, j) => (t === 'f64' && O[j] instanceof Float32Array && this.inMemory(O[j]!, 'f32') !== undefined ? 'f32' : t));
+      entry = this.retypedEntry(i, k, retyped);
+      if (entry) ot = retyped;
+    }
+    entry ??= this.entry(i);
 
     const nS = X.length;
     const frame = mem.alloc(headerWords(nS, O.length) * 4);
@@ -221,12 +267,13 @@ export class WasmProgram {
     X.forEach((x, s) => {
       if (!copyIn[s]) return;
       new View[xt[s]!](buf, xAt[s]!, x.length).set(x);
-      this.mem.copied.in += x.length;
+      const b = k.layout.sites[s]!.buffer;
+      this.mem.copied[this.written.has(b) || b === IOTA ? 'temporaries' : 'in'] += x.length;
     });
     O.forEach((o, j) => {
       if (!accumulated(j) || oOwn[j] !== undefined) return;
       new View[ot[j]!](buf, oAt[j]!, o.length).set(o);
-      this.mem.copied.in += o.length;
+      this.mem.copied[this.isResult.has(outs[j]!.buffer) ? 'in' : 'temporaries'] += o.length;
     });
     if (k.kind === 'scan') (entry.instance.exports.run as (...a: number[]) => void)(frame, sc, 0, 0, 0);
     else {
@@ -238,7 +285,7 @@ export class WasmProgram {
       resident.set(o, { at: oAt[j]!, type: ot[j]! });
       if (oOwn[j] !== undefined) return;
       o.set(new View[ot[j]!](buf, oAt[j]!, o.length) as Float64Array);
-      this.mem.copied.out += o.length;
+      this.mem.copied[this.isResult.has(outs[j]!.buffer) ? 'out' : 'temporaries'] += o.length;
     });
   }
 }
