@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nn, tensor, type Tensor } from 'lossc';
+import { nn, tensor, type Tensor, type WasmLoss } from 'lossc';
 import type { Loss } from '../../runtime/nn.js';
 
 interface Workload {
@@ -123,6 +123,7 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
   const backendOf = (l: Loss): Backend => (l as unknown as { backend: Backend }).backend;
   console.log("\nWebAssembly backend (median ms per call; step = valueAndGrad(inputs, { wrt: ['input'], out }); fused = hand-written JS loop)");
   const lossc: Record<string, { fwd: number[]; step: number[]; mem1: number; mem2: number }> = {};
+  const zeroCopy: Record<string, number[]> = {};
   for (const w of ws) {
     const js = new nn[w.loss]() as unknown as Loss;
     const one = (await js.to('wasm', { threads: 1 })) as Loss;
@@ -138,6 +139,22 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
     const [fj, f1, f2] = measure([fwd(js), fwd(one), fwd(two)], runs, warmup);
     const [sj, s1, s2, sb] = measure([step(js), step(one), step(two), () => w.baseline(gx)], runs, warmup);
     lossc[w.name] = { fwd: [fj!, f1!, f2!], step: [sj!, s1!, s2!, sb!], mem1: b1.lastCallBytes / 2 ** 20, mem2: b2.lastCallBytes / 2 ** 20 };
+    // the same step over tensors in the backend's memory (loss.tensor()): no copy in or out
+    const zc = [one, two].map((l) => {
+      const wl = l as WasmLoss;
+      const inputs = w.inputs.map((t) => wl.tensor(t.data, t.shape, t.dtype));
+      const zout = { value: wl.tensor([]), grads: [wl.tensor(w.inputs[0]!.shape)] };
+      return {
+        run: () => l.valueAndGrad(inputs, { wrt: ['input'], out: zout }),
+        free: () => [...inputs, zout.value, ...zout.grads].forEach((t) => t.release()),
+      };
+    });
+    zeroCopy[w.name] = measure(
+      zc.map((z) => z.run),
+      runs,
+      warmup,
+    );
+    zc.forEach((z) => z.free());
     workerParts = b2.workerParts;
   }
   const torch = torchResults(ws, runs, warmup);
@@ -158,4 +175,6 @@ export async function benchWasm(baselines: Record<string, (...a: never[]) => num
     }
   }
   console.log(`(wasm MB: the WebAssembly memory a training step used, its inputs and outputs included; the worker threads ran ${workerParts} kernel parts)`);
+  console.log(`\n${'fwd+grad over WasmTensors (loss.tensor(): no copy)'.padEnd(52)} wasm 1t  wasm 2t`);
+  for (const w of ws) console.log(`${w.name.padEnd(52)}${cell(zeroCopy[w.name]![0])} ${cell(zeroCopy[w.name]![1])}`);
 }
