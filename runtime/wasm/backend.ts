@@ -7,6 +7,7 @@ import type { Backend } from '../nn.js';
 import { WasmMemory } from './memory.js';
 import { WasmProgram, runPartsHere, type PartRunner } from './program.js';
 import { WorkerPool, threadsAvailable } from './pool.js';
+import { priorInput } from '../../compiler/methodVariant.js';
 import { checkResident, regionOf, tensorFactory, type WasmTensors } from './tensor.js';
 
 export interface WasmOptions {
@@ -103,10 +104,23 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
     run(c, precision, args, params, outs, memo) {
       const where = `${c.instance.def.name}.${c.method}`;
       for (const [name, a] of args) checkResident(mem, a.data, `${where}: argument '${name}'`);
+      // a result written while an argument (or another result) is still read would corrupt it; an
+      // accumulation's prior (the out tensor itself, prior_<result>) is read and written in place
+      const seen = new Map<object, string>();
+      for (const [name, a] of args) {
+        const t = regionOf(a.data)?.tensor;
+        if (t && !c.results.some((r) => priorInput(r) === name)) seen.set(t, `argument '${name}'`);
+      }
       outs.forEach((o, r) => {
+        if (!o) return;
         const res = c.results[r]!;
-        if (o)
-          checkResident(mem, o, `${where}: ${res === 'value' ? (c.method === 'forward' ? 'out' : 'out.value') : `out.grads ('${res.replace(/^grad_/, '')}')`}`);
+        const label = res === 'value' ? (c.method === 'forward' ? 'out' : 'out.value') : `out.grads ('${res.replace(/^grad_/, '')}')`;
+        checkResident(mem, o, `${where}: ${label}`);
+        const t = regionOf(o)?.tensor;
+        if (!t) return;
+        const other = seen.get(t);
+        if (other) throw new Error(`${where}: ${label} is the same WebAssembly tensor as ${other}`);
+        seen.set(t, label);
       });
       return program(c, precision).run({ buffers: args, params, outs, memo });
     },

@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { nn, tensor, WasmTensor, type Tensor } from 'lossc';
 import { Loss } from '../../runtime/nn.js';
 import { createWasmBackend, type WasmBackend } from '../../runtime/wasm/backend.js';
+import { WasmMemory } from '../../runtime/wasm/memory.js';
 
 function random(n: number, seed: number, scale = 4): Float32Array {
   const d = new Float32Array(n);
@@ -148,9 +149,29 @@ describe('wasm tensors (zero copy)', () => {
     expect(() => loss.forward(x, foreign)).toThrow("MSELoss.forward: argument 'target' is a WebAssembly tensor [2] float32 of another wasm backend");
     const out = two.tensor([]);
     expect(() => loss.forward([x, y2], { out })).toThrow('MSELoss.forward: out is a WebAssembly tensor [] float32 of another wasm backend');
+    // an out tensor that is also an argument
+    expect(() => loss.valueAndGrad([x, y2], { wrt: ['input'], out: { grads: [x] } })).toThrow(
+      "MSELoss.valueAndGrad: out.grads ('input') is the same WebAssembly tensor as argument 'input'",
+    );
+    const v = one.tensor([]);
+    expect(() => loss.valueAndGrad([x, y2], { wrt: ['input'], out: { value: v, grads: [v] } })).toThrow();
+    v.release();
     // an ordinary tensor on the JS backend is fine: a live WasmTensor's data is an ordinary typed array
     expect(new nn.MSELoss().forward(x, foreign).data[0]).toBe(2.5);
     for (const t of [x, y2, foreign, out]) t.release();
+  });
+
+  it('a memory that is not shared (a page without cross-origin isolation): data is viewed again after growth', () => {
+    const mem = new WasmMemory(false);
+    const t = new WasmTensor(mem, [1, 2, 3], [3], 'float64');
+    const before = t.data;
+    mem.reset();
+    mem.alloc(1 << 24); // grows the memory: the old ArrayBuffer is detached
+    mem.done();
+    expect(before.length).toBe(0);
+    expect(Array.from(t.data)).toEqual([1, 2, 3]);
+    expect(t.data.buffer).toBe(mem.buffer);
+    t.release();
   });
 
   it('regions: zeroed, disjoint, reused after release, and valid across memory growth', async () => {
