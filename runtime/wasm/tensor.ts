@@ -17,14 +17,20 @@
 import type { DType, Tensor, TensorData } from '../tensor.js';
 import type { Loss } from '../nn.js';
 import { validateShape, releasedData } from '../validate.js';
-import type { WasmMemory } from './memory.js';
+
+/** What a tensor needs of the backend's memory (runtime/wasm/memory.ts): its bytes and its region allocator. */
+export interface TensorMemory {
+  readonly buffer: ArrayBuffer;
+  allocRegion(bytes: number): number;
+  freeRegion(at: number, bytes: number): void;
+}
 
 const Ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
 const TYPE = { float32: 'f32', float64: 'f64', int32: 'i32' } as const;
 
 /** A region of a backend's memory that a tensor's views cover. */
 export interface Region {
-  readonly mem: WasmMemory;
+  readonly mem: TensorMemory;
   readonly at: number;
   readonly type: 'f32' | 'f64' | 'i32';
   readonly tensor: WasmTensor;
@@ -41,14 +47,14 @@ const show = (shape: readonly number[], dtype: DType): string => `[${shape.join(
 export class WasmTensor implements Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  readonly #mem: WasmMemory;
+  readonly #mem: TensorMemory;
   readonly #at: number;
   readonly #length: number;
   #view: TensorData;
   #released = false;
 
   /** @internal use `wasmLoss.tensor()` */
-  constructor(mem: WasmMemory, data: ArrayLike<number> | null, shape: readonly number[], dtype: DType) {
+  constructor(mem: TensorMemory, data: ArrayLike<number> | null, shape: readonly number[], dtype: DType) {
     if (!Object.hasOwn(Ctor, dtype)) throw new TypeError(`tensor(): unknown dtype '${String(dtype)}' (expected float32, float64 or int32)`);
     const n = validateShape(shape, 'tensor()');
     if (data !== null) {
@@ -117,7 +123,7 @@ export interface WasmTensors {
 export type WasmLoss = Loss & WasmTensors;
 
 /** `tensor()` over a backend's memory. */
-export function tensorFactory(mem: WasmMemory): WasmTensors['tensor'] {
+export function tensorFactory(mem: TensorMemory): WasmTensors['tensor'] {
   return (a: ArrayLike<number> | readonly number[], b?: readonly number[] | DType, c?: DType): WasmTensor => {
     if (Array.isArray(b) || ArrayBuffer.isView(b))
       return new WasmTensor(mem, a, b as readonly number[], c ?? (a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'float32'));
@@ -129,7 +135,7 @@ export function tensorFactory(mem: WasmMemory): WasmTensors['tensor'] {
  * The check a call makes before it runs: every argument and `out` array that is a WasmTensor's
  * view must be a live tensor of this memory. `label` names it in the error.
  */
-export function checkResident(mem: WasmMemory, data: object, label: string): void {
+export function checkResident(mem: TensorMemory, data: object, label: string): void {
   const r = regions.get(data);
   if (!r) return;
   if (r.tensor.released)
