@@ -9,69 +9,20 @@
 // logged and its JS part still checked; LOSSC_REQUIRE_WEBGPU=1 (CI) makes that a failure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { mathFingerprint, runJs, type CaseResult, type ScenarioResult, type TensorJson } from '../../examples/browser/scenario.js';
 import type { PageResult } from '../../examples/browser/main.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, serve } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const example = fileURLToPath(new URL('../../examples/browser/', import.meta.url));
 const focalSource = readFileSync(join(example, '..', 'focal.loss'), 'utf8');
 
-/**
- * Chromium's switches. Only --enable-unsafe-webgpu is needed for WebGPU here: Chromium on Linux
- * then offers its bundled SwiftShader Vulkan (a CPU "fallback" adapter, with subgroups), in
- * headless mode, with no GPU, no display and no Mesa. --use-webgpu-adapter=swiftshader keeps it
- * that adapter on a machine that has a GPU (same numbers everywhere). The rest keep Chromium off
- * the network (this machine's is closed) and out of first-run work.
- */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-const present = existsSync(CHROMIUM);
-const required = process.env['LOSSC_REQUIRE_BROWSER'] === '1';
-const skipReason =
-  present || required ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh (Debian's chromium); LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
+const skipReason = browserSkipReason;
 if (skipReason) console.warn(`browser tests skipped: ${skipReason}`);
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-};
-
-/** A static server for `root` on 127.0.0.1 (an ephemeral port): a secure context, as WebGPU needs. */
-async function serve(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(root + sep) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the static server has no port');
-  return { server, url: `http://127.0.0.1:${address.port}/` };
-}
 
 /** Rejects after `ms` with a message saying what was being waited for. */
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
@@ -116,7 +67,8 @@ describe(`the browser example in headless Chromium${skipReason ? ` [skipped: ${s
 
   beforeAll(async () => {
     if (skipReason) return;
-    if (!present) throw new Error(`LOSSC_REQUIRE_BROWSER=1 but ${CHROMIUM} is absent: run .ci/install-browser.sh (as root) to install Debian's chromium`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`LOSSC_REQUIRE_BROWSER=1 but ${CHROMIUM} is absent: run .ci/install-browser.sh (as root) to install Debian's chromium`);
     const t0 = performance.now();
     outDir = mkdtempSync(join(tmpdir(), 'lossc-browser-dist-'));
     const { build } = await import('vite');

@@ -5,32 +5,18 @@
 // GPUBuffer.mapAsync of the page counted by an init script, per step), tf.memory().numTensors flat.
 // No /usr/bin/chromium: skipped with the reason (LOSSC_REQUIRE_BROWSER=1 makes it a failure).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import type { TfjsPageResult } from '../../examples/browser/tfjs/main.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, serve } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const example = fileURLToPath(new URL('../../examples/browser/tfjs/', import.meta.url));
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-const present = existsSync(CHROMIUM);
-const skipReason =
-  present || process.env['LOSSC_REQUIRE_BROWSER'] === '1'
-    ? null
-    : `${CHROMIUM} is absent: run .ci/install-browser.sh; LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
+const skipReason = browserSkipReason;
 
 /** Counts the page's device calls; the page calls __losscStep after each training step. */
 const COUNTER = `(() => {
@@ -45,24 +31,6 @@ const COUNTER = `(() => {
   globalThis.__losscStep = (run, step) => { seen[run + ':' + step] = { ...counts }; };
   globalThis.__losscSeen = seen;
 })();`;
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
-async function serve(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(root + sep) || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the static server has no port');
-  return { server, url: `http://127.0.0.1:${address.port}/` };
-}
 
 describe(`lossc/tfjs on tfjs-webgpu in headless Chromium${skipReason ? ` [skipped: ${skipReason}]` : ''}`, () => {
   let outDir: string | undefined;

@@ -10,59 +10,21 @@
 // No /usr/bin/chromium: skipped, saying why; LOSSC_REQUIRE_BROWSER=1 makes that a failure, and
 // LOSSC_REQUIRE_WEBGPU=1 a page without a WebGPU adapter.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { compile, parseLossSource, type Tensor } from 'lossc';
 import { randomInputs, seededRandom } from '../../cli/inputs.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, serve } from '../browser/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(repo, 'playground-screenshots');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
-const present = existsSync(CHROMIUM);
-const required = process.env['LOSSC_REQUIRE_BROWSER'] === '1';
-const skipReason =
-  present || required ? null : `${CHROMIUM} is absent: run .ci/install-browser.sh (Debian's chromium); LOSSC_REQUIRE_BROWSER=1 makes this a failure`;
+const skipReason = browserSkipReason;
 if (skipReason) console.warn(`playground tests skipped: ${skipReason}`);
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
-
-async function serve(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(root + sep) || !existsSync(file)) return void res.writeHead(404).end();
-    // cross-origin isolated, as `npm run playground` serves it (SharedArrayBuffer for a threaded WASM backend)
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the static server has no port');
-  return { server, url: `http://127.0.0.1:${address.port}/` };
-}
 
 // line 2, column 11: 'sigmod' (a misspelt sigmoid)
 const BROKEN = 'loss Mine(input: f32[N], nograd target: f32[N]) {\n  let p = sigmod(input)\n  return mean(-target * log(p) - (1 - target) * log(1 - p))\n}\n';
@@ -103,12 +65,13 @@ describe(`the playground in headless Chromium${skipReason ? ` [skipped: ${skipRe
 
   beforeAll(async () => {
     if (skipReason) return;
-    if (!present) throw new Error(`LOSSC_REQUIRE_BROWSER=1 but ${CHROMIUM} is absent: run .ci/install-browser.sh (as root)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`LOSSC_REQUIRE_BROWSER=1 but ${CHROMIUM} is absent: run .ci/install-browser.sh (as root)`);
     mkdirSync(SHOTS, { recursive: true });
     outDir = mkdtempSync(join(tmpdir(), 'lossc-playground-dist-'));
     const { build } = await import('vite');
     await build({ configFile: join(repo, 'playground', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    const served = await serve(outDir);
+    // cross-origin isolated, as `npm run playground` serves it (SharedArrayBuffer for a threaded WASM backend)
+    const served = await serve(outDir, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
     server = served.server;
     url = served.url;
     const { chromium } = await import('playwright-core');
