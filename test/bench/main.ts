@@ -9,6 +9,7 @@ import { nn, tensor, type Tensor } from 'lossc';
 import { benchWebGpu } from './webgpu.js';
 import { benchTfjs } from './tfjs.js';
 import { benchWasm } from './wasm.js';
+import { lcgFloat32 } from '../support/random.js';
 
 interface Measured {
   /** median ms per call */
@@ -64,15 +65,7 @@ function measure(fns: readonly (() => unknown)[], runs: number, warmup: number, 
   });
 }
 
-function randomTensor(n: number, seed: number, scale = 2): Tensor {
-  const data = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    data[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return tensor(data, [n], 'float32');
-}
+const randomTensor = (n: number, seed: number, scale = 2): Tensor => tensor(lcgFloat32(n, seed, scale), [n], 'float32');
 
 // ---- hand-written baselines: one fused pass, the value and the input's gradient into preallocated arrays
 function mseBaseline(x: Float32Array, y: Float32Array, gx: Float32Array): number {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nn, tensor, type Tensor, type WasmLoss } from 'lossc';
 import type { Loss } from '../../runtime/nn.js';
+import { lcgFloat32 as random } from '../support/random.js';
 
 interface Workload {
   name: string;
@@ -20,16 +21,6 @@ interface Workload {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-
-function random(n: number, seed: number, scale: number): Float32Array {
-  const d = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    d[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return d;
-}
 
 /** Interleaved: one call of each variant per round, the median ms of each. */
 function measure(fns: readonly (() => unknown)[], runs: number, warmup: number): number[] {

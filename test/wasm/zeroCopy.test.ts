@@ -7,16 +7,7 @@ import { nn, tensor, WasmTensor, type Tensor } from 'lossc';
 import { Loss } from '../../runtime/nn.js';
 import { createWasmBackend, type WasmBackend } from '../../runtime/wasm/backend.js';
 import { WasmMemory } from '../../runtime/wasm/memory.js';
-
-function random(n: number, seed: number, scale = 4): Float32Array {
-  const d = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    d[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return d;
-}
+import { lcgFloat32 as random } from '../support/random.js';
 
 let one: WasmBackend;
 let two: WasmBackend;
