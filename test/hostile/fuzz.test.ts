@@ -109,6 +109,26 @@ function expectNamedError(e: unknown, def: LossDef, call: Call): void {
 const same = (a: number, b: number, rel: number): boolean =>
   (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
+/** What a call gives: its result, or the error it threw. */
+async function outcome(run: () => Tensor | Promise<Tensor>): Promise<Tensor | Error> {
+  try {
+    return await run();
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/** Another backend's result against the JS backend's: the same shape, each element within `rel` (or both not finite). */
+function expectNumbersOf(got: Tensor, js: Tensor, rel: number, def: LossDef, call: Call): void {
+  expect(got.shape, call.what).toEqual(js.shape);
+  js.data.forEach((v, i) =>
+    expect(
+      same(got.data[i]!, v, rel) || (!Number.isFinite(v) && !Number.isFinite(got.data[i]!)),
+      `${def.name} / ${call.what}: [${i}] ${got.data[i]} vs ${v}`,
+    ).toBe(true),
+  );
+}
+
 describe('hostile calls of every built-in loss (JS, float64, against the reference interpreter)', () => {
   const tally = { calls: 0, results: 0, errors: 0 };
   const byKind = new Map<string, number>();
@@ -152,19 +172,8 @@ describe(`hostile calls of every built-in loss on WebGPU (float32, against the J
       for (let run = 0; run < RUNS; run++) {
         const call = hostileCall(def, r, 'float32');
         tally.calls++;
-        let js: Tensor | Error;
-        try {
-          js = new Loss(def, call.options).forward(...(call.inputs as Tensor[]));
-        } catch (e) {
-          js = e as Error;
-        }
-        let wg: Tensor | Error;
-        try {
-          const g = await new Loss(def, call.options).to('webgpu');
-          wg = await g.forward(...(call.inputs as Tensor[]));
-        } catch (e) {
-          wg = e as Error;
-        }
+        const js = await outcome(() => new Loss(def, call.options).forward(...(call.inputs as Tensor[])));
+        const wg = await outcome(async () => (await new Loss(def, call.options).to('webgpu')).forward(...(call.inputs as Tensor[])));
         if (js instanceof Error) {
           expectNamedError(wg, def, call);
           tally.errors++;
@@ -177,13 +186,7 @@ describe(`hostile calls of every built-in loss on WebGPU (float32, against the J
           continue;
         }
         tally.results++;
-        expect(wg.shape, call.what).toEqual(js.shape);
-        js.data.forEach((v, i) =>
-          expect(
-            same(wg.data[i]!, v, 2e-4) || (!Number.isFinite(v) && !Number.isFinite(wg.data[i]!)),
-            `${def.name} / ${call.what}: [${i}] ${wg.data[i]} vs ${v}`,
-          ).toBe(true),
-        );
+        expectNumbersOf(wg, js, 2e-4, def, call);
       }
     }
     console.log(`tensor/option fuzzer (WebGPU): ${JSON.stringify(tally)}`);
@@ -199,19 +202,8 @@ describe('hostile calls of every built-in loss on WebAssembly (float64 and float
         for (let run = 0; run < RUNS; run++) {
           const call = hostileCall(def, r, dtype);
           tally.calls++;
-          let js: Tensor | Error;
-          try {
-            js = new Loss(def, call.options).forward(...(call.inputs as Tensor[]));
-          } catch (e) {
-            js = e as Error;
-          }
-          let wasm: Tensor | Error;
-          try {
-            const w = await new Loss(def, call.options).to('wasm', { threads: 2 });
-            wasm = w.forward(...(call.inputs as Tensor[]));
-          } catch (e) {
-            wasm = e as Error;
-          }
+          const js = await outcome(() => new Loss(def, call.options).forward(...(call.inputs as Tensor[])));
+          const wasm = await outcome(async () => (await new Loss(def, call.options).to('wasm', { threads: 2 })).forward(...(call.inputs as Tensor[])));
           if (js instanceof Error) {
             expectNamedError(wasm, def, call);
             expect((wasm as Error).message, `${def.name} / ${call.what}`).toBe(js.message);
@@ -220,16 +212,8 @@ describe('hostile calls of every built-in loss on WebAssembly (float64 and float
           }
           expect(wasm, `${def.name} / ${call.what}: ${(wasm as Error).message}`).not.toBeInstanceOf(Error);
           tally.results++;
-          const w = wasm as Tensor;
-          expect(w.shape, call.what).toEqual(js.shape);
           // the module's own exp/log: within SCHEMA's float32 tolerance of Math's, float64 to 1e-12
-          const rel = dtype === 'float64' ? 1e-12 : 1e-5;
-          js.data.forEach((v, i) =>
-            expect(
-              same(w.data[i]!, v, rel) || (!Number.isFinite(v) && !Number.isFinite(w.data[i]!)),
-              `${def.name} / ${call.what}: [${i}] ${w.data[i]} vs ${v}`,
-            ).toBe(true),
-          );
+          expectNumbersOf(wasm as Tensor, js, dtype === 'float64' ? 1e-12 : 1e-5, def, call);
         }
       }
     }
