@@ -202,16 +202,16 @@ export class Loss {
 
   /** The compiled method (default variant) this loss's calls run: shared with every loss of the same structure. */
   compiledMethod(method: Method): CompiledMethod {
-    return compiled(this.def, this.options, method, this.backendVariant({}, method));
+    return compiled(this.def, this.options, method, this.backendVariant(method));
   }
 
   /**
    * What the backend asks of a compiled method: a buffer budget, only where the method's plan
    * binds more buffers in one kernel than the backend allows (then fused within the budget).
    */
-  private backendVariant(variant: MethodVariant = {}, method?: Method, def: LossDef = this.def): MethodVariant {
+  private backendVariant(method: Method, variant: MethodVariant = {}, def: LossDef = this.def): MethodVariant {
     const maxBuffers = this.backend.maxBuffers;
-    if (maxBuffers === undefined || method === undefined) return variant;
+    if (maxBuffers === undefined) return variant;
     const plan = compiled(def, this.options, method, variant).plan;
     return plan.kernels.some((k) => kernelBufferCount(k) > maxBuffers) ? { ...variant, maxBuffers } : variant;
   }
@@ -240,7 +240,7 @@ export class Loss {
       const key = `${method}#${methodVariantKey(variant)}`;
       let r = byKey.get(key);
       if (!r) {
-        const c = compiled(form, this.options, method, this.backendVariant(variant, method, form));
+        const c = compiled(form, this.options, method, this.backendVariant(method, variant, form));
         const { params, output } = c.instance;
         r = {
           outputShape: output.shape,

@@ -89,7 +89,9 @@ export class BodyPrinter {
     const keyOf = (n: Node, path: readonly Node[], hoisted: boolean): string =>
       `${hoisted ? 'H' : ''}${frame?.key ?? ''}|${n.id}@${path.map((p) => p.id).join('.')}`;
     // an elementwise op printed from its operands' values under the same view: the recursion
-    // below follows these, and a chain of thousands of them is walked with an explicit stack
+    // below follows these, and a chain of thousands of them is walked with an explicit stack.
+    // It restates compute's dispatch: a branch added there and missed here stays correct (compute
+    // still decides how a node is printed), only deep chains through it recurse again.
     const plain = (n: Node, path: readonly Node[], hoisted: boolean): boolean =>
       bound.get(n) === undefined &&
       !(!hoisted && opts.hoistRow?.test(n)) &&
