@@ -173,10 +173,10 @@ export class WasmProgram {
     let ot = O.map((_, j) => types.get(`o${j}`)!);
     let entry: KernelEntry | undefined;
     // a float32 result accumulated in float64 (each element once: the executor passes the result
-    // itself, not float64 scratch) into a caller's WasmTensor: stored in float32 where it lies,
-    // the rounding the copy out would do
-    if (this.data.precision === 'f32' && O.some((o, j) => ot[j] === 'f64' && o instanceof Float32Array && this.inMemory(o, 'f32') !== undefined)) {
-      const retyped = ot.map((t, j) => (t === 'f64' && O[j] instanceof Float32Array && this.inMemory(O[j]!, 'f32') !== undefined ? 'f32' : t));
+    // itself, not float64 scratch): stored in float32, the rounding the copy out would do, where
+    // it lies (a WasmTensor) or for a copy out without conversion
+    if (this.data.precision === 'f32' && O.some((o, j) => ot[j] === 'f64' && o instanceof Float32Array)) {
+      const retyped = ot.map((t, j) => (t === 'f64' && O[j] instanceof Float32Array ? 'f32' : t));
       entry = this.retypedEntry(i, k, retyped);
       if (entry) ot = retyped;
     }
@@ -270,8 +270,10 @@ export class WasmProgram {
       const b = k.layout.sites[s]!.buffer;
       this.mem.copied[this.written.has(b) || b === IOTA ? 'temporaries' : 'in'] += x.length;
     });
+    // an accumulated output's prior values, unless the call is flat (its loop stores each element once)
+    const flat = k.kind === 'plain' && (L.flat as boolean);
     O.forEach((o, j) => {
-      if (!accumulated(j) || oOwn[j] !== undefined) return;
+      if (!accumulated(j) || oOwn[j] !== undefined || flat) return;
       new View[ot[j]!](buf, oAt[j]!, o.length).set(o);
       this.mem.copied[this.isResult.has(outs[j]!.buffer) ? 'in' : 'temporaries'] += o.length;
     });

@@ -1,8 +1,10 @@
 // The module's own exp, log and log1p against the host's, over their whole range and edges:
-// float64 kernels need 1e-10 relative (SCHEMA), the fast paths give about 1e-16.
+// float64 kernels need 1e-10 relative (SCHEMA), the fast paths give about 1e-16. Then the float32
+// kernels' four-lane versions against the float32 rounding of the exact value, in ulps.
 import { describe, it, expect } from 'vitest';
 import { encodeModule } from '../../compiler/emit/wasm/encoder.js';
 import { MATHLIB } from '../../compiler/emit/wasm/mathlib.js';
+import { INLINE4 } from '../../compiler/emit/wasm/math4.js';
 
 type Fns = Record<'exp' | 'log' | 'log1p' | 'vexp0' | 'vexp1' | 'vlog0' | 'vlog1' | 'vlog1p0' | 'vlog1p1', (x: number, y?: number) => number>;
 function load(precision: 'f32' | 'f64' = 'f64'): Fns {
@@ -83,5 +85,67 @@ describe('the WebAssembly math library', () => {
     for (const x of [...xs, ...xs.map((v) => v * 1e-9)]) if (x > -1) worst = Math.max(worst, rel(m.log1p(x), Math.log1p(x)));
     expect(worst).toBeLessThan(1e-15);
     for (const x of [NaN, Infinity, -Infinity, 0, -0, -1, -2, 1e-300, -1e-300]) expect(Object.is(m.log1p(x), Math.log1p(x))).toBe(true);
+  });
+});
+
+/** The float32 kernels' four-lane exp, log and log1p (math4.ts), each as a function of four floats in memory. */
+function load4(): { memory: Float32Array; run: Record<'exp' | 'log' | 'log1p', () => void> } {
+  const funcs = Object.entries(INLINE4).map(([name, inline]) => {
+    const locals = new Map<string, 'v128'>();
+    let n = 0;
+    const r = inline('i32.const:0 v128.load', (local) => {
+      const l = `t${n++}_${local}`;
+      locals.set(l, 'v128');
+      return l;
+    });
+    return { name, params: [], locals, body: [...r.lines, `i32.const:0 ${r.expr} v128.store`], exported: true };
+  });
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const bytes = encodeModule({ memory: { initialPages: 1, maxPages: 1, shared: false }, imports: [], funcs });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { env: { memory } });
+  return { memory: new Float32Array(memory.buffer, 0, 4), run: inst.exports as never };
+}
+
+describe("the float32 kernels' four-lane exp, log and log1p", () => {
+  const { memory, run } = load4();
+  const ulp = (v: number): number => {
+    const a = Math.abs(v);
+    return a === 0 ? 2 ** -149 : 2 ** Math.max(Math.floor(Math.log2(a)) - 23, -149);
+  };
+  /** the worst error in units of the last place against Math's function rounded to float32, over xs */
+  const worstUlp = (name: 'exp' | 'log' | 'log1p', ref: (x: number) => number, xs: readonly number[]): number => {
+    let worst = 0;
+    for (let i = 0; i < xs.length; i += 4) {
+      const lanes = xs.slice(i, i + 4).map(Math.fround);
+      while (lanes.length < 4) lanes.push(1);
+      memory.set(lanes);
+      run[name]();
+      lanes.forEach((x, l) => {
+        const want = Math.fround(ref(x));
+        const got = memory[l]!;
+        if (!Number.isFinite(want) || want === 0) {
+          if (!Object.is(got, want)) worst = Infinity;
+        } else worst = Math.max(worst, Math.abs(got - want) / ulp(want));
+      });
+    }
+    return worst;
+  };
+  // every exponent of float32 (subnormals too), a few mantissas each; and a dense sweep around 0
+  const spread = [
+    ...Array.from({ length: 254 * 16 }, (_, i) => (1 + ((i * 0.6180339887) % 1)) * 2 ** ((i >> 4) - 126)),
+    ...Array.from({ length: 23 * 4 }, (_, i) => (1 + ((i * 0.6180339887) % 1)) * 2 ** ((i >> 2) - 149)),
+  ];
+  const dense = Array.from({ length: 40001 }, (_, i) => (i - 20000) * 0.0061);
+  it('exp: within 1 ulp of the rounded exact value from underflow to overflow, and exactly 0, infinity, NaN beyond', () => {
+    expect(worstUlp('exp', Math.exp, [...dense, ...dense.map((x) => x * 17)])).toBeLessThanOrEqual(1);
+    expect(worstUlp('exp', Math.exp, [NaN, Infinity, -Infinity, 0, -0, 88.72, 88.73, 89, 100, -87.3, -103.9, -104, -1e30, 3e38])).toBeLessThanOrEqual(1);
+  });
+  it('log: within 1 ulp over every exponent (subnormals included), exactly -inf at ±0, NaN below 0, infinity at infinity', () => {
+    expect(worstUlp('log', Math.log, [...spread, ...dense.filter((x) => x > 0)])).toBeLessThanOrEqual(1);
+    expect(worstUlp('log', Math.log, [NaN, Infinity, -Infinity, 0, -0, -1, 1, 1e-45, -1e-45, 1.1754942e-38, 3.4e38])).toBeLessThanOrEqual(1);
+  });
+  it('log1p: within 2 ulp from -1 to infinity, x itself where 1 + x rounds to 1 (so -0 stays -0), exactly at the edges', () => {
+    expect(worstUlp('log1p', Math.log1p, [...spread, ...spread.map((x) => -x).filter((x) => x > -1), ...dense.filter((x) => x > -1)])).toBeLessThanOrEqual(2);
+    expect(worstUlp('log1p', Math.log1p, [NaN, Infinity, -Infinity, 0, -0, -1, -2, 1e-45, -1e-45, 1e-30, 3.4e38])).toBeLessThanOrEqual(2);
   });
 });

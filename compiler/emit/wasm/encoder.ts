@@ -94,8 +94,21 @@ const MEM: Record<string, [number, number]> = {
 /** SIMD (0xfd prefix) without immediates, by sub-opcode */
 const SIMD: Record<string, number> = {
   'i64x2.splat': 18,
+  'i32x4.splat': 17,
   'f32x4.splat': 19,
   'f64x2.splat': 20,
+  'i32x4.eq': 55,
+  'i32x4.ne': 56,
+  'i32x4.lt_s': 57,
+  'i32x4.gt_s': 59,
+  'i32x4.le_s': 61,
+  'i32x4.ge_s': 63,
+  'f32x4.eq': 65,
+  'f32x4.ne': 66,
+  'f32x4.lt': 67,
+  'f32x4.gt': 68,
+  'f32x4.le': 69,
+  'f32x4.ge': 70,
   'f64x2.eq': 71,
   'f64x2.ne': 72,
   'f64x2.lt': 73,
@@ -111,6 +124,16 @@ const SIMD: Record<string, number> = {
   'v128.any_true': 83,
   'f32x4.demote_f64x2_zero': 94,
   'f64x2.promote_low_f32x4': 95,
+  'f32x4.ceil': 103,
+  'f32x4.floor': 104,
+  'f32x4.trunc': 105,
+  'f32x4.nearest': 106,
+  'i32x4.all_true': 163,
+  'i32x4.shl': 171,
+  'i32x4.shr_s': 172,
+  'i32x4.shr_u': 173,
+  'i32x4.add': 174,
+  'i32x4.sub': 177,
   'f64x2.ceil': 116,
   'f64x2.floor': 117,
   'f64x2.trunc': 122,
@@ -125,6 +148,13 @@ const SIMD: Record<string, number> = {
   'f32x4.sub': 229,
   'f32x4.mul': 230,
   'f32x4.div': 231,
+  'f32x4.abs': 224,
+  'f32x4.neg': 225,
+  'f32x4.sqrt': 227,
+  'f32x4.min': 232,
+  'f32x4.max': 233,
+  'f32x4.pmin': 234,
+  'f32x4.pmax': 235,
   'f64x2.abs': 236,
   'f64x2.neg': 237,
   'f64x2.sqrt': 239,
@@ -134,10 +164,14 @@ const SIMD: Record<string, number> = {
   'f64x2.div': 243,
   'f64x2.min': 244,
   'f64x2.max': 245,
+  'f64x2.pmin': 246,
+  'f64x2.pmax': 247,
+  'i32x4.trunc_sat_f32x4_s': 248,
+  'f32x4.convert_i32x4_s': 250,
   'f64x2.convert_low_i32x4_s': 254,
 };
 const SIMD_MEM: Record<string, [number, number]> = { 'v128.load': [0, 4], 'v128.store': [11, 4], 'v128.load64_zero': [93, 3] };
-const SIMD_LANE: Record<string, number> = { 'f64x2.extract_lane': 33, 'f64x2.replace_lane': 34 };
+const SIMD_LANE: Record<string, number> = { 'f32x4.extract_lane': 31, 'f32x4.replace_lane': 32, 'f64x2.extract_lane': 33, 'f64x2.replace_lane': 34 };
 /** stores of one lane: opcode, alignment; the immediate is the lane (offset 0) */
 const SIMD_STORE_LANE: Record<string, [number, number]> = { 'v128.store64_lane': [91, 3] };
 
@@ -336,6 +370,15 @@ function encodeBody(f: FuncDef, funcs: ReadonlyMap<string, number>): number[] {
         out.push(Number(imm));
         continue;
       }
+      // i8x16.shuffle:l0,l1,...,l15 (byte lanes of the two operands, 0-31)
+      if (op === 'i8x16.shuffle') {
+        const lanes = imm.split(',').map(Number);
+        if (lanes.length !== 16 || lanes.some((l) => !(l >= 0 && l < 32))) throw new Error(`internal (wasm ${f.name}): bad shuffle ${tok}`);
+        out.push(0xfd);
+        uleb(out, 13);
+        out.push(...lanes);
+        continue;
+      }
       if (op === 'i32.trunc_sat_f64_s') {
         out.push(0xfc, 0x02);
         continue;
@@ -361,6 +404,13 @@ function encodeBody(f: FuncDef, funcs: ReadonlyMap<string, number>): number[] {
           out.push(0x42);
           sleb(out, BigInt(imm));
           break;
+        case 'f32.const': {
+          out.push(0x43);
+          const b = new Uint8Array(4);
+          new DataView(b.buffer).setFloat32(0, parseFloatText(imm), true);
+          out.push(...b);
+          break;
+        }
         case 'f64.const': {
           out.push(0x44);
           const b = new Uint8Array(8);

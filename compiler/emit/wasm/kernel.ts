@@ -24,7 +24,7 @@ export interface WasmKernel {
   readonly hostUsed: ReadonlySet<HostMath>;
   /** full reductions kept in registers (one float64 partial each per part) */
   readonly registers: number;
-  /** row kernels: float64 caches of a row's expensive values, C elements each per part */
+  /** row kernels: caches of a row's expensive values (in the kernel's precision), C elements each per part */
   readonly caches?: number;
   /** the element type of each site ('x0'...) and output ('o0'...) in the module's memory */
   readonly types?: ReadonlyMap<string, ElemType>;
@@ -38,16 +38,21 @@ export interface WasmKernels {
 
 export function emitWasm(plan: KernelPlan, precision: Precision): WasmKernels {
   const inMemory = materializedBefore(plan);
-  const emitted = plan.kernels.map((k) =>
-    k.scan ? emitScanKernel(k, precision) : k.rows ? emitRowKernel(k, precision, inMemory.get(k)!) : emitPlainKernel(k, precision, inMemory.get(k)!),
-  );
   // element types in the module's memory, fixed here (the host converts as it copies): integer
   // inputs and iota int32, other tensors in the kernel's precision, accumulations float64
   const integer = new Set(plan.inputs.filter((b) => b.kind !== 'float').map((b) => b.name));
+  const isInteger = (buffer: string): boolean => buffer === IOTA || integer.has(buffer);
+  const emitted = plan.kernels.map((k) =>
+    k.scan
+      ? emitScanKernel(k, precision)
+      : k.rows
+        ? emitRowKernel(k, precision, inMemory.get(k)!, isInteger)
+        : emitPlainKernel(k, precision, inMemory.get(k)!, isInteger),
+  );
   const own: ElemType = precision === 'f32' ? 'f32' : 'f64';
   const kernels = emitted.map((k): WasmKernel => {
     const types = new Map<string, ElemType>();
-    k.layout.sites.forEach((site, s) => types.set(`x${s}`, site.buffer === IOTA || integer.has(site.buffer) ? 'i32' : own));
+    k.layout.sites.forEach((site, s) => types.set(`x${s}`, isInteger(site.buffer) ? 'i32' : own));
     k.layout.outputs.forEach((o, j) => types.set(`o${j}`, o.mode !== 'store' && !o.register ? 'f64' : own));
     return { ...k, types };
   });
@@ -68,6 +73,13 @@ const VLOAD: Record<ElemType, string> = {
 };
 const VSTORE: Partial<Record<ElemType, string>> = { f32: 'f32x4.demote_f64x2_zero v128.store64_lane:0', f64: 'v128.store' };
 
+/** four lanes: loads of four contiguous float32 or int32 elements, and stores of four float32 numbers */
+const VLOAD4: Partial<Record<ElemType, string>> = { f32: 'v128.load', i32: 'v128.load' };
+const VSTORE4: Partial<Record<ElemType, string>> = {
+  f32: 'v128.store',
+  f64: 'local.set:vs4 local.tee:va4 local.get:vs4 f64x2.promote_low_f32x4 v128.store local.get:va4 local.get:vs4 local.get:vs4 i8x16.shuffle:8,9,10,11,12,13,14,15,8,9,10,11,12,13,14,15 f64x2.promote_low_f32x4 v128.store:16',
+};
+
 export const MAX_PAGES = 32768; // 2 GiB
 
 /** The kernel's module: pseudo-instructions resolved to loads and stores of its element types. */
@@ -76,6 +88,8 @@ export function assembleKernel(k: WasmKernel, shared: boolean): Uint8Array {
   const lib = MATHLIB[k.precision];
   const typeOfKey = (key: string): ElemType => types.get(key) ?? fail(`no element type for ${key}`);
   const ptr = (key: string): string => `local.get:p${key}`;
+  const f32 = k.precision === 'f32';
+  const cacheAddr = (key: string): string => `i32.const:${f32 ? 2 : 3} i32.shl local.get:p${key} i32.add`;
   const resolve = (line: string): string =>
     line.replace(/@(\w+)(?::(\w+))?/g, (_m, op: string, key: string | undefined) => {
       switch (op) {
@@ -85,17 +99,26 @@ export function assembleKernel(k: WasmKernel, shared: boolean): Uint8Array {
           return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add`;
         case 'ldat':
           return LOAD[typeOfKey(key!)];
-        // a row kernel's float64 cache of expensive values, one element per position along the row
+        // a row kernel's cache of expensive values, one element per position along the row, in the kernel's precision
         case 'cld':
-          return `i32.const:3 i32.shl local.get:p${key} i32.add f64.load`;
+          return `${cacheAddr(key!)} ${f32 ? 'f32.load f64.promote_f32' : 'f64.load'}`;
         case 'vcld':
-          return `i32.const:3 i32.shl local.get:p${key} i32.add v128.load`;
+          return `${cacheAddr(key!)} ${f32 ? 'v128.load64_zero f64x2.promote_low_f32x4' : 'v128.load'}`;
+        case 'vcld4':
+          return `${cacheAddr(key!)} ${f32 ? 'v128.load' : fail('a four-lane cache read in a float64 kernel')}`;
         case 'caddr':
-          return `i32.const:3 i32.shl local.get:p${key} i32.add`;
+          return cacheAddr(key!);
         case 'cstore':
-          return 'f64.store';
+          return f32 ? 'f32.demote_f64 f32.store' : 'f64.store';
         case 'vcstore':
-          return 'v128.store';
+          return f32 ? 'f32x4.demote_f64x2_zero v128.store64_lane:0' : 'v128.store';
+        case 'vcstore4':
+          return f32 ? 'v128.store' : fail('a four-lane cache write in a float64 kernel');
+        // four float32 lanes: contiguous elements index ... index + 3
+        case 'vld4':
+          return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD4[typeOfKey(key!)] ?? fail(`no four-lane load of ${typeOfKey(key!)}`)}`;
+        case 'vst4':
+          return VSTORE4[typeOfKey(key!)] ?? fail(`no four-lane store into ${typeOfKey(key!)}`);
         // two lanes: contiguous elements index, index + 1
         case 'vld':
           return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD[typeOfKey(key!)]}`;
@@ -118,6 +141,8 @@ export function assembleKernel(k: WasmKernel, shared: boolean): Uint8Array {
     });
   const locals = new Map(k.locals);
   locals.set('ci', 'i32');
+  locals.set('va4', 'i32');
+  locals.set('vs4', 'v128');
   const fn = (name: string, body: readonly string[]): FuncDef => ({ name, params: PARAMS, locals, body: body.map(resolve), exported: true });
   // exp, log, log1p: the module's own (mathlib.ts), which call the host's only outside their fast path
   const used = new Set<string>();

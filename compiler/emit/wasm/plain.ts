@@ -8,10 +8,11 @@ import { BodyPrinter } from '../expr.js';
 import { plainSlots } from '../../abi/slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
-import { NotVectorizable, vectorize } from './vector.js';
+import { NotVectorizable, float32Locals, vectorize, vectorizeF32x4 } from './vector.js';
+import { simdLoop, type SimdBody, type SimdOutput } from './simd.js';
 import type { WasmKernel } from './kernel.js';
 
-export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): WasmKernel {
+export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>, isInteger: (buffer: string) => boolean): WasmKernel {
   const locals: Locals = new Map();
   const sc = new Scaffold(locals);
   let p!: BodyPrinter;
@@ -31,13 +32,34 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   const slots = [...Array.from({ length: nSites }, (_, s) => s), ...strided.map(outSlot)];
   const f64 = (v: string): string => as(v, 'f64', locals);
 
-  // the flat loop two elements at a time (SIMD), when every read is contiguous and every operation has a vector form
-  let vector: { lines: string[]; exprs: string[] } | undefined;
+  // the flat loop several elements at a time (SIMD), when every read is contiguous and every
+  // operation has a vector form: four float32 lanes (two copies per step) where the body is a
+  // float32 computation, else two float64 lanes
+  let simd: string[] | undefined;
   if (p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))) {
-    try {
-      vector = vectorize(flat.lines, flat.values.map(f64), locals, (n) => n === 'i');
-    } catch (e) {
-      if (!(e instanceof NotVectorizable)) throw e;
+    const exprs = flat.values.map(f64);
+    const isIndex = (n: string): boolean => n === 'i';
+    const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
+    const outs = loopOutputs.map((o, j): SimdOutput => (o.register ? { mode: o.mode, acc: `acc${j}` } : { mode: 'store', key: `o${j}`, at: (i) => i }));
+    const loop = (lanes: 2 | 4, copies: number, body: (c: number) => SimdBody): string[] =>
+      simdLoop(sc, { i: 'i', from: 'local.get:lo', limit: 'local.get:hi', lanes, copies, body, outputs: outs, tag: 'f' });
+    const attempts = [
+      () => {
+        if (precision !== 'f32') return undefined;
+        const exact = float32Locals(p.hoisted, { locals, isIndex, floatSite });
+        return loop(4, 2, (c) =>
+          vectorizeF32x4(flat.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: 'i', offset: 4 * c }, suffix: c ? `_${c}` : '' }),
+        );
+      },
+      () => loop(2, 1, () => vectorize(flat.lines, exprs, locals, isIndex)),
+    ];
+    for (const attempt of attempts) {
+      try {
+        simd = attempt();
+      } catch (e) {
+        if (!(e instanceof NotVectorizable)) throw e;
+      }
+      if (simd) break;
     }
   }
   const flatStores = loopOutputs.map((o, j) =>
@@ -85,7 +107,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
     ...regs.map((j) => `f64.const:${loopOutputs[j]!.mode === 'max' ? '-inf' : '0'} local.set:acc${j}`),
     `local.get:frame i32.load:${H.a * 4}`,
     'if',
-    ...(vector ? vectorLoop(sc, vector, loopOutputs, regs) : ['local.get:lo local.set:i']),
+    ...(simd ?? ['local.get:lo local.set:i']),
     ...sc.loop('i', 'local.get:i', 'local.get:hi', [...flat.lines, ...flatStores]),
     'else',
     sc.field('r', H.r),
@@ -117,42 +139,6 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
     hostUsed: spelling.hostUsed,
     registers: regs.length,
   };
-}
-
-/**
- * for (i = lo; i + 2 <= hi; i += 2) over two lanes, leaving i at the scalar tail; full reductions
- * in vector registers, folded into the scalar ones (lane 0, then lane 1) before the tail.
- */
-function vectorLoop(
-  sc: Scaffold,
-  v: { lines: string[]; exprs: string[] },
-  outs: readonly { mode: 'store' | 'sum' | 'max'; register: boolean }[],
-  regs: readonly number[],
-): string[] {
-  const init = (j: number): string => `f64.const:${outs[j]!.mode === 'max' ? '-inf' : '0'}`;
-  regs.forEach((j) => sc.locals.set(`vacc${j}`, 'v128'));
-  sc.locals.set('vcv', 'v128');
-  const body = outs.map((o, j) => {
-    const e = v.exprs[j]!;
-    if (!o.register) return `local.get:i @vaddr:o${j} ${e} @vst:o${j}`;
-    if (o.mode === 'max')
-      return `${e} local.set:vcv local.get:vcv local.get:vacc${j} local.get:vcv local.get:vacc${j} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:vacc${j}`;
-    return `local.get:vacc${j} ${e} f64x2.add local.set:vacc${j}`;
-  });
-  return [
-    ...regs.map((j) => `${init(j)} f64x2.splat local.set:vacc${j}`),
-    'local.get:lo local.set:i',
-    'block',
-    'loop',
-    'local.get:i i32.const:2 i32.add local.get:hi i32.gt_s br_if:1',
-    ...v.lines,
-    ...body,
-    'local.get:i i32.const:2 i32.add local.set:i',
-    'br:0',
-    'end',
-    'end',
-    ...regs.flatMap((j) => [0, 1].map((l) => sc.combine(outs[j]!.mode, `acc${j}`, `local.get:vacc${j} f64x2.extract_lane:${l}`))),
-  ];
 }
 
 /** A site's load: gathered and shifted sites clamp their index into the buffer (a masked read, e.g. an ignored target, must not trap). */

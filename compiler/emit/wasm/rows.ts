@@ -10,71 +10,57 @@ import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import type { WasmKernel } from './kernel.js';
 import { readSite } from './plain.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
-import { NotVectorizable, vectorize } from './vector.js';
+import { NotVectorizable, float32Locals, vectorize, vectorizeF32x4, type F32x4Context } from './vector.js';
+import { simdLoop, type SimdBody, type SimdOutput } from './simd.js';
 
 /**
- * The SIMD part of a pass over a row: j from 0 in steps of two while every tensor the pass reads
- * or writes is contiguous along the row (checked per call: stride 1), leaving j at the scalar tail;
- * its reductions fold into the scalar ones (lane 0, then lane 1) before the tail. No vector part
- * (j = 0) when the pass gathers, scatters into memory, or uses an operation without a vector form.
+ * The SIMD part of a pass over a row: j from 0 while every tensor the pass reads or writes is
+ * contiguous along the row (checked per call: stride 1), leaving j at the scalar tail; its
+ * reductions fold into the scalar ones before the tail. Float32 kernels take four float32 lanes
+ * (two copies of the body per step, for the latency of a polynomial) where the pass is a float32
+ * computation, else two float64 lanes. No vector part (j = 0) when the pass gathers, scatters into
+ * memory, or uses an operation without a vector form.
  */
 function vectorPass(
   sc: Scaffold,
   si: number,
   b: { lines: string[]; values: string[] },
   outs: readonly { slot: number; mode: KernelOutput['mode']; kind: 'store' | 'rr' | 'g' | 'mem' }[],
+  four: Omit<F32x4Context, 'index' | 'suffix'> | undefined,
 ): string[] {
   const none = ['i32.const:0 local.set:j'];
   if (outs.some((o) => o.kind === 'mem')) return none;
-  // the loop's own i32 locals: index arithmetic, which stays scalar
-  const index = (n: string): boolean => /^(j|b\d+|a\d+|bo\d+|ao\d+)$/.test(n);
-  let v: { lines: string[]; exprs: string[] };
-  try {
-    v = vectorize(
-      b.lines,
-      b.values.map((x) => as(x, 'f64', sc.locals)),
-      sc.locals,
-      index,
-    );
-  } catch (e) {
-    if (e instanceof NotVectorizable) return none;
-    throw e;
+  const exprs = b.values.map((x) => as(x, 'f64', sc.locals));
+  const outputs = outs.map((o): SimdOutput =>
+    o.kind === 'store'
+      ? { mode: 'store', key: `o${o.slot}`, at: (j) => `local.get:bo${o.slot} ${j} local.get:ao${o.slot} i32.mul i32.add` }
+      : { mode: o.mode, acc: `${o.kind === 'rr' ? 'rr' : 'g'}${o.slot}` },
+  );
+  const loop = (lanes: 2 | 4, copies: number, body: (c: number) => SimdBody): string[] =>
+    simdLoop(sc, { i: 'j', from: 'i32.const:0', limit: 'local.get:C', lanes, copies, body, outputs, tag: `p${si}` });
+  let simd: string[] | undefined;
+  for (const attempt of [
+    () => four && loop(4, 2, (c) => vectorizeF32x4(b.lines, exprs, { ...four, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' })),
+    () => loop(2, 1, () => vectorize(b.lines, exprs, sc.locals, four?.isIndex ?? ROW_INDEX)),
+  ]) {
+    try {
+      simd = attempt() || undefined;
+    } catch (e) {
+      if (!(e instanceof NotVectorizable)) throw e;
+    }
+    if (simd) break;
   }
-  const text = [...v.lines, ...v.exprs].join(' ');
-  const sites = [...new Set([...text.matchAll(/@vld:x(\d+)/g)].map((m) => Number(m[1])))];
+  if (!simd) return none;
+  const text = simd.join(' ');
+  const sites = [...new Set([...text.matchAll(/@vld4?:x(\d+)/g)].map((m) => Number(m[1])))];
   const contiguous = [...sites.map((s) => `a${s}`), ...outs.filter((o) => o.kind === 'store').map((o) => `ao${o.slot}`)];
-  const accs = outs.filter((o) => o.kind === 'rr' || o.kind === 'g');
-  const acc = (o: { slot: number; kind: string }): string => `v${o.kind}${o.slot}_${si}`;
-  accs.forEach((o) => sc.locals.set(acc(o), 'v128'));
-  sc.locals.set('vcv', 'v128');
-  const step = outs.map((o, i) => {
-    const e = v.exprs[i]!;
-    if (o.kind === 'store') return `local.get:bo${o.slot} local.get:j local.get:ao${o.slot} i32.mul i32.add @vaddr:o${o.slot} ${e} @vst:o${o.slot}`;
-    const a = acc(o);
-    if (o.mode === 'max')
-      return `${e} local.set:vcv local.get:vcv local.get:${a} local.get:vcv local.get:${a} f64x2.gt local.get:vcv local.get:vcv f64x2.ne v128.or v128.bitselect local.set:${a}`;
-    return `local.get:${a} ${e} f64x2.add local.set:${a}`;
-  });
-  return [
-    'i32.const:0 local.set:j',
-    `i32.const:1 ${contiguous.map((a) => `local.get:${a} i32.const:1 i32.eq i32.and`).join(' ')}`,
-    'if',
-    ...accs.map((o) => `f64.const:${o.mode === 'max' ? '-inf' : '0'} f64x2.splat local.set:${acc(o)}`),
-    'block',
-    'loop',
-    'local.get:j i32.const:2 i32.add local.get:C i32.gt_s br_if:1',
-    ...v.lines,
-    ...step,
-    'local.get:j i32.const:2 i32.add local.set:j',
-    'br:0',
-    'end',
-    'end',
-    ...accs.flatMap((o) => [0, 1].map((l) => sc.combine(o.mode, `${o.kind === 'rr' ? 'rr' : 'g'}${o.slot}`, `local.get:${acc(o)} f64x2.extract_lane:${l}`))),
-    'end',
-  ];
+  return ['i32.const:0 local.set:j', `i32.const:1 ${contiguous.map((a) => `local.get:${a} i32.const:1 i32.eq i32.and`).join(' ')}`, 'if', ...simd, 'end'];
 }
 
-export function emitRowKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>): WasmKernel {
+/** the row loop's own i32 locals: index arithmetic, which stays scalar */
+const ROW_INDEX = (n: string): boolean => /^(j|b\d+|a\d+|bo\d+|ao\d+)$/.test(n);
+
+export function emitRowKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>, isInteger: (buffer: string) => boolean): WasmKernel {
   const locals: Locals = new Map();
   const sc = new Scaffold(locals);
   let p!: BodyPrinter;
@@ -141,6 +127,12 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
       if (outputs[j]!.register) return sc.combine(o.mode, `g${j}`, v);
       return sc.combineAt(o.mode, `o${j}`, along(j), v);
     });
+    // four float32 lanes: what the pass may read of the scalar locals set so far, and which sites hold float32 numbers
+    const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
+    const four =
+      precision === 'f32'
+        ? { locals, isIndex: ROW_INDEX, floatSite, exact: float32Locals([...p.hoisted, ...body], { locals, isIndex: ROW_INDEX, floatSite }) }
+        : undefined;
     body.push(
       ...vectorPass(
         sc,
@@ -151,6 +143,7 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
           mode: o.mode,
           kind: o.mode === 'store' ? 'store' : rowReductions.includes(o) ? 'rr' : outputs[slotOf.get(o)!]!.register ? 'g' : 'mem',
         })),
+        four,
       ),
     );
     body.push(...sc.loop('j', 'local.get:j', 'local.get:C', [...b.lines, ...inner]));

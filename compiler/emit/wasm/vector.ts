@@ -4,6 +4,7 @@
 // does), so the vector loop computes the scalar loop's values. Bodies that read through a gather
 // or a shift are not translated (their reads are not contiguous): those kernels stay scalar.
 import type { Locals } from './spelling.js';
+import { INLINE4, freshNames } from './math4.js';
 
 /** scalar op -> the same op on two lanes */
 const LANEWISE: Record<string, string> = {
@@ -103,4 +104,274 @@ export function vectorize(
   };
   const translate = (l: string): string => l.split(/\s+/).map(one).join(' ');
   return { lines: lines.map(translate), exprs: exprs.map(translate) };
+}
+
+// ---- float32 kernels: four lanes (f32x4)
+
+/**
+ * A value on the translator's stack: its instructions and what it is: a number on four float32
+ * lanes ('f'), four integers read from integer memory ('n', exact as the body's float64 is), a bool
+ * mask ('b'), a scalar i32 index ('i'), or an i32 constant ('k', an index or a bool, decided by its
+ * use). A number is `exact` when it is the float32 the scalar body computes; an inexact one (an
+ * operation's float32 result, the body rounding it next) may only be rounded.
+ */
+interface Val {
+  readonly code: string;
+  readonly t: 'f' | 'b' | 'i' | 'k' | 'n';
+  readonly exact: boolean;
+  /** 'k': the constant; 'f': a constant's value */
+  readonly k?: number;
+  /** 'i': whether the index moves with the loop (else a read through it is one value for every lane) */
+  readonly varies?: boolean;
+}
+
+export interface F32x4Context {
+  readonly locals: Locals;
+  /** locals that index (stay scalar) */
+  readonly isIndex: (name: string) => boolean;
+  /** float64 locals outside the body holding float32 values (rounded, or read from float32 memory) */
+  readonly exact: ReadonlySet<string>;
+  /** sites whose elements are float32 numbers (the others are integers) */
+  readonly floatSite: (s: number) => boolean;
+  /** the loop's index local, and the element this copy of the body starts at (an unrolled copy) */
+  readonly index?: { readonly name: string; readonly offset: number };
+  /** appended to the names of this copy's locals */
+  readonly suffix?: string;
+}
+
+/** what an inexact float64 op of the scalar body is on four float32 lanes (one rounding, as the body's own) */
+const F32_INEXACT: Record<string, string> = { 'f64.add': 'f32x4.add', 'f64.sub': 'f32x4.sub', 'f64.mul': 'f32x4.mul', 'f64.div': 'f32x4.div' };
+/** ops exact on float32 values: the result is a float32 */
+const F32_EXACT_UNARY: Record<string, string> = {
+  'f64.neg': 'f32x4.neg',
+  'f64.abs': 'f32x4.abs',
+  'f64.floor': 'f32x4.floor',
+  'f64.ceil': 'f32x4.ceil',
+  'f64.trunc': 'f32x4.trunc',
+  'f64.nearest': 'f32x4.nearest',
+};
+const F32_EXACT_BINARY: Record<string, string> = { 'f64.min': 'f32x4.min', 'f64.max': 'f32x4.max' };
+const I32_COMPARE: Record<string, string> = {
+  'f64.eq': 'i32x4.eq',
+  'f64.ne': 'i32x4.ne',
+  'f64.lt': 'i32x4.lt_s',
+  'f64.gt': 'i32x4.gt_s',
+  'f64.le': 'i32x4.le_s',
+  'f64.ge': 'i32x4.ge_s',
+};
+const F32_COMPARE: Record<string, string> = {
+  'f64.eq': 'f32x4.eq',
+  'f64.ne': 'f32x4.ne',
+  'f64.lt': 'f32x4.lt',
+  'f64.gt': 'f32x4.gt',
+  'f64.le': 'f32x4.le',
+  'f64.ge': 'f32x4.ge',
+};
+
+const isFloat32 = (v: number): boolean => Number.isNaN(v) || Math.fround(v) === v;
+
+/**
+ * Translate a float32 kernel's scalar body (float64 values rounded after each inexact operation)
+ * into the same body on four float32 lanes. Each rounded float64 operation of float32 operands is
+ * the float32 operation (one rounding either way, for + - * / sqrt), exact operations stay exact,
+ * and exp / log / log1p become the float32 polynomials of math4.ts. Whatever is not a float32
+ * computation of this kind (a float64 scalar, an unrounded intermediate, a gather) throws
+ * NotVectorizable: that body keeps the two-lane float64 translation.
+ */
+export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[], cx: F32x4Context): { lines: string[]; exprs: string[] } {
+  const suffix = cx.suffix ?? '';
+  const twins = new Map<string, { name: string; t: 'f' | 'b'; exact: boolean }>();
+  const out: string[] = [];
+  const fresh = freshNames(cx.locals, `m4${suffix}_`);
+  const no = (why: string): never => {
+    throw new NotVectorizable(why);
+  };
+  const num = (v: Val | undefined): string => (v?.t === 'f' && v.exact ? v.code : no('an inexact or non-number operand'));
+  const mask = (v: Val | undefined): string =>
+    v?.t === 'b' ? v.code : v?.t === 'k' && (v.k === 0 || v.k === 1) ? `i32.const:${-v.k} i32x4.splat` : no('not a bool');
+  const index = (v: Val | undefined): string => (v?.t === 'i' || v?.t === 'k' ? v.code : no('not an index'));
+  const run = (text: string, statement: boolean): Val | undefined => {
+    const st: Val[] = [];
+    const pop = (): Val => st.pop() ?? no('stack underflow');
+    for (const tok of text.split(/\s+/)) {
+      if (!tok) continue;
+      const [op, imm] = tok.split(':') as [string, string | undefined];
+      if (F32_INEXACT[op]) {
+        const b = num(pop());
+        st.push({ code: `${num(pop())} ${b} ${F32_INEXACT[op]}`, t: 'f', exact: false });
+      } else if (op === 'f64.sqrt') st.push({ code: `${num(pop())} f32x4.sqrt`, t: 'f', exact: false });
+      else if (F32_EXACT_UNARY[op]) st.push({ code: `${num(pop())} ${F32_EXACT_UNARY[op]}`, t: 'f', exact: true });
+      else if (F32_EXACT_BINARY[op]) {
+        const b = num(pop());
+        st.push({ code: `${num(pop())} ${b} ${F32_EXACT_BINARY[op]}`, t: 'f', exact: true });
+      } else if (F32_COMPARE[op]) {
+        const b = pop();
+        const a = pop();
+        // integers compare as integers (an integral constant with them), exactly as float64 compares them
+        const int = (v: Val): string | undefined =>
+          v.t === 'n'
+            ? v.code
+            : v.t === 'f' && v.k !== undefined && Number.isInteger(v.k) && Math.abs(v.k) < 2 ** 31
+              ? `i32.const:${v.k} i32x4.splat`
+              : undefined;
+        if (a.t === 'n' || b.t === 'n') {
+          const [ia, ib] = [int(a), int(b)];
+          st.push(ia && ib ? { code: `${ia} ${ib} ${I32_COMPARE[op]}`, t: 'b', exact: true } : no('an integer against a float'));
+        } else st.push({ code: `${num(a)} ${num(b)} ${F32_COMPARE[op]}`, t: 'b', exact: true });
+      } else
+        switch (op) {
+          // the body's rounding: the float32 operation already rounded once
+          case 'f32.demote_f64': {
+            const v = pop();
+            // an integer to the nearest float32 (float64 holds it exactly; one rounding either way)
+            if (v.t === 'n') st.push({ code: `${v.code} f32x4.convert_i32x4_s`, t: 'f', exact: true });
+            else st.push(v.t === 'f' ? { ...v, exact: true } : no('rounding a non-number'));
+            break;
+          }
+          case 'f64.promote_f32':
+            st.push({ code: num(pop()), t: 'f', exact: true });
+            break;
+          case 'f64.const': {
+            const c = imm === 'nan' ? NaN : imm === 'inf' ? Infinity : imm === '-inf' ? -Infinity : Number(imm);
+            st.push(isFloat32(c) ? { code: `f32.const:${imm} f32x4.splat`, t: 'f', exact: true, k: c } : no(`constant ${imm}`));
+            break;
+          }
+          case 'i32.const':
+            st.push({ code: tok, t: 'k', exact: true, k: Number(imm) });
+            break;
+          case 'local.get': {
+            const twin = twins.get(imm!);
+            if (twin) st.push({ code: `local.get:${twin.name}`, t: twin.t, exact: twin.exact });
+            else if (cx.index && imm === cx.index.name)
+              st.push({ code: cx.index.offset ? `${tok} i32.const:${cx.index.offset} i32.add` : tok, t: 'i', exact: true, varies: true });
+            else if (cx.isIndex(imm!)) st.push({ code: tok, t: 'i', exact: true, varies: imm === cx.index?.name });
+            // a float64 local: its float32 when it holds one, else a value the body may only round
+            else if (cx.locals.get(imm!) === 'f64') st.push({ code: `${tok} f32.demote_f64 f32x4.splat`, t: 'f', exact: cx.exact.has(imm!) });
+            // an i32 local outside the body: a bool (0 or 1) as a mask
+            else if (cx.locals.get(imm!) === 'i32') st.push({ code: `i32.const:0 ${tok} i32.sub i32x4.splat`, t: 'b', exact: true });
+            else no(`local ${imm}`);
+            break;
+          }
+          case 'local.set': {
+            const v = pop();
+            if (v.t !== 'f' && v.t !== 'b') no('setting a non-number');
+            if (v.t === 'f' && !v.exact) no('an unrounded local');
+            const name = `${imm}_v4${suffix}`;
+            cx.locals.set(name, 'v128');
+            twins.set(imm!, { name, t: v.t as 'f' | 'b', exact: true });
+            out.push(`${v.code} local.set:${name}`);
+            break;
+          }
+          case 'i32.add':
+          case 'i32.sub':
+          case 'i32.mul': {
+            const b = pop();
+            const a = pop();
+            st.push({ code: `${index(a)} ${index(b)} ${op}`, t: 'i', exact: true, varies: !!(a.varies || b.varies) });
+            break;
+          }
+          case 'i32.and':
+          case 'i32.or': {
+            const b = mask(pop());
+            st.push({ code: `${mask(pop())} ${b} v128.${op.slice(4)}`, t: 'b', exact: true });
+            break;
+          }
+          case 'i32.eqz':
+            st.push({ code: `${mask(pop())} v128.not`, t: 'b', exact: true });
+            break;
+          case 'select': {
+            const c = mask(pop());
+            const b = pop();
+            const a = pop();
+            st.push(
+              imm === 'f64'
+                ? { code: `${num(a)} ${num(b)} ${c} v128.bitselect`, t: 'f', exact: true }
+                : { code: `${mask(a)} ${mask(b)} ${c} v128.bitselect`, t: 'b', exact: true },
+            );
+            break;
+          }
+          // a bool as a number: 1.0 where the mask is set
+          case 'f64.convert_i32_u':
+            st.push({ code: `${mask(pop())} f32.const:1 f32x4.splat v128.and`, t: 'f', exact: true });
+            break;
+          case '@ld': {
+            const at = pop();
+            const float = cx.floatSite(Number(imm!.slice(1)));
+            // four contiguous elements, or (an index that does not move with the loop) one for every lane
+            if (at.varies) st.push({ code: `${index(at)} @vld4:${imm}`, t: float ? 'f' : 'n', exact: true });
+            else if (float) st.push({ code: `${index(at)} @ld:${imm} f32.demote_f64 f32x4.splat`, t: 'f', exact: true });
+            else st.push({ code: `${index(at)} @ld:${imm} i32.trunc_sat_f64_s i32x4.splat`, t: 'n', exact: true });
+            break;
+          }
+          case '@cld':
+            st.push({ code: `${index(pop())} @vcld4:${imm}`, t: 'f', exact: true });
+            break;
+          case '@caddr':
+            st.push({ code: `${index(pop())} @caddr:${imm}`, t: 'i', exact: true });
+            break;
+          case '@cstore': {
+            const v = num(pop());
+            out.push(`${index(pop())} ${v} @vcstore4`);
+            break;
+          }
+          case 'call': {
+            const inline = INLINE4[imm!];
+            const x = num(pop());
+            if (inline) {
+              const r = inline(x, fresh());
+              out.push(...r.lines);
+              st.push({ code: r.expr, t: 'f', exact: false });
+            } else {
+              // any other function of the host: lane by lane in float64, rounded (the body's rounding follows)
+              if (BINARY_HOST.has(imm!)) no(`binary ${imm}`);
+              const name = fresh()('host');
+              out.push(
+                `${x} local.set:${name}`,
+                ...[0, 1, 2, 3].map(
+                  (l) =>
+                    `local.get:${name} local.get:${name} f32x4.extract_lane:${l} f64.promote_f32 call:${imm} f32.demote_f64 f32x4.replace_lane:${l} local.set:${name}`,
+                ),
+              );
+              st.push({ code: `local.get:${name}`, t: 'f', exact: false });
+            }
+            break;
+          }
+          default:
+            no(tok);
+        }
+    }
+    if (statement) return st.length === 0 ? undefined : no('a statement leaves a value');
+    return st.length === 1 ? st[0] : no('an expression of more than one value');
+  };
+  for (const l of lines) run(l, true);
+  const values = exprs.map((e) => num(run(e, false)));
+  return { lines: out, exprs: values };
+}
+
+/**
+ * The float64 locals that scalar `lines` (a kernel's prologue and per-row work, before a pass) set
+ * to float32 values: what a four-lane body may splat. A statement that is not a float32
+ * computation leaves its local out.
+ */
+export function float32Locals(lines: readonly string[], cx: Omit<F32x4Context, 'exact'>): Set<string> {
+  const exact = new Set<string>();
+  for (const line of lines)
+    for (const m of line.matchAll(/(.*?)local\.set:(\w+)/g)) {
+      const [, expr, name] = m as unknown as [string, string, string];
+      if (cx.locals.get(name) !== 'f64') continue;
+      // rounded to float32 last: a float32, however the scalar code computed it
+      if (/f32\.demote_f64 f64\.promote_f32\s*$/.test(expr)) {
+        exact.add(name);
+        continue;
+      }
+      try {
+        const scratch: Locals = new Map(cx.locals);
+        vectorizeF32x4([], [expr], { ...cx, locals: scratch, exact });
+        exact.add(name);
+      } catch (e) {
+        if (!(e instanceof NotVectorizable)) throw e;
+        exact.delete(name);
+      }
+    }
+  return exact;
 }

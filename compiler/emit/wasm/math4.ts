@@ -1,0 +1,134 @@
+// exp, log and log1p on four float32 lanes (f32x4), for float32 kernels: written into the kernel's
+// loop (V8 does not inline WebAssembly calls, and a call would spill every live vector register),
+// as statements over fresh locals followed by the expression of the result. Float32 arithmetic
+// throughout, as Cephes' expf / logf: within 2 ulp of the correctly rounded float32 result (SCHEMA
+// allows float32 1e-5 relative, about 80 ulp). No branches and no calls: exp's argument is clamped
+// to where the float32 result is 0 or infinity and 2^k is applied in two halves, so subnormal
+// results round once, and NaN stays NaN; log and log1p select their special lanes (zero,
+// negative, subnormal, infinite, NaN) after the polynomial.
+import type { Locals } from './spelling.js';
+
+/** a float32 constant on four lanes */
+const f = (c: number): string => `f32.const:${c} f32x4.splat`;
+const i = (c: number): string => `i32.const:${c} i32x4.splat`;
+/** c[0] + c[1] r + ... by Horner's rule, r a local */
+const horner = (r: string, c: readonly number[]): string => {
+  let e = f(c[c.length - 1]!);
+  for (let k = c.length - 2; k >= 0; k--) e = `${e} local.get:${r} f32x4.mul ${f(c[k]!)} f32x4.add`;
+  return e;
+};
+
+export interface Inlined {
+  /** statements, in order, before the expression */
+  readonly lines: string[];
+  /** the result (an f32x4) */
+  readonly expr: string;
+}
+
+/** Names fresh locals (v128) for one inlined call. */
+export type Fresh = (name: string) => string;
+
+const EXP_HI = 89; // e^89 > FLT_MAX: infinity
+const EXP_LO = -104; // e^-104 < half the least subnormal: 0
+const MAGIC = 12582912; // 1.5 * 2^23: x + MAGIC rounds x to an integer, which the low bits of its representation hold
+const MAGIC_BITS = 0x4b400000;
+// ln 2 in two parts (the first exact for any integer multiple that occurs here)
+const C1 = 0.693359375;
+const C2 = -2.1219444e-4;
+const EXPF = [1, 1, 5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4];
+
+/** e^x: k = round(x log2 e), r = x - k ln 2, e^r by Cephes' polynomial, times 2^(k >> 1) times 2^(k - (k >> 1)). */
+export function exp4(x: string, fresh: Fresh): Inlined {
+  const [X, T, K, R, KI, K1] = ['x', 't', 'k', 'r', 'ki', 'k1'].map(fresh) as [string, string, string, string, string, string];
+  const scale = (k: string): string => `${k} ${i(127)} i32x4.add i32.const:23 i32x4.shl f32x4.mul`;
+  return {
+    lines: [
+      `${x} ${f(EXP_HI)} f32x4.pmin ${f(EXP_LO)} f32x4.pmax local.set:${X}`,
+      `local.get:${X} ${f(Math.LOG2E)} f32x4.mul ${f(MAGIC)} f32x4.add local.tee:${T} ${f(MAGIC)} f32x4.sub local.set:${K}`,
+      `local.get:${X} local.get:${K} ${f(C1)} f32x4.mul f32x4.sub local.get:${K} ${f(C2)} f32x4.mul f32x4.sub local.set:${R}`,
+      `local.get:${T} ${i(MAGIC_BITS)} i32x4.sub local.tee:${KI} i32.const:1 i32x4.shr_s local.set:${K1}`,
+    ],
+    // 1 + r + r^2 (1/2 + r/6 + ...): the Cephes form, the small terms summed first
+    expr: `${horner(R, EXPF.slice(2))} local.get:${R} local.get:${R} f32x4.mul f32x4.mul local.get:${R} f32x4.add ${f(1)} f32x4.add ${scale(`local.get:${K1}`)} ${scale(`local.get:${KI} local.get:${K1} i32x4.sub`)}`,
+  };
+}
+
+const SQRTHF = Math.SQRT1_2;
+const LOGF = [
+  3.3333331174e-1, -2.4999993993e-1, 2.0000714765e-1, -1.6668057665e-1, 1.4249322787e-1, -1.2420140846e-1, 1.167699874e-1, -1.151461031e-1, 7.0376836292e-2,
+];
+const FLT_MIN = 1.1754943508222875e-38;
+
+/**
+ * ln x = e ln 2 + ln m, m in [sqrt(1/2), sqrt 2) from the representation (a subnormal scaled by
+ * 2^23 first); ln(1 + f) by Cephes' polynomial. Then the special lanes, by selection (no branch,
+ * no call: a call in the loop would make V8 spill every vector register around it): 0 gives -inf,
+ * infinity itself, and a negative number or NaN gives NaN.
+ */
+export function log4(x: string, fresh: Fresh): Inlined {
+  const [X, XS, E, M, S, F, Z, EF, Y] = ['x', 'xs', 'e', 'm', 's', 'f', 'z', 'ef', 'y'].map(fresh) as string[] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    lines: [
+      `${x} local.set:${X}`,
+      // subnormals (and, harmlessly, what is below them) times 2^23, with 23 off their exponent
+      `local.get:${X} ${f(FLT_MIN)} f32x4.lt local.set:${S}`,
+      `local.get:${X} ${f(2 ** 23)} f32x4.mul local.get:${X} local.get:${S} v128.bitselect local.set:${XS}`,
+      // m in [1/2, 1) with x = m 2^(e + 1)... then, below sqrt(1/2), 2m and one less e
+      `local.get:${XS} i32.const:23 i32x4.shr_u ${i(126)} i32x4.sub local.get:${S} ${i(-23)} v128.and i32x4.add local.set:${E}`,
+      `local.get:${XS} ${i(0x007fffff)} v128.and ${i(0x3f000000)} v128.or local.tee:${M} ${f(SQRTHF)} f32x4.lt local.set:${S}`,
+      `local.get:${M} local.get:${M} local.get:${S} v128.and f32x4.add ${f(1)} f32x4.sub local.set:${F}`,
+      `local.get:${E} local.get:${S} i32x4.add f32x4.convert_i32x4_s local.set:${EF}`,
+      `local.get:${F} local.get:${F} f32x4.mul local.set:${Z}`,
+      `${horner(F, LOGF)} local.get:${F} f32x4.mul local.get:${Z} f32x4.mul local.get:${EF} ${f(C2)} f32x4.mul f32x4.add local.get:${Z} ${f(-0.5)} f32x4.mul f32x4.add local.set:${Y}`,
+      `local.get:${F} local.get:${Y} f32x4.add local.get:${EF} ${f(C1)} f32x4.mul f32x4.add local.set:${Y}`,
+      `${f(-Infinity)} local.get:${Y} local.get:${X} ${f(0)} f32x4.eq v128.bitselect local.set:${Y}`,
+      `${f(Infinity)} local.get:${Y} local.get:${X} ${f(Infinity)} f32x4.eq v128.bitselect local.set:${Y}`,
+      `local.get:${Y} ${f(NaN)} local.get:${X} ${f(0)} f32x4.ge v128.bitselect local.set:${Y}`,
+    ],
+    expr: `local.get:${Y}`,
+  };
+}
+
+/**
+ * ln(1 + x) = ln(u) (x / (u - 1)), u = 1 + x rounded (Goldberg; the quotient first, near 1, so that
+ * no product overflows), x itself where u == 1 (keeps -0), and infinity at infinity.
+ */
+export function log1p4(x: string, fresh: Fresh): Inlined {
+  const [X, U, Y] = ['x', 'u', 'y'].map(fresh) as [string, string, string];
+  const inner = log4(`local.get:${U}`, (name) => fresh(`log_${name}`));
+  return {
+    lines: [
+      `${x} local.set:${X}`,
+      `local.get:${X} ${f(1)} f32x4.add local.set:${U}`,
+      ...inner.lines,
+      `${inner.expr} local.get:${X} local.get:${U} ${f(1)} f32x4.sub f32x4.div f32x4.mul local.get:${X} local.get:${U} ${f(1)} f32x4.ne v128.bitselect local.set:${Y}`,
+      `local.get:${X} local.get:${Y} local.get:${X} ${f(Infinity)} f32x4.eq v128.bitselect local.set:${Y}`,
+    ],
+    expr: `local.get:${Y}`,
+  };
+}
+
+export const INLINE4: Readonly<Record<string, (x: string, fresh: Fresh) => Inlined>> = { exp: exp4, log: log4, log1p: log1p4 };
+
+/** A Fresh over `locals`: v128 locals `<prefix><n>_<name>`, n counting calls. */
+export function freshNames(locals: Locals, prefix: string): () => Fresh {
+  let n = 0;
+  return () => {
+    const id = n++;
+    return (name) => {
+      const l = `${prefix}${id}_${name}`;
+      locals.set(l, 'v128');
+      return l;
+    };
+  };
+}

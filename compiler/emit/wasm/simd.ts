@@ -1,0 +1,98 @@
+// The SIMD loop of a kernel (plain kernels' flat loop, row kernels' contiguous passes): a body
+// translated to two float64 lanes (vector.ts vectorize) or, in float32 kernels, to four float32
+// lanes (vectorizeF32x4), possibly several copies per iteration for the latency of a long body
+// (a polynomial), its results stored or reduced. Sums accumulate in float64 (two lanes each);
+// after the loop each vector accumulator folds into its scalar one lane by lane, in element
+// order, and the caller's scalar loop finishes the tail from the index the vector loop left.
+import type { Scaffold } from './frame.js';
+
+export interface SimdOutput {
+  readonly mode: 'store' | 'sum' | 'max';
+  /** store: the output's key ('o3') and its element index for a loop index (i32 instructions) */
+  readonly key?: string;
+  readonly at?: (index: string) => string;
+  /** sum, max: the scalar float64 accumulator the lanes fold into */
+  readonly acc?: string;
+}
+
+export interface SimdBody {
+  readonly lines: string[];
+  /** per output, its value: f64x2 (two lanes) or f32x4 (four) */
+  readonly exprs: string[];
+}
+
+const HIGH_HALF = 'i8x16.shuffle:8,9,10,11,12,13,14,15,8,9,10,11,12,13,14,15';
+
+/**
+ * for (i = from; i + lanes * copies <= limit; i += lanes * copies) { copies of the body }, leaving
+ * i at the scalar tail. `body(c)`: copy c, for elements i + lanes c onwards. `tag` names this
+ * loop's vector accumulators.
+ */
+export function simdLoop(
+  sc: Scaffold,
+  o: {
+    readonly i: string;
+    readonly from: string;
+    readonly limit: string;
+    readonly lanes: 2 | 4;
+    readonly copies: number;
+    readonly body: (copy: number) => SimdBody;
+    readonly outputs: readonly SimdOutput[];
+    readonly tag: string;
+  },
+): string[] {
+  const { i, lanes } = o;
+  const four = lanes === 4;
+  const bodies = Array.from({ length: o.copies }, (_, c) => o.body(c));
+  const v = (n: string): string => {
+    sc.locals.set(n, 'v128');
+    return n;
+  };
+  const tmp = v(`vt_${o.tag}`);
+  const init: string[] = [];
+  const fold: string[] = [];
+  // per output, how a copy's value joins it
+  const join = o.outputs.map((out, j): ((e: string, c: number) => string) => {
+    if (out.mode === 'store') {
+      const at = (c: number): string => out.at!(c ? `local.get:${i} i32.const:${lanes * c} i32.add` : `local.get:${i}`);
+      return (e, c) => `${at(c)} @vaddr:${out.key} ${e} @${four ? 'vst4' : 'vst'}:${out.key}`;
+    }
+    const acc = out.acc!;
+    if (out.mode === 'max') {
+      const m = v(`vmax${j}_${o.tag}`);
+      const [gt, ne, promote] = four ? ['f32x4.gt', 'f32x4.ne', 'f64.promote_f32'] : ['f64x2.gt', 'f64x2.ne', ''];
+      init.push(four ? `f32.const:-inf f32x4.splat local.set:${m}` : `f64.const:-inf f64x2.splat local.set:${m}`);
+      for (let l = 0; l < lanes; l++) fold.push(sc.combine('max', acc, `local.get:${m} ${four ? 'f32x4' : 'f64x2'}.extract_lane:${l} ${promote}`));
+      // as the scalar combine: the new value where it is greater, or NaN
+      return (e) =>
+        `${e} local.set:${tmp} local.get:${tmp} local.get:${m} local.get:${tmp} local.get:${m} ${gt} local.get:${tmp} local.get:${tmp} ${ne} v128.or v128.bitselect local.set:${m}`;
+    }
+    const lo = v(`vsum${j}_${o.tag}`);
+    init.push(`f64.const:0 f64x2.splat local.set:${lo}`);
+    if (!four) {
+      fold.push(...[0, 1].map((l) => sc.combine('sum', acc, `local.get:${lo} f64x2.extract_lane:${l}`)));
+      return (e) => `local.get:${lo} ${e} f64x2.add local.set:${lo}`;
+    }
+    // four float32 lanes into two float64 sums: elements 0, 1 (mod 4) and 2, 3
+    const hi = v(`vsumh${j}_${o.tag}`);
+    init.push(`f64.const:0 f64x2.splat local.set:${hi}`);
+    fold.push(...[lo, hi].flatMap((a) => [0, 1].map((l) => sc.combine('sum', acc, `local.get:${a} f64x2.extract_lane:${l}`))));
+    return (e) =>
+      `${e} local.set:${tmp} local.get:${lo} local.get:${tmp} f64x2.promote_low_f32x4 f64x2.add local.set:${lo} local.get:${hi} local.get:${tmp} local.get:${tmp} ${HIGH_HALF} f64x2.promote_low_f32x4 f64x2.add local.set:${hi}`;
+  });
+  const step = lanes * o.copies;
+  return [
+    ...init,
+    `${o.from} local.set:${i}`,
+    'block',
+    'loop',
+    `local.get:${i} i32.const:${step} i32.add ${o.limit} i32.gt_s br_if:1`,
+    ...bodies.flatMap((b) => b.lines),
+    ...bodies.flatMap((b, c) => b.exprs.map((e, j) => join[j]!(e, c))),
+    `local.get:${i} i32.const:${step} i32.add local.set:${i}`,
+    'br:0',
+    'end',
+    'end',
+    ...fold,
+  ];
+}
