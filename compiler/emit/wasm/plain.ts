@@ -9,7 +9,7 @@ import { plainSlots } from '../../abi/slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
 import { NotVectorizable, float32Locals, vectorize, vectorizeF32x4 } from './vector.js';
-import { simdLoop, type SimdBody, type SimdOutput } from './simd.js';
+import { copiesFor, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
 import type { WasmKernel } from './kernel.js';
 
 export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>, isInteger: (buffer: string) => boolean): WasmKernel {
@@ -33,7 +33,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   const f64 = (v: string): string => as(v, 'f64', locals);
 
   // the flat loop several elements at a time (SIMD), when every read is contiguous and every
-  // operation has a vector form: four float32 lanes (two copies per step) where the body is a
+  // operation has a vector form: four float32 lanes (simd.ts copiesFor copies per step) where the body is a
   // float32 computation, else two float64 lanes
   let simd: string[] | undefined;
   if (p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))) {
@@ -47,7 +47,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
       () => {
         if (precision !== 'f32') return undefined;
         const exact = float32Locals(p.hoisted, { locals, isIndex, floatSite });
-        return loop(4, 2, (c) =>
+        return loop(4, copiesFor(flat.lines), (c) =>
           vectorizeF32x4(flat.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: 'i', offset: 4 * c }, suffix: c ? `_${c}` : '' }),
         );
       },

@@ -11,13 +11,13 @@ import type { WasmKernel } from './kernel.js';
 import { readSite } from './plain.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
 import { NotVectorizable, float32Locals, vectorize, vectorizeF32x4, type F32x4Context } from './vector.js';
-import { simdLoop, type SimdBody, type SimdOutput } from './simd.js';
+import { copiesFor, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
 
 /**
  * The SIMD part of a pass over a row: j from 0 while every tensor the pass reads or writes is
  * contiguous along the row (checked per call: stride 1), leaving j at the scalar tail; its
  * reductions fold into the scalar ones before the tail. Float32 kernels take four float32 lanes
- * (two copies of the body per step, for the latency of a polynomial) where the pass is a float32
+ * (several copies of the body per step: simd.ts copiesFor) where the pass is a float32
  * computation, else two float64 lanes. No vector part (j = 0) when the pass gathers, scatters into
  * memory, or uses an operation without a vector form.
  */
@@ -40,7 +40,8 @@ function vectorPass(
     simdLoop(sc, { i: 'j', from: 'i32.const:0', limit: 'local.get:C', lanes, copies, body, outputs, tag: `p${si}` });
   let simd: string[] | undefined;
   for (const attempt of [
-    () => four && loop(4, 2, (c) => vectorizeF32x4(b.lines, exprs, { ...four, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' })),
+    () =>
+      four && loop(4, copiesFor(b.lines), (c) => vectorizeF32x4(b.lines, exprs, { ...four, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' })),
     () => loop(2, 1, () => vectorize(b.lines, exprs, sc.locals, four?.isIndex ?? ROW_INDEX)),
   ]) {
     try {

@@ -1,0 +1,70 @@
+// Which SIMD form each float32 kernel loop takes on the WebAssembly backend: four float32 lanes
+// where the loop body is a float32 computation (every inexact operation rounded, float32 reads,
+// float32 constants and scalars), two float64 lanes where it reads a float64 value the float32
+// lanes could not hold (here HuberLoss's delta = 0.1), and the same values as the JS backend either way.
+import { describe, it, expect } from 'vitest';
+import { nn, tensor } from 'lossc';
+import { compiled, type Loss } from '../../runtime/nn.js';
+import { emitWasm } from '../../compiler/emit/wasm/kernel.js';
+import { lcgFloat32 as random } from '../support/random.js';
+
+/** the SIMD loads of each kernel of a method's float32 program: four-lane, two-lane */
+function loads(loss: Loss, method: 'forward' | 'valueAndGrad'): { four: number; two: number }[] {
+  const c = compiled(loss.def, loss.options, method, method === 'valueAndGrad' ? { wrt: [0] } : {});
+  return emitWasm(c.plan, 'f32').kernels.map((k) => {
+    const text = k.run.join(' ');
+    return { four: (text.match(/@vld4:/g) ?? []).length, two: (text.match(/@vld:/g) ?? []).length };
+  });
+}
+
+describe('four float32 lanes in float32 kernels', () => {
+  it('MSELoss and BCEWithLogitsLoss: the flat loop, forward and training step', () => {
+    for (const loss of [new nn.MSELoss(), new nn.BCEWithLogitsLoss()] as unknown as Loss[])
+      for (const method of ['forward', 'valueAndGrad'] as const) {
+        const [k] = loads(loss, method);
+        expect(k!.four).toBeGreaterThan(0);
+        expect(k!.two).toBe(0);
+      }
+  });
+  it("CrossEntropyLoss: every pass over a row (max, sum of exp, the gradient's, which compares class indices as integers)", () => {
+    const ks = loads(new nn.CrossEntropyLoss() as unknown as Loss, 'valueAndGrad');
+    const rows = ks[ks.length - 1]!;
+    expect(rows.two).toBe(0);
+    // reads per pass: the max's input, two copies; exp's input, four copies; the gradient's class
+    // index, two copies (its exp comes from the row's cache)
+    expect(rows.four).toBe(2 + 4 + 2);
+  });
+  it("a float64 scalar in the loop (HuberLoss's delta = 0.1) keeps two float64 lanes, with the JS backend's values", async () => {
+    const huber = new nn.HuberLoss({ delta: 0.1 }) as unknown as Loss;
+    const [k] = loads(huber, 'valueAndGrad');
+    expect(k!.four).toBe(0);
+    expect(k!.two).toBeGreaterThan(0);
+    const n = 1003;
+    const x = tensor(random(n, 1), [n]);
+    const y = tensor(random(n, 2), [n]);
+    const w = (await huber.to('wasm')) as Loss;
+    const [a, b] = [huber.valueAndGrad(x, y), w.valueAndGrad(x, y)];
+    expect(Array.from(b.grads[0]!.data)).toEqual(Array.from(a.grads[0]!.data));
+    expect(Math.abs(b.value.data[0]! - a.value.data[0]!)).toBeLessThanOrEqual(1e-6 * Math.abs(a.value.data[0]!));
+  });
+  it('four lanes give the JS backend values: elementwise exactly, exp/log within float32 tolerance', async () => {
+    const n = 4099;
+    const x = tensor(random(n, 3, 6), [n]);
+    const y = tensor(random(n, 4, 6), [n]);
+    const mse = new nn.MSELoss() as unknown as Loss;
+    const w = (await mse.to('wasm')) as Loss;
+    const [a, b] = [mse.valueAndGrad(x, y), w.valueAndGrad(x, y)];
+    // the gradient is elementwise: each element's float32 operations round as the JS backend's
+    expect(Array.from(b.grads[0]!.data)).toEqual(Array.from(a.grads[0]!.data));
+    const p = tensor(
+      random(n, 5, 1).map((v) => v + 0.5),
+      [n],
+    );
+    const bce = new nn.BCEWithLogitsLoss() as unknown as Loss;
+    const wb = (await bce.to('wasm')) as Loss;
+    const [c, d] = [bce.valueAndGrad(x, p), wb.valueAndGrad(x, p)];
+    const bad = Array.from(c.grads[0]!.data).findIndex((e, i) => !(Math.abs(d.grads[0]!.data[i]! - e) <= 1e-6 + 1e-5 * Math.abs(e)));
+    expect(bad).toBe(-1);
+    expect(Math.abs(d.value.data[0]! - c.value.data[0]!)).toBeLessThanOrEqual(1e-5 * Math.abs(c.value.data[0]!));
+  });
+});
