@@ -16,6 +16,8 @@ export interface SimdOutput {
 }
 
 export interface SimdBody {
+  /** what the loop computes once before it (every copy's, shared where they are the same line) */
+  readonly pre?: string[];
   readonly lines: string[];
   /** per output, its value: f64x2 (two lanes) or f32x4 (four) */
   readonly exprs: string[];
@@ -83,6 +85,7 @@ export function simdLoop(
   const step = lanes * o.copies;
   return [
     ...init,
+    ...new Set(bodies.flatMap((b) => b.pre ?? [])),
     `${o.from} local.set:${i}`,
     'block',
     'loop',

@@ -178,10 +178,20 @@ const isFloat32 = (v: number): boolean => Number.isNaN(v) || Math.fround(v) === 
  * computation of this kind (a float64 scalar, an unrounded intermediate, a gather) throws
  * NotVectorizable: that body keeps the two-lane float64 translation.
  */
-export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[], cx: F32x4Context): { lines: string[]; exprs: string[] } {
+export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[], cx: F32x4Context): { pre: string[]; lines: string[]; exprs: string[] } {
   const suffix = cx.suffix ?? '';
   const twins = new Map<string, { name: string; t: 'f' | 'b'; exact: boolean }>();
   const out: string[] = [];
+  // values the same for every element of the loop (a splat scalar, a read through an index that
+  // does not move): computed once before it (V8 does not hoist them), named by what they compute
+  // so that every copy of the body shares them
+  const pre: string[] = [];
+  const invariant = (code: string): string => {
+    const name = `q4_${code.replace(/[^A-Za-z0-9]+/g, '_')}`;
+    if (!cx.locals.has(name)) cx.locals.set(name, 'v128');
+    if (!pre.some((l) => l.endsWith(`local.set:${name}`))) pre.push(`${code} local.set:${name}`);
+    return `local.get:${name}`;
+  };
   const fresh = freshNames(cx.locals, `m4${suffix}_`);
   const no = (why: string): never => {
     throw new NotVectorizable(why);
@@ -246,9 +256,9 @@ export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[
               st.push({ code: cx.index.offset ? `${tok} i32.const:${cx.index.offset} i32.add` : tok, t: 'i', exact: true, varies: true });
             else if (cx.isIndex(imm!)) st.push({ code: tok, t: 'i', exact: true, varies: imm === cx.index?.name });
             // a float64 local: its float32 when it holds one, else a value the body may only round
-            else if (cx.locals.get(imm!) === 'f64') st.push({ code: `${tok} f32.demote_f64 f32x4.splat`, t: 'f', exact: cx.exact.has(imm!) });
+            else if (cx.locals.get(imm!) === 'f64') st.push({ code: invariant(`${tok} f32.demote_f64 f32x4.splat`), t: 'f', exact: cx.exact.has(imm!) });
             // an i32 local outside the body: a bool (0 or 1) as a mask
-            else if (cx.locals.get(imm!) === 'i32') st.push({ code: `i32.const:0 ${tok} i32.sub i32x4.splat`, t: 'b', exact: true });
+            else if (cx.locals.get(imm!) === 'i32') st.push({ code: invariant(`i32.const:0 ${tok} i32.sub i32x4.splat`), t: 'b', exact: true });
             else no(`local ${imm}`);
             break;
           }
@@ -299,8 +309,8 @@ export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[
             const float = cx.floatSite(Number(imm!.slice(1)));
             // four contiguous elements, or (an index that does not move with the loop) one for every lane
             if (at.varies) st.push({ code: `${index(at)} @vld4:${imm}`, t: float ? 'f' : 'n', exact: true });
-            else if (float) st.push({ code: `${index(at)} @ld:${imm} f32.demote_f64 f32x4.splat`, t: 'f', exact: true });
-            else st.push({ code: `${index(at)} @ld:${imm} i32.trunc_sat_f64_s i32x4.splat`, t: 'n', exact: true });
+            else if (float) st.push({ code: invariant(`${index(at)} @ld:${imm} f32.demote_f64 f32x4.splat`), t: 'f', exact: true });
+            else st.push({ code: invariant(`${index(at)} @ld:${imm} i32.trunc_sat_f64_s i32x4.splat`), t: 'n', exact: true });
             break;
           }
           case '@cld':
@@ -345,7 +355,7 @@ export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[
   };
   for (const l of lines) run(l, true);
   const values = exprs.map((e) => num(run(e, false)));
-  return { lines: out, exprs: values };
+  return { pre, lines: out, exprs: values };
 }
 
 /**
