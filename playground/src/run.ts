@@ -39,14 +39,17 @@ export const BACKENDS: readonly BackendSpec[] = [
     },
   },
   {
-    // the WebAssembly backend: used as soon as this lossc's to() accepts 'wasm'
+    // the WebAssembly backend: used as soon as this lossc's to() accepts 'wasm'; with Web Workers
+    // where the page is cross-origin isolated (as `npm run playground` serves it)
     name: 'wasm',
     float32Only: false,
     load: async (loss) => {
-      const to = loss.to as unknown as (device: string) => Promise<Target & { label?: string }>;
+      const to = loss.to as unknown as (device: string, opts?: { threads?: number }) => Promise<Target & { label?: string }>;
+      const threads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
       try {
-        const target = await to.call(loss, 'wasm');
-        return { label: typeof target.label === 'string' ? target.label : 'WebAssembly', target };
+        const target = await to.call(loss, 'wasm', { threads });
+        const label = typeof target.label === 'string' ? target.label : 'WebAssembly';
+        return { label: threads > 1 ? `${label}, ${threads} threads` : label, target };
       } catch (e) {
         if (/unknown device/.test(message(e))) throw new Unavailable("this build of lossc has no to('wasm') yet");
         throw e;

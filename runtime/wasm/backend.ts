@@ -8,7 +8,7 @@ import { WasmMemory } from './memory.js';
 import { WasmProgram, runPartsHere, type PartRunner } from './program.js';
 import { WorkerPool, threadsAvailable } from './pool.js';
 import { priorInput } from '../../compiler/methodVariant.js';
-import { checkResident, regionOf, tensorFactory, type WasmTensors } from './tensor.js';
+import { checkResident, regionOf, tensorFactory, type WasmTensor, type WasmTensors } from './tensor.js';
 
 export interface WasmOptions {
   /**
@@ -122,7 +122,28 @@ export async function createWasmBackend(opts: WasmOptions = {}, onClose?: () => 
         if (other) throw new Error(`${where}: ${label} is the same WebAssembly tensor as ${other}`);
         seen.set(t, label);
       });
-      return program(c, precision).run({ buffers: args, params, outs, memo });
+      // a memory that is not shared detaches every view of it when a call grows it, and the
+      // executor holds the out arrays for the whole call: there, a WasmTensor out is written
+      // through an ordinary array and copied into the tensor (viewed anew) at the end
+      const late = new Map<Float32Array | Float64Array, WasmTensor>();
+      const callOuts = mem.shared
+        ? outs
+        : outs.map((o) => {
+            const t = o && regionOf(o)?.tensor;
+            if (!o || !t) return o;
+            const stand = o instanceof Float32Array ? new Float32Array(o.length) : new Float64Array(o.length);
+            late.set(stand, t);
+            return stand;
+          });
+      const results = program(c, precision).run({ buffers: args, params, outs: callOuts, memo });
+      if (late.size === 0) return results;
+      return results.map((r) => {
+        const t = late.get(r.data);
+        if (!t) return r;
+        const data = t.data as Float32Array | Float64Array;
+        data.set(r.data);
+        return { data, shape: r.shape };
+      });
     },
     async prepare(methods) {
       await Promise.all(methods.flatMap((c) => (['f32', 'f64'] as const).map((p) => program(c, p).prepare())));

@@ -1,8 +1,11 @@
-// Worker threads for the WebAssembly backend (Node's worker_threads): each worker instantiates the
-// kernels' modules over the same shared memory and claims parts of a kernel call with the calling
-// thread. A call is synchronous: the caller runs parts too, then blocks until every part is done.
-// Which thread runs a part never matters: each part writes its own outputs and partial slot, and
-// `fin` combines the partials in part order.
+// Worker threads for the WebAssembly backend: Node's worker_threads, or Web Workers in a
+// cross-origin-isolated page. Each worker instantiates the kernels' modules over the same shared
+// memory and claims parts of a kernel call with the calling thread. A call is synchronous: the
+// caller runs parts too, then waits until every part is done (blocking in Atomics.wait, or, on a
+// browser's main thread where that is not allowed, spinning). Which thread runs a part never
+// matters: each part writes its own outputs and partial slot, and `fin` combines the partials in
+// part order. A worker that does not have a call's module yet (a Web Worker receives modules
+// between jobs) leaves its parts to the others.
 import { HOST_MATH } from '../../compiler/emit/wasm/spelling.js';
 import { partRange, type KernelEntry, type PartRunner } from './program.js';
 
@@ -18,36 +21,30 @@ const STOP = 7;
 const WORKER_PARTS = 8; // parts the workers ran, over the pool's life
 const FAILED = 9; // a part threw on a worker
 
+/** The host functions the kernels import, as source (the same functions as HOST_MATH). */
+const MATH_SOURCE = `{ ${Object.keys(HOST_MATH)
+  .map((k) => `${k}: ${k === 'fmod' ? '(a, b) => a % b' : `Math.${k}`}`)
+  .join(', ')} }`;
+
 /**
- * The worker's code, a CommonJS script as text (bundlers must not rewrite its require). A part
- * that throws (a trap) still counts as done, with the error flag set for the caller to raise.
+ * What both kinds of worker run per job: claim parts until none is left, each with the module of
+ * the job's id when this worker has it (else leave the job to the others). A part that throws (a
+ * trap) still counts as done, with the error flag set for the caller to raise. Returns the last
+ * value of the claim word seen, to wait on for the next job.
  */
-const WORKER_SOURCE = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { ctrl, memory, port, math } = workerData;
-const host = { memory };
-for (const [k, src] of Object.entries(math)) host[k] = host['host_' + k] = (0, eval)(src);
-const runs = new Map();
-let seen = Atomics.load(ctrl, ${CLAIM});
-for (;;) {
-  Atomics.wait(ctrl, ${CLAIM}, seen);
-  if (Atomics.load(ctrl, ${STOP})) break;
+const CLAIM_LOOP = `
+function claimParts(ctrl, runs, seen) {
   const job = Atomics.load(ctrl, ${CLAIM}) >>> 16;
+  const run = runs.get(Atomics.load(ctrl, ${ID}));
   for (;;) {
     const v = Atomics.load(ctrl, ${CLAIM});
     seen = v;
-    if (v >>> 16 !== job) break;
+    if (v >>> 16 !== job || !run) break;
     const nparts = Atomics.load(ctrl, ${NPARTS});
     const p = v & 0xffff;
     if (p >= nparts) break;
     if (Atomics.compareExchange(ctrl, ${CLAIM}, v, v + 1) !== v) continue;
     try {
-      const id = Atomics.load(ctrl, ${ID});
-      let run = runs.get(id);
-      for (let m = receiveMessageOnPort(port); !run && m; m = receiveMessageOnPort(port)) {
-        runs.set(m.message.id, new WebAssembly.Instance(m.message.module, { env: host }).exports.run);
-        run = runs.get(id);
-      }
       const count = Atomics.load(ctrl, ${COUNT});
       run(Atomics.load(ctrl, ${FRAME}), Atomics.load(ctrl, ${SC}), Math.floor((p * count) / nparts), Math.floor(((p + 1) * count) / nparts), p);
       Atomics.add(ctrl, ${WORKER_PARTS}, 1);
@@ -56,53 +53,99 @@ for (;;) {
     }
     if (Atomics.add(ctrl, ${DONE}, 1) + 1 === nparts) Atomics.notify(ctrl, ${DONE});
   }
+  return seen;
 }
 `;
 
-/** Threads exist: Node's worker_threads with SharedArrayBuffer (browsers: not yet, single-threaded). */
+/** Node: a CommonJS script as text (bundlers must not rewrite its require); modules arrive on a port, read between parts. */
+const NODE_WORKER = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { ctrl, memory, port } = workerData;
+const host = { memory };
+for (const [k, f] of Object.entries(${MATH_SOURCE})) host[k] = host['host_' + k] = f;
+const runs = new Map();
+${CLAIM_LOOP}
+let seen = Atomics.load(ctrl, ${CLAIM});
+for (;;) {
+  Atomics.wait(ctrl, ${CLAIM}, seen);
+  if (Atomics.load(ctrl, ${STOP})) break;
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
+    runs.set(m.message.id, new WebAssembly.Instance(m.message.module, { env: host }).exports.run);
+  seen = claimParts(ctrl, runs, seen);
+}
+`;
+
+/**
+ * A browser: a Web Worker from a blob. Its messages (the memory, then modules) arrive on its event
+ * loop, so it waits for a job in steps (at most 50 ms each) and returns to the event loop between them.
+ */
+const WEB_WORKER = `
+let ctrl, host, seen = 0;
+const runs = new Map();
+${CLAIM_LOOP}
+const tick = new MessageChannel();
+tick.port1.onmessage = () => {
+  Atomics.wait(ctrl, ${CLAIM}, seen, 50);
+  if (Atomics.load(ctrl, ${STOP})) return close();
+  seen = claimParts(ctrl, runs, seen);
+  tick.port2.postMessage(0);
+};
+onmessage = (e) => {
+  const m = e.data;
+  if (m.ctrl) {
+    ctrl = m.ctrl;
+    host = { memory: m.memory };
+    for (const [k, f] of Object.entries(${MATH_SOURCE})) host[k] = host['host_' + k] = f;
+    seen = Atomics.load(ctrl, ${CLAIM});
+    tick.port2.postMessage(0);
+  } else runs.set(m.id, new WebAssembly.Instance(m.module, { env: host }).exports.run);
+};
+`;
+
+/** One worker as the pool sees it: how to send it a module, and how to end it. */
+interface WorkerHandle {
+  send(id: number, module: WebAssembly.Module): void;
+  terminate(): Promise<unknown>;
+}
+
+const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+/** a browser's main thread may not block in Atomics.wait */
+const mayBlock = (): boolean => isNode() || typeof (globalThis as { document?: unknown }).document === 'undefined';
+
+/** Threads exist: Node's worker_threads, or Web Workers in a cross-origin-isolated page (SharedArrayBuffer). */
 export async function threadsAvailable(): Promise<boolean> {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof SharedArrayBuffer !== 'undefined' && !!proc?.versions?.node;
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown } };
+  return (
+    isNode() ||
+    (g.crossOriginIsolated === true && typeof g.Worker === 'function' && typeof g.Blob === 'function' && typeof g.URL?.createObjectURL === 'function')
+  );
 }
 
 export class WorkerPool implements PartRunner {
   private job = 0;
   /** per worker, the module ids it was sent */
   private readonly sent: Set<number>[];
+  private readonly block = mayBlock();
 
   private constructor(
-    private readonly workers: import('node:worker_threads').Worker[],
-    private readonly ports: import('node:worker_threads').MessagePort[],
+    private readonly workers: WorkerHandle[],
     private readonly ctrl: Int32Array,
   ) {
     this.sent = workers.map(() => new Set());
   }
 
   static async start(count: number, memory: WebAssembly.Memory): Promise<WorkerPool> {
-    // a computed specifier: the browser bundle must not resolve a Node built-in
-    const specifier = 'node:worker_threads';
-    const { Worker, MessageChannel } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
     const ctrl = new Int32Array(new SharedArrayBuffer(64));
-    const math = Object.fromEntries(Object.entries(HOST_MATH).map(([k]) => [k, k === 'fmod' ? '(a, b) => a % b' : `Math.${k}`]));
-    const workers: import('node:worker_threads').Worker[] = [];
-    const ports: import('node:worker_threads').MessagePort[] = [];
-    for (let i = 0; i < count; i++) {
-      const { port1, port2 } = new MessageChannel();
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl, memory, port: port2, math }, transferList: [port2] });
-      w.unref();
-      port1.unref();
-      workers.push(w);
-      ports.push(port1);
-    }
-    return new WorkerPool(workers, ports, ctrl);
+    return new WorkerPool(isNode() ? await nodeWorkers(count, ctrl, memory) : webWorkers(count, ctrl, memory), ctrl);
   }
 
   runParts(entry: KernelEntry, frame: number, sc: number, count: number, nparts: number): void {
     const ctrl = this.ctrl;
     this.job = (this.job + 1) & 0x7fff;
-    this.workers.forEach((_, i) => {
+    this.workers.forEach((w, i) => {
       if (this.sent[i]!.has(entry.id)) return;
-      this.ports[i]!.postMessage({ id: entry.id, module: entry.module });
+      w.send(entry.id, entry.module);
       this.sent[i]!.add(entry.id);
     });
     Atomics.store(ctrl, DONE, 0);
@@ -124,7 +167,7 @@ export class WorkerPool implements PartRunner {
       run(frame, sc, lo, hi, p);
       Atomics.add(ctrl, DONE, 1);
     }
-    for (let d = Atomics.load(ctrl, DONE); d < nparts; d = Atomics.load(ctrl, DONE)) Atomics.wait(ctrl, DONE, d);
+    for (let d = Atomics.load(ctrl, DONE); d < nparts; d = Atomics.load(ctrl, DONE)) if (this.block) Atomics.wait(ctrl, DONE, d);
     if (Atomics.exchange(ctrl, FAILED, 0)) throw new Error('lossc wasm: a kernel part failed on a worker thread');
   }
 
@@ -138,6 +181,40 @@ export class WorkerPool implements PartRunner {
     Atomics.add(this.ctrl, CLAIM, 1 << 16);
     Atomics.notify(this.ctrl, CLAIM);
     await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const p of this.ports) p.close();
+  }
+}
+
+async function nodeWorkers(count: number, ctrl: Int32Array, memory: WebAssembly.Memory): Promise<WorkerHandle[]> {
+  // a computed specifier: the browser bundle must not resolve a Node built-in
+  const specifier = 'node:worker_threads';
+  const { Worker, MessageChannel } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
+  return Array.from({ length: count }, () => {
+    const { port1, port2 } = new MessageChannel();
+    const w = new Worker(NODE_WORKER, { eval: true, workerData: { ctrl, memory, port: port2 }, transferList: [port2] });
+    w.unref();
+    port1.unref();
+    return {
+      send: (id, module) => port1.postMessage({ id, module }),
+      terminate: async () => {
+        await w.terminate();
+        port1.close();
+      },
+    };
+  });
+}
+
+function webWorkers(count: number, ctrl: Int32Array, memory: WebAssembly.Memory): WorkerHandle[] {
+  const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
+  try {
+    return Array.from({ length: count }, () => {
+      const w = new Worker(url);
+      w.postMessage({ ctrl, memory });
+      return {
+        send: (id, module) => w.postMessage({ id, module }),
+        terminate: () => Promise.resolve(w.terminate()),
+      };
+    });
+  } finally {
+    URL.revokeObjectURL(url);
   }
 }

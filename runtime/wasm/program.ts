@@ -266,7 +266,8 @@ export class WasmProgram {
     new Float64Array(buf, sc, S.length).set(S);
     X.forEach((x, s) => {
       if (!copyIn[s]) return;
-      new View[xt[s]!](buf, xAt[s]!, x.length).set(x);
+      // (a WasmTensor's own array, viewed anew: a memory that is not shared and grew detached the old view)
+      new View[xt[s]!](buf, xAt[s]!, x.length).set(regionOf(x)?.tensor.data ?? x);
       const b = k.layout.sites[s]!.buffer;
       this.mem.copied[this.written.has(b) || b === IOTA ? 'temporaries' : 'in'] += x.length;
     });
