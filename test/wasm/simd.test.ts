@@ -67,4 +67,18 @@ describe('four float32 lanes in float32 kernels', () => {
     expect(bad).toBe(-1);
     expect(Math.abs(d.value.data[0]! - c.value.data[0]!)).toBeLessThanOrEqual(1e-5 * Math.abs(c.value.data[0]!));
   });
+  it("a max over four lanes: NaN anywhere in a row (any lane, any copy, the tail) makes the row's max NaN, as on the JS backend", async () => {
+    const [rows, classes] = [6, 37];
+    const data = random(rows * classes, 9, 4);
+    [0, 5, 18, 36].forEach((c, r) => (data[r * classes + c] = NaN));
+    data[4 * classes + 3] = Infinity;
+    const logits = tensor(data, [rows, classes]);
+    const target = tensor(Int32Array.from([1, 2, 3, 4, 5, 6]), [rows]);
+    const ce = new nn.CrossEntropyLoss({ reduction: 'none' }) as unknown as Loss;
+    const w = (await ce.to('wasm')) as Loss;
+    const [a, b] = [ce.forward(logits, target), w.forward(logits, target)];
+    expect(Array.from(b.data, Number.isNaN)).toEqual([true, true, true, true, true, false]);
+    expect(Array.from(a.data, Number.isNaN)).toEqual([true, true, true, true, true, false]);
+    expect(Math.abs(b.data[5]! - a.data[5]!)).toBeLessThanOrEqual(1e-5 * Math.abs(a.data[5]!));
+  });
 });

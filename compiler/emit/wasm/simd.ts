@@ -62,12 +62,16 @@ export function simdLoop(
     const acc = out.acc!;
     if (out.mode === 'max') {
       const m = v(`vmax${j}_${o.tag}`);
-      const [gt, ne, promote] = four ? ['f32x4.gt', 'f32x4.ne', 'f64.promote_f32'] : ['f64x2.gt', 'f64x2.ne', ''];
-      init.push(four ? `f32.const:-inf f32x4.splat local.set:${m}` : `f64.const:-inf f64x2.splat local.set:${m}`);
-      for (let l = 0; l < lanes; l++) fold.push(sc.combine('max', acc, `local.get:${m} ${four ? 'f32x4' : 'f64x2'}.extract_lane:${l} ${promote}`));
-      // as the scalar combine: the new value where it is greater, or NaN
+      const [x, promote] = four ? ['f32x4', 'f64.promote_f32'] : ['f64x2', ''];
+      init.push(`${four ? 'f32.const:-inf f32x4.splat' : 'f64.const:-inf f64x2.splat'} local.set:${m}`);
+      // as the scalar combine (the new value where it is greater, so the first of equal ones; NaN
+      // once seen): pmax, one instruction, keeps the first of equals; NaN is kept apart, as a mask
+      const nan = v(`vnan${j}_${o.tag}`);
+      init.push(`i32.const:0 i32x4.splat local.set:${nan}`);
+      for (let l = 0; l < lanes; l++) fold.push(sc.combine('max', acc, `local.get:${m} ${x}.extract_lane:${l} ${promote}`));
+      fold.push(`local.get:${nan} v128.any_true`, 'if', `f64.const:nan local.set:${acc}`, 'end');
       return (e) =>
-        `${e} local.set:${tmp} local.get:${tmp} local.get:${m} local.get:${tmp} local.get:${m} ${gt} local.get:${tmp} local.get:${tmp} ${ne} v128.or v128.bitselect local.set:${m}`;
+        `${e} local.set:${tmp} local.get:${m} local.get:${tmp} ${x}.pmax local.set:${m} local.get:${nan} local.get:${tmp} local.get:${tmp} ${x}.ne v128.or local.set:${nan}`;
     }
     const lo = v(`vsum${j}_${o.tag}`);
     init.push(`f64.const:0 f64x2.splat local.set:${lo}`);
