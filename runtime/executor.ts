@@ -156,8 +156,10 @@ export class CpuProgram {
     k.outputs.forEach((o, j) => {
       const shape = shapes.outShapes[j]!;
       if (!shapes.scatter[j]) {
-        // stores, scalar results, and accumulations that visit each element once
-        const data = this.array(o.buffer, '', f64, numel(shape), outs, o.mode === 'store' || o.register ? undefined : o.mode === 'max' ? -Infinity : 0);
+        // stores, scalar results, and accumulations that visit each element once (a flat call
+        // stores those too: every backend's flat loop does, so only the strided one needs the fill)
+        const fill = o.mode === 'store' || o.register || shapes.layout.flat ? undefined : o.mode === 'max' ? -Infinity : 0;
+        const data = this.array(o.buffer, '', f64, numel(shape), outs, fill);
         O.push(data);
         values.set(o.buffer, { data, shape });
       } else {
