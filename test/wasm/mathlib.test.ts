@@ -88,8 +88,8 @@ describe('the WebAssembly math library', () => {
   });
 });
 
-/** The float32 kernels' four-lane exp, log and log1p (math4.ts), each as a function of four floats in memory. */
-function load4(): { memory: Float32Array; run: Record<'exp' | 'log' | 'log1p', () => void> } {
+/** The float32 kernels' four-lane exp, log, log1p, expm1 and tanh (math4.ts), each as a function of four floats in memory. */
+function load4(): { memory: Float32Array; run: Record<'exp' | 'log' | 'log1p' | 'expm1' | 'tanh', () => void> } {
   const funcs = Object.entries(INLINE4).map(([name, inline]) => {
     const locals = new Map<string, 'v128'>();
     let n = 0;
@@ -106,14 +106,14 @@ function load4(): { memory: Float32Array; run: Record<'exp' | 'log' | 'log1p', (
   return { memory: new Float32Array(memory.buffer, 0, 4), run: inst.exports as never };
 }
 
-describe("the float32 kernels' four-lane exp, log and log1p", () => {
+describe("the float32 kernels' four-lane exp, log, log1p, expm1 and tanh", () => {
   const { memory, run } = load4();
   const ulp = (v: number): number => {
     const a = Math.abs(v);
     return a === 0 ? 2 ** -149 : 2 ** Math.max(Math.floor(Math.log2(a)) - 23, -149);
   };
   /** the worst error in units of the last place against Math's function rounded to float32, over xs */
-  const worstUlp = (name: 'exp' | 'log' | 'log1p', ref: (x: number) => number, xs: readonly number[]): number => {
+  const worstUlp = (name: 'exp' | 'log' | 'log1p' | 'expm1' | 'tanh', ref: (x: number) => number, xs: readonly number[]): number => {
     let worst = 0;
     for (let i = 0; i < xs.length; i += 4) {
       const lanes = xs.slice(i, i + 4).map(Math.fround);
@@ -147,5 +147,14 @@ describe("the float32 kernels' four-lane exp, log and log1p", () => {
   it('log1p: within 2 ulp from -1 to infinity, x itself where 1 + x rounds to 1 (so -0 stays -0), exactly at the edges', () => {
     expect(worstUlp('log1p', Math.log1p, [...spread, ...spread.map((x) => -x).filter((x) => x > -1), ...dense.filter((x) => x > -1)])).toBeLessThanOrEqual(2);
     expect(worstUlp('log1p', Math.log1p, [NaN, Infinity, -Infinity, 0, -0, -1, -2, 1e-45, -1e-45, 1e-30, 3.4e38])).toBeLessThanOrEqual(2);
+  });
+  const tiny = spread.flatMap((x) => (x < 1 ? [x, -x] : []));
+  it('expm1: within 2 ulp, small arguments without cancellation (x itself below 2^-24), and -1, infinity, NaN at the edges', () => {
+    expect(worstUlp('expm1', Math.expm1, [...dense, ...dense.map((x) => x * 15), ...tiny])).toBeLessThanOrEqual(2);
+    expect(worstUlp('expm1', Math.expm1, [NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 88.7, 89, -104, -200, 1e-30])).toBeLessThanOrEqual(2);
+  });
+  it('tanh: within 1 ulp, odd (signed zeros kept), exactly ±1 from |x| = 9 on, NaN stays NaN', () => {
+    expect(worstUlp('tanh', Math.tanh, [...dense, ...tiny])).toBeLessThanOrEqual(1);
+    expect(worstUlp('tanh', Math.tanh, [NaN, Infinity, -Infinity, 0, -0, 0.625, -0.625, 9, -9, 30, 1e-30, -1e-45])).toBeLessThanOrEqual(1);
   });
 });

@@ -3,7 +3,7 @@
 // float32 constants and scalars), two float64 lanes where it reads a float64 value the float32
 // lanes could not hold (here HuberLoss's delta = 0.1), and the same values as the JS backend either way.
 import { describe, it, expect } from 'vitest';
-import { nn, tensor } from 'lossc';
+import { compile, nn, tensor } from 'lossc';
 import { compiled, type Loss } from '../../runtime/nn.js';
 import { emitWasm } from '../../compiler/emit/wasm/kernel.js';
 import { lcgFloat32 as random } from '../support/random.js';
@@ -80,5 +80,25 @@ describe('four float32 lanes in float32 kernels', () => {
     expect(Array.from(b.data, Number.isNaN)).toEqual([true, true, true, true, true, false]);
     expect(Array.from(a.data, Number.isNaN)).toEqual([true, true, true, true, true, false]);
     expect(Math.abs(b.data[5]! - a.data[5]!)).toBeLessThanOrEqual(1e-5 * Math.abs(a.data[5]!));
+  });
+  it('tanh and expm1 in a float32 loop: four lanes, the JS backend values within float32 tolerance', async () => {
+    const custom = compile('loss L(x: f32[N], y: f32[N]) { return mean(tanh(x) * y + expm1(x * 0.5) + log1p(abs(y))) }') as unknown as Loss;
+    const [k] = loads(custom, 'valueAndGrad');
+    expect(k!.four).toBeGreaterThan(0);
+    expect(k!.two).toBe(0);
+    const n = 5003;
+    const x = tensor(random(n, 11, 8), [n]);
+    const y = tensor(random(n, 12, 3), [n]);
+    const w = (await custom.to('wasm')) as Loss;
+    const [a, b] = [custom.valueAndGrad(x, y), w.valueAndGrad(x, y)];
+    for (const [got, want] of [
+      [b.value, a.value],
+      [b.grads[0]!, a.grads[0]!],
+      [b.grads[1]!, a.grads[1]!],
+    ] as const) {
+      const scale = Math.max(1, ...Array.from(want.data, Math.abs));
+      const bad = Array.from(want.data).findIndex((e, i) => !(Math.abs(got.data[i]! - e) <= 1e-6 * scale + 1e-5 * Math.abs(e)));
+      expect(bad).toBe(-1);
+    }
   });
 });

@@ -1,4 +1,4 @@
-// exp, log and log1p on four float32 lanes (f32x4), for float32 kernels: written into the kernel's
+// exp, log, log1p, expm1 and tanh on four float32 lanes (f32x4), for float32 kernels: written into the kernel's
 // loop (V8 does not inline WebAssembly calls, and a call would spill every live vector register),
 // as statements over fresh locals followed by the expression of the result. Float32 arithmetic
 // throughout, in the form of Cephes' expf / logf with minimax polynomials a term or two shorter
@@ -122,7 +122,49 @@ export function log1p4(x: string, fresh: Fresh): Inlined {
   };
 }
 
-export const INLINE4: Readonly<Record<string, (x: string, fresh: Fresh) => Inlined>> = { exp: exp4, log: log4, log1p: log1p4 };
+// expm1(x) = x + x^2/2 + x^3 (c0 + ... + c4 x^4) on |x| <= 1/2: a minimax fit of relative error 5e-9
+const EXPM1 = [0.16666663368400209, 0.04166587099605389, 0.008333705790921766, 0.0013981225103227198, 0.00019805942880378805];
+
+/** e^x - 1: a polynomial where |x| <= 1/2 (no cancellation), else e^x - 1 (within 3 ulp there). */
+export function expm14(x: string, fresh: Fresh): Inlined {
+  const [X, Y] = ['x', 'y'].map(fresh) as [string, string];
+  const e = exp4(`local.get:${X}`, (name) => fresh(`exp_${name}`));
+  return {
+    lines: [
+      `${x} local.set:${X}`,
+      ...e.lines,
+      `${e.expr} ${f(1)} f32x4.sub local.set:${Y}`,
+      `${horner(X, EXPM1)} local.get:${X} local.get:${X} f32x4.mul local.get:${X} f32x4.mul f32x4.mul local.get:${X} local.get:${X} f32x4.mul ${f(0.5)} f32x4.mul f32x4.add local.get:${X} f32x4.add`,
+      `local.get:${Y} local.get:${X} f32x4.abs ${f(0.5)} f32x4.le v128.bitselect local.set:${Y}`,
+      // ±0 itself (the sum above gives +0 for -0)
+      `local.get:${X} local.get:${Y} local.get:${X} ${f(0)} f32x4.eq v128.bitselect local.set:${Y}`,
+    ],
+    expr: `local.get:${Y}`,
+  };
+}
+
+// Cephes' tanhf: tanh x = x + x^3 P(x^2) where |x| < 0.625
+const TANHF = [-3.33332819422e-1, 1.33314422036e-1, -5.37397155531e-2, 2.06390887954e-2, -5.70498872745e-3];
+
+/** tanh x: a polynomial where |x| < 0.625, else 1 - 2 / (e^(2|x|) + 1) with x's sign (1 from |x| = 9 on; NaN stays NaN). */
+export function tanh4(x: string, fresh: Fresh): Inlined {
+  const [X, A, Z, Y] = ['x', 'a', 'z', 'y'].map(fresh) as [string, string, string, string];
+  const e = exp4(`local.get:${A} local.get:${A} f32x4.add`, (name) => fresh(`exp_${name}`));
+  return {
+    lines: [
+      `${x} local.tee:${X} f32x4.abs local.set:${A}`,
+      ...e.lines,
+      `${f(1)} ${f(2)} ${e.expr} ${f(1)} f32x4.add f32x4.div f32x4.sub local.get:${X} ${i(-0x80000000)} v128.and v128.or local.set:${Y}`,
+      `local.get:${X} local.get:${X} f32x4.mul local.set:${Z}`,
+      `${horner(Z, TANHF)} local.get:${Z} f32x4.mul local.get:${X} f32x4.mul local.get:${X} f32x4.add local.get:${Y} local.get:${A} ${f(0.625)} f32x4.lt v128.bitselect local.set:${Y}`,
+      // ±0 itself (the sum above gives +0 for -0)
+      `local.get:${X} local.get:${Y} local.get:${X} ${f(0)} f32x4.eq v128.bitselect local.set:${Y}`,
+    ],
+    expr: `local.get:${Y}`,
+  };
+}
+
+export const INLINE4: Readonly<Record<string, (x: string, fresh: Fresh) => Inlined>> = { exp: exp4, log: log4, log1p: log1p4, expm1: expm14, tanh: tanh4 };
 
 /** A Fresh over `locals`: v128 locals `<prefix><n>_<name>`, n counting calls. */
 export function freshNames(locals: Locals, prefix: string): () => Fresh {
