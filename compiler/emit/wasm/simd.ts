@@ -26,8 +26,8 @@ export interface SimdBody {
 const HIGH_HALF = 'i8x16.shuffle:8,9,10,11,12,13,14,15,8,9,10,11,12,13,14,15';
 
 /**
- * for (i = from; i + lanes * copies <= limit; i += lanes * copies) { copies of the body }, leaving
- * i at the scalar tail. `body(c)`: copy c, for elements i + lanes c onwards. `tag` names this
+ * for (i = from; i + lanes * copies <= limit; i += lanes * copies) { copies of the body }, then
+ * one copy at a time while `lanes` elements remain, leaving i at the scalar tail. `body(c)`: copy c, for elements i + lanes c onwards. `tag` names this
  * loop's vector accumulators.
  */
 export function simdLoop(
@@ -86,22 +86,19 @@ export function simdLoop(
     return (e) =>
       `${e} local.set:${tmp} local.get:${lo} local.get:${tmp} f64x2.promote_low_f32x4 f64x2.add local.set:${lo} local.get:${hi} local.get:${tmp} local.get:${tmp} ${HIGH_HALF} f64x2.promote_low_f32x4 f64x2.add local.set:${hi}`;
   });
-  const step = lanes * o.copies;
-  return [
-    ...init,
-    ...new Set(bodies.flatMap((b) => b.pre ?? [])),
-    `${o.from} local.set:${i}`,
+  // the copies per step, then (several copies) the first alone, so that the scalar tail is under `lanes` elements
+  const loop = (copies: number): string[] => [
     'block',
     'loop',
-    `local.get:${i} i32.const:${step} i32.add ${o.limit} i32.gt_s br_if:1`,
-    ...bodies.flatMap((b) => b.lines),
-    ...bodies.flatMap((b, c) => b.exprs.map((e, j) => join[j]!(e, c))),
-    `local.get:${i} i32.const:${step} i32.add local.set:${i}`,
+    `local.get:${i} i32.const:${lanes * copies} i32.add ${o.limit} i32.gt_s br_if:1`,
+    ...bodies.slice(0, copies).flatMap((b) => b.lines),
+    ...bodies.slice(0, copies).flatMap((b, c) => b.exprs.map((e, j) => join[j]!(e, c))),
+    `local.get:${i} i32.const:${lanes * copies} i32.add local.set:${i}`,
     'br:0',
     'end',
     'end',
-    ...fold,
   ];
+  return [...init, ...new Set(bodies.flatMap((b) => b.pre ?? [])), `${o.from} local.set:${i}`, ...loop(o.copies), ...(o.copies > 1 ? loop(1) : []), ...fold];
 }
 
 /**
