@@ -404,18 +404,14 @@ function encodeBody(f: FuncDef, funcs: ReadonlyMap<string, number>): number[] {
           out.push(0x42);
           sleb(out, BigInt(imm));
           break;
-        case 'f32.const': {
-          out.push(0x43);
-          const b = new Uint8Array(4);
-          new DataView(b.buffer).setFloat32(0, parseFloatText(imm), true);
-          out.push(...b);
-          break;
-        }
+        case 'f32.const':
         case 'f64.const': {
-          out.push(0x44);
-          const b = new Uint8Array(8);
-          new DataView(b.buffer).setFloat64(0, parseFloatText(imm), true);
-          out.push(...b);
+          // the value's IEEE bytes, little-endian
+          const wide = op === 'f64.const';
+          const b = new DataView(new ArrayBuffer(wide ? 8 : 4));
+          if (wide) b.setFloat64(0, parseFloatText(imm), true);
+          else b.setFloat32(0, parseFloatText(imm), true);
+          out.push(wide ? 0x44 : 0x43, ...new Uint8Array(b.buffer));
           break;
         }
         case 'call': {
