@@ -8,8 +8,8 @@ import { BodyPrinter } from '../expr.js';
 import { plainSlots } from '../../abi/slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
-import { NotVectorizable, float32Locals, vectorize, vectorizeF32x4 } from './vector.js';
-import { copiesFor, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
+import { float32Locals, vectorize, vectorizeF32x4 } from './vector.js';
+import { copiesFor, firstVectorizable, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
 import type { WasmKernel } from './kernel.js';
 
 export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>, isInteger: (buffer: string) => boolean): WasmKernel {
@@ -53,14 +53,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
       },
       () => loop(2, 1, () => vectorize(flat.lines, exprs, locals, isIndex)),
     ];
-    for (const attempt of attempts) {
-      try {
-        simd = attempt();
-      } catch (e) {
-        if (!(e instanceof NotVectorizable)) throw e;
-      }
-      if (simd) break;
-    }
+    simd = firstVectorizable(attempts);
   }
   const flatStores = loopOutputs.map((o, j) =>
     o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!)),

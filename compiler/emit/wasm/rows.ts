@@ -10,8 +10,8 @@ import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import type { WasmKernel } from './kernel.js';
 import { readSite } from './plain.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
-import { NotVectorizable, float32Locals, vectorize, vectorizeF32x4, type F32x4Context } from './vector.js';
-import { copiesFor, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
+import { float32Locals, vectorize, vectorizeF32x4, type F32x4Context } from './vector.js';
+import { copiesFor, firstVectorizable, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
 
 /**
  * The SIMD part of a pass over a row: j from 0 while every tensor the pass reads or writes is
@@ -38,19 +38,13 @@ function vectorPass(
   );
   const loop = (lanes: 2 | 4, copies: number, body: (c: number) => SimdBody): string[] =>
     simdLoop(sc, { i: 'j', from: 'i32.const:0', limit: 'local.get:C', lanes, copies, body, outputs, tag: `p${si}` });
-  let simd: string[] | undefined;
-  for (const attempt of [
+  const simd = firstVectorizable([
     () =>
-      four && loop(4, copiesFor(b.lines), (c) => vectorizeF32x4(b.lines, exprs, { ...four, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' })),
+      four
+        ? loop(4, copiesFor(b.lines), (c) => vectorizeF32x4(b.lines, exprs, { ...four, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' }))
+        : undefined,
     () => loop(2, 1, () => vectorize(b.lines, exprs, sc.locals, four?.isIndex ?? ROW_INDEX)),
-  ]) {
-    try {
-      simd = attempt() || undefined;
-    } catch (e) {
-      if (!(e instanceof NotVectorizable)) throw e;
-    }
-    if (simd) break;
-  }
+  ]);
   if (!simd) return none;
   const text = simd.join(' ');
   const sites = [...new Set([...text.matchAll(/@vld4?:x(\d+)/g)].map((m) => Number(m[1])))];

@@ -5,6 +5,7 @@
 // after the loop each vector accumulator folds into its scalar one lane by lane, in element
 // order, and the caller's scalar loop finishes the tail from the index the vector loop left.
 import type { Scaffold } from './frame.js';
+import { NotVectorizable } from './vector.js';
 
 export interface SimdOutput {
   readonly mode: 'store' | 'sum' | 'max';
@@ -107,3 +108,16 @@ export function simdLoop(
  * 2^24: 117 ms with two copies, 80 with four; MSE and CrossEntropy do not change.
  */
 export const copiesFor = (scalarBody: readonly string[]): number => (/\bcall:(exp|log|log1p|expm1|tanh)\b/.test(scalarBody.join(' ')) ? 4 : 2);
+
+/** The first of these SIMD translations that succeeds (the others throw NotVectorizable or give undefined), or undefined. */
+export function firstVectorizable(attempts: readonly (() => string[] | undefined)[]): string[] | undefined {
+  for (const attempt of attempts) {
+    try {
+      const simd = attempt();
+      if (simd) return simd;
+    } catch (e) {
+      if (!(e instanceof NotVectorizable)) throw e;
+    }
+  }
+  return undefined;
+}
