@@ -143,11 +143,7 @@ export class WorkerPool implements PartRunner {
   runParts(entry: KernelEntry, frame: number, sc: number, count: number, nparts: number): void {
     const ctrl = this.ctrl;
     this.job = (this.job + 1) & 0x7fff;
-    this.workers.forEach((w, i) => {
-      if (this.sent[i]!.has(entry.id)) return;
-      w.send(entry.id, entry.module);
-      this.sent[i]!.add(entry.id);
-    });
+    this.share(entry);
     Atomics.store(ctrl, DONE, 0);
     Atomics.store(ctrl, NPARTS, nparts);
     Atomics.store(ctrl, ID, entry.id);
@@ -169,6 +165,14 @@ export class WorkerPool implements PartRunner {
     }
     for (let d = Atomics.load(ctrl, DONE); d < nparts; d = Atomics.load(ctrl, DONE)) if (this.block) Atomics.wait(ctrl, DONE, d);
     if (Atomics.exchange(ctrl, FAILED, 0)) throw new Error('lossc wasm: a kernel part failed on a worker thread');
+  }
+
+  share(entry: KernelEntry): void {
+    this.workers.forEach((w, i) => {
+      if (this.sent[i]!.has(entry.id)) return;
+      w.send(entry.id, entry.module);
+      this.sent[i]!.add(entry.id);
+    });
   }
 
   /** parts the workers (not the calling thread) ran so far */

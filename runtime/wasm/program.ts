@@ -27,6 +27,8 @@ export interface KernelEntry {
 /** Who runs a kernel's parts: this thread alone, or a pool of workers with it. */
 export interface PartRunner {
   runParts(entry: KernelEntry, frame: number, sc: number, count: number, nparts: number): void;
+  /** hand a module to the other threads ahead of its first call (a Web Worker takes it between jobs) */
+  share?(entry: KernelEntry): void;
 }
 
 /** Elements (or rows' elements) per part, and the most parts a kernel is split into. */
@@ -158,6 +160,7 @@ export class WasmProgram {
         const module = await WebAssembly.compile(this.data.bytes(i, this.mem.shared) as BufferSource);
         const instance = await WebAssembly.instantiate(module, hostImports(this.mem.memory));
         this.entries[i] ??= { id: nextId++, module, instance };
+        this.runner.share?.(this.entries[i]);
       }),
     );
   }
