@@ -101,4 +101,39 @@ describe('four float32 lanes in float32 kernels', () => {
       expect(bad).toBe(-1);
     }
   });
+  it('broadcasts: the strided loop four lanes at a time along its inner axis, stores and sums into memory with the JS backend bits', async () => {
+    const mse = new nn.MSELoss() as unknown as Loss;
+    const w = (await mse.to('wasm')) as Loss;
+    const [rows, cols] = [300, 67];
+    const big = tensor(random(rows * cols, 13), [rows, cols]);
+    const row = tensor(random(cols, 14), [cols]);
+    // input [300, 67] against a target row: each gradient element once; a row input against [300, 67]
+    // targets: each gradient element summed over 300 rows (in float64, in the same order)
+    for (const [x, y] of [
+      [big, row],
+      [row, big],
+    ]) {
+      const [a, b] = [mse.valueAndGrad(x, y), w.valueAndGrad(x, y)];
+      expect(Array.from(b.grads[0]!.data)).toEqual(Array.from(a.grads[0]!.data));
+      expect(Array.from(b.grads[1]!.data)).toEqual(Array.from(a.grads[1]!.data));
+      expect(Math.abs(b.value.data[0]! - a.value.data[0]!)).toBeLessThanOrEqual(1e-6 * Math.abs(a.value.data[0]!));
+    }
+    const [k] = loads(mse, 'valueAndGrad');
+    expect(k!.four).toBeGreaterThan(4); // the flat loop's and the strided loop's
+    // BCEWithLogits with a per-class pos_weight: exp/log1p in the strided loop, within float32 tolerance
+    const pw = tensor(
+      random(cols, 15, 1).map((v) => v + 1.5),
+      [cols],
+    );
+    const bce = new nn.BCEWithLogitsLoss({ posWeight: pw }) as unknown as Loss;
+    const p = tensor(
+      random(rows * cols, 16, 1).map((v) => v + 0.5),
+      [rows, cols],
+    );
+    const wb = (await bce.to('wasm')) as Loss;
+    const [c, d] = [bce.valueAndGrad(big, p), wb.valueAndGrad(big, p)];
+    const scale = Math.max(1, ...Array.from(c.grads[0]!.data, Math.abs));
+    expect(Array.from(c.grads[0]!.data).findIndex((e, i) => !(Math.abs(d.grads[0]!.data[i]! - e) <= 1e-6 * scale + 1e-5 * Math.abs(e)))).toBe(-1);
+    expect(Math.abs(d.value.data[0]! - c.value.data[0]!)).toBeLessThanOrEqual(1e-5 * Math.abs(c.value.data[0]!));
+  });
 });

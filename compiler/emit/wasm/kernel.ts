@@ -80,6 +80,15 @@ const VSTORE4: Partial<Record<ElemType, string>> = {
   f64: 'local.set:vs4 local.tee:va4 local.get:vs4 f64x2.promote_low_f32x4 v128.store local.get:va4 local.get:vs4 local.get:vs4 i8x16.shuffle:8,9,10,11,12,13,14,15,8,9,10,11,12,13,14,15 f64x2.promote_low_f32x4 v128.store:16',
 };
 
+/**
+ * four float32 lanes added into four contiguous elements (an accumulation: in float64 memory as the
+ * scalar path's f64.add, in float32 memory rounded once, as its demote)
+ */
+const VADD4: Partial<Record<ElemType, string>> = {
+  f32: 'local.set:vs4 local.tee:va4 local.get:va4 v128.load local.get:vs4 f32x4.add v128.store',
+  f64: `local.set:vs4 local.tee:va4 local.get:va4 v128.load local.get:vs4 f64x2.promote_low_f32x4 f64x2.add v128.store local.get:va4 local.get:va4 v128.load:16 local.get:vs4 local.get:vs4 ${'i8x16.shuffle:8,9,10,11,12,13,14,15,8,9,10,11,12,13,14,15'} f64x2.promote_low_f32x4 f64x2.add v128.store:16`,
+};
+
 export const MAX_PAGES = 32768; // 2 GiB
 
 /** The kernel's module: pseudo-instructions resolved to loads and stores of its element types. */
@@ -117,6 +126,8 @@ export function assembleKernel(k: WasmKernel, shared: boolean): Uint8Array {
         // four float32 lanes: contiguous elements index ... index + 3
         case 'vld4':
           return `i32.const:${SHIFT[typeOfKey(key!)]} i32.shl ${ptr(key!)} i32.add ${VLOAD4[typeOfKey(key!)] ?? fail(`no four-lane load of ${typeOfKey(key!)}`)}`;
+        case 'vadd4':
+          return VADD4[typeOfKey(key!)] ?? fail(`no four-lane accumulation into ${typeOfKey(key!)}`);
         case 'vst4':
           return VSTORE4[typeOfKey(key!)] ?? fail(`no four-lane store into ${typeOfKey(key!)}`);
         // two lanes: contiguous elements index, index + 1

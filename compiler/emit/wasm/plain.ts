@@ -9,7 +9,7 @@ import { plainSlots } from '../../abi/slots.js';
 import { H, Scaffold, countField, outField, siteField } from './frame.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
 import { float32Locals, vectorize, vectorizeF32x4 } from './vector.js';
-import { copiesFor, firstVectorizable, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
+import { copiesFor, firstVectorizable, simdLoop, whereContiguous, type SimdBody, type SimdOutput } from './simd.js';
 import type { WasmKernel } from './kernel.js';
 
 export function emitPlainKernel(k: Kernel, precision: Precision, materialized: ReadonlyMap<Node, string>, isInteger: (buffer: string) => boolean): WasmKernel {
@@ -54,6 +54,41 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
       () => loop(2, 1, () => vectorize(flat.lines, exprs, locals, isIndex)),
     ];
     simd = firstVectorizable(attempts);
+  }
+  // the strided loop's inner axis the same way, where every tensor it reads or writes has stride 1
+  // along it (a broadcast over outer axes: checked per row); outputs summed into memory four lanes
+  // at a time (four distinct elements per step, as the scalar loop adds them)
+  let inner: string[] = [];
+  if (loopOutputs.every((o) => o.register || o.mode !== 'max')) {
+    const exprs = str.values.map(f64);
+    const isIndex = (n: string): boolean => /^(j|b\d+|a\d+)$/.test(n);
+    const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
+    const outs = loopOutputs.map((o, j): SimdOutput =>
+      o.register
+        ? { mode: o.mode, acc: `acc${j}` }
+        : { mode: o.mode === 'store' ? 'store' : 'add', key: `o${j}`, at: (jj) => `local.get:b${outSlot(j)} ${jj} local.get:a${outSlot(j)} i32.mul i32.add` },
+    );
+    const loop = (lanes: 2 | 4, copies: number, body: (c: number) => SimdBody): string[] =>
+      simdLoop(sc, { i: 'j', from: 'i32.const:0', limit: 'local.get:inner', lanes, copies, body, outputs: outs, tag: 's' });
+    const simdInner = firstVectorizable([
+      () => {
+        if (precision !== 'f32') return undefined;
+        const exact = float32Locals(p.hoisted, { locals, isIndex, floatSite });
+        return loop(4, copiesFor(str.lines), (c) =>
+          vectorizeF32x4(str.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' }),
+        );
+      },
+      () => loop(2, 1, () => vectorize(str.lines, exprs, locals, isIndex)),
+    ]);
+    if (simdInner)
+      inner = [
+        'i32.const:0 local.set:j',
+        ...whereContiguous(
+          simdInner,
+          (s) => `a${s}`,
+          strided.filter((j) => !loopOutputs[j]!.register).map((j) => `a${outSlot(j)}`),
+        ),
+      ];
   }
   const flatStores = loopOutputs.map((o, j) =>
     o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!)),
@@ -117,7 +152,8 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
         'local.get:rem local.get:nd i32.div_u local.set:rem',
         ...slots.map((s) => `local.get:b${s} local.get:id ${stride(s, 'local.get:d')} i32.mul i32.add local.set:b${s}`),
       ]),
-      ...sc.loop('j', 'i32.const:0', 'local.get:inner', [...str.lines, ...stridedStores]),
+      ...inner,
+      ...sc.loop('j', inner.length ? 'local.get:j' : 'i32.const:0', 'local.get:inner', [...str.lines, ...stridedStores]),
     ]),
     'end',
     ...regs.map((j, ri) => sc.partial(ri, regs.length, `acc${j}`)),

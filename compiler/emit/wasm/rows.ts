@@ -11,7 +11,7 @@ import type { WasmKernel } from './kernel.js';
 import { readSite } from './plain.js';
 import { as, wasmSpelling, type Locals } from './spelling.js';
 import { float32Locals, vectorize, vectorizeF32x4, type F32x4Context } from './vector.js';
-import { copiesFor, firstVectorizable, simdLoop, type SimdBody, type SimdOutput } from './simd.js';
+import { copiesFor, firstVectorizable, simdLoop, whereContiguous, type SimdBody, type SimdOutput } from './simd.js';
 
 /**
  * The SIMD part of a pass over a row: j from 0 while every tensor the pass reads or writes is
@@ -46,10 +46,14 @@ function vectorPass(
     () => loop(2, 1, () => vectorize(b.lines, exprs, sc.locals, four?.isIndex ?? ROW_INDEX)),
   ]);
   if (!simd) return none;
-  const text = simd.join(' ');
-  const sites = [...new Set([...text.matchAll(/@vld4?:x(\d+)/g)].map((m) => Number(m[1])))];
-  const contiguous = [...sites.map((s) => `a${s}`), ...outs.filter((o) => o.kind === 'store').map((o) => `ao${o.slot}`)];
-  return ['i32.const:0 local.set:j', `i32.const:1 ${contiguous.map((a) => `local.get:${a} i32.const:1 i32.eq i32.and`).join(' ')}`, 'if', ...simd, 'end'];
+  return [
+    'i32.const:0 local.set:j',
+    ...whereContiguous(
+      simd,
+      (s) => `a${s}`,
+      outs.filter((o) => o.kind === 'store').map((o) => `ao${o.slot}`),
+    ),
+  ];
 }
 
 /** the row loop's own i32 locals: index arithmetic, which stays scalar */

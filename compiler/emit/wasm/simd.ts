@@ -8,8 +8,9 @@ import type { Scaffold } from './frame.js';
 import { NotVectorizable } from './vector.js';
 
 export interface SimdOutput {
-  readonly mode: 'store' | 'sum' | 'max';
-  /** store: the output's key ('o3') and its element index for a loop index (i32 instructions) */
+  /** 'add': added into the output's elements in memory (an accumulation, four lanes only) */
+  readonly mode: 'store' | 'sum' | 'max' | 'add';
+  /** store, add: the output's key ('o3') and its element index for a loop index (i32 instructions) */
   readonly key?: string;
   readonly at?: (index: string) => string;
   /** sum, max: the scalar float64 accumulator the lanes fold into */
@@ -56,8 +57,12 @@ export function simdLoop(
   const fold: string[] = [];
   // per output, how a copy's value joins it
   const join = o.outputs.map((out, j): ((e: string, c: number) => string) => {
-    if (out.mode === 'store') {
+    if (out.mode === 'store' || out.mode === 'add') {
       const at = (c: number): string => out.at!(c ? `local.get:${i} i32.const:${lanes * c} i32.add` : `local.get:${i}`);
+      if (out.mode === 'add') {
+        if (!four) throw new NotVectorizable('an accumulation into memory on two lanes');
+        return (e, c) => `${at(c)} @vaddr:${out.key} ${e} @vadd4:${out.key}`;
+      }
       return (e, c) => `${at(c)} @vaddr:${out.key} ${e} @${four ? 'vst4' : 'vst'}:${out.key}`;
     }
     const acc = out.acc!;
@@ -120,4 +125,15 @@ export function firstVectorizable(attempts: readonly (() => string[] | undefined
     }
   }
   return undefined;
+}
+
+/**
+ * `simd` run only where every site it loads contiguously (`@vld:x3`, `@vld4:x3`) and every output
+ * it stores has stride 1 along the loop: `stride(s)` is site s's stride local, `stores` the
+ * outputs' ('ao2'); checked per call (or per row) before the loop.
+ */
+export function whereContiguous(simd: readonly string[], stride: (site: number) => string, stores: readonly string[]): string[] {
+  const sites = [...new Set([...simd.join(' ').matchAll(/@vld4?:x(\d+)/g)].map((m) => Number(m[1])))];
+  const strides = [...sites.map(stride), ...stores];
+  return [`i32.const:1 ${strides.map((a) => `local.get:${a} i32.const:1 i32.eq i32.and`).join(' ')}`, 'if', ...simd, 'end'];
 }
