@@ -32,64 +32,65 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   const slots = [...Array.from({ length: nSites }, (_, s) => s), ...strided.map(outSlot)];
   const f64 = (v: string): string => as(v, 'f64', locals);
 
-  // the flat loop several elements at a time (SIMD), when every read is contiguous and every
-  // operation has a vector form: four float32 lanes (simd.ts copiesFor copies per step) where the body is a
-  // float32 computation, else two float64 lanes
-  let simd: string[] | undefined;
-  if (p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))) {
-    const exprs = flat.values.map(f64);
-    const isIndex = (n: string): boolean => n === 'i';
-    const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
-    const outs = loopOutputs.map((o, j): SimdOutput => (o.register ? { mode: o.mode, acc: `acc${j}` } : { mode: 'store', key: `o${j}`, at: (i) => i }));
-    const loop = (lanes: 2 | 4, copies: number, body: (c: number) => SimdBody): string[] =>
-      simdLoop(sc, { i: 'i', from: 'local.get:lo', limit: 'local.get:hi', lanes, copies, body, outputs: outs, tag: 'f' });
-    const attempts = [
+  // a loop's body several elements at a time (SIMD) when every operation has a vector form: four
+  // float32 lanes (simd.ts copiesFor copies per step) where the body is a float32 computation,
+  // else two float64 lanes
+  const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
+  const vectorLoop = (
+    body: { lines: string[]; values: string[] },
+    loop: { i: string; from: string; limit: string; tag: string; isIndex: (n: string) => boolean },
+    outs: readonly SimdOutput[],
+  ): string[] | undefined => {
+    const exprs = body.values.map(f64);
+    const { isIndex } = loop;
+    const run = (lanes: 2 | 4, copies: number, b: (c: number) => SimdBody): string[] => simdLoop(sc, { ...loop, lanes, copies, body: b, outputs: outs });
+    return firstVectorizable([
       () => {
         if (precision !== 'f32') return undefined;
         const exact = float32Locals(p.hoisted, { locals, isIndex, floatSite });
-        return loop(4, copiesFor(flat.lines), (c) =>
-          vectorizeF32x4(flat.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: 'i', offset: 4 * c }, suffix: c ? `_${c}` : '' }),
+        return run(4, copiesFor(body.lines), (c) =>
+          vectorizeF32x4(body.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: loop.i, offset: 4 * c }, suffix: c ? `_${c}` : '' }),
         );
       },
-      () => loop(2, 1, () => vectorize(flat.lines, exprs, locals, isIndex)),
-    ];
-    simd = firstVectorizable(attempts);
-  }
-  // the strided loop's inner axis the same way, where every tensor it reads or writes has stride 1
-  // along it (a broadcast over outer axes: checked per row); outputs summed into memory four lanes
-  // at a time (four distinct elements per step, as the scalar loop adds them)
-  let inner: string[] = [];
-  if (loopOutputs.every((o) => o.register || o.mode !== 'max')) {
-    const exprs = str.values.map(f64);
-    const isIndex = (n: string): boolean => /^(j|b\d+|a\d+)$/.test(n);
-    const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
-    const outs = loopOutputs.map((o, j): SimdOutput =>
-      o.register
-        ? { mode: o.mode, acc: `acc${j}` }
-        : { mode: o.mode === 'store' ? 'store' : 'add', key: `o${j}`, at: (jj) => `local.get:b${outSlot(j)} ${jj} local.get:a${outSlot(j)} i32.mul i32.add` },
-    );
-    const loop = (lanes: 2 | 4, copies: number, body: (c: number) => SimdBody): string[] =>
-      simdLoop(sc, { i: 'j', from: 'i32.const:0', limit: 'local.get:inner', lanes, copies, body, outputs: outs, tag: 's' });
-    const simdInner = firstVectorizable([
-      () => {
-        if (precision !== 'f32') return undefined;
-        const exact = float32Locals(p.hoisted, { locals, isIndex, floatSite });
-        return loop(4, copiesFor(str.lines), (c) =>
-          vectorizeF32x4(str.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: 'j', offset: 4 * c }, suffix: c ? `_${c}` : '' }),
-        );
-      },
-      () => loop(2, 1, () => vectorize(str.lines, exprs, locals, isIndex)),
+      () => run(2, 1, () => vectorize(body.lines, exprs, locals, isIndex)),
     ]);
-    if (simdInner)
-      inner = [
+  };
+  // the flat loop, when every read is contiguous
+  const simd = p.sites.every((site) => site.path.every((v) => v.kind === 'unsqueeze'))
+    ? vectorLoop(
+        flat,
+        { i: 'i', from: 'local.get:lo', limit: 'local.get:hi', tag: 'f', isIndex: (n) => n === 'i' },
+        loopOutputs.map((o, j): SimdOutput => (o.register ? { mode: o.mode, acc: `acc${j}` } : { mode: 'store', key: `o${j}`, at: (i) => i })),
+      )
+    : undefined;
+  // the strided loop's inner axis, where every tensor it reads or writes has stride 1 along it (a
+  // broadcast over outer axes: checked per row); outputs summed into memory four lanes at a time
+  // (four distinct elements per step, as the scalar loop adds them)
+  const simdInner = loopOutputs.every((o) => o.register || o.mode !== 'max')
+    ? vectorLoop(
+        str,
+        { i: 'j', from: 'i32.const:0', limit: 'local.get:inner', tag: 's', isIndex: (n) => /^(j|b\d+|a\d+)$/.test(n) },
+        loopOutputs.map((o, j): SimdOutput =>
+          o.register
+            ? { mode: o.mode, acc: `acc${j}` }
+            : {
+                mode: o.mode === 'store' ? 'store' : 'add',
+                key: `o${j}`,
+                at: (jj) => `local.get:b${outSlot(j)} ${jj} local.get:a${outSlot(j)} i32.mul i32.add`,
+              },
+        ),
+      )
+    : undefined;
+  const inner = simdInner
+    ? [
         'i32.const:0 local.set:j',
         ...whereContiguous(
           simdInner,
           (s) => `a${s}`,
           strided.filter((j) => !loopOutputs[j]!.register).map((j) => `a${outSlot(j)}`),
         ),
-      ];
-  }
+      ]
+    : [];
   const flatStores = loopOutputs.map((o, j) =>
     o.register ? sc.combine(o.mode, `acc${j}`, f64(flat.values[j]!)) : sc.store(`o${j}`, 'local.get:i', f64(flat.values[j]!)),
   );
