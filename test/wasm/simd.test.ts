@@ -112,7 +112,7 @@ describe('four float32 lanes in float32 kernels', () => {
     for (const [x, y] of [
       [big, row],
       [row, big],
-    ]) {
+    ] as const) {
       const [a, b] = [mse.valueAndGrad(x, y), w.valueAndGrad(x, y)];
       expect(Array.from(b.grads[0]!.data)).toEqual(Array.from(a.grads[0]!.data));
       expect(Array.from(b.grads[1]!.data)).toEqual(Array.from(a.grads[1]!.data));
