@@ -1,9 +1,10 @@
-// The SIMD loop of a kernel (plain kernels' flat loop, row kernels' contiguous passes): a body
-// translated to two float64 lanes (vector.ts vectorize) or, in float32 kernels, to four float32
-// lanes (vectorizeF32x4), possibly several copies per iteration for the latency of a long body
-// (a polynomial), its results stored or reduced. Sums accumulate in float64 (two lanes each);
-// after the loop each vector accumulator folds into its scalar one lane by lane, in element
-// order, and the caller's scalar loop finishes the tail from the index the vector loop left.
+// The SIMD loop of a kernel (plain kernels' flat loop and strided inner axis, row kernels'
+// contiguous passes): a body translated to two float64 lanes (vector.ts vectorize) or, in float32
+// kernels, to four float32 lanes (vectorizeF32x4), possibly several copies per iteration for the
+// latency of a long body (a polynomial), its results stored, added into memory or reduced. Sums
+// accumulate in float64 (two lanes each); after the loop each vector accumulator folds into its
+// scalar one lane by lane, in element order, and the caller's scalar loop finishes the tail from
+// the index the vector loop left.
 import type { Scaffold } from './frame.js';
 import { NotVectorizable } from './vector.js';
 
@@ -29,8 +30,8 @@ const HIGH_HALF = 'i8x16.shuffle:8,9,10,11,12,13,14,15,8,9,10,11,12,13,14,15';
 
 /**
  * for (i = from; i + lanes * copies <= limit; i += lanes * copies) { copies of the body }, then
- * one copy at a time while `lanes` elements remain, leaving i at the scalar tail. `body(c)`: copy c, for elements i + lanes c onwards. `tag` names this
- * loop's vector accumulators.
+ * one copy at a time while `lanes` elements remain, leaving i at the scalar tail. `body(c)` is
+ * copy c, for elements i + lanes * c onwards; `tag` names this loop's vector accumulators.
  */
 export function simdLoop(
   sc: Scaffold,
