@@ -1,8 +1,10 @@
-// SIMD: a scalar kernel body (float64 numbers, i32 bools) translated token by token into the same
-// body over two elements at once (f64x2 numbers, i64x2 masks). Every operation keeps its meaning
-// lane by lane, float32 rounding included (f32x4.demote / promote round exactly as f32.demote
-// does), so the vector loop computes the scalar loop's values. Bodies that read through a gather
-// or a shift are not translated (their reads are not contiguous): those kernels stay scalar.
+// SIMD: a scalar kernel body (float64 numbers, i32 bools) translated into the same body over
+// several elements at once. vectorize: token by token, two elements (f64x2 numbers, i64x2 masks);
+// every operation keeps its meaning lane by lane, float32 rounding included (f32x4.demote /
+// promote round exactly as f32.demote does), so the vector loop computes the scalar loop's values.
+// vectorizeF32x4 (float32 kernels): value by value, four elements (f32x4 numbers, i32x4 masks and
+// integers), where the body provably computes float32 values. Bodies that read through a gather or
+// a shift are not translated (their reads are not contiguous): those loops stay scalar.
 import type { Locals } from './spelling.js';
 import { INLINE4, freshNames } from './math4.js';
 
