@@ -206,7 +206,8 @@ function section(out: number[], id: number, body: number[]): void {
 export function floatText(v: number): string {
   return Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : Object.is(v, -0) ? '-0' : String(v);
 }
-function parseFloatText(t: string): number {
+/** The number a float literal's text (floatText's) stands for. */
+export function parseFloatText(t: string): number {
   return t === 'nan' ? NaN : t === 'inf' ? Infinity : t === '-inf' ? -Infinity : Number(t);
 }
 

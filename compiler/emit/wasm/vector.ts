@@ -7,6 +7,7 @@
 // a shift are not translated (their reads are not contiguous): those loops stay scalar.
 import type { Locals } from './spelling.js';
 import { INLINE4, freshNames } from './math4.js';
+import { parseFloatText } from './encoder.js';
 
 /** scalar op -> the same op on two lanes */
 const LANEWISE: Record<string, string> = {
@@ -141,34 +142,17 @@ export interface F32x4Context {
   readonly suffix?: string;
 }
 
-/** what an inexact float64 op of the scalar body is on four float32 lanes (one rounding, as the body's own) */
-const F32_INEXACT: Record<string, string> = { 'f64.add': 'f32x4.add', 'f64.sub': 'f32x4.sub', 'f64.mul': 'f32x4.mul', 'f64.div': 'f32x4.div' };
-/** ops exact on float32 values: the result is a float32 */
-const F32_EXACT_UNARY: Record<string, string> = {
-  'f64.neg': 'f32x4.neg',
-  'f64.abs': 'f32x4.abs',
-  'f64.floor': 'f32x4.floor',
-  'f64.ceil': 'f32x4.ceil',
-  'f64.trunc': 'f32x4.trunc',
-  'f64.nearest': 'f32x4.nearest',
-};
-const F32_EXACT_BINARY: Record<string, string> = { 'f64.min': 'f32x4.min', 'f64.max': 'f32x4.max' };
-const I32_COMPARE: Record<string, string> = {
-  'f64.eq': 'i32x4.eq',
-  'f64.ne': 'i32x4.ne',
-  'f64.lt': 'i32x4.lt_s',
-  'f64.gt': 'i32x4.gt_s',
-  'f64.le': 'i32x4.le_s',
-  'f64.ge': 'i32x4.ge_s',
-};
-const F32_COMPARE: Record<string, string> = {
-  'f64.eq': 'f32x4.eq',
-  'f64.ne': 'f32x4.ne',
-  'f64.lt': 'f32x4.lt',
-  'f64.gt': 'f32x4.gt',
-  'f64.le': 'f32x4.le',
-  'f64.ge': 'f32x4.ge',
-};
+/**
+ * The scalar body's float64 operations by what they are on float32 values: inexact (one rounding,
+ * the body's own, follows), or exact (a float32 result), or a comparison. On four lanes each is
+ * the f32x4 operation of the same name (`f64.add` -> `f32x4.add`); integers compare as i32x4.
+ */
+const F32_INEXACT = new Set(['f64.add', 'f64.sub', 'f64.mul', 'f64.div', 'f64.sqrt']);
+const F32_EXACT = new Set(['f64.neg', 'f64.abs', 'f64.floor', 'f64.ceil', 'f64.trunc', 'f64.nearest', 'f64.min', 'f64.max']);
+const COMPARE = new Set(['f64.eq', 'f64.ne', 'f64.lt', 'f64.gt', 'f64.le', 'f64.ge']);
+const UNARY = new Set(['f64.sqrt', 'f64.neg', 'f64.abs', 'f64.floor', 'f64.ceil', 'f64.trunc', 'f64.nearest']);
+const f32x4 = (op: string): string => op.replace('f64.', 'f32x4.');
+const i32x4 = (op: string): string => (op === 'f64.eq' || op === 'f64.ne' ? op.replace('f64.', 'i32x4.') : `${op.replace('f64.', 'i32x4.')}_s`);
 
 const isFloat32 = (v: number): boolean => Number.isNaN(v) || Math.fround(v) === v;
 
@@ -208,15 +192,10 @@ export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[
     for (const tok of text.split(/\s+/)) {
       if (!tok) continue;
       const [op, imm] = tok.split(':') as [string, string | undefined];
-      if (F32_INEXACT[op]) {
-        const b = num(pop());
-        st.push({ code: `${num(pop())} ${b} ${F32_INEXACT[op]}`, t: 'f', exact: false });
-      } else if (op === 'f64.sqrt') st.push({ code: `${num(pop())} f32x4.sqrt`, t: 'f', exact: false });
-      else if (F32_EXACT_UNARY[op]) st.push({ code: `${num(pop())} ${F32_EXACT_UNARY[op]}`, t: 'f', exact: true });
-      else if (F32_EXACT_BINARY[op]) {
-        const b = num(pop());
-        st.push({ code: `${num(pop())} ${b} ${F32_EXACT_BINARY[op]}`, t: 'f', exact: true });
-      } else if (F32_COMPARE[op]) {
+      if (F32_INEXACT.has(op) || F32_EXACT.has(op)) {
+        const operands = UNARY.has(op) ? [pop()] : [pop(), pop()].reverse();
+        st.push({ code: `${operands.map(num).join(' ')} ${f32x4(op)}`, t: 'f', exact: F32_EXACT.has(op) });
+      } else if (COMPARE.has(op)) {
         const b = pop();
         const a = pop();
         // integers compare as integers (an integral constant with them), exactly as float64 compares them
@@ -228,8 +207,8 @@ export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[
               : undefined;
         if (a.t === 'n' || b.t === 'n') {
           const [ia, ib] = [int(a), int(b)];
-          st.push(ia && ib ? { code: `${ia} ${ib} ${I32_COMPARE[op]}`, t: 'b', exact: true } : no('an integer against a float'));
-        } else st.push({ code: `${num(a)} ${num(b)} ${F32_COMPARE[op]}`, t: 'b', exact: true });
+          st.push(ia && ib ? { code: `${ia} ${ib} ${i32x4(op)}`, t: 'b', exact: true } : no('an integer against a float'));
+        } else st.push({ code: `${num(a)} ${num(b)} ${f32x4(op)}`, t: 'b', exact: true });
       } else
         switch (op) {
           // the body's rounding: the float32 operation already rounded once
@@ -244,7 +223,7 @@ export function vectorizeF32x4(lines: readonly string[], exprs: readonly string[
             st.push({ code: num(pop()), t: 'f', exact: true });
             break;
           case 'f64.const': {
-            const c = imm === 'nan' ? NaN : imm === 'inf' ? Infinity : imm === '-inf' ? -Infinity : Number(imm);
+            const c = parseFloatText(imm!);
             st.push(isFloat32(c) ? { code: `f32.const:${imm} f32x4.splat`, t: 'f', exact: true, k: c } : no(`constant ${imm}`));
             break;
           }
