@@ -36,6 +36,8 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
   // float32 lanes (simd.ts copiesFor copies per step) where the body is a float32 computation,
   // else two float64 lanes
   const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
+  // the hoisted float64 locals that hold float32 values (what a four-lane body may splat): the same for both loops
+  let float32Hoisted: Set<string> | undefined;
   const vectorLoop = (
     body: { lines: string[]; values: string[] },
     loop: { i: string; from: string; limit: string; tag: string; isIndex: (n: string) => boolean },
@@ -47,7 +49,7 @@ export function emitPlainKernel(k: Kernel, precision: Precision, materialized: R
     return firstVectorizable([
       () => {
         if (precision !== 'f32') return undefined;
-        const exact = float32Locals(p.hoisted, { locals, isIndex, floatSite });
+        const exact = (float32Hoisted ??= float32Locals(p.hoisted, { locals, isIndex: (n) => /^(i|j|b\d+|a\d+)$/.test(n), floatSite }));
         return run(4, copiesFor(body.lines), (c) =>
           vectorizeF32x4(body.lines, exprs, { locals, isIndex, floatSite, exact, index: { name: loop.i, offset: 4 * c }, suffix: c ? `_${c}` : '' }),
         );

@@ -88,6 +88,8 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
   };
   const bound = new Map<Node, string>();
   const body: string[] = [];
+  /** sites whose elements are float32 numbers (in a float32 kernel; the others are integers) */
+  const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
   rows.stages.forEach((stage, si) => {
     const roots = stage.outputs.map((o) => (o.mode === 'store' ? o.node : o.node.inputs[0]!));
     if (stage.over === 'row') {
@@ -126,8 +128,7 @@ export function emitRowKernel(k: Kernel, precision: Precision, materialized: Rea
       if (outputs[j]!.register) return sc.combine(o.mode, `g${j}`, v);
       return sc.combineAt(o.mode, `o${j}`, along(j), v);
     });
-    // four float32 lanes: what the pass may read of the scalar locals set so far, and which sites hold float32 numbers
-    const floatSite = (s: number): boolean => !isInteger(p.sites[s]!.buffer);
+    // four float32 lanes: what the pass may read of the scalar locals set so far
     const four =
       precision === 'f32'
         ? { locals, isIndex: ROW_INDEX, floatSite, exact: float32Locals([...p.hoisted, ...body], { locals, isIndex: ROW_INDEX, floatSite }) }
