@@ -14,6 +14,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { nn, tensor } from 'lossc';
 import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, serve } from './chromium.js';
 import { lcgFloat32 as random } from '../support/random.js';
+import { bits } from '../support/wasm.js';
 
 const skipReason = browserSkipReason;
 const esm = fileURLToPath(new URL('../../dist/esm/lossc.mjs', import.meta.url));
@@ -123,7 +124,6 @@ describe(`WebAssembly threads in headless Chromium${skipReason ? ` [skipped: ${s
 
   /** Node's results for the page's calls (one thread), bits */
   const node = async (): Promise<{ mse: number[]; ce: number[] }> => {
-    const bits = (t: { data: ArrayLike<number> }): number[] => Array.from(new Uint32Array(new Float32Array(t.data).buffer));
     const n = 300001;
     const [x, y] = [tensor(random(n, 1), [n]), tensor(random(n, 2), [n])];
     const logits = tensor(random(600 * 1000, 4, 8), [600, 1000]);

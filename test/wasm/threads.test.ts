@@ -6,6 +6,7 @@ import { nn, tensor, type Tensor } from 'lossc';
 import { Loss } from '../../runtime/nn.js';
 import { createWasmBackend, type WasmBackend } from '../../runtime/wasm/backend.js';
 import { lcgFloat32 as random } from '../support/random.js';
+import { bits, on } from '../support/wasm.js';
 
 let one: WasmBackend;
 let two: WasmBackend;
@@ -14,9 +15,6 @@ beforeAll(async () => {
   two = await createWasmBackend({ threads: 2 });
 });
 afterAll(() => two.close());
-
-const on = (host: Loss, b: WasmBackend): Loss => new Loss(host.def, { ...host.options }, b);
-const bits = (t: Tensor | null): number[] => Array.from(new Uint32Array(new Float32Array(t!.data).buffer));
 
 function close(got: Tensor, want: Tensor): void {
   let s = 1;

@@ -3,11 +3,12 @@
 // `copied` counter), at 1 and 2 threads; misuse (a released tensor, another backend's) is an
 // error naming the argument; regions survive memory growth and are reused after release().
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { nn, tensor, WasmTensor, type Tensor } from 'lossc';
+import { nn, tensor, WasmTensor } from 'lossc';
 import { Loss } from '../../runtime/nn.js';
 import { createWasmBackend, type WasmBackend } from '../../runtime/wasm/backend.js';
 import { WasmMemory } from '../../runtime/wasm/memory.js';
 import { lcgFloat32 as random } from '../support/random.js';
+import { bits, on } from '../support/wasm.js';
 
 let one: WasmBackend;
 let two: WasmBackend;
@@ -17,9 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => two.close());
 
-const on = (host: Loss, b: WasmBackend): Loss => new Loss(host.def, { ...host.options }, b);
-const bits = (t: Tensor | null): number[] =>
-  t!.dtype === 'float64' ? Array.from(new Uint32Array(Float64Array.from(t!.data).buffer)) : Array.from(new Uint32Array(Float32Array.from(t!.data).buffer));
 const copies = (b: WasmBackend): [number, number] => [b.copied.in, b.copied.out];
 const temporaries = (b: WasmBackend): number => b.copied.temporaries;
 
