@@ -3,10 +3,10 @@
 // project does: the package's own ESM entries from package.json's exports (dist/esm, after
 // `npm run build`), taken by Vite as they are. A Node built-in reaching the bundle fails the build.
 import { readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig } from 'vite';
+import { noNodeBuiltins } from '../examples/browser/noNodeBuiltins.js';
 
 const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
@@ -19,18 +19,6 @@ function esmEntry(subpath: string): string {
   const file = exportsMap[subpath]?.import;
   if (!file) throw new Error(`package.json exports no ESM entry for lossc${subpath.slice(1)}`);
   return join(repo, file);
-}
-
-function noNodeBuiltins(): Plugin {
-  return {
-    name: 'lossc-no-node-builtins',
-    enforce: 'pre',
-    resolveId(source, importer) {
-      if (source.startsWith('node:') || builtinModules.includes(source))
-        throw new Error(`${source} imported by ${importer ?? '?'} would reach the browser bundle`);
-      return null;
-    },
-  };
 }
 
 export default defineConfig({

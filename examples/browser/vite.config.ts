@@ -4,26 +4,13 @@
 // defines. The built-in .loss files are inside it as text; the 'webgpu' package (Dawn, for Node)
 // is imported with a computed specifier only in Node, so it is never bundled; in a browser
 // navigator.gpu is used.
-import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig } from 'vite';
+import { noNodeBuiltins } from './noNodeBuiltins.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
-
-/** A Node built-in reaching the bundle would fail at run time in the browser: fail the build. */
-function noNodeBuiltins(): Plugin {
-  return {
-    name: 'lossc-no-node-builtins',
-    enforce: 'pre',
-    resolveId(source, importer) {
-      if (source.startsWith('node:') || builtinModules.includes(source))
-        throw new Error(`${source} imported by ${importer ?? '?'} would reach the browser bundle`);
-      return null;
-    },
-  };
-}
 
 export default defineConfig({
   root: here,
