@@ -7,6 +7,7 @@ import { instantiate, type OptionValue } from '../compiler/loss.js';
 import { compileMethod, type Method } from '../compiler/pipeline.js';
 import { compileCpuProgram } from '../runtime/cpu.js';
 import { evaluate } from '../compiler/reference.js';
+import { POINTWISE } from './support/losses.js';
 
 /** A pair of shapes that broadcast together: a base shape, and a second one with some axes set to 1 or dropped. */
 const broadcastPair = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 }).chain((base) =>
@@ -18,18 +19,6 @@ const broadcastPair = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, m
     }),
 );
 
-/** the pointwise losses whose arguments broadcast freely (BCE* and GaussianNLL insist on equal shapes) */
-const POINTWISE = [
-  'L1Loss',
-  'MSELoss',
-  'SmoothL1Loss',
-  'HuberLoss',
-  'SoftMarginLoss',
-  'PoissonNLLLoss',
-  'KLDivLoss',
-  'MarginRankingLoss',
-  'HingeEmbeddingLoss',
-];
 const pointwise = builtinLosses.filter((d) => POINTWISE.includes(d.name));
 
 describe('kernels agree with the reference interpreter', () => {

@@ -8,6 +8,7 @@ import { Loss } from '../../runtime/nn.js';
 import { mismatch, type RefTensor } from '../golden/reference.js';
 import { releaseDevice } from '../../runtime/webgpu/device.js';
 import { skipNote, skipReason } from './gpu.js';
+import { POINTWISE } from '../support/losses.js';
 
 afterAll(releaseDevice);
 
@@ -53,18 +54,6 @@ const broadcastPair = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, m
       return [b, other] as const;
     }),
 );
-
-const POINTWISE = [
-  'L1Loss',
-  'MSELoss',
-  'SmoothL1Loss',
-  'HuberLoss',
-  'SoftMarginLoss',
-  'PoissonNLLLoss',
-  'KLDivLoss',
-  'MarginRankingLoss',
-  'HingeEmbeddingLoss',
-];
 
 describe.skipIf(skipReason !== null)(`WebGPU kernels agree with the JS backend${skipNote}`, () => {
   for (const def of builtinLosses.filter((d) => POINTWISE.includes(d.name))) {
