@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { builtinLosses, nn, tensor } from 'lossc';
 import { readmeSnippets } from './readme.js';
+import { diagnosticText, userDiagnostics } from '../support/typecheck.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -161,8 +162,7 @@ describe('the packed package', () => {
     expect(r.stdout).toContain("the 'webgpu' package (Dawn, WebGPU for Node) is not installed: npm install webgpu");
   });
 
-  it('type-checks with tsc --strict and no skipLibCheck; bad options, reductions and arities are type errors', async () => {
-    const ts = (await import('typescript')).default;
+  it('type-checks with tsc --strict and no skipLibCheck; bad options, reductions and arities are type errors', () => {
     const body = [
       'const x = tensor([1, 2, 3, 4], [2, 2]);',
       "const t = tensor(new Int32Array([0, 1]), [2], 'int32');",
@@ -185,21 +185,7 @@ describe('the packed package', () => {
     ].join('\n');
     writeFileSync(join(app, 'use.mts'), `import { compile, mean, mul, nn, tensor, type Tensor } from 'lossc';\n${body}\n`);
     writeFileSync(join(app, 'use.cts'), `import { compile, mean, mul, nn, tensor, type Tensor } from 'lossc';\n${body}\n`);
-    const program = ts.createProgram([join(app, 'use.mts'), join(app, 'use.cts')], {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      types: [],
-      lib: ['lib.es2023.d.ts'],
-    });
-    const messages = ts
-      .getPreEmitDiagnostics(program)
-      .map(
-        (d) =>
-          `${d.file?.fileName ?? ''}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
-      );
+    const messages = userDiagnostics([join(app, 'use.mts'), join(app, 'use.cts')], { lib: ['lib.es2023.d.ts'] }).map(diagnosticText);
     expect(messages).toEqual([]);
   }, 60_000);
 
@@ -242,27 +228,12 @@ describe('the packed package', () => {
   it("the README's snippets run against the installed package", async () => {
     const snippets = readmeSnippets(readFileSync(join(repo, 'README.md'), 'utf8'));
     expect(snippets.length).toBeGreaterThan(2);
-    const ts = (await import('typescript')).default;
     const sources = snippets.map((s, i) => {
       const file = join(app, `readme-${i}.mts`);
       writeFileSync(file, `${s.code}\nexport {};\n`);
       return file;
     });
-    const program = ts.createProgram(sources, {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      types: [],
-      lib: ['lib.es2023.d.ts'],
-    });
-    const typeErrors = ts
-      .getPreEmitDiagnostics(program)
-      .map(
-        (d) =>
-          `README snippet ${d.file?.fileName ?? ''}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
-      );
+    const typeErrors = userDiagnostics(sources, { lib: ['lib.es2023.d.ts'] }).map((d) => `README snippet ${diagnosticText(d)}`);
     expect(typeErrors).toEqual([]);
     for (const [i, s] of snippets.entries()) {
       const file = join(app, `readme-${i}.mjs`);
