@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import { userDiagnostics } from '../support/typecheck.js';
 import { example, lossc, repo, tempFolder } from './helpers.js';
 
 const sources = readdirSync(join(repo, 'examples')).filter(
@@ -40,18 +41,7 @@ describe('examples', () => {
       writeFileSync(join(dir, name), text);
       return join(dir, name);
     });
-    const program = ts.createProgram(roots, {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      noUncheckedIndexedAccess: true,
-      verbatimModuleSyntax: true,
-      types: [],
-      skipLibCheck: true,
-    });
-    return ts.getPreEmitDiagnostics(program).map((d) => {
+    return userDiagnostics(roots, { noUncheckedIndexedAccess: true, verbatimModuleSyntax: true, skipLibCheck: true }).map((d) => {
       const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
       return `${d.file ? d.file.fileName.replace(`${dir}/`, '') : ''}${where ? `:${where.line + 1}:${where.character + 1}` : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
     });
